@@ -1,0 +1,584 @@
+"""Deterministic generator of the TechCorp golden set.
+
+``harness golden generate --out golden_sets/techcorp`` (or ``python -m golden_sets.generate``) writes
+``documents.jsonl``, ``qa.jsonl`` and ``manifest.yaml`` with the sha256 of each data file. The same seed
+gives the same bytes on every machine: only :class:`random.Random` with an integer seed and the word lists
+of :mod:`golden_sets.techcorp_spec` are used (no third-party data package whose contents change between
+versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import yaml
+
+from golden_sets import techcorp_spec as S
+
+GENERATOR_VERSION = "1.0.0"
+DEFAULT_SEED = 20261122
+SPLIT_SIZES = {"train": 200, "test": 50, "shift": 20}  # documents per class
+N_QA = 150
+SUMMARIES_PER_CLASS = 4
+NOISE_RATE = 0.25  # share of documents that get OCR-style noise
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+CITIES = ["Springfield", "Riverton", "Lakeside", "Fairview", "Kingsport", "Ashford", "Brookhaven", "Milton",
+          "Greenville", "Westbury", "Dover", "Clayton", "Harrow", "Norwich", "Bristol", "Lyon", "Hamburg",
+          "Toronto", "Zurich", "Perth"]
+STREETS = ["Street", "Avenue", "Road", "Lane", "Way", "Boulevard", "Drive", "Place"]
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "C$", "AUD": "A$"}
+CENT = Decimal("0.01")
+
+
+# ---------------------------------------------------------------------------------------------- values
+def company(rng: random.Random) -> str:
+    return f"{rng.choice(S.ROOTS)}{rng.choice(['', '', ' '])}{rng.choice(S.INDUSTRIES)} {rng.choice(S.LEGAL_FORMS)}"
+
+
+def person(rng: random.Random) -> str:
+    return f"{rng.choice(S.FIRST_NAMES)} {rng.choice(S.LAST_NAMES)}"
+
+
+def address(rng: random.Random) -> str:
+    return f"{rng.randint(1, 990)} {rng.choice(S.ROOTS)} {rng.choice(STREETS)}, {rng.choice(CITIES)}"
+
+
+def render_date(d: date, fmt: str) -> str:
+    month = MONTHS[d.month - 1]
+    return {
+        "iso": d.isoformat(),
+        "long_us": f"{month} {d.day}, {d.year}",
+        "dotted_eu": f"{d.day:02d}.{d.month:02d}.{d.year}",
+        "slash_us": f"{d.month:02d}/{d.day:02d}/{d.year}",
+        "long_eu": f"{d.day} {month} {d.year}",
+        "dash_abbrev": f"{d.day:02d}-{month[:3]}-{d.year}",
+    }[fmt]
+
+
+def _group(amount: Decimal, thousands: str, decimal_mark: str) -> str:
+    whole, frac = f"{amount:.2f}".split(".")
+    parts = []
+    while len(whole) > 3:
+        parts.insert(0, whole[-3:])
+        whole = whole[:-3]
+    parts.insert(0, whole)
+    return thousands.join(parts) + decimal_mark + frac
+
+
+def render_money(amount: Decimal, currency: str, fmt: str) -> str:
+    if fmt == "code_prefix":
+        return f"{currency} {_group(amount, ',', '.')}"
+    if fmt == "symbol":
+        sym = SYMBOLS.get(currency)
+        return f"{sym}{_group(amount, ',', '.')}" if sym else f"{currency} {_group(amount, ',', '.')}"
+    if fmt == "eu_suffix":
+        return f"{_group(amount, '.', ',')} {currency}"
+    if fmt == "plain_suffix":
+        return f"{amount:.2f} {currency}"
+    if fmt == "eu_space":
+        return f"{currency} {_group(amount, ' ', ',')}"
+    raise ValueError(fmt)
+
+
+def doc_number(rng: random.Random, prefix: str, fmt: str, year: int) -> str:
+    return (fmt.replace("{P}", prefix).replace("{Y}", str(year))
+            .replace("{N4}", f"{rng.randint(1, 9999):04d}").replace("{N5}", f"{rng.randint(1, 99999):05d}")
+            .replace("{N6}", f"{rng.randint(100000, 999999)}"))
+
+
+def product_code(rng: random.Random) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUVWXZ"
+    code = "".join(rng.choice(letters) for _ in range(rng.choice([2, 3]))) + f"-{rng.randint(100, 9999)}"
+    return code + (rng.choice(letters) if rng.random() < 0.3 else "")
+
+
+def money(rng: random.Random, lo: int, hi: int) -> Decimal:
+    return (Decimal(rng.randint(lo * 100, hi * 100)) / 100).quantize(CENT)
+
+
+# ---------------------------------------------------------------------------------------------- documents
+@dataclass
+class Draft:
+    """A document being rendered: gold values, their rendered forms and the text lines."""
+    label: str
+    family: int
+    gold: dict = field(default_factory=dict)
+    shown: dict = field(default_factory=dict)  # field -> rendered text of the value
+    lines: list = field(default_factory=list)
+
+
+def _values(rng: random.Random, label: str, family: int) -> tuple[dict, dict, dict]:
+    """Draw the gold values of one document; returns (gold, shown, extras)."""
+    spec = S.CLASSES[label]
+    applicable = set(spec["fields"])
+    dfmt, mfmt = S.DATE_FORMATS[family], S.MONEY_FORMATS[family]
+    year = rng.randint(2023, 2025)
+    issue = date(year, 1, 1) + timedelta(days=rng.randint(0, 364))
+    cur = rng.choice(S.CURRENCIES)
+    terms = rng.choice(S.PAYMENT_TERMS)
+    gold: dict = {}
+    shown: dict = {}
+    extras: dict = {"currency": cur, "contact": person(rng), "address": address(rng),
+                    "recipient_address": address(rng), "signatory": person(rng)}
+
+    def put(name, gold_value, shown_value):
+        gold[name] = gold_value
+        shown[name] = shown_value
+
+    if "document_number" in applicable:
+        num = doc_number(rng, spec["prefix"], S.DOC_NUMBER_FORMATS[family], year)
+        put("document_number", num, num)
+    if "issue_date" in applicable:
+        put("issue_date", issue.isoformat(), render_date(issue, dfmt))
+    if "due_date" in applicable:
+        days = 0 if terms == "Due on receipt" else int(terms.split()[1])
+        due = issue + timedelta(days=days or rng.randint(7, 21))
+        put("due_date", due.isoformat(), render_date(due, dfmt))
+    if "effective_date" in applicable:
+        put("effective_date", issue.isoformat(), render_date(issue, dfmt))
+    months = rng.choice([6, 12, 18, 24, 36, 48, 60])
+    if "contract_term" in applicable:
+        term = f"{months // 12} years" if months % 12 == 0 and rng.random() < 0.5 else f"{months} months"
+        put("contract_term", term, term)
+    if "expiration_date" in applicable and (label != "statement_of_work" or rng.random() < 0.8):
+        if spec["group"] == S.COMMERCIAL:
+            end = issue + timedelta(days=rng.choice([14, 30, 45, 60, 90]))
+        else:
+            end = date(issue.year + (issue.month - 1 + months) // 12, (issue.month - 1 + months) % 12 + 1, 1) \
+                - timedelta(days=1)
+        put("expiration_date", end.isoformat(), render_date(end, dfmt))
+    if "issuer_name" in applicable:
+        name = person(rng) if label == "expense_report" else company(rng)
+        put("issuer_name", name, name)
+    if "recipient_name" in applicable:
+        name = company(rng)
+        put("recipient_name", name, name)
+    else:
+        extras["other_party"] = person(rng)  # a distractor name under the recipient role label
+    if "po_reference" in applicable and (label != "invoice" or rng.random() < 0.6):
+        if label in ("invoice", "statement_of_work"):
+            ref = doc_number(rng, "PO", rng.choice(S.DOC_NUMBER_FORMATS[:4]), year)
+        else:
+            ref = doc_number(rng, "INV", rng.choice(S.DOC_NUMBER_FORMATS[:4]), year)
+        put("po_reference", ref, ref)
+    if "payment_terms" in applicable and (label != "contract" or rng.random() < 0.8):
+        aliases = S.PAYMENT_TERMS_ALIASES[terms]
+        shown_terms = [terms, aliases[0], terms, aliases[1], aliases[3 % len(aliases)], aliases[2]][family]
+        put("payment_terms", terms, shown_terms)
+    if "governing_law" in applicable:
+        law = rng.choice(S.JURISDICTIONS)
+        put("governing_law", law, law)
+
+    # Amounts: line items for commercial documents, milestones / expense lines otherwise.
+    items = []
+    if spec["group"] == S.COMMERCIAL:
+        for _ in range(rng.randint(1, 5)):
+            qty = rng.randint(1, 50)
+            unit = money(rng, 2, 900)
+            items.append({"code": product_code(rng), "desc": rng.choice(S.PRODUCTS), "qty": qty, "unit": unit,
+                          "amount": (unit * qty).quantize(CENT)})
+        if "product_codes" in applicable:
+            put("product_codes", [it["code"] for it in items], None)
+    elif label == "statement_of_work":
+        for _ in range(rng.randint(2, 4)):
+            items.append({"desc": rng.choice(S.TASKS_SOW), "amount": money(rng, 2000, 60000)})
+    elif label == "expense_report":
+        for _ in range(rng.randint(2, 6)):
+            d = issue - timedelta(days=rng.randint(1, 20))
+            items.append({"desc": rng.choice(["taxi", "hotel", "train ticket", "client dinner", "parking",
+                                               "conference fee", "mileage"]),
+                          "date": render_date(d, dfmt), "amount": money(rng, 5, 400)})
+    extras["items"] = items
+    subtotal = sum((it["amount"] for it in items if "amount" in it), Decimal("0.00"))
+    if label == "contract":
+        subtotal = money(rng, 5000, 500000)
+    elif label in ("remittance_advice", "payment_reminder"):
+        subtotal = money(rng, 50, 90000)
+    rate = Decimal(rng.choice(["0", "0.05", "0.07", "0.10", "0.20"])) if "tax_amount" in applicable else Decimal(0)
+    tax = (subtotal * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    total = subtotal + tax
+    extras["subtotal"] = render_money(subtotal, cur, mfmt)
+    if "tax_amount" in applicable:
+        put("tax_amount", f"{tax:.2f}", render_money(tax, cur, mfmt))
+    if "total_amount" in applicable:
+        put("total_amount", f"{total:.2f}", render_money(total, cur, mfmt))
+    if "currency" in applicable:  # shown as a Currency line (families 0, 2, 5) or inside the amounts
+        put("currency", cur, cur if family in (0, 2, 5) or mfmt != "symbol" else SYMBOLS.get(cur, cur))
+    if label == "payment_reminder":
+        original = issue - timedelta(days=rng.randint(40, 90))
+        extras["original_date"] = render_date(original, dfmt)
+    return gold, shown, extras
+
+
+def _kv_entries(label: str, family: int, shown: dict, extras: dict) -> list[tuple[str, str, str]]:
+    """(field, label text, value text) for every rendered key/value line, in document order."""
+    spec = S.CLASSES[label]
+    order = ["document_number", "issue_date", "effective_date", "issuer_name", "recipient_name", "po_reference",
+             "payment_terms", "due_date", "expiration_date", "contract_term", "governing_law", "currency"]
+    out = []
+    for name in order:
+        if name == "recipient_name" and name not in shown and extras.get("other_party"):
+            out.append(("other_party", spec["recipient"][family], extras["other_party"]))
+            continue
+        if name not in shown or name == "currency" and family not in (0, 2, 5):
+            continue
+        if name == "issuer_name":
+            text = spec["issuer"][family]
+        elif name == "recipient_name":
+            text = spec["recipient"][family]
+        else:
+            text = S.LABELS[name][family].replace("{noun}", spec["noun"])
+        out.append((name, text, shown[name]))
+    return out
+
+
+def _item_rows(label: str, family: int, extras: dict) -> list[list[str]]:
+    cur, mfmt = extras["currency"], S.MONEY_FORMATS[family]
+    rows = []
+    for it in extras["items"]:
+        if "code" in it:
+            row = [it["code"], it["desc"], str(it["qty"])]
+            if label != "delivery_note":
+                row += [render_money(it["unit"], cur, mfmt), render_money(it["amount"], cur, mfmt)]
+        elif "date" in it:
+            row = [it["date"], it["desc"], render_money(it["amount"], cur, mfmt)]
+        else:
+            row = [it["desc"], render_money(it["amount"], cur, mfmt)]
+        rows.append(row)
+    return rows
+
+
+def _item_header(label: str, family: int, extras: dict) -> list[str]:
+    if not extras["items"]:
+        return []
+    first = extras["items"][0]
+    if "code" in first:
+        head = [S.LABELS["product_codes"][family], "Description", "Qty"]
+        return head if label == "delivery_note" else head + ["Unit Price", "Amount"]
+    if "date" in first:
+        return ["Date", "Expense", "Amount"]
+    return ["Milestone", "Fee"]
+
+
+def _totals(label: str, family: int, shown: dict, extras: dict) -> list[tuple[str, str, str]]:
+    out = []
+    if "tax_amount" in shown:
+        out.append(("subtotal", S.LABELS["subtotal"][family], extras["subtotal"]))
+        out.append(("tax_amount", S.LABELS["tax_amount"][family], shown["tax_amount"]))
+    if "total_amount" in shown:
+        out.append(("total_amount", S.LABELS["total_amount"][family], shown["total_amount"]))
+    return out
+
+
+def with_article(jurisdiction: str) -> str:
+    """'State of Texas' -> 'the State of Texas'; 'Ireland' stays 'Ireland'."""
+    return f"the {jurisdiction}" if jurisdiction.split()[0] in ("State", "Province", "Commonwealth") \
+        else jurisdiction
+
+
+def _prose(name: str, variant: int, label: str, family: int, value: str) -> str:
+    spec = S.CLASSES[label]
+    if name == "governing_law":
+        value = with_article(value)
+    if name == "other_party":
+        return f"{spec['recipient'][family]}: {value}."
+    template = S.PROSE[name][variant]
+    return template.format(v=value, noun=spec["noun"], role=spec["issuer"][family])
+
+
+def render(rng: random.Random, label: str, family: int) -> Draft:
+    spec = S.CLASSES[label]
+    gold, shown, extras = _values(rng, label, family)
+    layout = S.LAYOUTS[family]
+    title = spec["titles"][family]
+    entries = _kv_entries(label, family, shown, extras)
+    rows, header = _item_rows(label, family, extras), _item_header(label, family, extras)
+    totals = _totals(label, family, shown, extras)
+    boiler = spec["boiler"][family]
+    clauses = []
+    if spec["group"] == S.LEGAL:
+        clauses = [b for i, b in enumerate(spec["boiler"]) if i != family and i < 4]
+        rng.shuffle(clauses)
+        clauses = clauses[: rng.randint(1, 3)]
+    issuer_line = shown.get("issuer_name", "")
+    lines: list[str] = []
+
+    if layout == "kv":
+        lines += [title, issuer_line, extras["address"], ""] if issuer_line else [title, ""]
+        lines += [f"{text}: {value}" for _, text, value in entries]
+        if rows:
+            lines += ["", "  ".join(header)] + ["  ".join(r) for r in rows]
+        lines += [""] + [f"{text}: {value}" for _, text, value in totals]
+        lines += ["", boiler] + [f"{i + 1}. {c}" for i, c in enumerate(clauses)]
+    elif layout == "letter":
+        lines += [issuer_line, extras["address"], ""] if issuer_line else []
+        lines += [f"{title}", ""]
+        if "recipient_name" in shown:
+            lines += [shown["recipient_name"], extras["recipient_address"], ""]
+        lines += [f"Dear {extras['contact']},", "", boiler]
+        lines += [_prose(name, 0 if i % 2 == 0 else 1, label, family, value)
+                  for i, (name, _, value) in enumerate(entries) if name != "recipient_name"]
+        for r in rows:
+            lines.append("- " + ", ".join(r))
+        lines += [f"{text}: {value}." for _, text, value in totals]
+        lines += clauses + ["", "Sincerely,", extras["signatory"]]
+    elif layout == "header":
+        bar = "=" * 44
+        lines += [bar, title.upper().center(44), bar]
+        if issuer_line:
+            lines += [issuer_line, extras["address"], "-" * 44]
+        lines += [f"{text.upper():.<26} {value}" for _, text, value in entries]
+        if rows:
+            lines += ["-" * 44, " | ".join(h.upper() for h in header)] + [" | ".join(r) for r in rows]
+        lines += ["-" * 44] + [f"{text.upper():.<26} {value}" for _, text, value in totals]
+        lines += [bar, boiler] + [f"({chr(97 + i)}) {c}" for i, c in enumerate(clauses)]
+    elif layout == "table":
+        lines += [f"# {title}", ""]
+        if issuer_line:
+            lines += [f"{issuer_line} - {extras['address']}", ""]
+        lines += ["| Field | Value |", "|---|---|"] + [f"| {text} | {value} |" for _, text, value in entries]
+        if rows:
+            lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines += [""] + [f"| {text} | {value} |" for _, text, value in totals]
+        lines += ["", boiler] + [f"* {c}" for c in clauses]
+    elif layout == "email":
+        subject = f"{title} {shown.get('document_number', '')}".strip()
+        lines += [f"Subject: {subject}", f"From: {extras['signatory']}", ""]
+        greeting = [v for n, _, v in entries if n == "recipient_name"]
+        lines += [f"Hi {greeting[0]}," if greeting else "Hello,", "", boiler]
+        sentences = [_prose(name, 2, label, family, value) for name, _, value in entries
+                     if name != "recipient_name"]
+        lines += [" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]
+        lines += [f"  * {' / '.join(r)}" for r in rows]
+        lines += [" ".join(f"{text} {value}." for _, text, value in totals)] if totals else []
+        lines += clauses + ["", "Cheers,", extras["signatory"]]
+    elif layout == "compact":
+        head = f"{title.upper()} {issuer_line.upper()}" if issuer_line else title.upper()
+        lines.append(head.strip())
+        pairs = [f"{text.upper()} {value}" for _, text, value in entries]
+        lines += ["; ".join(pairs[i:i + 2]) for i in range(0, len(pairs), 2)]
+        lines += [" ".join(r) for r in rows]
+        lines += ["; ".join(f"{text.upper()} {value}" for _, text, value in totals)] if totals else []
+        lines += [boiler.upper()] + clauses
+    draft = Draft(label=label, family=family, gold=gold, shown=shown, lines=lines)
+    return draft
+
+
+# ---------------------------------------------------------------------------------------------- noise
+_SUBS = {"o": "0", "O": "0", "l": "1", "i": "l", "e": "c", "S": "5", "B": "8", "a": "o", "m": "rn", "g": "q"}
+
+
+def ocr_noise(rng: random.Random, text: str, protected: list[str], rate: float = 0.02) -> str:
+    """Character-level OCR-style noise outside the protected spans (gold values stay readable)."""
+    mask = [False] * len(text)
+    for p in protected:
+        if not p:
+            continue
+        start = text.find(p)
+        while start != -1:
+            for k in range(start, start + len(p)):
+                mask[k] = True
+            start = text.find(p, start + 1)
+    out = []
+    for ch, keep in zip(text, mask):
+        if keep or ch == "\n":
+            out.append(ch)
+            continue
+        r = rng.random()
+        if r < rate and ch in _SUBS:
+            out.append(_SUBS[ch])
+        elif r < rate * 1.3 and ch == " ":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _protected(shown: dict) -> list[str]:
+    vals = []
+    for v in shown.values():
+        if v:
+            vals.append(v)
+    return vals
+
+
+# ---------------------------------------------------------------------------------------------- QA
+QUESTION_NAMES = {
+    "document_number": "document number", "issue_date": "issue date", "due_date": "payment due date",
+    "effective_date": "effective date", "expiration_date": "expiration date",
+    "issuer_name": "name of the issuing party", "recipient_name": "name of the recipient",
+    "total_amount": "total amount", "tax_amount": "tax amount", "currency": "currency",
+    "payment_terms": "payment terms", "governing_law": "governing law",
+    "po_reference": "referenced order or invoice number", "product_codes": "product codes listed",
+    "contract_term": "term",
+}
+
+
+def _which(doc: dict, shown: dict) -> str:
+    noun = S.CLASSES[doc["label"]]["noun"].lower()
+    if shown.get("document_number"):
+        return f"{noun} {shown['document_number']}"
+    parties = [shown.get("issuer_name"), shown.get("recipient_name")]
+    return f"the {noun} between {parties[0]} and {parties[1]}"
+
+
+def _context_line(text: str, needle: str) -> str:
+    for line in text.split("\n"):
+        if needle in line:
+            return line.strip()
+    raise AssertionError(f"value {needle!r} not found in text")
+
+
+def make_qa(rng: random.Random, docs: list[dict], shown_by_id: dict) -> list[dict]:
+    qa = []
+    test_docs = [d for d in docs if d["split"] == "test"]
+    picks = rng.sample(test_docs, N_QA)
+    for i, doc in enumerate(picks):
+        shown = shown_by_id[doc["id"]]
+        names = [n for n, v in doc["fields"].items() if v is not None]
+        if "document_number" in names and len(names) > 1 and not shown.get("issuer_name"):
+            names.remove("document_number")
+        name = names[rng.randrange(len(names))]
+        if name == "document_number":
+            which = f"the {S.CLASSES[doc['label']]['noun'].lower()} issued by {shown['issuer_name']}"
+        else:
+            which = _which(doc, shown)
+        if name == "product_codes":
+            codes = doc["fields"][name]
+            answer_text = ", ".join(codes)
+            contexts = [_context_line(doc["text"], c) for c in codes]
+        else:
+            answer_text = shown[name]
+            contexts = [_context_line(doc["text"], answer_text)]
+        qa.append({
+            "id": f"qa-{i + 1:04d}",
+            "split": "test",
+            "doc_ids": [doc["id"]],
+            "question": (f"Which product codes are listed in {which}?" if name == "product_codes"
+                         else f"What is the {QUESTION_NAMES[name]} of {which}?"),
+            "reference_answer": (f"The product codes listed are {answer_text}." if name == "product_codes"
+                                 else f"The {QUESTION_NAMES[name]} is {answer_text}."),
+            "reference_contexts": list(dict.fromkeys(contexts)),
+        })
+    return qa
+
+
+def _summary(doc: dict, shown: dict) -> str:
+    spec = S.CLASSES[doc["label"]]
+    parts = [f"{spec['noun']} {shown['document_number']}" if shown.get("document_number") else spec["noun"]]
+    if shown.get("issuer_name"):
+        parts.append(f"from {shown['issuer_name']}")
+    if shown.get("recipient_name"):
+        parts.append(f"to {shown['recipient_name']}")
+    when = shown.get("issue_date") or shown.get("effective_date")
+    if when:
+        parts.append(f"dated {when}")
+    text = " ".join(parts)
+    extra = []
+    if shown.get("total_amount"):
+        extra.append(f"for a total of {shown['total_amount']}")
+    if shown.get("due_date"):
+        extra.append(f"due {shown['due_date']}")
+    if shown.get("contract_term"):
+        extra.append(f"running {shown['contract_term']}")
+    if shown.get("governing_law"):
+        extra.append(f"governed by the laws of {with_article(shown['governing_law'])}")
+    return text + (", " + ", ".join(extra) if extra else "") + "."
+
+
+# ---------------------------------------------------------------------------------------------- main
+def manifest_fields() -> dict:
+    out = {}
+    for name, (ftype, desc) in S.FIELDS.items():
+        entry: dict = {"type": ftype, "description": desc}
+        if name == "currency":
+            entry["values"] = list(S.CURRENCIES)
+            entry["aliases"] = S.CURRENCY_ALIASES
+        elif name == "payment_terms":
+            entry["values"] = list(S.PAYMENT_TERMS)
+            entry["aliases"] = S.PAYMENT_TERMS_ALIASES
+        elif ftype == "date":
+            entry["date_order"] = "mdy"
+        out[name] = entry
+    return out
+
+
+def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict:
+    """Write the golden set to ``out_dir``; returns the manifest as a dict."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    docs: list[dict] = []
+    shown_by_id: dict[str, dict] = {}
+    for split, per_class in SPLIT_SIZES.items():
+        families = S.HELD_OUT_FAMILIES if split == "shift" else S.IN_DISTRIBUTION_FAMILIES
+        batch = []
+        for label in S.CLASSES:
+            for k in range(per_class):
+                family = families[k % len(families)]
+                draft = render(rng, label, family)
+                text = "\n".join(draft.lines).strip() + "\n"
+                if rng.random() < NOISE_RATE:
+                    text = ocr_noise(rng, text, _protected(draft.shown))
+                fields = {name: draft.gold.get(name) for name in S.FIELDS}
+                batch.append(({"split": split, "text": text, "label": label, "fields": fields,
+                               "template_family": family}, draft.shown))
+        rng.shuffle(batch)
+        for rec, shown in batch:
+            rec = {"id": f"doc-{len(docs) + 1:05d}", **rec}
+            docs.append(rec)
+            shown_by_id[rec["id"]] = shown
+    # reference summaries on the first test documents of each class
+    counts = {label: 0 for label in S.CLASSES}
+    for rec in docs:
+        rec["summary"] = None
+        if rec["split"] == "test" and counts[rec["label"]] < SUMMARIES_PER_CLASS:
+            counts[rec["label"]] += 1
+            rec["summary"] = _summary(rec, shown_by_id[rec["id"]])
+    qa = make_qa(rng, docs, shown_by_id)
+
+    files = {"documents.jsonl": docs, "qa.jsonl": qa}
+    checksums = {}
+    for name, rows in files.items():
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+        (out / name).write_bytes(data)
+        checksums[name] = hashlib.sha256(data).hexdigest()
+    manifest = {
+        "name": "techcorp",
+        "version": GENERATOR_VERSION,
+        "description": ("Synthetic TechCorp document flow: 12 business document classes, 15 fields, "
+                        "six template families per class (four in train/test, two held out in 'shift'), "
+                        "OCR-style noise on a quarter of the documents, QA items and reference summaries "
+                        "over the test split. Generated by golden_sets/generate.py."),
+        "labels": list(S.CLASSES),
+        "fields": manifest_fields(),
+        "splits": list(SPLIT_SIZES),
+        "files": {name: {"sha256": digest} for name, digest in checksums.items()},
+        "generator": {"module": "golden_sets.generate", "version": GENERATOR_VERSION, "seed": seed},
+    }
+    (out / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True),
+                                       encoding="utf-8")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="golden_sets/techcorp")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    generate(args.out, args.seed)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,366 @@
+"""Golden sets: load a directory, validate it against its manifest, hand out items.
+
+A golden set is a directory with ``manifest.yaml``, ``documents.jsonl`` and ``qa.jsonl`` (see the README,
+"Golden set format"). Every problem is raised as :class:`~harness.errors.HarnessInputError` naming the file,
+the line and the field, so the CLI can stop with exit code 2 and one line of explanation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping
+
+import yaml
+
+from harness.errors import HarnessInputError
+
+FIELD_TYPES = ("string", "date", "money", "enum", "list")
+DOC_KEYS = ("id", "split", "text", "label", "fields")
+QA_KEYS = ("id", "split", "doc_ids", "question", "reference_answer", "reference_contexts")
+MANIFEST_KEYS = ("name", "version", "labels", "fields", "splits", "files")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One extracted field: its name, type and, for enums, allowed values and their aliases."""
+    name: str
+    type: Literal["string", "date", "money", "enum", "list"]
+    description: str = ""
+    values: tuple[str, ...] = ()
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    date_order: Literal["mdy", "dmy"] = "mdy"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    version: str
+    description: str
+    labels: tuple[str, ...]
+    fields: Mapping[str, FieldSpec]
+    splits: tuple[str, ...]
+    files: Mapping[str, str]  # file name -> sha256
+    sha256: str  # hash of manifest.yaml itself (covers the data through the file checksums)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One unit of work from a golden split: a document or a QA item."""
+    id: str
+    kind: Literal["document", "qa"]
+    split: str
+    text: str = ""
+    label: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    summary: str | None = None
+    question: str | None = None
+    doc_ids: tuple[str, ...] = ()
+    reference_answer: str | None = None
+    reference_contexts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoldenSet:
+    root: Path
+    manifest: Manifest
+    documents: Any  # datasets.Dataset
+    qa: Any  # datasets.Dataset
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def hash(self) -> str:
+        return self.manifest.sha256
+
+    def describe(self) -> dict:
+        return {"name": self.manifest.name, "version": self.manifest.version, "sha256": self.manifest.sha256,
+                "path": str(self.root)}
+
+    def items(self, split: str, kinds: tuple[str, ...] = ("document", "qa")) -> list[Item]:
+        """Items of one split, documents first then QA items, in file order."""
+        if split not in self.manifest.splits:
+            raise HarnessInputError(f"unknown split {split!r}; this golden set has {', '.join(self.manifest.splits)}",
+                                    path=self.root / "manifest.yaml", field="splits")
+        out: list[Item] = []
+        if "document" in kinds:
+            for row in self.documents.filter(lambda r: r["split"] == split, keep_in_memory=True):
+                out.append(Item(id=row["id"], kind="document", split=split, text=row["text"], label=row["label"],
+                                fields=row["fields"], summary=row.get("summary")))
+        if "qa" in kinds:
+            by_id = {}
+            for row in self.qa.filter(lambda r: r["split"] == split, keep_in_memory=True):
+                if not by_id:
+                    by_id = {d["id"]: d["text"] for d in self.documents.select_columns(["id", "text"])}
+                out.append(Item(id=row["id"], kind="qa", split=split, question=row["question"],
+                                doc_ids=tuple(row["doc_ids"]), reference_answer=row["reference_answer"],
+                                reference_contexts=tuple(row["reference_contexts"]),
+                                text="\n\n".join(by_id[d] for d in row["doc_ids"])))
+        return out
+
+    def documents_by_id(self) -> dict[str, dict]:
+        return {row["id"]: row for row in self.documents}
+
+
+# ---------------------------------------------------------------------------------------------- manifest
+def _load_manifest(root: Path) -> Manifest:
+    path = root / "manifest.yaml"
+    if not root.is_dir():
+        raise HarnessInputError("golden set directory not found", path=root)
+    if not path.is_file():
+        raise HarnessInputError("missing manifest.yaml", path=root)
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                                line=None if mark is None else mark.line + 1) from None
+    if not isinstance(data, dict):
+        raise HarnessInputError("manifest must be a mapping", path=path)
+    for key in MANIFEST_KEYS:
+        if key not in data:
+            raise HarnessInputError("missing key", path=path, field=key)
+    labels = data["labels"]
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise HarnessInputError("must be a non-empty list of strings", path=path, field="labels")
+    if len(set(labels)) != len(labels):
+        raise HarnessInputError("duplicate label", path=path, field="labels")
+    if not isinstance(data["fields"], dict):
+        raise HarnessInputError("must be a mapping of field name -> spec", path=path, field="fields")
+    fields = {}
+    for name, spec in data["fields"].items():
+        where = f"fields.{name}"
+        if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
+            raise HarnessInputError(f"type must be one of {', '.join(FIELD_TYPES)}", path=path, field=where)
+        values = tuple(spec.get("values") or ())
+        if spec["type"] == "enum" and not values:
+            raise HarnessInputError("an enum field needs 'values'", path=path, field=where)
+        aliases = {str(k): tuple(str(a) for a in v) for k, v in (spec.get("aliases") or {}).items()}
+        for canon in aliases:
+            if canon not in values:
+                raise HarnessInputError(f"alias target {canon!r} is not one of the values", path=path, field=where)
+        order = spec.get("date_order", "mdy")
+        if order not in ("mdy", "dmy"):
+            raise HarnessInputError("date_order must be 'mdy' or 'dmy'", path=path, field=where)
+        fields[name] = FieldSpec(name=name, type=spec["type"], description=str(spec.get("description", "")),
+                                 values=values, aliases=aliases, date_order=order)
+    splits = data["splits"]
+    if not isinstance(splits, list) or not splits:
+        raise HarnessInputError("must be a non-empty list", path=path, field="splits")
+    files = {}
+    for name, meta in (data["files"] or {}).items():
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise HarnessInputError("each file needs a sha256", path=path, field=f"files.{name}")
+        files[name] = meta["sha256"]
+    if "documents.jsonl" not in files:
+        raise HarnessInputError("documents.jsonl is not listed", path=path, field="files")
+    return Manifest(name=str(data["name"]), version=str(data["version"]), description=str(data.get("description", "")),
+                    labels=tuple(labels), fields=fields, splits=tuple(str(s) for s in splits), files=files,
+                    sha256=hashlib.sha256(raw).hexdigest())
+
+
+# ---------------------------------------------------------------------------------------------- records
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise HarnessInputError(f"broken JSON ({exc.msg} at column {exc.colno})", path=path,
+                                        line=lineno) from None
+            if not isinstance(obj, dict):
+                raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
+            yield lineno, obj
+
+
+def check_field_value(spec: FieldSpec, value: Any) -> str | None:
+    """Return a problem description if ``value`` does not fit the field's type, else None."""
+    if value is None:
+        return None
+    if spec.type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "expected a list of strings"
+        return None
+    if spec.type == "money":
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return "expected a decimal amount"
+        try:
+            Decimal(str(value))
+        except InvalidOperation:
+            return f"expected a decimal amount, got {value!r}"
+        return None
+    if not isinstance(value, str):
+        return f"expected a string, got {type(value).__name__}"
+    if spec.type == "date":
+        if not _ISO_DATE.match(value):
+            return f"expected an ISO date YYYY-MM-DD, got {value!r}"
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return f"not a calendar date: {value!r}"
+    if spec.type == "enum" and value not in spec.values:
+        return f"{value!r} is not one of {', '.join(spec.values)}"
+    return None
+
+
+def _require(obj: dict, keys: tuple[str, ...], path: Path, lineno: int) -> None:
+    for key in keys:
+        if key not in obj:
+            raise HarnessInputError("missing key", path=path, line=lineno, field=key)
+
+
+def _str_list(obj: dict, key: str, path: Path, lineno: int) -> None:
+    value = obj[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise HarnessInputError("expected a list of strings", path=path, line=lineno, field=key)
+
+
+def _read_documents(path: Path, manifest: Manifest, seen: dict[str, str]) -> list[dict]:
+    rows = []
+    labels = set(manifest.labels)
+    for lineno, obj in iter_jsonl(path):
+        _require(obj, DOC_KEYS, path, lineno)
+        for key in ("id", "split", "text", "label"):
+            if not isinstance(obj[key], str):
+                raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
+        if obj["id"] in seen:
+            raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
+                                    line=lineno, field="id")
+        seen[obj["id"]] = f"{path.name}:{lineno}"
+        if obj["split"] not in manifest.splits:
+            raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
+        if obj["label"] not in labels:
+            raise HarnessInputError(f"unknown label {obj['label']!r}", path=path, line=lineno, field="label")
+        fields = obj["fields"]
+        if not isinstance(fields, dict):
+            raise HarnessInputError("expected a mapping of field -> value", path=path, line=lineno, field="fields")
+        for name, value in fields.items():
+            spec = manifest.fields.get(name)
+            if spec is None:
+                raise HarnessInputError("field not in the manifest's schema", path=path, line=lineno,
+                                        field=f"fields.{name}")
+            problem = check_field_value(spec, value)
+            if problem:
+                raise HarnessInputError(problem, path=path, line=lineno, field=f"fields.{name}")
+        summary = obj.get("summary")
+        if summary is not None and not isinstance(summary, str):
+            raise HarnessInputError("expected a string or null", path=path, line=lineno, field="summary")
+        rows.append({"id": obj["id"], "split": obj["split"], "text": obj["text"], "label": obj["label"],
+                     "fields": {name: _stored(manifest.fields[name], fields.get(name))
+                                for name in manifest.fields},
+                     "summary": summary})
+    return rows
+
+
+def _stored(spec: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.type == "money":
+        return str(value)
+    return value
+
+
+def _read_qa(path: Path, manifest: Manifest, seen: dict[str, str], doc_ids: set[str]) -> list[dict]:
+    rows = []
+    for lineno, obj in iter_jsonl(path):
+        _require(obj, QA_KEYS, path, lineno)
+        for key in ("id", "split", "question", "reference_answer"):
+            if not isinstance(obj[key], str):
+                raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
+        _str_list(obj, "doc_ids", path, lineno)
+        _str_list(obj, "reference_contexts", path, lineno)
+        if obj["id"] in seen:
+            raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
+                                    line=lineno, field="id")
+        seen[obj["id"]] = f"{path.name}:{lineno}"
+        if obj["split"] not in manifest.splits:
+            raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
+        for d in obj["doc_ids"]:
+            if d not in doc_ids:
+                raise HarnessInputError(f"unknown document id {d!r}", path=path, line=lineno, field="doc_ids")
+        rows.append({k: obj[k] for k in QA_KEYS})
+    return rows
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _features(manifest: Manifest):
+    from datasets import Features, List, Value
+
+    field_types = {name: (List(Value("string")) if spec.type == "list" else Value("string"))
+                   for name, spec in manifest.fields.items()}
+    docs = Features({"id": Value("string"), "split": Value("string"), "text": Value("string"),
+                     "label": Value("string"), "fields": field_types, "summary": Value("string")})
+    qa = Features({"id": Value("string"), "split": Value("string"), "doc_ids": List(Value("string")),
+                   "question": Value("string"), "reference_answer": Value("string"),
+                   "reference_contexts": List(Value("string"))})
+    return docs, qa
+
+
+def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSet:
+    """Load and validate a golden set directory.
+
+    Records are checked line by line first (so a broken line is reported with its number), then each data
+    file's sha256 is compared with the manifest. The validated rows are held as ``datasets.Dataset`` objects
+    typed from the manifest's field schema.
+    """
+    import datasets
+
+    root = Path(root)
+    manifest = _load_manifest(root)
+    for name in manifest.files:
+        if name not in ("documents.jsonl", "qa.jsonl"):
+            raise HarnessInputError(f"unexpected data file {name!r}", path=root / "manifest.yaml", field="files")
+        if not (root / name).is_file():
+            raise HarnessInputError("listed in the manifest but missing", path=root / name)
+    seen: dict[str, str] = {}
+    doc_rows = _read_documents(root / "documents.jsonl", manifest, seen)
+    qa_rows = (_read_qa(root / "qa.jsonl", manifest, seen, {r["id"] for r in doc_rows})
+               if "qa.jsonl" in manifest.files else [])
+    if verify_checksums:
+        for name, expected in manifest.files.items():
+            actual = file_sha256(root / name)
+            if actual != expected:
+                raise HarnessInputError(f"checksum mismatch: manifest says {expected[:12]}..., file is "
+                                        f"{actual[:12]}... (run 'harness golden checksum {root}' after an "
+                                        "intended edit)", path=root / name)
+    datasets.disable_progress_bars()
+    doc_features, qa_features = _features(manifest)
+    return GoldenSet(root=root, manifest=manifest,
+                     documents=datasets.Dataset.from_list(doc_rows, features=doc_features),
+                     qa=datasets.Dataset.from_list(qa_rows, features=qa_features))
+
+
+def write_checksums(root: str | Path) -> dict[str, str]:
+    """Recompute the sha256 of each data file and rewrite the manifest's ``files`` section."""
+    root = Path(root)
+    path = root / "manifest.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names = [n for n in ("documents.jsonl", "qa.jsonl") if (root / n).is_file()]
+    data["files"] = {n: {"sha256": file_sha256(root / n)} for n in names}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return {n: v["sha256"] for n, v in data["files"].items()}

@@ -1,0 +1,71 @@
+"""Classification metrics over label arrays (scikit-learn underneath).
+
+>>> r = classification_scores(["a", "b", "b"], ["a", "b", "a"], labels=["a", "b"])
+>>> r.accuracy, round(r.macro_f1, 4), r.per_class["b"].recall
+(0.6666666666666666, 0.6667, 0.5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class ClassificationScores:
+    """Immutable result. With no items every value is None (not measurable), never 0 or 1."""
+    n: int
+    accuracy: float | None
+    macro_f1: float | None
+    weighted_f1: float | None
+    per_class: Mapping[str, ClassScores]
+    labels: tuple[str, ...]
+    confusion_matrix: tuple[tuple[int, ...], ...]  # rows: true label, columns: predicted label (``labels`` order)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        d["confusion_matrix"] = [list(r) for r in self.confusion_matrix]
+        return d
+
+
+def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], labels: Sequence[str] | None = None,
+                          zero_division: float = 0.0) -> ClassificationScores:
+    """Accuracy, per-class precision/recall/F1/support, macro and weighted F1, confusion matrix.
+
+    ``y_pred`` may hold None or labels outside ``labels`` (a failed call, an invalid answer): they count as
+    wrong for accuracy and recall and appear in no column of the confusion matrix. ``zero_division`` is the
+    value of a precision/recall/F1 whose denominator is zero (a class never predicted, or absent), as in
+    scikit-learn. Macro and weighted F1 average over ``labels`` (default: the sorted gold labels).
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} items, y_pred {len(y_pred)}")
+    labels = tuple(labels) if labels is not None else tuple(sorted(set(y_true)))
+    if not y_true:
+        return ClassificationScores(0, None, None, None, {}, labels, ())
+    sentinel = "\x00<no label>"
+    true = np.asarray(list(y_true), dtype=object)
+    pred = np.asarray([sentinel if p is None else p for p in y_pred], dtype=object)
+    accuracy = float(np.mean(true == pred))
+    p, r, f, s = precision_recall_fscore_support(true, pred, labels=list(labels), zero_division=zero_division)
+    _, _, macro, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="macro",
+                                                     zero_division=zero_division)
+    _, _, weighted, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="weighted",
+                                                        zero_division=zero_division)
+    per_class = {lab: ClassScores(float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i, lab in enumerate(labels)}
+    cm = confusion_matrix(true, pred, labels=list(labels))
+    return ClassificationScores(n=len(true), accuracy=accuracy, macro_f1=float(macro), weighted_f1=float(weighted),
+                                per_class=per_class, labels=labels,
+                                confusion_matrix=tuple(tuple(int(x) for x in row) for row in cm))
