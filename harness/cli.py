@@ -1,0 +1,211 @@
+"""Command line: ``harness run | score | train | report | golden | demo``.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (file, line and field named on one line),
+130 interrupted (rerun the same command to resume a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessInputError
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def default_golden() -> str:
+    local = Path("golden_sets/techcorp")
+    if (local / "manifest.yaml").is_file():
+        return str(local)
+    import golden_sets
+
+    return str(Path(golden_sets.__file__).parent / "techcorp")
+
+
+def _info(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="YAML config replacing the pipeline's default config file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting (repeatable), e.g. --set classifier.max_depth=8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate and compare document-intelligence "
+                                     "pipelines on golden sets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a pipeline over a golden split into a run directory (resumable)")
+    p.add_argument("--pipeline", required=True)
+    p.add_argument("--golden", default=None, help="golden set directory (default: golden_sets/techcorp)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", required=True, help="run directory, e.g. results/mlops-test")
+    p.add_argument("--limit", type=int, help="only the first N items of the split (smoke runs)")
+    p.add_argument("--overwrite", action="store_true", help="discard a different run already in --out")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    _add_config_args(p)
+
+    p = sub.add_parser("score", help="score predictions produced elsewhere (JSONL: id + label/fields/answer/...)")
+    p.add_argument("--golden", default=None)
+    p.add_argument("--split", required=True)
+    p.add_argument("--predictions", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+
+    p = sub.add_parser("train", help="train a pipeline's model on the golden set's train split")
+    p.add_argument("pipeline", choices=["mlops"])
+    p.add_argument("--golden", default=None)
+    p.add_argument("--out", help="artifact directory (default: artifacts/mlops/<golden>-<hash>-<config>)")
+    _add_config_args(p)
+
+    p = sub.add_parser("report", help="print the metrics of run directories side by side")
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    p.add_argument("--detail", action="store_true", help="add per-class F1 and per-field accuracy")
+
+    p = sub.add_parser("golden", help="generate, verify or re-checksum golden sets")
+    gsub = p.add_subparsers(dest="golden_command", required=True)
+    g = gsub.add_parser("generate", help="regenerate the TechCorp golden set (deterministic)")
+    g.add_argument("--out", default="golden_sets/techcorp")
+    g.add_argument("--seed", type=int, default=None)
+    g = gsub.add_parser("verify", help="validate a golden set directory")
+    g.add_argument("path")
+    g = gsub.add_parser("checksum", help="rewrite the manifest's sha256 of each data file")
+    g.add_argument("path")
+
+    p = sub.add_parser("demo", help="the main job: train MLOps, run it on test and shift, print the table")
+    p.add_argument("--golden", default=None)
+    p.add_argument("--results", default="results")
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    return parser
+
+
+def _run(args) -> int:
+    from harness import report, runner
+    from harness.golden import load_golden_set
+    from harness.pipelines import build_predictor
+
+    golden = load_golden_set(args.golden or default_golden())
+    built = build_predictor(args.pipeline, golden, args.config, args.overrides, progress=_info)
+    with built.predictor as predictor:
+        result = runner.run(predictor, golden, args.split, args.out, config=built.config,
+                            config_hash=built.config_hash, limit=args.limit, batch_size=built.batch_size,
+                            progress=False if args.no_progress else None, overwrite=args.overwrite)
+    if result.n_skipped:
+        _info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
+    print(report.table([f"{args.pipeline}:{args.split}"], [result.metrics], args.format))
+    _info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
+    return 0
+
+
+def _score(args) -> int:
+    from harness import report, scoring
+    from harness.golden import load_golden_set
+    from harness.runner import now
+    from harness.store import RunStore, read_predictions
+
+    golden = load_golden_set(args.golden or default_golden())
+    preds = read_predictions(args.predictions)
+    if not preds:
+        raise HarnessInputError("no predictions in file", path=args.predictions)
+    metrics = scoring.score(golden, args.split, preds)
+    store = RunStore(args.out)
+    store.write_run({"predictor": {"name": "external", "predictions": str(args.predictions)},
+                     "golden": golden.describe(), "split": args.split, "scored_at": now(),
+                     "tasks": scoring.tasks_present(preds)})
+    store.write_metrics(metrics)
+    print(report.table([f"{Path(args.predictions).name}:{args.split}"], [metrics], args.format))
+    if metrics["counts"]["n_unknown_ids"]:
+        _info(f"warning: {metrics['counts']['n_unknown_ids']} prediction ids are not in split {args.split!r}")
+    _info(f"wrote {store.metrics_path}")
+    return 0
+
+
+def _train(args) -> int:
+    from harness.golden import load_golden_set
+    from harness.pipelines import load_pipeline_config
+    from pipelines.mlops import artifact_path, model
+
+    golden = load_golden_set(args.golden or default_golden())
+    _, cfg = load_pipeline_config(args.pipeline, args.config, args.overrides)
+    out = Path(args.out) if args.out else artifact_path(cfg, golden)
+    artifact = model.train(golden, cfg, out, progress=_info)
+    print(f"{artifact.version} -> {out}")
+    return 0
+
+
+def _report(args) -> int:
+    from harness import report
+    from harness.store import RunStore
+
+    metrics = [RunStore(r).read_metrics() for r in args.runs]
+    print(report.table([Path(r).name for r in args.runs], metrics, args.format, detail=args.detail))
+    return 0
+
+
+def _golden(args) -> int:
+    from harness.golden import load_golden_set, write_checksums
+
+    if args.golden_command == "generate":
+        from golden_sets import generate
+
+        generate.generate(args.out, args.seed if args.seed is not None else generate.DEFAULT_SEED)
+        print(f"wrote {args.out}")
+    elif args.golden_command == "verify":
+        g = load_golden_set(args.path)
+        counts = {s: len(g.items(s)) for s in g.manifest.splits}
+        print(f"ok: {g.name} {g.manifest.version} sha256 {g.hash[:12]} items per split {counts}")
+    else:
+        sums = write_checksums(args.path)
+        for name, digest in sums.items():
+            print(f"{name}: {digest}")
+    return 0
+
+
+def _demo(args) -> int:
+    from harness import report, runner
+    from harness.golden import load_golden_set
+    from harness.pipelines import build_predictor
+
+    golden = load_golden_set(args.golden or default_golden())
+    built = build_predictor("mlops", golden, progress=_info)
+    names, metrics = [], []
+    with built.predictor as predictor:
+        for split in ("test", "shift"):
+            if split not in golden.manifest.splits:
+                continue
+            out = Path(args.results) / f"demo-mlops-{split}"
+            _info(f"running mlops on {golden.name}:{split} -> {out}")
+            res = runner.run(predictor, golden, split, out, config=built.config, config_hash=built.config_hash,
+                             batch_size=built.batch_size, overwrite=True)
+            names.append(f"mlops:{split}")
+            metrics.append(res.metrics)
+    print(report.table(names, metrics, args.format, detail=True))
+    return 0
+
+
+COMMANDS = {"run": _run, "score": _score, "train": _train, "report": _report, "golden": _golden, "demo": _demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: what was written is kept; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Pipeline settings: a YAML file per pipeline, typed by a pydantic model, overridable with ``--set``.
+
+``--set classifier.max_depth=8`` sets a nested key; the value is read as YAML (``8`` is an int, ``true`` a
+bool, ``[1, 2]`` a list). Unknown keys and wrong types stop with exit code 2 naming the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Sequence, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import HarnessInputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise HarnessInputError("config file not found", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                                line=None if mark is None else mark.line + 1) from None
+    if not isinstance(data, dict):
+        raise HarnessInputError("a config file must be a mapping", path=path)
+    return data
+
+
+def apply_override(data: dict, assignment: str) -> None:
+    if "=" not in assignment:
+        raise HarnessInputError(f"--set expects key=value, got {assignment!r}", field="--set")
+    key, raw = assignment.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise HarnessInputError(f"--set has an empty key in {assignment!r}", field="--set")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node = data
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def load_config(model: type[M], default_path: Path, config_file: str | Path | None = None,
+                overrides: Sequence[str] = ()) -> M:
+    """Defaults from ``default_path`` (or ``config_file``), then each ``--set`` in order."""
+    source = Path(config_file) if config_file else default_path
+    data = _read_yaml(source)
+    for assignment in overrides:
+        apply_override(data, assignment)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        origin = "--set" if any(a.split("=", 1)[0].strip() == loc for a in overrides) else str(source)
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise HarnessInputError(msg, path=origin, field=loc) from None
+
+
+def config_hash(config: BaseModel | dict) -> str:
+    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def dump(config: BaseModel) -> dict[str, Any]:
+    return config.model_dump(mode="json")

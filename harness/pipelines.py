@@ -1,0 +1,45 @@
+"""Pipeline registry: name -> config model, default config file and predictor factory."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from harness.config import config_hash, load_config
+from harness.errors import HarnessInputError
+from harness.golden import GoldenSet
+from harness.predictor import Predictor
+
+# Each module exposes CONFIG_MODEL (a pydantic model), DEFAULT_CONFIG (a YAML path) and
+# build(config, golden, progress) -> Predictor.
+REGISTRY = {"mlops": "pipelines.mlops"}
+
+
+@dataclass(frozen=True)
+class Built:
+    predictor: Predictor
+    config: dict
+    config_hash: str
+    batch_size: int
+
+
+def _module(name: str):
+    if name not in REGISTRY:
+        raise HarnessInputError(f"unknown pipeline {name!r}; known: {', '.join(sorted(REGISTRY))}", field="--pipeline")
+    return importlib.import_module(REGISTRY[name])
+
+
+def load_pipeline_config(name: str, config_file: str | None, overrides: Sequence[str]):
+    mod = _module(name)
+    return mod, load_config(mod.CONFIG_MODEL, Path(mod.DEFAULT_CONFIG), config_file, overrides)
+
+
+def build_predictor(name: str, golden: GoldenSet, config_file: str | None = None, overrides: Sequence[str] = (),
+                    progress: Callable[[str], None] = print) -> Built:
+    mod, cfg = load_pipeline_config(name, config_file, overrides)
+    predictor = mod.build(cfg, golden, progress=progress)
+    data = cfg.model_dump(mode="json")
+    return Built(predictor=predictor, config=data, config_hash=config_hash(data),
+                 batch_size=getattr(cfg, "batch_size", 1))

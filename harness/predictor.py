@@ -1,0 +1,141 @@
+"""One interface for both pipelines.
+
+A predictor declares the tasks it can do and turns a batch of golden-set items into one :class:`Output`
+per item. It does not time itself: the runner measures wall time around each call and records it, with
+the output, in an immutable :class:`Prediction`. A streaming predictor stamps ``first_token_at``
+(``time.perf_counter()`` when the first token arrived) and the runner turns it into time to first token.
+
+A failed item is an ``Output(error="...")``, never an exception that loses the batch; an exception from
+``predict`` marks every item of that call as failed with the exception's message.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+from harness.golden import Item
+
+Task = Literal["classify", "extract", "answer", "summarize"]
+TASKS: tuple[str, ...] = ("classify", "extract", "answer", "summarize")
+OUTPUT_KEY = {"classify": "label", "extract": "fields", "answer": "answer", "summarize": "summary"}
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: "TokenUsage") -> "TokenUsage":
+        return TokenUsage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a predictor returns for one item and one task."""
+    value: Any = None  # label (str) | fields (dict) | answer (str) | summary (str)
+    contexts: tuple[str, ...] | None = None  # passages an answer was grounded on
+    usage: TokenUsage | None = None
+    first_token_at: float | None = None  # time.perf_counter() at the first streamed token
+    error: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How one task went for one item: measured by the runner."""
+    latency_s: float | None = None
+    ttft_s: float | None = None
+    usage: TokenUsage | None = None
+    error: str | None = None
+    batch_size: int = 1
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One line of ``predictions.jsonl``: the outputs for one item and how each task went."""
+    id: str
+    label: str | None = None
+    fields: Mapping[str, Any] | None = None
+    answer: str | None = None
+    contexts: tuple[str, ...] | None = None
+    summary: str | None = None
+    tasks: Mapping[str, TaskResult] = field(default_factory=dict)
+
+    def has(self, task: str) -> bool:
+        """Whether this prediction speaks to ``task`` (an output or a recorded attempt)."""
+        return task in self.tasks or getattr(self, OUTPUT_KEY[task]) is not None
+
+    def error(self, task: str) -> str | None:
+        result = self.tasks.get(task)
+        return result.error if result else None
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"id": self.id}
+        for key in ("label", "fields", "answer", "contexts", "summary"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = list(value) if key == "contexts" else value
+        if self.tasks:
+            out["tasks"] = {}
+            for name, r in self.tasks.items():
+                d = {k: v for k, v in asdict(r).items() if v not in (None, {}) or k == "error"}
+                if r.usage is None:
+                    d.pop("usage", None)
+                out["tasks"][name] = d
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "Prediction":
+        """Read a line in the runner's shape or the plain external shape (``id`` + outputs [+ ``error``])."""
+        tasks = {}
+        for name, d in (obj.get("tasks") or {}).items():
+            usage = d.get("usage")
+            tasks[name] = TaskResult(latency_s=d.get("latency_s"), ttft_s=d.get("ttft_s"),
+                                     usage=TokenUsage(**usage) if usage else None, error=d.get("error"),
+                                     batch_size=d.get("batch_size", 1), meta=d.get("meta") or {})
+        contexts = obj.get("contexts")
+        return cls(id=obj["id"], label=obj.get("label"), fields=obj.get("fields"), answer=obj.get("answer"),
+                   contexts=tuple(contexts) if contexts is not None else None, summary=obj.get("summary"),
+                   tasks=tasks)
+
+
+class Predictor(abc.ABC):
+    """Base class of a pipeline as the runner sees it.
+
+    Subclasses set ``name`` and ``capabilities`` and implement :meth:`predict`. :meth:`config` returns the
+    resolved settings recorded (and hashed) in ``run.json``; :meth:`describe` adds anything else worth
+    recording, such as a model artifact version.
+    """
+
+    name: str = "predictor"
+    capabilities: frozenset[str] = frozenset()
+
+    @abc.abstractmethod
+    def predict(self, items: Sequence[Item], task: str) -> Sequence[Output]:
+        """One output per item, in order."""
+
+    def config(self) -> dict:
+        return {}
+
+    def describe(self) -> dict:
+        return {}
+
+    def tasks_for(self, item: Item) -> list[str]:
+        """The tasks this predictor runs on ``item``, in a fixed order."""
+        if item.kind == "qa":
+            wanted = ["answer"]
+        else:
+            wanted = ["classify", "extract"] + (["summarize"] if item.summary is not None else [])
+        return [t for t in wanted if t in self.capabilities]
+
+    def close(self) -> None:
+        """Release models and threads; the runner calls it when a run ends."""
+
+    def __enter__(self) -> "Predictor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,191 @@
+"""Stream a golden split through a predictor into a run directory, resumably.
+
+Every finished batch is appended to ``predictions.jsonl`` and flushed before the next starts. Restarting
+the same command skips the ids already written (a line cut short by a kill is dropped and redone), so a
+killed run loses nothing that was written and never duplicates an item.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+from tqdm import tqdm
+
+from harness import scoring
+from harness.errors import HarnessInputError
+from harness.golden import GoldenSet, Item
+from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
+from harness.store import RunStore
+
+PACKAGES = ("docintel-harness", "datasets", "numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
+            "langchain-core", "llama-cpp-python", "sentence-transformers", "faiss-cpu", "torch", "ragas")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=False)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = res.stdout.strip() or None
+    return f"{commit}-dirty" if commit and dirty else commit
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    metrics: dict
+    n_new: int
+    n_skipped: int
+
+
+def _identity(predictor: Predictor, config_hash: str, golden: GoldenSet, split: str, limit: int | None) -> dict:
+    return {"predictor": predictor.name, "config_hash": config_hash,
+            "model_version": predictor.describe().get("model_version"), "golden_sha256": golden.hash,
+            "split": split, "limit": limit}
+
+
+def _call(predictor: Predictor, items: Sequence[Item], task: str) -> list[tuple[Output, TaskResult]]:
+    """Call the predictor once for ``items`` and time it. Never raises for a predictor failure."""
+    t0 = time.perf_counter()
+    try:
+        outputs = list(predictor.predict(items, task))
+        if len(outputs) != len(items):
+            raise RuntimeError(f"predictor returned {len(outputs)} outputs for {len(items)} items")
+    except Exception as exc:  # noqa: BLE001 - a failed call is recorded per item, never lost
+        elapsed = time.perf_counter() - t0
+        msg = f"{type(exc).__name__}: {exc}"
+        return [(Output(error=msg), TaskResult(latency_s=elapsed / len(items), error=msg, batch_size=len(items)))
+                for _ in items]
+    elapsed = time.perf_counter() - t0
+    per_item = elapsed / len(items)
+    results = []
+    for out in outputs:
+        ttft = out.first_token_at - t0 if out.first_token_at is not None else None
+        results.append((out, TaskResult(latency_s=per_item, ttft_s=ttft, usage=out.usage, error=out.error,
+                                        batch_size=len(items), meta=dict(out.meta))))
+    return results
+
+
+def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
+        config_hash: str, limit: int | None = None, batch_size: int = 1, progress: bool | None = None,
+        overwrite: bool = False, extra: dict | None = None) -> RunResult:
+    """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` and score it.
+
+    Resumes when ``out_dir`` holds a run of the same predictor, config, golden set, split and limit; refuses
+    (exit 2) when it holds a different one, unless ``overwrite``.
+    """
+    store = RunStore(out_dir)
+    identity = _identity(predictor, config_hash, golden, split, limit)
+    if store.exists():
+        old = store.read_run()
+        if overwrite:
+            for p in (store.predictions_path, store.metrics_path):
+                p.unlink(missing_ok=True)
+            old = None
+        elif {k: old.get("identity", {}).get(k) for k in identity} != identity:
+            diff = [k for k in identity if old.get("identity", {}).get(k) != identity[k]]
+            raise HarnessInputError(f"holds a different run ({', '.join(diff)} differ); choose another --out or "
+                                    "pass --overwrite", path=store.root)
+    else:
+        old = None
+    items = golden.items(split)
+    if limit is not None:
+        items = items[:limit]
+    items = [it for it in items if predictor.tasks_for(it)]
+    if not items:
+        raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
+                                f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+    store.repair_tail()
+    done = {p.id for p in store.predictions()}
+    todo = [it for it in items if it.id not in done]
+    started = now()
+    record = {
+        "identity": identity,
+        "predictor": {"name": predictor.name, "config": config, "config_hash": config_hash,
+                      **predictor.describe()},
+        "golden": golden.describe(),
+        "split": split,
+        "limit": limit,
+        "tasks": sorted({t for it in items for t in predictor.tasks_for(it)}, key=list(OUTPUT_KEY).index),
+        "item_ids_sha256": _ids_hash(items),
+        "n_items": len(items),
+        "batch_size": batch_size,
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "started_at": old["started_at"] if old else started,
+        "sessions": (old.get("sessions", []) if old else []) + [{"started_at": started}],
+        "ended_at": None,
+        "wall_s": old.get("wall_s", 0.0) if old else 0.0,
+        **(extra or {}),
+    }
+    store.write_run(record)
+    t_start = time.perf_counter()
+    bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{predictor.name}:{split}", unit="item",
+               disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
+    try:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            store.append(_run_batch(predictor, batch))
+            bar.update(len(batch))
+    finally:
+        bar.close()
+        record["wall_s"] = record["wall_s"] + (time.perf_counter() - t_start)
+        record["sessions"][-1]["ended_at"] = now()
+        store.write_run(record)
+    record["ended_at"] = now()
+    store.write_run(record)
+    metrics = scoring.score(golden, split, store.predictions(), items=items, tasks=record["tasks"],
+                            wall_s=record["wall_s"])
+    store.write_metrics(metrics)
+    return RunResult(out_dir=store.root, metrics=metrics, n_new=len(todo), n_skipped=len(items) - len(todo))
+
+
+def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
+    per_item: dict[str, dict] = {it.id: {"tasks": {}} for it in batch}
+    by_task: dict[str, list[Item]] = {}
+    for it in batch:
+        for task in predictor.tasks_for(it):
+            by_task.setdefault(task, []).append(it)
+    for task, group in by_task.items():
+        for it, (out, result) in zip(group, _call(predictor, group, task)):
+            rec = per_item[it.id]
+            rec["tasks"][task] = result
+            if out.error is None:
+                rec[OUTPUT_KEY[task]] = out.value
+                if task == "answer" and out.contexts is not None:
+                    rec["contexts"] = tuple(out.contexts)
+    return [Prediction(id=it.id, **per_item[it.id]) for it in batch]
+
+
+def _ids_hash(items: Sequence[Item]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(it.id for it in items).encode()).hexdigest()

@@ -1,0 +1,101 @@
+"""Turn a golden split and a list of predictions into the nested ``metrics.json``.
+
+Counting rules (nothing is silently dropped):
+
+* ``counts.items``: golden items in scope (the split, or the items a run attempted).
+* per task, ``expected`` items of the right kind; ``scored`` those with an output or a recorded error
+  (an error counts as a wrong answer); ``errors`` the failed calls; ``unscored`` the rest (no prediction
+  at all for that task), listed in ``counts.unscored_ids`` (first 50).
+* ``counts.unknown_ids``: prediction ids that are not in the golden split (reported, not scored).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from harness.golden import GoldenSet, Item
+from harness.predictor import OUTPUT_KEY, Prediction
+from metrics import classification_scores, extraction_scores, latency_summary, throughput
+
+SCHEMA_VERSION = 1
+
+
+def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
+    return [t for t in OUTPUT_KEY if any(p.has(t) for p in predictions)]
+
+
+def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None = None,
+          tasks: Sequence[str] | None = None, wall_s: float | None = None) -> dict:
+    """metrics.json for ``predictions`` against ``split`` of ``golden``.
+
+    ``items`` narrows the scope (a ``--limit`` run); ``tasks`` says what was asked (default: the tasks the
+    predictions speak to).
+    """
+    items = list(items) if items is not None else golden.items(split)
+    tasks = list(tasks) if tasks is not None else tasks_present(predictions)
+    by_id = {p.id: p for p in predictions}
+    in_scope = {it.id for it in items}
+    docs = [it for it in items if it.kind == "document"]
+    qa = [it for it in items if it.kind == "qa"]
+    counts: dict = {"items": len(items), "predicted": sum(1 for i in in_scope if i in by_id), "errors": 0,
+                    "unscored": 0, "by_task": {}}
+    unscored_ids: list[str] = []
+    out: dict = {"schema_version": SCHEMA_VERSION, "golden": golden.describe(), "split": split, "counts": counts}
+
+    def split_scored(task: str, pool: list[Item]) -> tuple[list[Item], list[Prediction]]:
+        scored, preds, errors = [], [], 0
+        for it in pool:
+            p = by_id.get(it.id)
+            if p is None or not p.has(task):
+                unscored_ids.append(it.id)
+                continue
+            errors += p.error(task) is not None
+            scored.append(it)
+            preds.append(p)
+        counts["by_task"][task] = {"expected": len(pool), "scored": len(scored), "errors": errors,
+                                   "unscored": len(pool) - len(scored)}
+        counts["errors"] += errors
+        counts["unscored"] += len(pool) - len(scored)
+        return scored, preds
+
+    if "classify" in tasks:
+        scored, preds = split_scored("classify", docs)
+        cls = classification_scores([it.label for it in scored],
+                                    [None if p.error("classify") else p.label for p in preds],
+                                    labels=golden.manifest.labels, zero_division=0.0)
+        out["classification"] = cls.to_dict()
+    if "extract" in tasks:
+        scored, preds = split_scored("extract", docs)
+        ext = extraction_scores([it.fields for it in scored],
+                                [None if p.error("extract") else p.fields for p in preds], golden.manifest.fields)
+        out["extraction"] = ext.to_dict()
+    for task, pool in (("answer", qa), ("summarize", [d for d in docs if d.summary is not None])):
+        if task in tasks:
+            scored, _ = split_scored(task, pool)
+    counts["unscored_ids"] = unscored_ids[:50]
+    counts["unknown_ids"] = sorted(set(by_id) - in_scope)[:50]
+    counts["n_unknown_ids"] = len(set(by_id) - in_scope)
+
+    latency = {}
+    for task in tasks:
+        values = [p.tasks[task].latency_s for p in predictions if p.id in in_scope and task in p.tasks]
+        ttft = [p.tasks[task].ttft_s for p in predictions if p.id in in_scope and task in p.tasks]
+        if any(v is not None for v in values):
+            summary = latency_summary(values).to_dict()
+            t = latency_summary(ttft)
+            if t.n:
+                summary["ttft"] = t.to_dict()
+            latency[task] = summary
+    if latency:
+        out["latency"] = latency
+    usage_in = usage_out = 0
+    for p in predictions:
+        for r in p.tasks.values():
+            if r.usage:
+                usage_in += r.usage.input_tokens
+                usage_out += r.usage.output_tokens
+    if usage_in or usage_out:
+        out["usage"] = {"input_tokens": usage_in, "output_tokens": usage_out}
+    if wall_s is not None:
+        out["throughput"] = {"wall_s": wall_s, "items_per_s": throughput(counts["predicted"], wall_s)}
+    return out

@@ -1,0 +1,117 @@
+"""MLOps pipeline: TF-IDF + XGBoost document classifier and a learned field extractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.config import config_hash
+from harness.golden import GoldenSet, Item
+from harness.predictor import Output, Predictor
+
+DEFAULT_CONFIG = Path(__file__).with_name("config.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassifierConfig(_Strict):
+    max_features: int = Field(10000, gt=0, le=10000, description="TF-IDF features (at most 10,000)")
+    ngram_max: int = Field(2, ge=1, le=3)
+    min_df: int = Field(2, ge=1)
+    sublinear_tf: bool = True
+    n_estimators: int = Field(120, gt=0)
+    max_depth: int = Field(6, gt=0)
+    learning_rate: float = Field(0.3, gt=0, le=1)
+    seed: int = 0
+
+
+class ExtractorConfig(_Strict):
+    n_estimators: int = Field(120, gt=0)
+    max_depth: int = Field(6, gt=0)
+    learning_rate: float = Field(0.3, gt=0, le=1)
+    context_vocab: int = Field(4000, gt=0)
+    min_count: int = Field(3, ge=1)
+    threshold: float = Field(0.5, ge=0, le=1)
+    seed: int = 0
+
+
+class MLOpsConfig(_Strict):
+    """Settings of the MLOps pipeline (``pipelines/mlops/config.yaml``)."""
+    pipeline: Literal["mlops"] = "mlops"
+    classifier: ClassifierConfig = ClassifierConfig()
+    extractor: ExtractorConfig = ExtractorConfig()
+    artifact_dir: str | None = None
+    n_jobs: int = Field(2, ge=1)
+    batch_size: int = Field(1, ge=1)
+
+    def training_hash(self) -> str:
+        return config_hash({"classifier": self.classifier.model_dump(), "extractor": self.extractor.model_dump()})
+
+
+CONFIG_MODEL = MLOpsConfig
+
+
+def artifact_path(config: MLOpsConfig, golden: GoldenSet) -> Path:
+    if config.artifact_dir:
+        return Path(config.artifact_dir)
+    return Path("artifacts") / "mlops" / f"{golden.name}-{golden.hash[:8]}-{config.training_hash()[:8]}"
+
+
+class MLOpsPredictor(Predictor):
+    name = "mlops"
+    capabilities = frozenset({"classify", "extract"})
+
+    def __init__(self, artifact, config: MLOpsConfig, fields_schema) -> None:
+        self.artifact = artifact
+        self._config = config
+        self._schema = fields_schema
+        self._last_labels: dict[str, str] = {}
+
+    def config(self) -> dict:
+        return self._config.model_dump(mode="json")
+
+    def describe(self) -> dict:
+        return {"model_version": self.artifact.version, "model_path": str(self.artifact.root),
+                "model_trained_on": self.artifact.meta.get("golden")}
+
+    def predict(self, items: Sequence[Item], task: str) -> list[Output]:
+        from pipelines.mlops import model
+
+        texts = [it.text for it in items]
+        if task == "classify":
+            labels = model.classify(self.artifact, texts)
+            self._last_labels.update({it.id: lab for it, lab in zip(items, labels)})
+            return [Output(value=lab) for lab in labels]
+        if task == "extract":
+            # the predicted class is a feature of the extractor (computed here if classify did not run first)
+            missing = [it for it in items if it.id not in self._last_labels]
+            if missing:
+                self._last_labels.update(zip((it.id for it in missing),
+                                             model.classify(self.artifact, [it.text for it in missing])))
+            classes = [self._last_labels.pop(it.id) for it in items]
+            fields = model.extract(self.artifact, texts, classes, self._schema)
+            return [Output(value=f) for f in fields]
+        raise ValueError(f"mlops cannot {task}")
+
+
+def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool = False) -> MLOpsPredictor:
+    """Load the model artifact for ``config`` (training it first if it does not exist yet)."""
+    from pipelines.mlops import model
+
+    path = artifact_path(config, golden)
+    if retrain or not (path / "artifact.json").is_file():
+        if config.artifact_dir and not retrain:
+            from harness.errors import HarnessInputError
+
+            raise HarnessInputError("no model artifact here; train one with 'harness train mlops --out DIR'",
+                                    path=path)
+        progress(f"no trained model at {path}; training on {golden.name}:train")
+        artifact = model.train(golden, config, path, progress=progress)
+        progress(f"model {artifact.version} written to {path}")
+    else:
+        artifact = model.load(path, n_jobs=config.n_jobs)
+    return MLOpsPredictor(artifact, config, golden.manifest.fields)

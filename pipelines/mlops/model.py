@@ -1,0 +1,276 @@
+"""The MLOps model: TF-IDF + XGBoost classifier and a learned field extractor, saved without pickle.
+
+Artifact directory (all JSON or xgboost's UBJ format, nothing that executes code on load)::
+
+    artifact.json        version, training golden set, config, checksums of the other files
+    vectorizer.json      TF-IDF vocabulary, idf weights and parameters
+    classifier.ubj       XGBoost multi-class booster
+    extractor.json       context-token vocabulary, per-field thresholds and candidate types
+    field_<name>.ubj     one XGBoost ranker per field
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import xgboost as xgb
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from harness.errors import HarnessInputError
+from metrics.normalize import normalize_value
+from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, N_NUMERIC, Candidate, candidate_features,
+                                        enum_patterns, find_candidates)
+
+MODEL_FORMAT = 1
+PIPELINE_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A loaded model, read-only."""
+    root: Path
+    meta: dict
+    vectorizer: TfidfVectorizer
+    classifier: xgb.Booster
+    labels: tuple[str, ...]
+    vocab: Mapping[str, int]
+    field_models: Mapping[str, xgb.Booster]
+    field_types: Mapping[str, str]
+    threshold: float
+    n_jobs: int
+
+    @property
+    def version(self) -> str:
+        return self.meta["version"]
+
+
+# ---------------------------------------------------------------------------------------------- classifier
+def _vectorizer(cfg) -> TfidfVectorizer:
+    return TfidfVectorizer(max_features=cfg.max_features, ngram_range=(1, cfg.ngram_max), min_df=cfg.min_df,
+                           sublinear_tf=cfg.sublinear_tf, lowercase=True, dtype=np.float32)
+
+
+def classify(artifact: Artifact, texts: Sequence[str]) -> list[str]:
+    X = artifact.vectorizer.transform(texts)
+    proba = artifact.classifier.inplace_predict(X)
+    return [artifact.labels[i] for i in np.asarray(proba).reshape(len(texts), -1).argmax(axis=1)]
+
+
+# ---------------------------------------------------------------------------------------------- extractor
+def _matrix(numeric: list[list[float]], tokens: list[list[str]], vocab: Mapping[str, int]) -> sp.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for num, toks in zip(numeric, tokens):
+        cols = {}
+        for j, v in enumerate(num):
+            if v:
+                cols[j] = v
+        for t in toks:
+            k = vocab.get(t)
+            if k is not None:
+                cols[N_NUMERIC + k] = 1.0
+        indices.extend(cols)
+        data.extend(cols.values())
+        indptr.append(len(indices))
+    return sp.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32),
+                          np.asarray(indptr, dtype=np.int64)), shape=(len(numeric), N_NUMERIC + len(vocab)))
+
+
+def _eligible(c: Candidate, field: str, ftype: str) -> bool:
+    if c.type not in FIELD_CANDIDATE_TYPES[ftype]:
+        return False
+    return c.type != "enum" or c.enum_field == field
+
+
+def _output_value(c: Candidate, spec) -> object:
+    """What the extractor emits for a chosen span: the canonical value for dates, money and enums
+    (ISO date, decimal amount, enum value), the span text otherwise."""
+    if spec.type in ("date", "money", "enum"):
+        return normalize_value(c.text, spec.type, spec)
+    return c.text.strip()
+
+
+def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str], fields_schema: Mapping
+            ) -> list[dict]:
+    enum_res = enum_patterns(fields_schema)
+    per_doc = []
+    all_num, all_tok, owner = [], [], []
+    for d, (text, cls) in enumerate(zip(texts, doc_classes)):
+        cands = find_candidates(text, enum_res)
+        num, tok = candidate_features(text, cands, cls)
+        per_doc.append(cands)
+        all_num.extend(num)
+        all_tok.extend(tok)
+        owner.extend([d] * len(cands))
+    X = _matrix(all_num, all_tok, artifact.vocab)
+    flat = [c for cands in per_doc for c in cands]
+    owner_arr = np.asarray(owner)
+    results = [{name: None for name in fields_schema} for _ in texts]
+    for name, spec in fields_schema.items():
+        model = artifact.field_models.get(name)
+        if model is None:
+            continue
+        rows = np.asarray([i for i, c in enumerate(flat) if _eligible(c, name, spec.type)], dtype=np.int64)
+        if rows.size == 0:
+            continue
+        scores = np.asarray(model.inplace_predict(X[rows]))
+        if spec.type == "list":
+            picked: dict[int, list] = {}
+            for r, s in zip(rows, scores):
+                if s >= artifact.threshold:
+                    val = _output_value(flat[r], spec)
+                    lst = picked.setdefault(owner_arr[r], [])
+                    if val not in lst:
+                        lst.append(val)
+            for d, lst in picked.items():
+                results[d][name] = lst
+            continue
+        best: dict[int, tuple[float, int]] = {}
+        for r, s in zip(rows, scores):
+            d = owner_arr[r]
+            if s >= artifact.threshold and (d not in best or s > best[d][0]):
+                best[d] = (float(s), r)
+        for d, (_, r) in best.items():
+            results[d][name] = _output_value(flat[r], spec)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- training
+def _xgb_params(cfg, n_jobs: int, **extra) -> dict:
+    return {"max_depth": cfg.max_depth, "eta": cfg.learning_rate, "tree_method": "hist", "nthread": n_jobs,
+            "seed": cfg.seed, **extra}
+
+
+def train(golden, config, out_dir: Path, progress=print) -> Artifact:
+    """Train on the golden set's ``train`` split and write the artifact to ``out_dir``."""
+    if "train" not in golden.manifest.splits:
+        raise HarnessInputError("the MLOps pipeline trains on a 'train' split; this golden set has none",
+                                path=golden.root / "manifest.yaml", field="splits")
+    t0 = time.perf_counter()
+    docs = golden.items("train", kinds=("document",))
+    labels = golden.manifest.labels
+    texts = [d.text for d in docs]
+    y = np.asarray([labels.index(d.label) for d in docs])
+    ccfg, ecfg = config.classifier, config.extractor
+    progress(f"training classifier on {len(docs)} documents ...")
+    vec = _vectorizer(ccfg)
+    X = vec.fit_transform(texts)
+    dtrain = xgb.DMatrix(X, label=y)
+    clf = xgb.train(_xgb_params(ccfg, config.n_jobs, objective="multi:softprob", num_class=len(labels)),
+                    dtrain, num_boost_round=ccfg.n_estimators)
+
+    progress("building extraction candidates ...")
+    schema = golden.manifest.fields
+    enum_res = enum_patterns(schema)
+    rows_num, rows_tok, cand_rows = [], [], []
+    for d in docs:
+        cands = find_candidates(d.text, enum_res)
+        num, tok = candidate_features(d.text, cands, d.label)
+        rows_num.extend(num)
+        rows_tok.extend(tok)
+        cand_rows.extend((d, c) for c in cands)
+    freq: dict[str, int] = {}
+    for toks in rows_tok:
+        for t in set(toks):
+            freq[t] = freq.get(t, 0) + 1
+    kept = sorted((t for t, n in freq.items() if n >= ecfg.min_count), key=lambda t: (-freq[t], t))
+    vocab = {t: i for i, t in enumerate(kept[:ecfg.context_vocab])}
+    Xc = _matrix(rows_num, rows_tok, vocab)
+    field_models, field_types = {}, {}
+    for name, spec in schema.items():
+        rows, ys = [], []
+        gold_norm = {}
+        for i, (d, c) in enumerate(cand_rows):
+            if not _eligible(c, name, spec.type):
+                continue
+            key = d.id
+            if key not in gold_norm:
+                g = d.fields.get(name)
+                gold_norm[key] = (set(normalize_value(v, "string") for v in g) if spec.type == "list" and g
+                                  else normalize_value(g, spec.type, spec))
+            g = gold_norm[key]
+            if spec.type == "list":
+                pos = bool(g) and normalize_value(c.text, "string") in g
+            else:
+                pos = g is not None and normalize_value(c.text, spec.type, spec) == g
+            rows.append(i)
+            ys.append(int(pos))
+        if not rows or sum(ys) == 0:
+            continue
+        progress(f"training extractor for {name} ({len(rows)} candidates, {sum(ys)} positive) ...")
+        dm = xgb.DMatrix(Xc[np.asarray(rows)], label=np.asarray(ys))
+        field_models[name] = xgb.train(_xgb_params(ecfg, config.n_jobs, objective="binary:logistic"), dm,
+                                       num_boost_round=ecfg.n_estimators)
+        field_types[name] = spec.type
+    return save(out_dir, golden, config, vec, clf, labels, vocab, field_models, field_types,
+                train_seconds=time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------- persistence
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, field_types, train_seconds: float
+         ) -> Artifact:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "vectorizer.json").write_text(json.dumps({
+        "vocabulary": {t: int(i) for t, i in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])},
+        "idf": [float(x) for x in vec.idf_],
+        "params": {"ngram_range": list(vec.ngram_range), "sublinear_tf": vec.sublinear_tf, "lowercase": True}}))
+    clf.save_model(str(out_dir / "classifier.ubj"))
+    for name, model in field_models.items():
+        model.save_model(str(out_dir / f"field_{name}.ubj"))
+    (out_dir / "extractor.json").write_text(json.dumps({
+        "vocabulary": vocab, "field_types": field_types, "threshold": config.extractor.threshold}))
+    files = sorted(p.name for p in out_dir.iterdir() if p.name != "artifact.json")
+    checksums = {name: _sha(out_dir / name) for name in files}
+    digest = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()).hexdigest()
+    meta = {"format": MODEL_FORMAT, "pipeline_version": PIPELINE_VERSION,
+            "version": f"mlops-{PIPELINE_VERSION}+{digest[:12]}",
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "train_seconds": round(train_seconds, 2),
+            "golden": golden.describe(), "labels": list(labels),
+            "config": {"classifier": config.classifier.model_dump(), "extractor": config.extractor.model_dump()},
+            "files": checksums}
+    (out_dir / "artifact.json").write_text(json.dumps(meta, indent=2))
+    return load(out_dir, n_jobs=config.n_jobs)
+
+
+def load(root: Path, n_jobs: int = 2) -> Artifact:
+    root = Path(root)
+    meta_path = root / "artifact.json"
+    if not meta_path.is_file():
+        raise HarnessInputError("not an MLOps model artifact (no artifact.json)", path=root)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise HarnessInputError(f"broken JSON ({exc.msg})", path=meta_path, line=exc.lineno) from None
+    if meta.get("format") != MODEL_FORMAT:
+        raise HarnessInputError(f"unsupported artifact format {meta.get('format')!r}", path=meta_path, field="format")
+    for name, digest in meta.get("files", {}).items():
+        if not (root / name).is_file() or _sha(root / name) != digest:
+            raise HarnessInputError("artifact file missing or modified (checksum mismatch); retrain with "
+                                    "'harness train mlops'", path=root / name)
+    vdata = json.loads((root / "vectorizer.json").read_text())
+    vec = TfidfVectorizer(vocabulary=vdata["vocabulary"], ngram_range=tuple(vdata["params"]["ngram_range"]),
+                          sublinear_tf=vdata["params"]["sublinear_tf"], lowercase=True, dtype=np.float32)
+    vec.idf_ = np.asarray(vdata["idf"], dtype=np.float64)
+    clf = xgb.Booster(model_file=str(root / "classifier.ubj"))
+    clf.set_param({"nthread": n_jobs})
+    edata = json.loads((root / "extractor.json").read_text())
+    models = {}
+    for name in edata["field_types"]:
+        m = xgb.Booster(model_file=str(root / f"field_{name}.ubj"))
+        m.set_param({"nthread": n_jobs})
+        models[name] = m
+    return Artifact(root=root, meta=meta, vectorizer=vec, classifier=clf, labels=tuple(meta["labels"]),
+                    vocab=edata["vocabulary"], field_models=models, field_types=edata["field_types"],
+                    threshold=float(edata["threshold"]), n_jobs=n_jobs)
