@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("path")
     g = gsub.add_parser("checksum", help="rewrite the manifest's sha256 of each data file")
     g.add_argument("path")
+    g = gsub.add_parser("import", help="build a golden set from a public sample (sroie, cuad)")
+    g.add_argument("source", choices=["sroie", "cuad"])
+    g.add_argument("--src", required=True, help="e.g. ../shared/realdata/sroie")
+    g.add_argument("--out", required=True)
 
     p = sub.add_parser("demo", help="the main job: train MLOps, run it on test and shift, print the table")
     p.add_argument("--golden", default=None)
@@ -94,6 +98,7 @@ def _run(args) -> int:
     from harness.pipelines import build_predictor
 
     golden = load_golden_set(args.golden or default_golden())
+    golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
     built = build_predictor(args.pipeline, golden, args.config, args.overrides, progress=_info)
     with built.predictor as predictor:
         result = runner.run(predictor, golden, args.split, args.out, config=built.config,
@@ -163,6 +168,12 @@ def _golden(args) -> int:
         g = load_golden_set(args.path)
         counts = {s: len(g.items(s)) for s in g.manifest.splits}
         print(f"ok: {g.name} {g.manifest.version} sha256 {g.hash[:12]} items per split {counts}")
+    elif args.golden_command == "import":
+        from golden_sets.importers import IMPORTERS
+
+        out = IMPORTERS[args.source](args.src, args.out)
+        g = load_golden_set(out)
+        print(f"wrote {out}: {len(g.documents)} documents, labels {len(g.manifest.labels)}")
     else:
         sums = write_checksums(args.path)
         for name, digest in sums.items():

@@ -350,9 +350,14 @@ def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSe
                                         "intended edit)", path=root / name)
     datasets.disable_progress_bars()
     doc_features, qa_features = _features(manifest)
-    return GoldenSet(root=root, manifest=manifest,
-                     documents=datasets.Dataset.from_list(doc_rows, features=doc_features),
-                     qa=datasets.Dataset.from_list(qa_rows, features=qa_features))
+    return GoldenSet(root=root, manifest=manifest, documents=_dataset(doc_rows, doc_features),
+                     qa=_dataset(qa_rows, qa_features))
+
+
+def _dataset(rows: list[dict], features):
+    import datasets
+
+    return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in features}, features=features)
 
 
 def write_checksums(root: str | Path) -> dict[str, str]:

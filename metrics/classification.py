@@ -48,6 +48,8 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     value of a precision/recall/F1 whose denominator is zero (a class never predicted, or absent), as in
     scikit-learn. Macro and weighted F1 average over ``labels`` (default: the sorted gold labels).
     """
+    import warnings
+
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     if len(y_true) != len(y_pred):
@@ -59,13 +61,15 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     true = np.asarray(list(y_true), dtype=object)
     pred = np.asarray([sentinel if p is None else p for p in y_pred], dtype=object)
     accuracy = float(np.mean(true == pred))
-    p, r, f, s = precision_recall_fscore_support(true, pred, labels=list(labels), zero_division=zero_division)
-    _, _, macro, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="macro",
-                                                     zero_division=zero_division)
-    _, _, weighted, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="weighted",
-                                                        zero_division=zero_division)
+    with warnings.catch_warnings():  # "a single label was found": expected for one-class golden sets
+        warnings.simplefilter("ignore", UserWarning)
+        p, r, f, s = precision_recall_fscore_support(true, pred, labels=list(labels), zero_division=zero_division)
+        _, _, macro, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="macro",
+                                                         zero_division=zero_division)
+        _, _, weighted, _ = precision_recall_fscore_support(true, pred, labels=list(labels), average="weighted",
+                                                            zero_division=zero_division)
+        cm = confusion_matrix(true, pred, labels=list(labels))
     per_class = {lab: ClassScores(float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i, lab in enumerate(labels)}
-    cm = confusion_matrix(true, pred, labels=list(labels))
     return ClassificationScores(n=len(true), accuracy=accuracy, macro_f1=float(macro), weighted_f1=float(weighted),
                                 per_class=per_class, labels=labels,
                                 confusion_matrix=tuple(tuple(int(x) for x in row) for row in cm))

@@ -114,4 +114,14 @@ def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool 
         progress(f"model {artifact.version} written to {path}")
     else:
         artifact = model.load(path, n_jobs=config.n_jobs)
+        trained = artifact.meta.get("config", {})
+        wanted = {"classifier": config.classifier.model_dump(), "extractor": config.extractor.model_dump()}
+        diff = [f"{part}.{k}: trained {trained.get(part, {}).get(k)!r}, configured {v!r}"
+                for part, values in wanted.items() for k, v in values.items()
+                if trained.get(part, {}).get(k) != v]
+        if diff:
+            from harness.errors import HarnessInputError
+
+            raise HarnessInputError("the model was trained with other settings (" + "; ".join(diff[:3]) +
+                                    "); pass the same --set options or retrain", path=path)
     return MLOpsPredictor(artifact, config, golden.manifest.fields)

@@ -39,7 +39,7 @@ class Artifact:
     root: Path
     meta: dict
     vectorizer: TfidfVectorizer
-    classifier: xgb.Booster
+    classifier: xgb.Booster | None  # None when training saw a single class (it is then always predicted)
     labels: tuple[str, ...]
     vocab: Mapping[str, int]
     field_models: Mapping[str, xgb.Booster]
@@ -59,6 +59,8 @@ def _vectorizer(cfg) -> TfidfVectorizer:
 
 
 def classify(artifact: Artifact, texts: Sequence[str]) -> list[str]:
+    if artifact.classifier is None:
+        return [artifact.meta["constant_label"]] * len(texts)
     X = artifact.vectorizer.transform(texts)
     proba = artifact.classifier.inplace_predict(X)
     return [artifact.labels[i] for i in np.asarray(proba).reshape(len(texts), -1).argmax(axis=1)]
@@ -162,9 +164,12 @@ def train(golden, config, out_dir: Path, progress=print) -> Artifact:
     progress(f"training classifier on {len(docs)} documents ...")
     vec = _vectorizer(ccfg)
     X = vec.fit_transform(texts)
-    dtrain = xgb.DMatrix(X, label=y)
-    clf = xgb.train(_xgb_params(ccfg, config.n_jobs, objective="multi:softprob", num_class=len(labels)),
-                    dtrain, num_boost_round=ccfg.n_estimators)
+    if len(set(y.tolist())) > 1:
+        clf = xgb.train(_xgb_params(ccfg, config.n_jobs, objective="multi:softprob", num_class=len(labels)),
+                        xgb.DMatrix(X, label=y), num_boost_round=ccfg.n_estimators)
+    else:
+        clf = None
+        progress(f"only one class in training ({labels[y[0]]!r}): the classifier always predicts it")
 
     progress("building extraction candidates ...")
     schema = golden.manifest.fields
@@ -225,7 +230,8 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
         "vocabulary": {t: int(i) for t, i in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])},
         "idf": [float(x) for x in vec.idf_],
         "params": {"ngram_range": list(vec.ngram_range), "sublinear_tf": vec.sublinear_tf, "lowercase": True}}))
-    clf.save_model(str(out_dir / "classifier.ubj"))
+    if clf is not None:
+        clf.save_model(str(out_dir / "classifier.ubj"))
     for name, model in field_models.items():
         model.save_model(str(out_dir / f"field_{name}.ubj"))
     (out_dir / "extractor.json").write_text(json.dumps({
@@ -238,10 +244,15 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "train_seconds": round(train_seconds, 2),
             "golden": golden.describe(), "labels": list(labels),
+            "constant_label": None if clf is not None else _only_label(golden, labels),
             "config": {"classifier": config.classifier.model_dump(), "extractor": config.extractor.model_dump()},
             "files": checksums}
     (out_dir / "artifact.json").write_text(json.dumps(meta, indent=2))
     return load(out_dir, n_jobs=config.n_jobs)
+
+
+def _only_label(golden, labels) -> str:
+    return golden.items("train", kinds=("document",))[0].label
 
 
 def load(root: Path, n_jobs: int = 2) -> Artifact:
@@ -263,8 +274,10 @@ def load(root: Path, n_jobs: int = 2) -> Artifact:
     vec = TfidfVectorizer(vocabulary=vdata["vocabulary"], ngram_range=tuple(vdata["params"]["ngram_range"]),
                           sublinear_tf=vdata["params"]["sublinear_tf"], lowercase=True, dtype=np.float32)
     vec.idf_ = np.asarray(vdata["idf"], dtype=np.float64)
-    clf = xgb.Booster(model_file=str(root / "classifier.ubj"))
-    clf.set_param({"nthread": n_jobs})
+    clf = None
+    if meta.get("constant_label") is None:
+        clf = xgb.Booster(model_file=str(root / "classifier.ubj"))
+        clf.set_param({"nthread": n_jobs})
     edata = json.loads((root / "extractor.json").read_text())
     models = {}
     for name in edata["field_types"]:

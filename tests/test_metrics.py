@@ -1,0 +1,115 @@
+"""Metrics: normalisers, scikit-learn agreement, definitions, empty-input policy, directions."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from metrics import (classification_scores, extraction_scores, higher_is_better, latency_summary, normalize_value,
+                     throughput)
+
+
+@pytest.mark.parametrize("text,order,iso", [
+    ("2024-03-05", "mdy", "2024-03-05"), ("03/05/2024", "mdy", "2024-03-05"), ("03/05/2024", "dmy", "2024-05-03"),
+    ("25/12/2023", "mdy", "2023-12-25"), ("05.03.2024", "mdy", "2024-03-05"), ("March 5, 2024", "mdy", "2024-03-05"),
+    ("5 March 2024", "mdy", "2024-03-05"), ("05-Mar-2024", "mdy", "2024-03-05"), ("Mar 5 2024", "mdy", "2024-03-05"),
+    ("12-01-19", "dmy", "2019-01-12"), ("1st April 2025", "mdy", "2025-04-01"), ("Sept. 9, 2022", "mdy", "2022-09-09"),
+])
+def test_dates(text, order, iso):
+    assert normalize_value(text, "date", SimpleNamespace(date_order=order)) == iso
+
+
+def test_unparseable_date_stays_a_string():
+    assert normalize_value("sometime in May", "date") == "sometime in may"
+    assert normalize_value("2024-02-30", "date") == "2024-02-30"  # not a calendar date: kept, never equal to ISO
+
+
+@pytest.mark.parametrize("text,value", [
+    ("USD 1,234.50", "1234.50"), ("$1,234.5", "1234.50"), ("1.234,50 EUR", "1234.50"), ("EUR 1 234,50", "1234.50"),
+    ("1234.50 USD", "1234.50"), ("£0.99", "0.99"), ("(12.00)", "-12.00"), ("-7", "-7.00"), ("1,234", "1234.00"),
+    ("12,5", "12.50"), ("CHF 1'234.00", "1234.00"), ("33.90", "33.90"), (42, "42.00"),
+])
+def test_money(text, value):
+    assert normalize_value(text, "money") == value
+
+
+def test_strings_enums_lists():
+    assert normalize_value("  Acme   LTD. ", "string") == "acme ltd"
+    spec = SimpleNamespace(values=["USD", "Net 30"], aliases={"USD": ["$"], "Net 30": ["30 days net"]})
+    assert normalize_value("$", "enum", spec) == "USD"
+    assert normalize_value("30 Days  Net", "enum", spec) == "Net 30"
+    assert normalize_value("NET30", "enum", spec) == "Net 30"
+    assert normalize_value(["B-2", "a-1", "b-2"], "list") == ("a-1", "b-2")
+    assert normalize_value("", "string") is None and normalize_value([], "list") is None
+
+
+def test_classification_agrees_with_sklearn():
+    rng = np.random.default_rng(0)
+    labels = ["a", "b", "c", "d"]
+    y_true = list(rng.choice(labels, 300))
+    y_pred = [t if rng.random() < 0.7 else str(rng.choice(labels[:3])) for t in y_true]  # "d" under-predicted
+    r = classification_scores(y_true, y_pred, labels=labels)
+    assert r.accuracy == pytest.approx(accuracy_score(y_true, y_pred))
+    assert r.macro_f1 == pytest.approx(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+    assert r.weighted_f1 == pytest.approx(f1_score(y_true, y_pred, labels=labels, average="weighted",
+                                                   zero_division=0))
+    p, rec, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    for i, lab in enumerate(labels):
+        assert (r.per_class[lab].precision, r.per_class[lab].recall, r.per_class[lab].f1, r.per_class[lab].support) \
+            == pytest.approx((p[i], rec[i], f[i], s[i]))
+    assert np.array_equal(np.array(r.confusion_matrix), confusion_matrix(y_true, y_pred, labels=labels))
+
+
+def test_classification_failed_predictions_count_as_wrong():
+    r = classification_scores(["a", "b", "a", "b"], ["a", None, "a", "zzz"], labels=["a", "b"])
+    assert r.accuracy == 0.5 and r.per_class["b"].recall == 0.0
+    assert r.per_class["b"].precision == 0.0  # never predicted: zero_division policy
+    # "b" has no support: its recall is the zero_division value
+    assert classification_scores(["a"], ["b"], labels=["a", "b"], zero_division=1.0).per_class["b"].recall == 1.0
+
+
+def test_empty_inputs_are_not_measurable():
+    assert classification_scores([], []).accuracy is None
+    e = extraction_scores([], [], {"x": SimpleNamespace(type="string")})
+    assert e.accuracy is None and e.spurious_rate is None
+    assert latency_summary([]).p95 is None and throughput(5, 0) is None
+
+
+def test_extraction_definitions():
+    schema = {"n": SimpleNamespace(type="string"), "d": SimpleNamespace(type="date", date_order="mdy"),
+              "m": SimpleNamespace(type="money")}
+    gold = [{"n": "A-1", "d": "2024-01-02", "m": None}, {"n": "B-2", "d": None, "m": "5.00"}]
+    pred = [{"n": "a-1", "d": "01/02/2024", "m": "3.00"}, {"n": "B-3", "d": None, "m": "$5"}]
+    r = extraction_scores(gold, pred, schema)
+    # gold values: A-1 (right), 2024-01-02 (right), B-2 (wrong), 5.00 (right) -> 3/4
+    assert (r.n_gold, r.n_correct, r.accuracy) == (4, 3, 0.75)
+    # null gold: m in doc 1 (value predicted: spurious), d in doc 2 (none predicted)
+    assert (r.n_null_gold, r.n_spurious, r.spurious_rate) == (2, 1, 0.5)
+    assert r.per_field["n"].accuracy == 0.5 and r.per_field["m"].spurious_rate == 1.0
+    assert r.per_field["d"].spurious_rate == 0.0
+    missing = extraction_scores(gold, [None, None], schema)
+    assert missing.accuracy == 0.0 and missing.spurious_rate == 0.0
+
+
+def test_latency_matches_numpy():
+    values = list(np.random.default_rng(1).exponential(0.2, 1000))
+    s = latency_summary(values)
+    assert (s.p50, s.p95, s.p99) == pytest.approx(tuple(np.percentile(values, [50, 95, 99])))
+    assert s.mean == pytest.approx(np.mean(values)) and s.n == 1000
+    assert throughput(100, 4.0) == 25.0
+
+
+def test_results_are_immutable():
+    r = classification_scores(["a"], ["a"])
+    with pytest.raises(AttributeError):
+        r.accuracy = 0.1
+
+
+def test_every_metric_declares_direction():
+    assert higher_is_better("classification.accuracy") and higher_is_better("extraction.per_field.x.accuracy")
+    assert not higher_is_better("extraction.spurious_rate") and not higher_is_better("latency.extract.p95")
+    with pytest.raises(KeyError):
+        higher_is_better("made.up")
