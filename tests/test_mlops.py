@@ -27,7 +27,7 @@ def test_artifact_has_no_pickle(model_dir):
     for p in model_dir.iterdir():
         assert not p.read_bytes().startswith(b"\x80"), f"{p.name} looks like a pickle"
     meta = json.loads((model_dir / "artifact.json").read_text())
-    assert meta["version"].startswith("mlops-1.0.0+") and meta["golden"]["name"] == "techcorp"
+    assert meta["version"].startswith("mlops-1.2.0+") and meta["golden"]["name"] == "techcorp"
     assert len(json.loads((model_dir / "vectorizer.json").read_text())["vocabulary"]) <= 10000
 
 

@@ -49,7 +49,10 @@ class MLOpsConfig(_Strict):
     batch_size: int = Field(1, ge=1)
 
     def training_hash(self) -> str:
-        return config_hash({"classifier": self.classifier.model_dump(), "extractor": self.extractor.model_dump()})
+        from pipelines.mlops.model import PIPELINE_VERSION
+
+        return config_hash({"classifier": self.classifier.model_dump(), "extractor": self.extractor.model_dump(),
+                            "pipeline_version": PIPELINE_VERSION})
 
 
 CONFIG_MODEL = MLOpsConfig

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from metrics.normalize import normalize_value, parse_money
 
@@ -39,8 +38,7 @@ FIELD_CANDIDATE_TYPES = {"date": ("date",), "money": ("money",), "enum": ("enum"
                          "string": ("code", "name", "duration"), "list": ("code", "name")}
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     type: str
     text: str
     start: int
@@ -97,11 +95,13 @@ def find_candidates(text: str, enum_res: Mapping[str, re.Pattern]) -> list[Candi
 
 
 class LineIndex:
-    """Map a character offset to its line quickly."""
+    """Map a character offset to its line, with each line's tokens computed once."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._tokens: dict[int, tuple[list[str], list[int], list[int]]] = {}
+        self._prev: dict[int, list[str]] = {}
 
     def line_of(self, pos: int) -> int:
         return bisect.bisect_right(self.starts, pos) - 1
@@ -111,15 +111,36 @@ class LineIndex:
         end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
         return start, end
 
-    def prev_nonempty(self, line: int) -> str:
-        for k in range(line - 1, max(-1, line - 4), -1):
-            s, e = self.bounds(k)
-            if self.text[s:e].strip():
-                return self.text[s:e]
-        return ""
+    def tokens(self, line: int) -> tuple[list[str], list[int], list[int]]:
+        """(tokens, start offsets, end offsets) of a line, lower-cased letters only."""
+        got = self._tokens.get(line)
+        if got is None:
+            s, e = self.bounds(line)
+            toks, starts, ends = [], [], []
+            for m in TOKEN_RE.finditer(self.text[s:e].lower()):
+                toks.append(m.group())
+                starts.append(m.start() + s)
+                ends.append(m.end() + s)
+            got = self._tokens[line] = (toks, starts, ends)
+        return got
+
+    def prev_tokens(self, line: int) -> list[str]:
+        """First four tokens of the closest non-empty line above (within three lines)."""
+        got = self._prev.get(line)
+        if got is None:
+            got = []
+            for k in range(line - 1, max(-1, line - 4), -1):
+                toks = self.tokens(k)[0]
+                if toks or self.text[slice(*self.bounds(k))].strip():
+                    got = toks[:4]
+                    break
+            self._prev[line] = got
+        return got
 
 
 N_NUMERIC = 12
+_UPPER_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ALPHA_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def candidate_features(text: str, cands: Sequence[Candidate], doc_class: str | None
@@ -127,12 +148,8 @@ def candidate_features(text: str, cands: Sequence[Candidate], doc_class: str | N
     """Numeric features and token features ("L:due", "P:amount", ...) for each candidate."""
     idx = LineIndex(text)
     n_lines = max(1, len(idx.starts))
-    money_vals = {}
-    for c in cands:
-        if c.type == "money":
-            money_vals[c.start] = parse_money(c.text) or 0
-    ranked = sorted(set(money_vals.values()), reverse=True)
-    money_rank = {v: i for i, v in enumerate(ranked)}
+    money_vals = {c.start: parse_money(c.text) or 0 for c in cands if c.type == "money"}
+    money_rank = {v: i for i, v in enumerate(sorted(set(money_vals.values()), reverse=True))}
     date_vals = {c.start: normalize_value(c.text, "date") for c in cands if c.type == "date"}
     date_rank = {v: i for i, v in enumerate(sorted(set(date_vals.values())))}
     counts: dict[str, int] = {}
@@ -140,28 +157,35 @@ def candidate_features(text: str, cands: Sequence[Candidate], doc_class: str | N
         counts[c.text] = counts.get(c.text, 0) + 1
     cls_tok = f"C:{doc_class}" if doc_class else "C:?"
     numeric, tokens = [], []
+    per_line: dict[int, tuple] = {}  # prefixed token lists of a line, built once
     for c in cands:
         line = idx.line_of(c.start)
         ls, le = idx.bounds(line)
-        left = TOKEN_RE.findall(text[ls:c.start].lower())
-        right = TOKEN_RE.findall(text[c.end:le].lower())[:2]
-        head = TOKEN_RE.findall(text[ls:le].lower())[:3]
-        prev = TOKEN_RE.findall(idx.prev_nonempty(line).lower())[:4]
-        own = TOKEN_RE.findall(c.text.lower())[:4]
+        toks_l, starts_l, ends_l = idx.tokens(line)
+        cached = per_line.get(line)
+        if cached is None:
+            cached = per_line[line] = (["L:" + t for t in toks_l], ["L1:" + t for t in toks_l],
+                                       ["R:" + t for t in toks_l],
+                                       ["S:" + t for t in toks_l[:3]] + ["P:" + t for t in idx.prev_tokens(line)])
+        lpref, l1pref, rpref, static = cached
+        k_left = bisect.bisect_right(ends_l, c.start)
+        k_right = bisect.bisect_left(starts_l, c.end)
         toks = [f"Y:{c.type}", cls_tok]
         if c.enum_field:
             toks.append(f"E:{c.enum_field}")
-        toks += [f"L:{t}" for t in left[-4:]]
-        if left:
-            toks.append(f"L1:{left[-1]}")
-        toks += [f"R:{t}" for t in right] + [f"S:{t}" for t in head] + [f"P:{t}" for t in prev]
-        toks += [f"O:{t}" for t in own]
-        letters = [ch for ch in c.text if ch.isalpha()]
-        upper = sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+        toks += lpref[max(0, k_left - 4):k_left]
+        if k_left:
+            toks.append(l1pref[k_left - 1])
+        toks += rpref[k_right:k_right + 2]
+        toks += static
+        own = TOKEN_RE.findall(c.text.lower())[:4]
+        toks += ["O:" + t for t in own]
+        n_alpha = len(c.text) - len(c.text.translate(_ALPHA_DEL))
+        n_upper = len(c.text) - len(c.text.translate(_UPPER_DEL))
         m_rank = money_rank.get(money_vals.get(c.start), -1) if c.type == "money" else -1
         d_rank = date_rank.get(date_vals.get(c.start), -1) if c.type == "date" else -1
-        numeric.append([line / n_lines, line, (c.start - ls) / max(1, le - ls), len(c.text), len(own), upper,
-                        m_rank, float(m_rank == 0), d_rank, counts[c.text], float(bool(text[ls:c.start].strip())),
-                        float(c.text[:1].isupper())])
+        numeric.append([line / n_lines, line, (c.start - ls) / max(1, le - ls), len(c.text), len(own),
+                        n_upper / n_alpha if n_alpha else 0.0, m_rank, float(m_rank == 0), d_rank, counts[c.text],
+                        float(k_left > 0 or bool(text[ls:c.start].strip())), float(c.text[:1].isupper())])
         tokens.append(toks)
     return numeric, tokens

@@ -30,7 +30,7 @@ from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, N_NUMERIC, Candid
                                         enum_patterns, find_candidates)
 
 MODEL_FORMAT = 1
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "1.2.0"  # bump when features change: old artifacts are then retrained
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Artifact:
     vocab: Mapping[str, int]
     field_models: Mapping[str, xgb.Booster]
     field_types: Mapping[str, str]
+    stoplist: frozenset[str]
     threshold: float
     n_jobs: int
 
@@ -68,21 +69,32 @@ def classify(artifact: Artifact, texts: Sequence[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- extractor
 def _matrix(numeric: list[list[float]], tokens: list[list[str]], vocab: Mapping[str, int]) -> sp.csr_matrix:
-    indptr, indices, data = [0], [], []
-    for num, toks in zip(numeric, tokens):
-        cols = {}
-        for j, v in enumerate(num):
-            if v:
-                cols[j] = v
-        for t in toks:
-            k = vocab.get(t)
-            if k is not None:
-                cols[N_NUMERIC + k] = 1.0
-        indices.extend(cols)
-        data.extend(cols.values())
+    """Numeric columns first, then one 0/1 column per known context token."""
+    get = vocab.get
+    indptr, indices = [0], []
+    for toks in tokens:
+        cols = {k for k in map(get, toks) if k is not None}
+        indices.extend(sorted(cols))
         indptr.append(len(indices))
-    return sp.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32),
-                          np.asarray(indptr, dtype=np.int64)), shape=(len(numeric), N_NUMERIC + len(vocab)))
+    ind = np.asarray(indices, dtype=np.int32)
+    token_part = sp.csr_matrix((np.ones(len(ind), dtype=np.float32), ind, np.asarray(indptr, dtype=np.int64)),
+                               shape=(len(tokens), len(vocab)))
+    dense = sp.csr_matrix(np.asarray(numeric, dtype=np.float32).reshape(len(tokens), N_NUMERIC))
+    return sp.hstack([dense, token_part], format="csr")
+
+
+def _groups(cands: Sequence[Candidate]) -> dict[tuple[str, str | None], np.ndarray]:
+    """Row indices of the candidates of each (type, enum field)."""
+    out: dict[tuple[str, str | None], list[int]] = {}
+    for i, c in enumerate(cands):
+        out.setdefault((c.type, c.enum_field), []).append(i)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+
+
+def _eligible_rows(groups, field: str, ftype: str) -> np.ndarray:
+    parts = [rows for (typ, enum_field), rows in groups.items()
+             if typ in FIELD_CANDIDATE_TYPES[ftype] and (typ != "enum" or enum_field == field)]
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _eligible(c: Candidate, field: str, ftype: str) -> bool:
@@ -105,7 +117,7 @@ def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str]
     per_doc = []
     all_num, all_tok, owner = [], [], []
     for d, (text, cls) in enumerate(zip(texts, doc_classes)):
-        cands = find_candidates(text, enum_res)
+        cands = [c for c in find_candidates(text, enum_res) if not _stopped(c, artifact.stoplist)]
         num, tok = candidate_features(text, cands, cls)
         per_doc.append(cands)
         all_num.extend(num)
@@ -114,12 +126,13 @@ def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str]
     X = _matrix(all_num, all_tok, artifact.vocab)
     flat = [c for cands in per_doc for c in cands]
     owner_arr = np.asarray(owner)
+    groups = _groups(flat)
     results = [{name: None for name in fields_schema} for _ in texts]
     for name, spec in fields_schema.items():
         model = artifact.field_models.get(name)
         if model is None:
             continue
-        rows = np.asarray([i for i, c in enumerate(flat) if _eligible(c, name, spec.type)], dtype=np.int64)
+        rows = _eligible_rows(groups, name, spec.type)
         if rows.size == 0:
             continue
         scores = np.asarray(model.inplace_predict(X[rows]))
@@ -134,13 +147,14 @@ def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str]
             for d, lst in picked.items():
                 results[d][name] = lst
             continue
-        best: dict[int, tuple[float, int]] = {}
-        for r, s in zip(rows, scores):
-            d = owner_arr[r]
-            if s >= artifact.threshold and (d not in best or s > best[d][0]):
-                best[d] = (float(s), r)
-        for d, (_, r) in best.items():
-            results[d][name] = _output_value(flat[r], spec)
+        keep = scores >= artifact.threshold
+        rows, scores = rows[keep], scores[keep]
+        owners = owner_arr[rows]
+        order = np.lexsort((-scores, owners))  # by document, best score first
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = owners[order][1:] != owners[order][:-1]
+        for r in rows[order][first]:
+            results[owner_arr[r]][name] = _output_value(flat[r], spec)
     return results
 
 
@@ -174,13 +188,39 @@ def train(golden, config, out_dir: Path, progress=print) -> Artifact:
     progress("building extraction candidates ...")
     schema = golden.manifest.fields
     enum_res = enum_patterns(schema)
+    per_doc = [(d, find_candidates(d.text, enum_res)) for d in docs]
+    # label every candidate for every field it is eligible for
+    labelled: list[dict[str, int]] = []  # per document: candidate index -> bitmask of fields it is right for
+    field_names = list(schema)
+    for d, cands in per_doc:
+        gold = {}
+        for name, spec in schema.items():
+            g = d.fields.get(name)
+            gold[name] = (set(normalize_value(v, "string") for v in g) if spec.type == "list" and g
+                          else normalize_value(g, spec.type, spec))
+        hits: dict[int, int] = {}
+        for i, c in enumerate(cands):
+            for k, name in enumerate(field_names):
+                spec = schema[name]
+                if gold[name] is None or not _eligible(c, name, spec.type):
+                    continue
+                if spec.type == "list":
+                    pos = normalize_value(c.text, "string") in gold[name]
+                else:
+                    pos = normalize_value(c.text, spec.type, spec) == gold[name]
+                if pos:
+                    hits[i] = hits.get(i, 0) | (1 << k)
+        labelled.append(hits)
+    stoplist = _learn_stoplist(per_doc, labelled, min_count=ecfg.min_count)
+    progress(f"learned {len(stoplist)} single-word spans that are never a value; they are not proposed")
     rows_num, rows_tok, cand_rows = [], [], []
-    for d in docs:
-        cands = find_candidates(d.text, enum_res)
-        num, tok = candidate_features(d.text, cands, d.label)
+    for (d, cands), hits in zip(per_doc, labelled):
+        keep = [i for i, c in enumerate(cands) if not _stopped(c, stoplist)]
+        kept_cands = [cands[i] for i in keep]
+        num, tok = candidate_features(d.text, kept_cands, d.label)
         rows_num.extend(num)
         rows_tok.extend(tok)
-        cand_rows.extend((d, c) for c in cands)
+        cand_rows.extend((c, hits.get(i, 0)) for i, c in zip(keep, kept_cands))
     freq: dict[str, int] = {}
     for toks in rows_tok:
         for t in set(toks):
@@ -188,34 +228,41 @@ def train(golden, config, out_dir: Path, progress=print) -> Artifact:
     kept = sorted((t for t, n in freq.items() if n >= ecfg.min_count), key=lambda t: (-freq[t], t))
     vocab = {t: i for i, t in enumerate(kept[:ecfg.context_vocab])}
     Xc = _matrix(rows_num, rows_tok, vocab)
+    groups = _groups([c for c, _ in cand_rows])
+    masks = np.asarray([m for _, m in cand_rows], dtype=np.int64)
     field_models, field_types = {}, {}
-    for name, spec in schema.items():
-        rows, ys = [], []
-        gold_norm = {}
-        for i, (d, c) in enumerate(cand_rows):
-            if not _eligible(c, name, spec.type):
-                continue
-            key = d.id
-            if key not in gold_norm:
-                g = d.fields.get(name)
-                gold_norm[key] = (set(normalize_value(v, "string") for v in g) if spec.type == "list" and g
-                                  else normalize_value(g, spec.type, spec))
-            g = gold_norm[key]
-            if spec.type == "list":
-                pos = bool(g) and normalize_value(c.text, "string") in g
-            else:
-                pos = g is not None and normalize_value(c.text, spec.type, spec) == g
-            rows.append(i)
-            ys.append(int(pos))
-        if not rows or sum(ys) == 0:
+    for k, (name, spec) in enumerate(schema.items()):
+        rows = _eligible_rows(groups, name, spec.type)
+        ys = (masks[rows] >> k) & 1
+        if rows.size == 0 or ys.sum() == 0:
             continue
-        progress(f"training extractor for {name} ({len(rows)} candidates, {sum(ys)} positive) ...")
-        dm = xgb.DMatrix(Xc[np.asarray(rows)], label=np.asarray(ys))
+        progress(f"training extractor for {name} ({len(rows)} candidates, {int(ys.sum())} positive) ...")
+        dm = xgb.DMatrix(Xc[rows], label=ys)
         field_models[name] = xgb.train(_xgb_params(ecfg, config.n_jobs, objective="binary:logistic"), dm,
                                        num_boost_round=ecfg.n_estimators)
         field_types[name] = spec.type
-    return save(out_dir, golden, config, vec, clf, labels, vocab, field_models, field_types,
+    return save(out_dir, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
                 train_seconds=time.perf_counter() - t0)
+
+
+def _learn_stoplist(per_doc, labelled, min_count: int) -> list[str]:
+    """Single-word name spans seen at least ``min_count`` times in training and never the value of any
+    field (``Total``, ``Please``, ``USD`` ...): a learned first-stage filter that keeps prediction fast."""
+    seen: dict[str, int] = {}
+    positive: set[str] = set()
+    for (_, cands), hits in zip(per_doc, labelled):
+        for i, c in enumerate(cands):
+            if c.type != "name" or " " in c.text:
+                continue
+            key = c.text.casefold()
+            seen[key] = seen.get(key, 0) + 1
+            if hits.get(i):
+                positive.add(key)
+    return sorted(k for k, n in seen.items() if n >= min_count and k not in positive)
+
+
+def _stopped(c: Candidate, stoplist) -> bool:
+    return c.type == "name" and " " not in c.text and c.text.casefold() in stoplist
 
 
 # ---------------------------------------------------------------------------------------------- persistence
@@ -223,8 +270,8 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, field_types, train_seconds: float
-         ) -> Artifact:
+def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
+         train_seconds: float) -> Artifact:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "vectorizer.json").write_text(json.dumps({
         "vocabulary": {t: int(i) for t, i in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])},
@@ -235,7 +282,8 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
     for name, model in field_models.items():
         model.save_model(str(out_dir / f"field_{name}.ubj"))
     (out_dir / "extractor.json").write_text(json.dumps({
-        "vocabulary": vocab, "field_types": field_types, "threshold": config.extractor.threshold}))
+        "vocabulary": vocab, "field_types": field_types, "threshold": config.extractor.threshold,
+        "stoplist": stoplist}))
     files = sorted(p.name for p in out_dir.iterdir() if p.name != "artifact.json")
     checksums = {name: _sha(out_dir / name) for name in files}
     digest = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()).hexdigest()
@@ -266,6 +314,9 @@ def load(root: Path, n_jobs: int = 2) -> Artifact:
         raise HarnessInputError(f"broken JSON ({exc.msg})", path=meta_path, line=exc.lineno) from None
     if meta.get("format") != MODEL_FORMAT:
         raise HarnessInputError(f"unsupported artifact format {meta.get('format')!r}", path=meta_path, field="format")
+    if meta.get("pipeline_version") != PIPELINE_VERSION:
+        raise HarnessInputError(f"artifact built by pipeline {meta.get('pipeline_version')}, this is {PIPELINE_VERSION}; "
+                                "retrain with 'harness train mlops'", path=meta_path, field="pipeline_version")
     for name, digest in meta.get("files", {}).items():
         if not (root / name).is_file() or _sha(root / name) != digest:
             raise HarnessInputError("artifact file missing or modified (checksum mismatch); retrain with "
@@ -286,4 +337,5 @@ def load(root: Path, n_jobs: int = 2) -> Artifact:
         models[name] = m
     return Artifact(root=root, meta=meta, vectorizer=vec, classifier=clf, labels=tuple(meta["labels"]),
                     vocab=edata["vocabulary"], field_models=models, field_types=edata["field_types"],
+                    stoplist=frozenset(edata["stoplist"]),
                     threshold=float(edata["threshold"]), n_jobs=n_jobs)
