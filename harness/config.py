@@ -14,23 +14,9 @@ from typing import Any, Sequence, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import HarnessInputError
+from harness.errors import HarnessInputError, read_yaml_mapping
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise HarnessInputError("config file not found", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                                line=None if mark is None else mark.line + 1) from None
-    if not isinstance(data, dict):
-        raise HarnessInputError("a config file must be a mapping", path=path)
-    return data
 
 
 def apply_override(data: dict, assignment: str) -> None:
@@ -56,7 +42,7 @@ def load_config(model: type[M], default_path: Path, config_file: str | Path | No
                 overrides: Sequence[str] = ()) -> M:
     """Defaults from ``default_path`` (or ``config_file``), then each ``--set`` in order."""
     source = Path(config_file) if config_file else default_path
-    data = _read_yaml(source)
+    data, _ = read_yaml_mapping(source, "config file")
     for assignment in overrides:
         apply_override(data, assignment)
     try:

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Literal, Mapping
 
 import yaml
 
-from harness.errors import HarnessInputError
+from harness.errors import HarnessInputError, read_yaml_mapping
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
 DOC_KEYS = ("id", "split", "text", "label", "fields")
@@ -117,17 +117,7 @@ def _load_manifest(root: Path) -> Manifest:
         raise HarnessInputError("golden set directory not found", path=root)
     if not path.is_file():
         raise HarnessInputError("missing manifest.yaml", path=root)
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                                line=None if mark is None else mark.line + 1) from None
-    if not isinstance(data, dict):
-        raise HarnessInputError("manifest must be a mapping", path=path)
+    data, raw = read_yaml_mapping(path, "manifest")
     for key in MANIFEST_KEYS:
         if key not in data:
             raise HarnessInputError("missing key", path=path, field=key)
@@ -233,6 +223,15 @@ def _str_list(obj: dict, key: str, path: Path, lineno: int) -> None:
         raise HarnessInputError("expected a list of strings", path=path, line=lineno, field=key)
 
 
+def _check_id_and_split(obj: dict, manifest: Manifest, seen: dict[str, str], path: Path, lineno: int) -> None:
+    if obj["id"] in seen:
+        raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
+                                line=lineno, field="id")
+    seen[obj["id"]] = f"{path.name}:{lineno}"
+    if obj["split"] not in manifest.splits:
+        raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
+
+
 def _read_documents(path: Path, manifest: Manifest, seen: dict[str, str]) -> list[dict]:
     rows = []
     labels = set(manifest.labels)
@@ -241,12 +240,7 @@ def _read_documents(path: Path, manifest: Manifest, seen: dict[str, str]) -> lis
         for key in ("id", "split", "text", "label"):
             if not isinstance(obj[key], str):
                 raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
-        if obj["id"] in seen:
-            raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
-                                    line=lineno, field="id")
-        seen[obj["id"]] = f"{path.name}:{lineno}"
-        if obj["split"] not in manifest.splits:
-            raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
+        _check_id_and_split(obj, manifest, seen, path, lineno)
         if obj["label"] not in labels:
             raise HarnessInputError(f"unknown label {obj['label']!r}", path=path, line=lineno, field="label")
         fields = obj["fields"]
@@ -287,12 +281,7 @@ def _read_qa(path: Path, manifest: Manifest, seen: dict[str, str], doc_ids: set[
                 raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
         _str_list(obj, "doc_ids", path, lineno)
         _str_list(obj, "reference_contexts", path, lineno)
-        if obj["id"] in seen:
-            raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
-                                    line=lineno, field="id")
-        seen[obj["id"]] = f"{path.name}:{lineno}"
-        if obj["split"] not in manifest.splits:
-            raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
+        _check_id_and_split(obj, manifest, seen, path, lineno)
         for d in obj["doc_ids"]:
             if d not in doc_ids:
                 raise HarnessInputError(f"unknown document id {d!r}", path=path, line=lineno, field="doc_ids")
