@@ -1,0 +1,59 @@
+"""Content-addressed cache of model calls on disk.
+
+The key is the sha256 of the provider, model id, generation parameters (including any output schema) and
+the full prompt; the value is the model's text and token usage. Re-running an unchanged config makes zero
+model calls; changing a prompt changes the key of exactly the calls it touches. Entries are written
+atomically, so concurrent writers and killed runs never leave a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def call_key(provider: str, model_id: str, params: Mapping[str, Any], messages: Any) -> str:
+    blob = json.dumps({"provider": provider, "model_id": model_id, "params": params, "messages": messages},
+                      sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class CallCache:
+    """``root/ab/abcdef....json`` files; ``enabled=False`` makes every lookup a miss and writes nothing."""
+
+    def __init__(self, root: str | Path, enabled: bool = True) -> None:
+        self.root = Path(root)
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        if not self.enabled:
+            return None
+        path = self._path(key)
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            with self._lock:
+                self.misses += 1
+            return None
+        with self._lock:
+            self.hits += 1
+        return value
+
+    def put(self, key: str, value: Mapping[str, Any]) -> None:
+        if not self.enabled:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)

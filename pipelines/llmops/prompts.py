@@ -1,0 +1,93 @@
+"""Prompt registry: versioned templates in YAML files, each identified by ``id@version`` and a content hash.
+
+A prompt file holds one template::
+
+    id: classify
+    version: 1
+    description: what it is for
+    system: |
+      You are ...
+    user: |
+      Labels: $labels
+      Document:
+      $document
+
+Placeholders use ``$name`` (``string.Template``), so JSON braces in a prompt need no escaping. The hash is
+the sha256 of the canonical JSON of ``id``, ``version``, ``system`` and ``user``: changing one word changes
+it. Runs record the hash of every template used in ``run.json`` and on every prediction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Mapping
+
+from harness.errors import HarnessInputError, read_yaml_mapping
+
+DEFAULT_DIR = Path(__file__).with_name("prompts")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    id: str
+    version: int
+    system: str
+    user: str
+    description: str
+    path: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @property
+    def sha256(self) -> str:
+        canon = json.dumps({"id": self.id, "version": self.version, "system": self.system, "user": self.user},
+                           sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    def render(self, **values: str) -> tuple[str, str]:
+        """(system, user) with the placeholders filled; a missing value is an error naming the file."""
+        try:
+            return Template(self.system).substitute(values), Template(self.user).substitute(values)
+        except KeyError as exc:
+            raise HarnessInputError(f"template needs ${exc.args[0]}, which this task does not provide",
+                                    path=self.path, field="user") from None
+        except ValueError as exc:
+            raise HarnessInputError(f"bad placeholder: {exc}", path=self.path, field="user") from None
+
+
+def load_registry(directory: str | Path = DEFAULT_DIR) -> dict[str, PromptTemplate]:
+    """Every ``*.yaml`` template under ``directory``, keyed by ``id@version``."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise HarnessInputError("prompt directory not found", path=directory)
+    out: dict[str, PromptTemplate] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        data, _ = read_yaml_mapping(path, "prompt file")
+        for key in ("id", "version", "user"):
+            if key not in data:
+                raise HarnessInputError("missing key", path=path, field=key)
+        if not isinstance(data["version"], int):
+            raise HarnessInputError("version must be an integer", path=path, field="version")
+        t = PromptTemplate(id=str(data["id"]), version=data["version"], system=str(data.get("system", "")),
+                           user=str(data["user"]), description=str(data.get("description", "")), path=str(path))
+        if t.ref in out:
+            raise HarnessInputError(f"{t.ref} is also defined in {out[t.ref].path}", path=path, field="id")
+        out[t.ref] = t
+    return out
+
+
+def select(registry: Mapping[str, PromptTemplate], wanted: Mapping[str, str]) -> dict[str, PromptTemplate]:
+    """Task -> template for the ``prompts`` section of the config (``classify: classify@1``)."""
+    chosen = {}
+    for task, ref in wanted.items():
+        if ref not in registry:
+            known = ", ".join(sorted(registry)) or "none"
+            raise HarnessInputError(f"no prompt {ref!r} (known: {known})", field=f"prompts.{task}")
+        chosen[task] = registry[ref]
+    return chosen
