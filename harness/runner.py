@@ -94,30 +94,33 @@ def _call(predictor: Predictor, items: Sequence[Item], task: str) -> list[tuple[
 
 
 def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
-        config_hash: str, limit: int | None = None, batch_size: int = 1, progress: bool | None = None,
-        overwrite: bool = False, extra: dict | None = None) -> RunResult:
+        config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
+        batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
+        extra: dict | None = None) -> RunResult:
     """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` and score it.
 
-    Resumes when ``out_dir`` holds a run of the same predictor, config, golden set, split and limit; refuses
-    (exit 2) when it holds a different one, unless ``overwrite``.
+    ``limit`` keeps the first N items; ``per_class`` the first N documents of each label and ``qa_limit``
+    the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
+    (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
+    predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
+    golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
+    (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
     """
     store = RunStore(out_dir)
     identity = _identity(predictor, config_hash, golden, split, limit)
+    identity["selection"] = {"per_class": per_class, "qa_limit": qa_limit}
+    old = None
     if store.exists():
         old = store.read_run()
-        if overwrite:
+        diff = [k for k in identity if old.get("identity", {}).get(k) != identity[k]]
+        if overwrite is True or (overwrite == "stale" and diff):
             for p in (store.predictions_path, store.metrics_path):
                 p.unlink(missing_ok=True)
             old = None
-        elif {k: old.get("identity", {}).get(k) for k in identity} != identity:
-            diff = [k for k in identity if old.get("identity", {}).get(k) != identity[k]]
+        elif diff:
             raise HarnessInputError(f"holds a different run ({', '.join(diff)} differ); choose another --out or "
                                     "pass --overwrite", path=store.root)
-    else:
-        old = None
-    items = golden.items(split)
-    if limit is not None:
-        items = items[:limit]
+    items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
     items = [it for it in items if predictor.tasks_for(it)]
     if not items:
         raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
@@ -137,6 +140,8 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
         "item_ids_sha256": _ids_hash(items),
         "n_items": len(items),
         "batch_size": batch_size,
+        "concurrency": concurrency,
+        "selection": {"limit": limit, "per_class": per_class, "qa_limit": qa_limit},
         "packages": package_versions(),
         "git_commit": git_commit(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
@@ -150,11 +155,15 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
     t_start = time.perf_counter()
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{predictor.name}:{split}", unit="item",
                disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
+    predictor.prepare(items)
     try:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            store.append(_run_batch(predictor, batch))
-            bar.update(len(batch))
+        if concurrency > 1:
+            _run_concurrent(predictor, todo, concurrency, store, bar)
+        else:
+            for start in range(0, len(todo), batch_size):
+                batch = todo[start:start + batch_size]
+                store.append(_run_batch(predictor, batch))
+                bar.update(len(batch))
     finally:
         bar.close()
         record["wall_s"] = record["wall_s"] + (time.perf_counter() - t_start)
@@ -166,6 +175,51 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
                             wall_s=record["wall_s"])
     store.write_metrics(metrics)
     return RunResult(out_dir=store.root, metrics=metrics, n_new=len(todo), n_skipped=len(items) - len(todo))
+
+
+def select_items(items: Sequence[Item], limit: int | None = None, per_class: int | None = None,
+                 qa_limit: int | None = None) -> list[Item]:
+    """The first ``per_class`` documents of each label and the first ``qa_limit`` QA items (when given),
+    then the first ``limit`` of what is left, in file order."""
+    out: list[Item] = []
+    seen: dict[str | None, int] = {}
+    n_qa = 0
+    for it in items:
+        if it.kind == "document" and per_class is not None:
+            seen[it.label] = seen.get(it.label, 0) + 1
+            if seen[it.label] > per_class:
+                continue
+        if it.kind == "qa" and qa_limit is not None:
+            n_qa += 1
+            if n_qa > qa_limit:
+                continue
+        out.append(it)
+    return out[:limit] if limit is not None else out
+
+
+def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, store: RunStore, bar) -> None:
+    """Items in a bounded thread pool; each item's tasks run in order in one worker and it is written as soon
+    as it is done."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pending = iter(todo)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="harness-item") as pool:
+        running = set()
+        try:
+            for it in pending:
+                running.add(pool.submit(_run_batch, predictor, [it]))
+                if len(running) >= concurrency:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        store.append(fut.result())
+                        bar.update(1)
+            for fut in running:
+                store.append(fut.result())
+                bar.update(1)
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
 
 
 def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
@@ -180,8 +234,8 @@ def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
             rec["tasks"][task] = result
             if out.error is None:
                 rec[OUTPUT_KEY[task]] = out.value
-                if task == "answer" and out.contexts is not None:
-                    rec["contexts"] = tuple(out.contexts)
+            if task == "answer" and out.contexts is not None:  # kept even when the answer failed
+                rec["contexts"] = tuple(out.contexts)
     return [Prediction(id=it.id, **per_item[it.id]) for it in batch]
 
 

@@ -7,6 +7,9 @@ Counting rules (nothing is silently dropped):
   (an error counts as a wrong answer); ``errors`` the failed calls; ``unscored`` the rest (no prediction
   at all for that task), listed in ``counts.unscored_ids`` (first 50).
 * ``counts.unknown_ids``: prediction ids that are not in the golden split (reported, not scored).
+
+Latency: a call served from the LLM call cache reports the latency measured when the call was made
+(``latency.<task>.n_cached`` says how many); throughput is always this run's wall time.
 """
 
 from __future__ import annotations
@@ -78,13 +81,22 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
 
     latency = {}
     for task in tasks:
-        values = [p.tasks[task].latency_s for p in predictions if p.id in in_scope and task in p.tasks]
-        ttft = [p.tasks[task].ttft_s for p in predictions if p.id in in_scope and task in p.tasks]
+        results = [p.tasks[task] for p in predictions if p.id in in_scope and task in p.tasks]
+        values, ttft, n_cached = [], [], 0
+        for r in results:
+            if r.meta.get("cache_hit"):  # served from the call cache: the latency measured when the call was made
+                n_cached += 1
+                values.append(r.meta.get("original_latency_s"))
+                ttft.append(r.meta.get("original_ttft_s"))
+            else:
+                values.append(r.latency_s)
+                ttft.append(r.ttft_s)
         if any(v is not None for v in values):
             summary = latency_summary(values).to_dict()
             t = latency_summary(ttft)
             if t.n:
                 summary["ttft"] = t.to_dict()
+            summary["n_cached"] = n_cached
             latency[task] = summary
     if latency:
         out["latency"] = latency

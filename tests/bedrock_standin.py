@@ -186,7 +186,12 @@ class _Handler(BaseHTTPRequestHandler):
                 text = body.get("inputText", "")
                 self._json(200, {"embedding": s.embed(text), "inputTextTokenCount": len(text.split())})
                 return
-            text = s.responder(model_id, body)
+            try:
+                text = s.responder(model_id, body)
+            except Exception as exc:  # noqa: BLE001 - a broken responder is a test bug: say so loudly
+                self._json(500, {"message": f"stand-in responder failed: {type(exc).__name__}: {exc}"},
+                           "InternalServerException")
+                return
             n_in = sum(len(p.get("text", "").split()) for m in body.get("messages", []) for p in m.get("content", []))
             n_in += sum(len(p.get("text", "").split()) for p in body.get("system", []))
             usage = {"inputTokens": n_in, "outputTokens": max(1, len(text.split())),

@@ -1,0 +1,171 @@
+"""LLMOps pipeline on the Bedrock path: the real langchain-aws / botocore client against the loopback
+stand-in (plain, streamed, throttled, failing, hanging), plus the call cache and prompt hashes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+pytest.importorskip("langchain_aws")
+pytest.importorskip("faiss")
+
+from bedrock_standin import BedrockStandIn, user_text  # noqa: E402
+from conftest import TECHCORP  # noqa: E402
+from harness.golden import load_golden_set  # noqa: E402
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch):
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+class GoldResponder:
+    """A stand-in 'model' that answers from the golden set: right for every document except those listed
+    as broken, where it returns malformed output."""
+
+    def __init__(self, broken=()):
+        g = load_golden_set(TECHCORP)
+        self.by_text = {d.text[:4000]: d for s in g.manifest.splits for d in g.items(s, kinds=("document",))}
+        self.qa = {q.question: q for q in g.items("test", kinds=("qa",))}
+        self.broken = set(broken)
+
+    def __call__(self, model_id, body):
+        text = user_text(body)
+        if text.startswith("Passages:"):
+            q = re.search(r"Question: (.*)\n", text).group(1)
+            first = re.search(r"\[([^\]]+#\d+)\]", text)
+            return json.dumps({"answer": self.qa[q].reference_answer, "citations": [first.group(1)] if first else []})
+        doc_text = text.split("Document", 1)[1].split(":\n", 1)[1].rsplit("\n\nReply as JSON", 1)[0]
+        doc = self.by_text[doc_text]
+        if doc.id in self.broken:
+            return "Sorry, I cannot help with that."
+        if '"label"' in text:
+            return json.dumps({"label": doc.label})
+        if '"summary"' in text:
+            return json.dumps({"summary": doc.summary or "a document"})
+        return "Here you go: " + json.dumps(doc.fields)
+
+
+@pytest.fixture(scope="module")
+def shared_index(tmp_path_factory):
+    """One Titan index for the module: it is keyed by corpus, model and chunking, so sharing is safe."""
+    return tmp_path_factory.mktemp("index")
+
+
+@pytest.fixture(autouse=True)
+def _index_dir(shared_index, monkeypatch):
+    monkeypatch.setenv("HARNESS_TEST_INDEX_DIR", str(shared_index))
+
+
+def _run(cli, tmp_path, server, out="r", *extra):
+    import os
+
+    return cli("run", "--pipeline", "llmops", "--golden", TECHCORP, "--split", "test", "--per-class", 1,
+               "--qa-limit", 4, "--out", tmp_path / out, "--no-progress",
+               "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
+               "--set", f"llm.endpoint_url={server.url}", "--set", "embeddings.provider=bedrock",
+               "--set", "llm.concurrency=4", "--set", f"cache.dir={tmp_path / 'cache'}",
+               "--set", f"index_dir={os.environ['HARNESS_TEST_INDEX_DIR']}", *extra)
+
+
+def _preds(path):
+    return {json.loads(x)["id"]: json.loads(x) for x in path.read_text().splitlines()}
+
+
+def test_bedrock_run_end_to_end(tmp_path, cli):
+    g = load_golden_set(TECHCORP)
+    broken = [g.items("test", kinds=("document",))[0].id]
+    with BedrockStandIn(responder=GoldResponder(broken=broken), latency_s=0.01) as server:
+        code, out, err = _run(cli, tmp_path, server)
+        assert code == 0, err
+        assert server.stats.stream > 0 and server.stats.invoke > 0  # streamed Converse + Titan embeddings
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["counts"]["items"] == 12 + 4
+    # the broken document: invalid output recorded as an error on that item, counted, not a crash
+    assert m["counts"]["by_task"]["classify"]["errors"] == 1 and m["counts"]["by_task"]["extract"]["errors"] == 1
+    assert m["classification"]["accuracy"] == pytest.approx(11 / 12)
+    assert m["extraction"]["accuracy"] > 0.85
+    preds = _preds(tmp_path / "r" / "predictions.jsonl")
+    assert "invalid model output" in preds[broken[0]]["tasks"]["classify"]["error"]
+    run_json = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert set(run_json["predictor"]["prompts"]) == {"classify", "extract", "answer", "summarize"}
+    assert run_json["predictor"]["llm"] == {"provider": "bedrock", "model_id": HAIKU}
+    for p in preds.values():
+        for task, r in p["tasks"].items():
+            assert r["meta"]["prompt_sha256"] == run_json["predictor"]["prompts"][task]["sha256"]
+            assert r["latency_s"] > 0 and r["usage"]["input_tokens"] > 0
+            if not r.get("error"):
+                assert r["ttft_s"] is not None and 0 < r["ttft_s"] <= r["latency_s"]
+    qa = [p for p in preds.values() if p["id"].startswith("qa-")]
+    assert all(len(p["contexts"]) == 4 and len(p["tasks"]["answer"]["meta"]["retrieved"]) == 4 for p in qa)
+    assert all(p["tasks"]["answer"]["meta"]["citations"] for p in qa)
+
+
+def test_unchanged_rerun_makes_no_calls_and_prompt_change_reruns_only_its_task(tmp_path, cli):
+    with BedrockStandIn(responder=GoldResponder()) as server:
+        assert _run(cli, tmp_path, server, "a")[0] == 0
+        first = server.stats.stream
+        assert _run(cli, tmp_path, server, "b")[0] == 0
+        assert server.stats.stream == first  # everything served from the cache
+        preds = _preds(tmp_path / "b" / "predictions.jsonl")
+        assert all(r["meta"]["cache_hit"] for p in preds.values() for r in p["tasks"].values())
+        # one word changed in the summarize prompt: only the summaries are asked again
+        prompts = tmp_path / "prompts"
+        prompts.mkdir()
+        from pipelines.llmops.prompts import DEFAULT_DIR
+        for f in DEFAULT_DIR.glob("*.yaml"):
+            text = f.read_text()
+            if f.name == "summarize.yaml":
+                text = text.replace("one-sentence factual summaries", "one-sentence precise summaries")
+            (prompts / f.name).write_text(text)
+        assert _run(cli, tmp_path, server, "c", "--set", f"prompts.dir={prompts}")[0] == 0
+        n_summaries = sum(1 for p in preds.values() if "summarize" in p["tasks"])
+        assert server.stats.stream == first + n_summaries
+    hash_b = json.loads((tmp_path / "b" / "run.json").read_text())["predictor"]["prompts"]
+    hash_c = json.loads((tmp_path / "c" / "run.json").read_text())["predictor"]["prompts"]
+    assert hash_b["summarize"]["sha256"] != hash_c["summarize"]["sha256"]
+    assert hash_b["classify"]["sha256"] == hash_c["classify"]["sha256"]
+
+
+def test_throttling_is_retried_until_everything_completes(tmp_path, cli):
+    with BedrockStandIn(responder=GoldResponder(), throttle_rate=0.3, seed=3) as server:
+        code, _, err = _run(cli, tmp_path, server, "r", "--set", "cache.enabled=false",
+                            "--set", "tasks=[classify, extract]")
+        assert code == 0, err
+        assert server.stats.throttled > 0
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["counts"]["errors"] == 0 and m["classification"]["accuracy"] == 1.0
+
+
+def test_persistent_failures_are_recorded_and_counted(tmp_path, cli):
+    with BedrockStandIn(responder=GoldResponder(), error_rate=1.0) as server:
+        code, _, err = _run(cli, tmp_path, server, "r", "--set", "llm.max_retries=1", "--set", "cache.enabled=false",
+                            "--set", "embeddings.provider=local", "--set", "tasks=[classify]")
+        assert code == 0, err
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["counts"]["by_task"]["classify"] == {"expected": 12, "scored": 12, "errors": 12, "unscored": 0}
+    assert m["classification"]["accuracy"] == 0.0
+    preds = _preds(tmp_path / "r" / "predictions.jsonl")
+    assert all("ServiceUnavailableException" in p["tasks"]["classify"]["error"] for p in preds.values())
+
+
+def test_timeouts_are_recorded(tmp_path, cli):
+    with BedrockStandIn(responder=GoldResponder(), hang_rate=1.0, hang_s=3) as server:
+        code, _, err = _run(cli, tmp_path, server, "r", "--set", "llm.max_retries=0", "--set", "llm.timeout_s=0.5",
+                            "--set", "cache.enabled=false", "--set", "tasks=[classify]", "--limit", 3)
+        assert code == 0, err
+    preds = _preds(tmp_path / "r" / "predictions.jsonl")
+    assert len(preds) == 3 and all("timeout" in p["tasks"]["classify"]["error"].lower() for p in preds.values())
+
+
+def test_bedrock_needs_a_model_id(tmp_path, cli):
+    code, _, err = cli("run", "--pipeline", "llmops", "--golden", TECHCORP, "--out", tmp_path / "r",
+                       "--set", "llm.provider=bedrock")
+    assert code == 2 and "llm.model_id: Bedrock needs a model id" in err

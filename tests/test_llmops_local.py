@@ -1,0 +1,66 @@
+"""LLMOps on the embedded defaults: the real SmolLM2 (llama.cpp) and all-MiniLM-L6-v2 + FAISS, on a few
+items (kept small: the model is slow on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("llama_cpp")
+pytest.importorskip("sentence_transformers")
+
+from conftest import TECHCORP  # noqa: E402
+from harness.golden import load_golden_set  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    from harness.cli import main
+
+    out = tmp_path_factory.mktemp("local")
+    args = ["run", "--pipeline", "llmops", "--golden", str(TECHCORP), "--split", "test", "--per-class", "1",
+            "--limit", "3", "--out", str(out / "r"), "--no-progress", "--set", f"cache.dir={out / 'cache'}",
+            "--set", f"index_dir={out / 'index'}", "--set", "tasks=[classify, extract]"]
+    assert main(args) == 0
+    qa = ["run", "--pipeline", "llmops", "--golden", str(TECHCORP), "--split", "test", "--qa-limit", "2",
+          "--per-class", "0", "--out", str(out / "qa"), "--no-progress", "--set", f"cache.dir={out / 'cache'}",
+          "--set", f"index_dir={out / 'index'}", "--set", "tasks=[answer]"]
+    assert main(qa) == 0
+    return out
+
+
+def _preds(path):
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def test_local_classify_and_extract(local_run):
+    labels = set(load_golden_set(TECHCORP).manifest.labels)
+    preds = _preds(local_run / "r" / "predictions.jsonl")
+    assert len(preds) == 3
+    for p in preds:
+        c = p["tasks"]["classify"]
+        # the grammar constrains the label to the manifest's labels
+        assert c.get("error") or p["label"] in labels
+        for r in p["tasks"].values():
+            assert r["usage"]["input_tokens"] > 50 and r["usage"]["output_tokens"] > 0  # counted by the tokenizer
+            assert r["meta"]["prompt_sha256"] and r["meta"]["model"].startswith("local/")
+            assert r["ttft_s"] is not None and r["ttft_s"] <= r["latency_s"]
+    m = json.loads((local_run / "r" / "metrics.json").read_text())
+    assert m["counts"]["items"] == 3 and m["counts"]["unscored"] == 0
+    assert m["usage"]["input_tokens"] > 0
+
+
+def test_local_answers_cite_retrieved_chunks(local_run):
+    preds = _preds(local_run / "qa" / "predictions.jsonl")
+    assert [p["id"] for p in preds] == ["qa-0001", "qa-0002"]
+    for p in preds:
+        meta = p["tasks"]["answer"]["meta"]
+        assert len(meta["retrieved"]) == 4 and len(p["contexts"]) == 4
+        if not p["tasks"]["answer"].get("error"):
+            assert set(meta["citations"]) <= {r["id"] for r in meta["retrieved"]}
+    index_dirs = list((local_run / "index").iterdir())
+    assert len(index_dirs) == 1
+    assert sorted(f.name for f in index_dirs[0].iterdir()) == ["chunks.json", "index.faiss", "meta.json"]
