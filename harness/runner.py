@@ -152,10 +152,10 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
         **(extra or {}),
     }
     store.write_run(record)
+    predictor.prepare(items)  # indexes, warm-up: before the clock starts
     t_start = time.perf_counter()
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{predictor.name}:{split}", unit="item",
                disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
-    predictor.prepare(items)
     try:
         if concurrency > 1:
             _run_concurrent(predictor, todo, concurrency, store, bar)
