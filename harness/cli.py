@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
     _add_config_args(p)
 
+    p.add_argument("--eval-date", help="the run's evaluation date YYYY-MM-DD for weekly gates (default: today)")
+
     p = sub.add_parser("score", help="score predictions produced elsewhere (JSONL: id + label/fields/answer/...)")
     p.add_argument("--golden", default=None)
     p.add_argument("--split", required=True)
@@ -87,6 +89,41 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--src", required=True, help="e.g. ../shared/realdata/sroie")
     g.add_argument("--out", required=True)
 
+    p = sub.add_parser("gates", help="evaluate pilot success criteria and the go/no-go verdict for a run")
+    p.add_argument("run")
+    p.add_argument("--baseline", help="the baseline run (the MLOps pipeline) for relative conditions")
+    p.add_argument("--criteria", help="criteria YAML (default: the TechCorp pilot's)")
+    p.add_argument("--history", help="directory of dated runs for the 'consecutive weeks' conditions")
+    p.add_argument("--ratings", help="user ratings CSV (column 'rating', 1-5)")
+    p.add_argument("--audit", help="audit checklist YAML (items: [{id, satisfied}])")
+    p.add_argument("--incidents", help="incident log YAML (incidents: [{type, severity, date}])")
+    p.add_argument("--only", help="comma-separated criterion ids to evaluate (default: all)")
+    p.add_argument("--require-go", action="store_true", help="exit 1 unless the verdict is GO")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = sub.add_parser("rollback", help="evaluate rollback triggers over monitoring records (JSONL)")
+    p.add_argument("monitoring")
+    p.add_argument("--criteria")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = sub.add_parser("compare", help="paired statistics between two runs on the same golden split")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("--format", choices=["table", "json", "md"], default="table")
+
+    p = sub.add_parser("diff", help="per-document changes and metric deltas between two runs")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("leaderboard", help="rank the runs in a results directory on one metric")
+    p.add_argument("results")
+    p.add_argument("--metric", default="classification.accuracy")
+    p.add_argument("--format", choices=["md", "html", "csv"], default="md")
+    p.add_argument("--criteria", help="criteria YAML for the gate status column (default: TechCorp pilot)")
+    p.add_argument("--split", help="only runs on this split")
+    p.add_argument("--golden-sha", help="only runs on the golden set with this sha256 (prefix)")
+
     p = sub.add_parser("demo", help="the main job: both pipelines on the TechCorp golden set, side by side")
     p.add_argument("--golden", default=None)
     p.add_argument("--results", default="results")
@@ -108,11 +145,122 @@ def _run(args) -> int:
         result = runner.run(predictor, golden, args.split, args.out, config=built.config,
                             config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                             qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
-                            progress=False if args.no_progress else None, overwrite=args.overwrite)
+                            progress=False if args.no_progress else None, overwrite=args.overwrite,
+                            extra={"evaluated_on": _eval_date(args.eval_date)})
     if result.n_skipped:
         _info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
     print(report.table([f"{args.pipeline}:{args.split}"], [result.metrics], args.format))
     _info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
+    return 0
+
+
+def _eval_date(value: str | None) -> str:
+    from datetime import date
+
+    if value is None:
+        return date.today().isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise HarnessInputError(f"not a date YYYY-MM-DD: {value!r}", field="--eval-date") from None
+
+
+def _gates(args) -> int:
+    from harness import gates
+
+    criteria = gates.load_criteria(args.criteria)
+    run = gates.load_run(args.run)
+    baseline = gates.load_run(args.baseline) if args.baseline else None
+    history = gates.load_runs(args.history) if args.history else []
+    ratings = gates.read_ratings(args.ratings) if args.ratings else None
+    audit = gates.read_audit(args.audit) if args.audit else None
+    incidents = gates.read_incidents(args.incidents) if args.incidents else None
+    only = [x.strip() for x in args.only.split(",")] if args.only else None
+    if only:
+        unknown = set(only) - {c.id for c in criteria.criteria}
+        if unknown:
+            raise HarnessInputError(f"unknown criterion id(s): {', '.join(sorted(unknown))}", field="--only")
+    results = gates.evaluate_criteria(criteria, run, ratings, only)
+    verdict = gates.evaluate_go_no_go(criteria, run, baseline, history, ratings, audit, incidents)
+    data = gates.results_json(results, verdict)
+    data["run"], data["baseline"], data["criteria_file"] = run.id, baseline.id if baseline else None, criteria.path
+    (run.path / "gates.json").write_text(gates.dumps(data) + "\n", encoding="utf-8")
+    if args.format == "json":
+        print(gates.dumps(data))
+    else:
+        print(_gates_table(results, verdict, run, baseline))
+    ok = gates.must_haves_hold(results) and (verdict.verdict == "GO" or not args.require_go)
+    return 0 if ok else 1
+
+
+def _gates_table(results, verdict, run, baseline) -> str:
+    def num(v):
+        return "-" if v is None else f"{v:.4g}"
+
+    rows = [["criterion", "observed", "target / must-have", "status", "evidence"]]
+    rows += [[r.title, num(r.observed), r.bound, r.status, r.evidence] for r in results]
+    widths = [max(len(x[i]) for x in rows) for i in range(5)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    out.append("")
+    out.append(f"go/no-go for {run.id}" + (f" against {baseline.id}" if baseline else "") + f": {verdict.verdict}")
+    for label, conds in (("GO needs", verdict.go), ("NO-GO if", verdict.no_go)):
+        for c in conds:
+            mark = {True: "yes", False: "no", None: "n/a"}[c.holds]
+            out.append(f"  {label} {c.id}: {mark} - {c.detail}")
+    if verdict.weeks:
+        out.append("weekly ledger:")
+        for w in verdict.weeks:
+            out.append(f"  {w['condition']} {w['week']}: {w['run'] or '-'} = {num(w['value'])}, "
+                       f"baseline {w['baseline_run'] or '-'} = {num(w['baseline_value'])}")
+    return "\n".join(out)
+
+
+def _rollback(args) -> int:
+    import json as _json
+
+    from harness import gates
+
+    criteria = gates.load_criteria(args.criteria)
+    records = gates.read_monitoring(args.monitoring)
+    fired = gates.evaluate_rollback(criteria.rollback_triggers, records)
+    if args.format == "json":
+        print(_json.dumps([t.__dict__ for t in fired], indent=2))
+    else:
+        for t in fired:
+            window = f" window {t.window[0]} .. {t.window[1]}" if t.window else ""
+            print(f"{'FIRED' if t.fired else 'ok   '}  {t.id}: {t.detail}{window}")
+    return 1 if any(t.fired for t in fired) else 0
+
+
+def _compare(args) -> int:
+    from harness import compare, gates
+
+    a, b = gates.load_run(args.run_a), gates.load_run(args.run_b)
+    print(compare.comparison_table(a, b, compare.compare(a, b), args.format))
+    return 0
+
+
+def _diff(args) -> int:
+    import json as _json
+
+    from harness import compare, gates
+
+    d = compare.diff(gates.load_run(args.run_a), gates.load_run(args.run_b))
+    print(_json.dumps(d, indent=2, default=str) if args.format == "json" else compare.diff_text(d))
+    return 0
+
+
+def _leaderboard(args) -> int:
+    from harness import gates, leaderboard
+
+    runs = gates.load_runs(args.results)
+    if args.split:
+        runs = [r for r in runs if r.split == args.split]
+    if args.golden_sha:
+        runs = [r for r in runs if str(r.golden_sha).startswith(args.golden_sha)]
+    rows = leaderboard.rank(runs, args.metric, gates.load_criteria(args.criteria))
+    print(leaderboard.render(rows, args.metric, args.format))
     return 0
 
 
@@ -224,7 +372,8 @@ def _demo(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "score": _score, "train": _train, "report": _report, "golden": _golden, "demo": _demo}
+COMMANDS = {"run": _run, "score": _score, "train": _train, "report": _report, "golden": _golden, "demo": _demo,
+            "gates": _gates, "rollback": _rollback, "compare": _compare, "diff": _diff, "leaderboard": _leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,7 +83,7 @@ class GoldenSet:
 
     def describe(self) -> dict:
         return {"name": self.manifest.name, "version": self.manifest.version, "sha256": self.manifest.sha256,
-                "path": str(self.root)}
+                "path": str(self.root.resolve())}
 
     def items(self, split: str, kinds: tuple[str, ...] = ("document", "qa")) -> list[Item]:
         """Items of one split, documents first then QA items, in file order."""

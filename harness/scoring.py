@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction
 from metrics import classification_scores, extraction_scores, latency_summary, throughput
+from metrics.extraction import document_outcomes
+from metrics.statistics import bootstrap_ci, bootstrap_statistic_ci, classification_bootstrap
 
 SCHEMA_VERSION = 1
+CI_RESAMPLES = 1000
+CI_SEED = 0
 
 
 def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
@@ -61,17 +67,29 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         counts["unscored"] += len(pool) - len(scored)
         return scored, preds
 
+    ci: dict = {}
     if "classify" in tasks:
         scored, preds = split_scored("classify", docs)
-        cls = classification_scores([it.label for it in scored],
-                                    [None if p.error("classify") else p.label for p in preds],
-                                    labels=golden.manifest.labels, zero_division=0.0)
+        y_true = [it.label for it in scored]
+        y_pred = [None if p.error("classify") else p.label for p in preds]
+        cls = classification_scores(y_true, y_pred, labels=golden.manifest.labels, zero_division=0.0)
         out["classification"] = cls.to_dict()
+        for name, interval in classification_bootstrap(y_true, y_pred, golden.manifest.labels,
+                                                       n_resamples=CI_RESAMPLES, seed=CI_SEED).items():
+            ci[f"classification.{name}"] = interval.to_dict()
     if "extract" in tasks:
         scored, preds = split_scored("extract", docs)
-        ext = extraction_scores([it.fields for it in scored],
-                                [None if p.error("extract") else p.fields for p in preds], golden.manifest.fields)
+        pred_fields = [None if p.error("extract") else p.fields for p in preds]
+        ext = extraction_scores([it.fields for it in scored], pred_fields, golden.manifest.fields)
         out["extraction"] = ext.to_dict()
+        outcomes = [list(document_outcomes(it.fields, pf, golden.manifest.fields).values())
+                    for it, pf in zip(scored, pred_fields)]
+        ci["extraction.accuracy"] = bootstrap_ci(
+            [o.count("correct") for o in outcomes], [o.count("correct") + o.count("wrong") for o in outcomes],
+            n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+        ci["extraction.spurious_rate"] = bootstrap_ci(
+            [o.count("spurious") for o in outcomes], [o.count("spurious") + o.count("empty") for o in outcomes],
+            n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
     for task, pool in (("answer", qa), ("summarize", [d for d in docs if d.summary is not None])):
         if task in tasks:
             scored, _ = split_scored(task, pool)
@@ -98,6 +116,30 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
                 summary["ttft"] = t.to_dict()
             summary["n_cached"] = n_cached
             latency[task] = summary
+    # per document: the sum of its task latencies (what a caller waits for classify + extract)
+    doc_tasks = [t for t in ("classify", "extract") if t in tasks]
+    if doc_tasks and docs:
+        per_doc = []
+        for it in docs:
+            p = by_id.get(it.id)
+            if p is None or not all(t in p.tasks for t in doc_tasks):
+                continue
+            vals = [p.tasks[t].meta.get("original_latency_s") if p.tasks[t].meta.get("cache_hit")
+                    else p.tasks[t].latency_s for t in doc_tasks]
+            if all(v is not None for v in vals):
+                per_doc.append(sum(vals))
+        if per_doc:
+            latency["document"] = latency_summary(per_doc).to_dict()
+            latency["document"]["tasks"] = doc_tasks
+    for task, summary in latency.items():
+        if task == "document":
+            values = per_doc
+        else:
+            values = [r.meta.get("original_latency_s") if r.meta.get("cache_hit") else r.latency_s
+                      for p in predictions if p.id in in_scope and task in p.tasks for r in [p.tasks[task]]]
+        for q in (50, 95):
+            ci[f"latency.{task}.p{q}"] = bootstrap_statistic_ci(
+                values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
     if latency:
         out["latency"] = latency
     usage_in = usage_out = 0
@@ -110,4 +152,6 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         out["usage"] = {"input_tokens": usage_in, "output_tokens": usage_out}
     if wall_s is not None:
         out["throughput"] = {"wall_s": wall_s, "items_per_s": throughput(counts["predicted"], wall_s)}
+    out["ci"] = {"method": f"percentile bootstrap over items, {CI_RESAMPLES} resamples, seed {CI_SEED}, 95%",
+                 **ci}
     return out

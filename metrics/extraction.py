@@ -55,18 +55,30 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
+Outcome = str  # "correct" | "wrong" (gold has a value) | "spurious" | "empty" (gold is null)
+
+
+def document_outcomes(gold: Mapping[str, Any], pred: Mapping[str, Any] | None, schema: Mapping[str, FieldLike]
+                      ) -> dict[str, Outcome]:
+    """Per field of one document: ``correct``/``wrong`` when gold has a value, ``spurious``/``empty`` when
+    gold is null (a value was / was not predicted). The core of every extraction figure."""
+    pred = pred or {}
+    out: dict[str, Outcome] = {}
+    for name, spec in schema.items():
+        g = normalize_value(gold.get(name), spec.type, spec)
+        pv = normalize_value(pred.get(name), spec.type, spec)
+        if g is None:
+            out[name] = "empty" if pv is None else "spurious"
+        else:
+            out[name] = "correct" if pv == g else "wrong"
+    return out
+
+
 def field_matches(gold: Mapping[str, Any], pred: Mapping[str, Any] | None, schema: Mapping[str, FieldLike]
                   ) -> dict[str, bool | None]:
     """Per field: True/False when gold has a value (right or wrong), None when gold is null."""
-    pred = pred or {}
-    out: dict[str, bool | None] = {}
-    for name, spec in schema.items():
-        g = normalize_value(gold.get(name), spec.type, spec)
-        if g is None:
-            out[name] = None
-        else:
-            out[name] = normalize_value(pred.get(name), spec.type, spec) == g
-    return out
+    return {k: None if v in ("empty", "spurious") else v == "correct"
+            for k, v in document_outcomes(gold, pred, schema).items()}
 
 
 def extraction_scores(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[str, Any] | None],
@@ -74,22 +86,17 @@ def extraction_scores(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[
     """Accuracy and spurious rate, overall and per field (see the module docstring)."""
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} documents, pred {len(pred)}")
-    counts = {name: [0, 0, 0, 0] for name in schema}  # gold, correct, null gold, spurious
+    counts = {name: {"correct": 0, "wrong": 0, "spurious": 0, "empty": 0} for name in schema}
     for g, p in zip(gold, pred):
-        p = p or {}
-        for name, spec in schema.items():
-            gv = normalize_value(g.get(name), spec.type, spec)
-            pv = normalize_value(p.get(name), spec.type, spec)
-            c = counts[name]
-            if gv is None:
-                c[2] += 1
-                c[3] += pv is not None
-            else:
-                c[0] += 1
-                c[1] += pv == gv
-    per_field = {name: FieldScores(_ratio(c[1], c[0]), c[0], c[1], _ratio(c[3], c[2]), c[2], c[3])
-                 for name, c in counts.items()}
-    tot = [sum(c[i] for c in counts.values()) for i in range(4)]
-    return ExtractionScores(n_documents=len(gold), accuracy=_ratio(tot[1], tot[0]), n_gold=tot[0], n_correct=tot[1],
-                            spurious_rate=_ratio(tot[3], tot[2]), n_null_gold=tot[2], n_spurious=tot[3],
-                            per_field=per_field)
+        for name, outcome in document_outcomes(g, p, schema).items():
+            counts[name][outcome] += 1
+    per_field = {}
+    for name, c in counts.items():
+        n_gold, n_null = c["correct"] + c["wrong"], c["spurious"] + c["empty"]
+        per_field[name] = FieldScores(_ratio(c["correct"], n_gold), n_gold, c["correct"],
+                                      _ratio(c["spurious"], n_null), n_null, c["spurious"])
+    tot = {k: sum(c[k] for c in counts.values()) for k in ("correct", "wrong", "spurious", "empty")}
+    n_gold, n_null = tot["correct"] + tot["wrong"], tot["spurious"] + tot["empty"]
+    return ExtractionScores(n_documents=len(gold), accuracy=_ratio(tot["correct"], n_gold), n_gold=n_gold,
+                            n_correct=tot["correct"], spurious_rate=_ratio(tot["spurious"], n_null),
+                            n_null_gold=n_null, n_spurious=tot["spurious"], per_field=per_field)

@@ -145,3 +145,44 @@ def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | in
     p = 1.0 if n_disc == 0 else float(min(1.0, 2 * binom.cdf(min(a_only, b_only), n_disc, 0.5)))
     return McNemarResult(n=int(a.size), both_right=int(np.sum(a & b)), a_only=a_only, b_only=b_only,
                          both_wrong=int(np.sum(~a & ~b)), p_value=p)
+
+
+def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None], labels: Sequence[str], *,
+                             n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+                             ) -> dict[str, ConfidenceInterval]:
+    """Bootstrap CIs of accuracy, macro F1 and weighted F1 (zero_division=0), vectorised over resamples.
+
+    Each resample reweights items; per-class true positives, false positives and false negatives are
+    weighted sums, so no model or metric is recomputed item by item.
+    """
+    n = len(y_true)
+    names = ("accuracy", "macro_f1", "weighted_f1")
+    if n == 0:
+        return {k: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed) for k in names}
+    index = {lab: i for i, lab in enumerate(labels)}
+    L = len(labels)
+    t = np.asarray([index.get(v, -1) for v in y_true])
+    p = np.asarray([index.get(v, -1) if v is not None else -1 for v in y_pred])
+    correct = (t == p) & (t >= 0)
+    onehot_t = np.zeros((n, L))
+    onehot_t[t >= 0, t[t >= 0]] = 1
+    onehot_p = np.zeros((n, L))
+    onehot_p[p >= 0, p[p >= 0]] = 1
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)  # resample counts per item
+    w_full = np.vstack([np.ones(n), w])  # row 0: the observed sample
+    tp = w_full @ (onehot_t * correct[:, None])
+    support = w_full @ onehot_t
+    predicted = w_full @ onehot_p
+    fp, fn = predicted - tp, support - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    acc = (w_full @ correct) / w_full.sum(axis=1)
+    macro = f1.mean(axis=1)
+    weighted = np.where(support.sum(axis=1) > 0, (f1 * support).sum(axis=1) / support.sum(axis=1), 0.0)
+    alpha = (1 - confidence) / 2
+    out = {}
+    for name, values in zip(names, (acc, macro, weighted)):
+        low, high = np.quantile(values[1:], [alpha, 1 - alpha])
+        out[name] = ConfidenceInterval(float(values[0]), float(low), float(high), confidence, n, n_resamples, seed)
+    return out

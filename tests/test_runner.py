@@ -43,7 +43,8 @@ def test_run_directory_contents(tiny_golden, tmp_path):
     assert m["classification"]["accuracy"] == 1.0 and "per_class" in m["classification"]
     assert m["extraction"]["per_field"]["number"]["accuracy"] == 1.0
     assert m["extraction"]["per_field"]["total"]["accuracy"] == 0.0
-    assert set(m["latency"]) == {"classify", "extract", "answer"} and m["latency"]["classify"]["p95"] >= 0
+    assert set(m["latency"]) == {"classify", "extract", "answer", "document"} and m["latency"]["classify"]["p95"] >= 0
+    assert m["latency"]["document"]["n"] == 6 and m["ci"]["classification.accuracy"]["low"] <= 1.0
     assert m["counts"]["items"] == 7 and m["counts"]["errors"] == 0 and m["counts"]["unscored"] == 0
     assert m["usage"]["input_tokens"] > 0
 

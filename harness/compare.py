@@ -1,0 +1,209 @@
+"""Compare two runs on the same golden split: paired statistics and per-document differences."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness.errors import HarnessInputError
+from harness.gates import Run
+from harness.golden import GoldenSet, load_golden_set
+from harness.predictor import Prediction
+from harness.report import ROWS, get
+from harness.store import RunStore
+from metrics.extraction import document_outcomes
+from metrics.statistics import mcnemar_exact, paired_bootstrap_ci
+
+N_RESAMPLES = 2000
+SEED = 0
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    metric: str
+    a: float | None
+    b: float | None
+    difference: float | None  # b - a
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    mcnemar_p: float | None = None
+    a_only_right: int | None = None
+    b_only_right: int | None = None
+
+
+def same_split(a: Run, b: Run) -> None:
+    if a.golden_sha != b.golden_sha:
+        raise HarnessInputError(f"runs use different golden sets ({str(a.golden_sha)[:12]} vs {str(b.golden_sha)[:12]}); "
+                                "they cannot be compared item by item", path=b.path)
+    if a.split != b.split:
+        raise HarnessInputError(f"runs are on different splits ({a.split} vs {b.split})", path=b.path)
+
+
+def golden_for(run: Run) -> GoldenSet:
+    path = run.metrics.get("golden", {}).get("path")
+    if not path:
+        raise HarnessInputError("metrics.json does not say where its golden set is", path=run.path, field="golden.path")
+    golden = load_golden_set(path)
+    if golden.hash != run.golden_sha:
+        raise HarnessInputError(f"the golden set at {path} has changed since this run (hash differs)", path=run.path)
+    return golden
+
+
+def _predictions(run: Run) -> dict[str, Prediction]:
+    return {p.id: p for p in RunStore(run.path).predictions()}
+
+
+def _doc_latency(p: Prediction) -> float | None:
+    vals = []
+    for t in ("classify", "extract"):
+        r = p.tasks.get(t)
+        if r is None:
+            continue
+        vals.append(r.meta.get("original_latency_s") if r.meta.get("cache_hit") else r.latency_s)
+    return sum(vals) if vals and all(v is not None for v in vals) else None
+
+
+def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED
+            ) -> list[ComparisonRow]:
+    same_split(a, b)
+    golden = golden or golden_for(a)
+    pa, pb = _predictions(a), _predictions(b)
+    docs = [it for it in golden.items(a.split, kinds=("document",)) if it.id in pa and it.id in pb]
+    rows: list[ComparisonRow] = []
+    cls_docs = [d for d in docs if pa[d.id].has("classify") and pb[d.id].has("classify")]
+    if cls_docs:
+        ca = [pa[d.id].label == d.label and not pa[d.id].error("classify") for d in cls_docs]
+        cb = [pb[d.id].label == d.label and not pb[d.id].error("classify") for d in cls_docs]
+        ci = paired_bootstrap_ci(ca, cb, n_resamples=n_resamples, seed=seed)
+        mc = mcnemar_exact(ca, cb)
+        rows.append(ComparisonRow("classification.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
+                                  mc.p_value, mc.a_only, mc.b_only))
+    ext_docs = [d for d in docs if pa[d.id].has("extract") and pb[d.id].has("extract")]
+    if ext_docs:
+        schema = golden.manifest.fields
+        oa = [document_outcomes(d.fields, None if pa[d.id].error("extract") else pa[d.id].fields, schema)
+              for d in ext_docs]
+        ob = [document_outcomes(d.fields, None if pb[d.id].error("extract") else pb[d.id].fields, schema)
+              for d in ext_docs]
+        count = lambda outs, k: [list(o.values()).count(k) for o in outs]  # noqa: E731
+        gold_n = [x + y for x, y in zip(count(oa, "correct"), count(oa, "wrong"))]
+        null_n = [x + y for x, y in zip(count(oa, "spurious"), count(oa, "empty"))]
+        ci = paired_bootstrap_ci(count(oa, "correct"), count(ob, "correct"), gold_n, gold_n,
+                                 n_resamples=n_resamples, seed=seed)
+        pairs_a = [o[f] == "correct" for o in oa for f in o if o[f] in ("correct", "wrong")]
+        pairs_b = [o[f] == "correct" for o, oa_ in zip(ob, oa) for f in oa_ if oa_[f] in ("correct", "wrong")]
+        mc = mcnemar_exact(pairs_a, pairs_b)
+        rows.append(ComparisonRow("extraction.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
+                                  mc.p_value, mc.a_only, mc.b_only))
+        ci = paired_bootstrap_ci(count(oa, "spurious"), count(ob, "spurious"), null_n, null_n,
+                                 n_resamples=n_resamples, seed=seed)
+        rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n))
+    lat = [(_doc_latency(pa[d.id]), _doc_latency(pb[d.id])) for d in docs]
+    lat = [(x, y) for x, y in lat if x is not None and y is not None]
+    if lat:
+        la, lb = np.asarray([x for x, _ in lat]), np.asarray([y for _, y in lat])
+        idx = np.random.default_rng(seed).integers(0, len(lat), size=(n_resamples, len(lat)))
+        diffs = np.percentile(lb[idx], 95, axis=1) - np.percentile(la[idx], 95, axis=1)
+        va, vb = float(np.percentile(la, 95)), float(np.percentile(lb, 95))
+        low, high = np.quantile(diffs, [0.025, 0.975])
+        rows.append(ComparisonRow("latency.document.p95", va, vb, vb - va, float(low), float(high), len(lat)))
+    return rows
+
+
+def comparison_table(a: Run, b: Run, rows: Sequence[ComparisonRow], fmt: str = "table") -> str:
+    import json
+
+    if fmt == "json":
+        return json.dumps({"a": a.id, "b": b.id, "golden_sha256": a.golden_sha, "split": a.split,
+                           "bootstrap": {"resamples": N_RESAMPLES, "seed": SEED, "confidence": 0.95},
+                           "rows": [asdict(r) for r in rows]}, indent=2)
+
+    def f(v: Any, metric: str) -> str:
+        if v is None:
+            return "-"
+        return f"{1000 * v:.1f} ms" if metric.startswith("latency") else f"{100 * v:.2f}%"
+
+    def fd(v: Any, metric: str) -> str:
+        if v is None:
+            return "-"
+        return f"{1000 * v:+.1f} ms" if metric.startswith("latency") else f"{100 * v:+.2f} pp"
+
+    header = ["metric", a.id, b.id, "B - A", "95% CI", "McNemar p", "n"]
+    cells = [[r.metric, f(r.a, r.metric), f(r.b, r.metric), fd(r.difference, r.metric),
+              f"[{fd(r.ci_low, r.metric)}, {fd(r.ci_high, r.metric)}]",
+              "-" if r.mcnemar_p is None else f"{r.mcnemar_p:.4g} ({r.a_only_right}/{r.b_only_right})", str(r.n)]
+             for r in rows]
+    if fmt == "md":
+        return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] +
+                         ["| " + " | ".join(c) + " |" for c in cells])
+    widths = [max(len(x[i]) for x in [header] + cells) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    lines.append("McNemar: exact binomial on discordant items (A-only right / B-only right); CI: paired bootstrap "
+                 f"over items, {N_RESAMPLES} resamples, seed {SEED}.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- diff
+def diff(a: Run, b: Run, golden: GoldenSet | None = None) -> dict:
+    """Per-document changes between two runs (label flips, changed fields, answer changes) and metric deltas."""
+    from deepdiff import DeepDiff
+
+    same_split(a, b)
+    golden = golden or golden_for(a)
+    pa, pb = _predictions(a), _predictions(b)
+    items = {it.id: it for it in golden.items(a.split)}
+    flips, fields, answers = [], [], []
+    for iid in sorted(set(pa) & set(pb)):
+        x, y, gold = pa[iid], pb[iid], items.get(iid)
+        if gold is None:
+            continue
+        if gold.kind == "document" and x.label != y.label:
+            flips.append({"id": iid, "gold": gold.label, "a": x.label, "b": y.label,
+                          "change": "fixed" if y.label == gold.label else
+                          "broken" if x.label == gold.label else "changed"})
+        if gold.kind == "document" and (x.fields or y.fields):
+            dd = DeepDiff(x.fields or {}, y.fields or {}, ignore_order=True, view="tree")
+            changed = sorted({str(node.path(output_format="list")[0]) for nodes in dd.values() for node in nodes
+                              if node.path(output_format="list")})
+            if changed:
+                oa = document_outcomes(gold.fields, x.fields, golden.manifest.fields)
+                ob = document_outcomes(gold.fields, y.fields, golden.manifest.fields)
+                fields.append({"id": iid, "changes": [
+                    {"field": f, "gold": gold.fields.get(f), "a": (x.fields or {}).get(f), "b": (y.fields or {}).get(f),
+                     "a_outcome": oa.get(f), "b_outcome": ob.get(f)} for f in changed]})
+        if gold.kind == "qa" and x.answer != y.answer:
+            answers.append({"id": iid, "question": gold.question, "a": x.answer, "b": y.answer,
+                            "reference": gold.reference_answer})
+    deltas = {}
+    for key, _, _ in ROWS:
+        va, vb = get(a.metrics, key), get(b.metrics, key)
+        if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
+            deltas[key] = {"a": va, "b": vb, "delta": vb - va}
+    return {"a": a.id, "b": b.id, "n_common": len(set(pa) & set(pb)), "only_a": sorted(set(pa) - set(pb))[:50],
+            "only_b": sorted(set(pb) - set(pa))[:50], "label_flips": flips, "field_changes": fields,
+            "answer_changes": answers, "metric_deltas": deltas}
+
+
+def diff_text(d: dict) -> str:
+    lines = [f"{d['a']} -> {d['b']}: {d['n_common']} items in both"]
+    lines.append("metric deltas:")
+    for k, v in d["metric_deltas"].items():
+        lines.append(f"  {k}: {v['a']:.4g} -> {v['b']:.4g} ({v['delta']:+.4g})")
+    fixed = sum(1 for f in d["label_flips"] if f["change"] == "fixed")
+    broken = sum(1 for f in d["label_flips"] if f["change"] == "broken")
+    lines.append(f"label flips: {len(d['label_flips'])} ({fixed} fixed, {broken} broken)")
+    for f in d["label_flips"][:20]:
+        lines.append(f"  {f['id']}: {f['a']} -> {f['b']} (gold {f['gold']}, {f['change']})")
+    lines.append(f"documents with changed fields: {len(d['field_changes'])}")
+    for doc in d["field_changes"][:20]:
+        for c in doc["changes"]:
+            lines.append(f"  {doc['id']}.{c['field']}: {c['a']!r} -> {c['b']!r} (gold {c['gold']!r}: "
+                         f"{c['a_outcome']} -> {c['b_outcome']})")
+    lines.append(f"answers changed: {len(d['answer_changes'])}")
+    for a in d["answer_changes"][:10]:
+        lines.append(f"  {a['id']}: {a['a']!r} -> {a['b']!r}")
+    return "\n".join(lines)
