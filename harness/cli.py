@@ -362,7 +362,7 @@ def _demo(args) -> int:
                   f" -> {out}")
             res = runner.run(built.predictor, golden, split, out, config=built.config, config_hash=built.config_hash,
                              batch_size=built.batch_size, concurrency=built.concurrency, overwrite="stale",
-                             **subset)
+                             extra={"evaluated_on": _eval_date(None)}, **subset)
             names.append(f"{pipeline}:{tag}")
             metrics.append(res.metrics)
     finally:
