@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", help="only runs on this split")
     p.add_argument("--golden-sha", help="only runs on the golden set with this sha256 (prefix)")
 
+    p = sub.add_parser("detect", help="run the offline hallucination detector on a labelled file")
+    p.add_argument("file")
+    p.add_argument("--format", dest="fmt", choices=["halueval", "summedits", "jsonl"], required=True)
+    p.add_argument("--out", help="directory for per-item verdicts (verdicts.jsonl) and detect.json")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--min-support", type=float, help="override the documented threshold")
+
     p = sub.add_parser("demo", help="the main job: both pipelines on the TechCorp golden set, side by side")
     p.add_argument("--golden", default=None)
     p.add_argument("--results", default="results")
@@ -264,6 +271,36 @@ def _leaderboard(args) -> int:
     return 0
 
 
+def _detect(args) -> int:
+    import json as _json
+
+    from harness.detect import run_detect
+
+    report, verdicts = run_detect(args.fmt, args.file, args.min_support)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "verdicts.jsonl", "w", encoding="utf-8") as fh:
+            for v in verdicts:
+                fh.write(_json.dumps(v, ensure_ascii=False) + "\n")
+        (out / "detect.json").write_text(_json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(_json.dumps(report, indent=2))
+        return 0
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    print(f"{args.fmt}: {args.file} (min_support {report['min_support']:g})")
+    print(f"{'items':<22}{'n':>6}{'precision':>11}{'recall':>9}{'F1':>8}{'balanced acc':>14}")
+    for key, title in (("half_A_tuning", "half A (tuning)"), ("half_B_held_out", "half B (held out)"),
+                       ("all", "all")):
+        r = report[key]
+        print(f"{title:<22}{r['n']:>6}{pct(r['precision']):>11}{pct(r['recall']):>9}{pct(r['f1']):>8}"
+              f"{pct(r['balanced_accuracy']):>14}")
+    return 0
+
+
 def _score(args) -> int:
     from harness import report, scoring
     from harness.golden import load_golden_set
@@ -373,7 +410,7 @@ def _demo(args) -> int:
 
 
 COMMANDS = {"run": _run, "score": _score, "train": _train, "report": _report, "golden": _golden, "demo": _demo,
-            "gates": _gates, "rollback": _rollback, "compare": _compare, "diff": _diff, "leaderboard": _leaderboard}
+            "gates": _gates, "detect": _detect, "rollback": _rollback, "compare": _compare, "diff": _diff, "leaderboard": _leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:

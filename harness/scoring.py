@@ -21,7 +21,9 @@ import numpy as np
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction
 from metrics import classification_scores, extraction_scores, latency_summary, throughput
+from metrics.answers import answer_scores
 from metrics.extraction import document_outcomes
+from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
 from metrics.statistics import bootstrap_ci, bootstrap_statistic_ci, classification_bootstrap
 
 SCHEMA_VERSION = 1
@@ -90,9 +92,24 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         ci["extraction.spurious_rate"] = bootstrap_ci(
             [o.count("spurious") for o in outcomes], [o.count("spurious") + o.count("empty") for o in outcomes],
             n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
-    for task, pool in (("answer", qa), ("summarize", [d for d in docs if d.summary is not None])):
-        if task in tasks:
-            scored, _ = split_scored(task, pool)
+    if "answer" in tasks:
+        scored, preds = split_scored("answer", qa)
+        res = answer_scores([None if p.error("answer") else p.answer for p in preds],
+                            [list(p.contexts) if p.contexts else None for p in preds],
+                            [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
+        out["answers"] = res.to_dict()
+        out["answers"]["unscored"]["no prediction"] = counts["by_task"]["answer"]["unscored"]
+    if "summarize" in tasks:
+        pool = [d for d in docs if d.summary is not None]
+        scored, preds = split_scored("summarize", pool)
+        verdicts = [detect(p.summary, it.text, MIN_SUPPORT_SUMMARY) for it, p in zip(scored, preds)
+                    if p.summary and not p.error("summarize")]
+        out["summaries"] = {"n": len(pool), "n_scored": len(verdicts),
+                            "hallucination_rate": (sum(v.hallucinated for v in verdicts) / len(verdicts))
+                            if verdicts else None,
+                            "faithfulness": (sum(v.faithfulness or 0 for v in verdicts) / len(verdicts))
+                            if verdicts else None,
+                            "unscored": len(pool) - len(verdicts)}
     counts["unscored_ids"] = unscored_ids[:50]
     counts["unknown_ids"] = sorted(set(by_id) - in_scope)[:50]
     counts["n_unknown_ids"] = len(set(by_id) - in_scope)
