@@ -127,24 +127,23 @@ def pytest_collection_modifyitems(session, config, items) -> None:
             items.append(GateItem.from_parent(parent, name=name, check=check))
 
 
-@pytest.fixture(scope="session")
-def harness_run(pytestconfig):
+def _run_option(pytestconfig, option: str, flag: str):
     from harness import gates
 
-    path = pytestconfig.getoption("harness_run")
+    path = pytestconfig.getoption(option)
     if not path:
-        pytest.skip("no --harness-run given")
+        pytest.skip(f"no {flag} given")
     return gates.load_run(Path(path))
+
+
+@pytest.fixture(scope="session")
+def harness_run(pytestconfig):
+    return _run_option(pytestconfig, "harness_run", "--harness-run")
 
 
 @pytest.fixture(scope="session")
 def harness_baseline(pytestconfig):
-    from harness import gates
-
-    path = pytestconfig.getoption("harness_baseline")
-    if not path:
-        pytest.skip("no --harness-baseline given")
-    return gates.load_run(Path(path))
+    return _run_option(pytestconfig, "harness_baseline", "--harness-baseline")
 
 
 @pytest.fixture(scope="session")

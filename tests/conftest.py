@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 
+import datasets  # noqa: F401 - imported once up front: pytester's module snapshots must not re-import it
 import pytest
 import yaml
 

@@ -218,10 +218,10 @@ def test_leaderboard_ranks_and_refuses_mixed_golden_sets(tiny_golden, tmp_path, 
 def test_pytest_plugin_gates(tiny_golden, tmp_path, criteria_file, pytester):
     good = make_run(tiny_golden, tmp_path / "good")
     bad = make_run(tiny_golden, tmp_path / "bad", fail_ids={"d012", "d015"})
-    res = pytester.runpytest_inprocess("--harness-run", str(good), "--harness-baseline", str(good),
+    res = pytester.runpytest_subprocess("--harness-run", str(good), "--harness-baseline", str(good),
                                        "--harness-criteria", str(criteria_file), "--harness-only")
     res.assert_outcomes(passed=3)
-    res = pytester.runpytest_inprocess("--harness-run", str(bad), "--harness-baseline", str(good),
+    res = pytester.runpytest_subprocess("--harness-run", str(bad), "--harness-baseline", str(good),
                                        "--harness-criteria", str(criteria_file), "--harness-only")
     res.assert_outcomes(passed=1, failed=2)
     text = res.stdout.str()
@@ -237,5 +237,5 @@ def test_pytest_plugin_fixtures(tiny_golden, tmp_path, criteria_file, pytester):
             assert harness_run.value("classification.accuracy") == 1.0
             assert harness_gate_results["acc"].status == "target met"
     """)
-    res = pytester.runpytest_inprocess("--harness-run", str(good), "--harness-criteria", str(criteria_file))
+    res = pytester.runpytest_subprocess("--harness-run", str(good), "--harness-criteria", str(criteria_file))
     res.assert_outcomes(passed=3)  # the user's test + two criteria
