@@ -89,6 +89,13 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         ci["extraction.accuracy"] = bootstrap_ci(
             [o.count("correct") for o in outcomes], [o.count("correct") + o.count("wrong") for o in outcomes],
             n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+        names = list(golden.manifest.fields)
+        per_doc = [document_outcomes(it.fields, pf, golden.manifest.fields) for it, pf in zip(scored, pred_fields)]
+        for name in names:
+            gold_has = [o[name] in ("correct", "wrong") for o in per_doc]
+            if any(gold_has):
+                ci[f"extraction.per_field.{name}.accuracy"] = bootstrap_ci(
+                    [o[name] == "correct" for o in per_doc], gold_has, n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
         ci["extraction.spurious_rate"] = bootstrap_ci(
             [o.count("spurious") for o in outcomes], [o.count("spurious") + o.count("empty") for o in outcomes],
             n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
@@ -98,6 +105,9 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
                             [list(p.contexts) if p.contexts else None for p in preds],
                             [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
         out["answers"] = res.to_dict()
+        if res.hallucinated:
+            ci["answers.hallucination_rate"] = bootstrap_ci(res.hallucinated, n_resamples=CI_RESAMPLES,
+                                                            seed=CI_SEED).to_dict()
         out["answers"]["unscored"]["no prediction"] = counts["by_task"]["answer"]["unscored"]
     if "summarize" in tasks:
         pool = [d for d in docs if d.summary is not None]

@@ -75,9 +75,12 @@ class AnswerScores:
     reference_token_f1: float | None
     unscored: dict = field(default_factory=dict)  # reason -> count
     judge: str = "none"
+    hallucinated: tuple[bool, ...] = ()  # per scored answer, for confidence intervals
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("hallucinated")
+        return d
 
 
 def _mean(values: list[float]) -> float | None:
@@ -106,4 +109,4 @@ def answer_scores(answers: Sequence[str | None], contexts: Sequence[Sequence[str
         faith.append(d.faithfulness)
     return AnswerScores(n=len(answers), n_scored=len(hall), hallucination_rate=_mean(hall), faithfulness=_mean(faith),
                         context_precision=_mean(prec), context_recall=_mean(rec), reference_token_f1=_mean(f1),
-                        unscored=dict(unscored))
+                        unscored=dict(unscored), hallucinated=tuple(bool(h) for h in hall))

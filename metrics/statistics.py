@@ -150,7 +150,8 @@ def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | in
 def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None], labels: Sequence[str], *,
                              n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
                              ) -> dict[str, ConfidenceInterval]:
-    """Bootstrap CIs of accuracy, macro F1 and weighted F1 (zero_division=0), vectorised over resamples.
+    """Bootstrap CIs of accuracy, macro F1, weighted F1 and each class's F1 (``per_class.<label>.f1``;
+    zero_division=0), vectorised over resamples.
 
     Each resample reweights items; per-class true positives, false positives and false negatives are
     weighted sums, so no model or metric is recomputed item by item.
@@ -182,7 +183,9 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     weighted = np.where(support.sum(axis=1) > 0, (f1 * support).sum(axis=1) / support.sum(axis=1), 0.0)
     alpha = (1 - confidence) / 2
     out = {}
-    for name, values in zip(names, (acc, macro, weighted)):
+    columns = [(name, values) for name, values in zip(names, (acc, macro, weighted))]
+    columns += [(f"per_class.{lab}.f1", f1[:, i]) for i, lab in enumerate(labels)]
+    for name, values in columns:
         low, high = np.quantile(values[1:], [alpha, 1 - alpha])
         out[name] = ConfidenceInterval(float(values[0]), float(low), float(high), confidence, n, n_resamples, seed)
     return out
