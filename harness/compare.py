@@ -10,7 +10,7 @@ import numpy as np
 from harness.errors import HarnessInputError
 from harness.gates import Run
 from harness.golden import GoldenSet, load_golden_set
-from harness.predictor import Prediction
+from harness.predictor import Prediction, document_latency
 from harness.report import ROWS, get
 from harness.store import RunStore
 from metrics.extraction import document_outcomes
@@ -56,16 +56,6 @@ def _predictions(run: Run) -> dict[str, Prediction]:
     return {p.id: p for p in RunStore(run.path).predictions()}
 
 
-def _doc_latency(p: Prediction) -> float | None:
-    vals = []
-    for t in ("classify", "extract"):
-        r = p.tasks.get(t)
-        if r is None:
-            continue
-        vals.append(r.meta.get("original_latency_s") if r.meta.get("cache_hit") else r.latency_s)
-    return sum(vals) if vals and all(v is not None for v in vals) else None
-
-
 def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED
             ) -> list[ComparisonRow]:
     same_split(a, b)
@@ -101,7 +91,10 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
         ci = paired_bootstrap_ci(count(oa, "spurious"), count(ob, "spurious"), null_n, null_n,
                                  n_resamples=n_resamples, seed=seed)
         rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n))
-    lat = [(_doc_latency(pa[d.id]), _doc_latency(pb[d.id])) for d in docs]
+    def doc_lat(p: Prediction) -> float | None:
+        return document_latency(p, [t for t in ("classify", "extract") if t in p.tasks])
+
+    lat = [(doc_lat(pa[d.id]), doc_lat(pb[d.id])) for d in docs]
     lat = [(x, y) for x, y in lat if x is not None and y is not None]
     if lat:
         la, lb = np.asarray([x for x, _ in lat]), np.asarray([y for _, y in lat])

@@ -52,6 +52,21 @@ class TaskResult:
     batch_size: int = 1
     meta: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def model_latency_s(self) -> float | None:
+        """The call's latency: for a call served from the cache, the latency measured when it was made."""
+        return self.meta.get("original_latency_s") if self.meta.get("cache_hit") else self.latency_s
+
+    @property
+    def model_ttft_s(self) -> float | None:
+        return self.meta.get("original_ttft_s") if self.meta.get("cache_hit") else self.ttft_s
+
+
+def document_latency(prediction: "Prediction", tasks: Sequence[str] = ("classify", "extract")) -> float | None:
+    """What a caller waits for one document: the sum of its task latencies (None if any is missing)."""
+    vals = [prediction.tasks[t].model_latency_s for t in tasks if t in prediction.tasks]
+    return sum(vals) if vals and len(vals) == len(tasks) and all(v is not None for v in vals) else None
+
 
 @dataclass(frozen=True)
 class Prediction:

@@ -19,10 +19,10 @@ from typing import Sequence
 import numpy as np
 
 from harness.golden import GoldenSet, Item
-from harness.predictor import OUTPUT_KEY, Prediction
-from metrics import classification_scores, extraction_scores, latency_summary, throughput
+from harness.predictor import OUTPUT_KEY, Prediction, document_latency
+from metrics import classification_scores, latency_summary, throughput
 from metrics.answers import answer_scores
-from metrics.extraction import document_outcomes
+from metrics.extraction import document_outcomes, scores_from_outcomes
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
 from metrics.statistics import bootstrap_ci, bootstrap_statistic_ci, classification_bootstrap
 
@@ -82,16 +82,13 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
     if "extract" in tasks:
         scored, preds = split_scored("extract", docs)
         pred_fields = [None if p.error("extract") else p.fields for p in preds]
-        ext = extraction_scores([it.fields for it in scored], pred_fields, golden.manifest.fields)
-        out["extraction"] = ext.to_dict()
-        outcomes = [list(document_outcomes(it.fields, pf, golden.manifest.fields).values())
-                    for it, pf in zip(scored, pred_fields)]
+        per_doc = [document_outcomes(it.fields, pf, golden.manifest.fields) for it, pf in zip(scored, pred_fields)]
+        out["extraction"] = scores_from_outcomes(per_doc, list(golden.manifest.fields)).to_dict()
+        outcomes = [list(o.values()) for o in per_doc]
         ci["extraction.accuracy"] = bootstrap_ci(
             [o.count("correct") for o in outcomes], [o.count("correct") + o.count("wrong") for o in outcomes],
             n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
-        names = list(golden.manifest.fields)
-        per_doc = [document_outcomes(it.fields, pf, golden.manifest.fields) for it, pf in zip(scored, pred_fields)]
-        for name in names:
+        for name in golden.manifest.fields:
             gold_has = [o[name] in ("correct", "wrong") for o in per_doc]
             if any(gold_has):
                 ci[f"extraction.per_field.{name}.accuracy"] = bootstrap_ci(
@@ -124,46 +121,28 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
     counts["unknown_ids"] = sorted(set(by_id) - in_scope)[:50]
     counts["n_unknown_ids"] = len(set(by_id) - in_scope)
 
-    latency = {}
+    latency: dict = {}
+    samples: dict[str, list] = {}
     for task in tasks:
         results = [p.tasks[task] for p in predictions if p.id in in_scope and task in p.tasks]
-        values, ttft, n_cached = [], [], 0
-        for r in results:
-            if r.meta.get("cache_hit"):  # served from the call cache: the latency measured when the call was made
-                n_cached += 1
-                values.append(r.meta.get("original_latency_s"))
-                ttft.append(r.meta.get("original_ttft_s"))
-            else:
-                values.append(r.latency_s)
-                ttft.append(r.ttft_s)
+        values = [r.model_latency_s for r in results]
         if any(v is not None for v in values):
             summary = latency_summary(values).to_dict()
-            t = latency_summary(ttft)
+            t = latency_summary([r.model_ttft_s for r in results])
             if t.n:
                 summary["ttft"] = t.to_dict()
-            summary["n_cached"] = n_cached
+            summary["n_cached"] = sum(1 for r in results if r.meta.get("cache_hit"))
             latency[task] = summary
+            samples[task] = values
     # per document: the sum of its task latencies (what a caller waits for classify + extract)
     doc_tasks = [t for t in ("classify", "extract") if t in tasks]
     if doc_tasks and docs:
-        per_doc = []
-        for it in docs:
-            p = by_id.get(it.id)
-            if p is None or not all(t in p.tasks for t in doc_tasks):
-                continue
-            vals = [p.tasks[t].meta.get("original_latency_s") if p.tasks[t].meta.get("cache_hit")
-                    else p.tasks[t].latency_s for t in doc_tasks]
-            if all(v is not None for v in vals):
-                per_doc.append(sum(vals))
-        if per_doc:
-            latency["document"] = latency_summary(per_doc).to_dict()
-            latency["document"]["tasks"] = doc_tasks
-    for task, summary in latency.items():
-        if task == "document":
-            values = per_doc
-        else:
-            values = [r.meta.get("original_latency_s") if r.meta.get("cache_hit") else r.latency_s
-                      for p in predictions if p.id in in_scope and task in p.tasks for r in [p.tasks[task]]]
+        per_doc_latency = [v for v in (document_latency(by_id[it.id], doc_tasks) for it in docs if it.id in by_id)
+                           if v is not None]
+        if per_doc_latency:
+            latency["document"] = {**latency_summary(per_doc_latency).to_dict(), "tasks": doc_tasks}
+            samples["document"] = per_doc_latency
+    for task, values in samples.items():
         for q in (50, 95):
             ci[f"latency.{task}.p{q}"] = bootstrap_statistic_ci(
                 values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()

@@ -86,9 +86,14 @@ def extraction_scores(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[
     """Accuracy and spurious rate, overall and per field (see the module docstring)."""
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} documents, pred {len(pred)}")
-    counts = {name: {"correct": 0, "wrong": 0, "spurious": 0, "empty": 0} for name in schema}
-    for g, p in zip(gold, pred):
-        for name, outcome in document_outcomes(g, p, schema).items():
+    return scores_from_outcomes([document_outcomes(g, p, schema) for g, p in zip(gold, pred)], list(schema))
+
+
+def scores_from_outcomes(outcomes: Sequence[Mapping[str, Outcome]], fields: Sequence[str]) -> ExtractionScores:
+    """The core: aggregate per-document outcomes (from :func:`document_outcomes`)."""
+    counts = {name: {"correct": 0, "wrong": 0, "spurious": 0, "empty": 0} for name in fields}
+    for doc in outcomes:
+        for name, outcome in doc.items():
             counts[name][outcome] += 1
     per_field = {}
     for name, c in counts.items():
@@ -97,6 +102,6 @@ def extraction_scores(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[
                                       _ratio(c["spurious"], n_null), n_null, c["spurious"])
     tot = {k: sum(c[k] for c in counts.values()) for k in ("correct", "wrong", "spurious", "empty")}
     n_gold, n_null = tot["correct"] + tot["wrong"], tot["spurious"] + tot["empty"]
-    return ExtractionScores(n_documents=len(gold), accuracy=_ratio(tot["correct"], n_gold), n_gold=n_gold,
+    return ExtractionScores(n_documents=len(outcomes), accuracy=_ratio(tot["correct"], n_gold), n_gold=n_gold,
                             n_correct=tot["correct"], spurious_rate=_ratio(tot["spurious"], n_null),
                             n_null_gold=n_null, n_spurious=tot["spurious"], per_field=per_field)
