@@ -1,4 +1,4 @@
-"""Command line: ``harness run | score | train | report | golden | demo``.
+"""Command line: ``harness run | score | judge | train | report | golden | gates | compare | demo | ...``.
 
 Exit codes: 0 success, 1 a check failed, 2 bad input (file, line and field named on one line),
 130 interrupted (rerun the same command to resume a run).
@@ -37,6 +37,13 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one setting (repeatable), e.g. --set classifier.max_depth=8")
 
 
+def _add_judge_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--judge", choices=["none", "local", "bedrock"],
+                   help="who scores answers with ragas' LLM metrics (default: judge.provider in harness/judge.yaml, "
+                        "none); settings with --set judge.KEY=VALUE")
+    p.add_argument("--judge-config", help="YAML replacing harness/judge.yaml")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Evaluate and compare document-intelligence "
                                      "pipelines on golden sets.")
@@ -56,12 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
 
     p.add_argument("--eval-date", help="the run's evaluation date YYYY-MM-DD for weekly gates (default: today)")
+    _add_judge_args(p)
 
     p = sub.add_parser("score", help="score predictions produced elsewhere (JSONL: id + label/fields/answer/...)")
     p.add_argument("--golden", default=None)
     p.add_argument("--split", required=True)
     p.add_argument("--predictions", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    _add_judge_args(p)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="judge.KEY=VALUE",
+                   help="override one judge setting (repeatable), e.g. --set judge.model_id=claude-3-haiku")
+
+    p = sub.add_parser("judge", help="score a run's answers with an LLM judge (ragas) and update its metrics.json")
+    p.add_argument("run", help="run directory")
+    p.add_argument("--golden", default=None)
+    _add_judge_args(p)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="judge.KEY=VALUE",
+                   help="override one judge setting (repeatable), e.g. --set judge.limit=20")
+    p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
 
     p = sub.add_parser("train", help="train a pipeline's model on the golden set's train split")
@@ -140,14 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _judge_config(args, overrides):
+    from harness.judge import load_judge_config
+
+    return load_judge_config(args.judge_config, overrides, args.judge)
+
+
 def _run(args) -> int:
     from harness import report, runner
     from harness.golden import load_golden_set
+    from harness.judge import judge_run, split_overrides
     from harness.pipelines import build_predictor
 
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
-    built = build_predictor(args.pipeline, golden, args.config, args.overrides, progress=_info)
+    pipeline_overrides, judge_overrides = split_overrides(args.overrides)
+    judge_cfg = _judge_config(args, judge_overrides)  # a bad judge setting stops before the run
+    built = build_predictor(args.pipeline, golden, args.config, pipeline_overrides, progress=_info)
     with built.predictor as predictor:
         result = runner.run(predictor, golden, args.split, args.out, config=built.config,
                             config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
@@ -156,7 +185,11 @@ def _run(args) -> int:
                             extra={"evaluated_on": _eval_date(args.eval_date)})
     if result.n_skipped:
         _info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
-    print(report.table([f"{args.pipeline}:{args.split}"], [result.metrics], args.format))
+    metrics = result.metrics
+    if judge_cfg.provider != "none" and "answers" in metrics:
+        metrics = judge_run(result.out_dir, golden, judge_cfg, progress=False if args.no_progress else None,
+                            info=_info)
+    print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
     _info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
     return 0
 
@@ -307,12 +340,17 @@ def _score(args) -> int:
     from harness.runner import now
     from harness.store import RunStore, read_predictions
 
+    from harness.judge import JUDGMENTS, describe, judge_items
+
+    judge_cfg = _judge_config(args, _judge_only(args.overrides))
     golden = load_golden_set(args.golden or default_golden())
     preds = read_predictions(args.predictions)
     if not preds:
         raise HarnessInputError("no predictions in file", path=args.predictions)
-    metrics = scoring.score(golden, args.split, preds)
     store = RunStore(args.out)
+    items = golden.items(args.split)
+    judgments = judge_items(judge_cfg, items, preds, store.root / JUDGMENTS, info=_info)
+    metrics = scoring.score(golden, args.split, preds, judgments=judgments, judge=describe(judge_cfg))
     store.write_run({"predictor": {"name": "external", "predictions": str(args.predictions)},
                      "golden": golden.describe(), "split": args.split, "scored_at": now(),
                      "tasks": scoring.tasks_present(preds)})
@@ -321,6 +359,36 @@ def _score(args) -> int:
     if metrics["counts"]["n_unknown_ids"]:
         _info(f"warning: {metrics['counts']['n_unknown_ids']} prediction ids are not in split {args.split!r}")
     _info(f"wrote {store.metrics_path}")
+    return 0
+
+
+def _judge_only(overrides) -> list[str]:
+    from harness.judge import split_overrides
+
+    other, judge = split_overrides(overrides)
+    if other:
+        raise HarnessInputError(f"only judge.* settings can be set here, got {other[0]!r}", field="--set")
+    return judge
+
+
+def _judge(args) -> int:
+    from harness import report
+    from harness.golden import load_golden_set
+    from harness.judge import judge_run
+    from harness.store import RunStore
+
+    cfg = _judge_config(args, _judge_only(args.overrides))
+    record = RunStore(args.run).read_run()
+    if "answer" not in (record.get("tasks") or []):
+        raise HarnessInputError("this run has no answers to judge (its tasks: "
+                                f"{', '.join(record.get('tasks') or []) or 'none'})", path=args.run)
+    golden = load_golden_set(args.golden or (record.get("golden") or {}).get("path") or default_golden())
+    if (record.get("golden") or {}).get("sha256") not in (None, golden.manifest.sha256):
+        raise HarnessInputError("the run was made on another version of the golden set (sha256 differs); pass "
+                                "the right --golden", path=golden.root)
+    metrics = judge_run(args.run, golden, cfg, progress=False if args.no_progress else None, info=_info)
+    print(report.table([str(args.run)], [metrics], args.format))
+    _info(f"wrote {Path(args.run) / 'metrics.json'} and judgments.jsonl")
     return 0
 
 
@@ -410,7 +478,7 @@ def _demo(args) -> int:
 
 
 COMMANDS = {"run": _run, "score": _score, "train": _train, "report": _report, "golden": _golden, "demo": _demo,
-            "gates": _gates, "detect": _detect, "rollback": _rollback, "compare": _compare, "diff": _diff, "leaderboard": _leaderboard}
+            "gates": _gates, "detect": _detect, "judge": _judge, "rollback": _rollback, "compare": _compare, "diff": _diff, "leaderboard": _leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,14 @@ ROWS = (
     ("extraction.spurious_rate", "spurious field rate", "pct"),
     ("answers.hallucination_rate", "answer hallucination rate", "pct"),
     ("answers.faithfulness", "answer faithfulness", "pct"),
+    ("answers.answer_relevance", "answer relevance", "pct"),
+    ("answers.context_precision", "context precision", "pct"),
     ("answers.context_recall", "context recall", "pct"),
     ("answers.reference_token_f1", "answer token F1", "pct"),
+    ("answers.judge.hallucination_rate", "judge: unfaithful answers", "pct"),
+    ("answers.judge.usage.input_tokens", "judge input tokens", "int"),
+    ("answers.judge.usage.output_tokens", "judge output tokens", "int"),
+    ("answers.judge.cost_usd", "judge cost (USD)", "usd"),
     ("summaries.hallucination_rate", "summary hallucination rate", "pct"),
     ("latency.document.p95", "document latency P95", "ms"),
     ("latency.classify.p50", "classify latency P50", "ms"),
@@ -47,6 +53,8 @@ def fmt(value: Any, kind: str) -> str:
         return f"{1000 * value:.1f} ms"
     if kind == "int":
         return str(int(value))
+    if kind == "usd":
+        return f"${value:,.4f}"
     return f"{value:,.1f}"
 
 

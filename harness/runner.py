@@ -197,6 +197,24 @@ def select_items(items: Sequence[Item], limit: int | None = None, per_class: int
     return out[:limit] if limit is not None else out
 
 
+def scope_items(golden: GoldenSet, record: dict, predictions: Sequence[Prediction] = ()) -> list[Item]:
+    """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks)."""
+    split = record.get("split")
+    items = golden.items(split)
+    if "item_ids_sha256" not in record:  # scored from an external predictions file: the whole split
+        return list(items)
+    sel = record.get("selection") or {}
+    tasks = set(record.get("tasks") or [])
+    wanted = {"qa": {"answer"}, "document": {"classify", "extract"}}
+    items = [it for it in select_items(items, limit=sel.get("limit"), per_class=sel.get("per_class"),
+                                       qa_limit=sel.get("qa_limit"))
+             if wanted[it.kind] & tasks or (it.kind == "document" and it.summary is not None and "summarize" in tasks)]
+    if _ids_hash(items) != record["item_ids_sha256"]:
+        raise HarnessInputError("cannot rebuild the run's items from run.json (the golden set or selection "
+                                "changed since the run); re-run it", field="run.json")
+    return items
+
+
 def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, store: RunStore, bar) -> None:
     """Items in a bounded thread pool; each item's tasks run in order in one worker and it is written as soon
     as it is done."""

@@ -31,16 +31,59 @@ CI_RESAMPLES = 1000
 CI_SEED = 0
 
 
+OFFLINE_SOURCE = {"hallucination_rate": "offline detector", "faithfulness": "offline detector",
+                  "answer_relevance": None, "context_precision": "reference passages",
+                  "context_recall": "reference passages", "reference_token_f1": "reference answer"}
+
+
+def _answers_section(res, n_no_prediction: int, judgments: Sequence[dict] | None, judge: dict | None) -> dict:
+    """``answers``: offline figures, replaced metric by metric by the judge's where a judge ran.
+
+    ``hallucination_rate`` stays the offline detector's (deterministic, what the gates read); the judge's own
+    view (share of answers with ragas faithfulness < 1) is ``answers.judge.hallucination_rate``.
+    """
+    from metrics.answers import judge_scores
+
+    offline = res.to_dict()
+    counts = offline.pop("counts")
+    unscored = offline.pop("unscored")
+    for c in counts.values():
+        if n_no_prediction:
+            c["unscored"]["no prediction"] = n_no_prediction
+    section = {**offline, "counts": counts, "source": dict(OFFLINE_SOURCE), "unscored": unscored}
+    section["unscored"]["no prediction"] = n_no_prediction
+    if not judge or judge.get("provider") == "none" or judgments is None:
+        section["judge"] = {"provider": "none"}
+        return section
+    price = judge.get("price_per_1k")
+    js = judge_scores(judgments, judge["metrics"], None if price is None else (price["input"], price["output"]))
+    section["offline"] = {k: offline[k] for k in ("faithfulness", "context_precision", "context_recall")}
+    for name, value in js.values.items():
+        section[name] = value
+        section["counts"][name] = {**js.counts[name], "unscored": {
+            **js.counts[name]["unscored"], **({"no prediction": n_no_prediction} if n_no_prediction else {})}}
+        section["source"][name] = f"ragas via {judge['model']}"
+    section["judge"] = {**{k: v for k, v in judge.items() if k != "key"}, "key": judge.get("key"),
+                        "n_judged": len(judgments), "hallucination_rate": js.hallucination_rate,
+                        "usage": js.usage, "cost_usd": js.cost_usd,
+                        "cost_note": None if js.cost_usd is not None else "no price known for this judge model: "
+                        "set judge.price_input_per_1k and judge.price_output_per_1k",
+                        "_faithful": js.faithful}
+    return section
+
+
 def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
     return [t for t in OUTPUT_KEY if any(p.has(t) for p in predictions)]
 
 
 def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None = None,
-          tasks: Sequence[str] | None = None, wall_s: float | None = None) -> dict:
+          tasks: Sequence[str] | None = None, wall_s: float | None = None,
+          judgments: Sequence[dict] | None = None, judge: dict | None = None) -> dict:
     """metrics.json for ``predictions`` against ``split`` of ``golden``.
 
     ``items`` narrows the scope (a ``--limit`` run); ``tasks`` says what was asked (default: the tasks the
-    predictions speak to).
+    predictions speak to). ``judgments`` are per-answer verdicts of an LLM judge (:mod:`harness.judge`) and
+    ``judge`` describes it; without them the answer metrics are the offline ones.
     """
     items = list(items) if items is not None else golden.items(split)
     tasks = list(tasks) if tasks is not None else tasks_present(predictions)
@@ -101,11 +144,14 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         res = answer_scores([None if p.error("answer") else p.answer for p in preds],
                             [list(p.contexts) if p.contexts else None for p in preds],
                             [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
-        out["answers"] = res.to_dict()
+        out["answers"] = _answers_section(res, counts["by_task"]["answer"]["unscored"], judgments, judge)
         if res.hallucinated:
             ci["answers.hallucination_rate"] = bootstrap_ci(res.hallucinated, n_resamples=CI_RESAMPLES,
                                                             seed=CI_SEED).to_dict()
-        out["answers"]["unscored"]["no prediction"] = counts["by_task"]["answer"]["unscored"]
+        faithful = out["answers"]["judge"].pop("_faithful", ())
+        if faithful:
+            ci["answers.judge.hallucination_rate"] = bootstrap_ci([not f for f in faithful], n_resamples=CI_RESAMPLES,
+                                                                  seed=CI_SEED).to_dict()
     if "summarize" in tasks:
         pool = [d for d in docs if d.summary is not None]
         scored, preds = split_scored("summarize", pool)

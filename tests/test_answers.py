@@ -81,5 +81,9 @@ def test_answers_section_in_run_metrics(tiny_golden, tmp_path):
     m = run(p, load_golden_set(tiny_golden), "test", tmp_path / "r", config={}, config_hash="x", progress=False).metrics
     a = m["answers"]
     # the keyword predictor answers with the third line of the document and cites it: grounded
-    assert a["n"] == 1 and a["n_scored"] == 1 and a["hallucination_rate"] == 0.0 and a["judge"] == "none"
+    assert a["n"] == 1 and a["n_scored"] == 1 and a["hallucination_rate"] == 0.0 and a["judge"] == {"provider": "none"}
     assert a["context_recall"] == 1.0
+    # every answer metric says how many items it scored and why the others were not
+    assert a["answer_relevance"] is None and a["counts"]["answer_relevance"] == {
+        "scored": 0, "unscored": {"needs a judge (judge.provider: none)": 1}}
+    assert all(c["scored"] + sum(c["unscored"].values()) == 1 for c in a["counts"].values())

@@ -64,3 +64,24 @@ def test_local_answers_cite_retrieved_chunks(local_run):
     index_dirs = list((local_run / "index").iterdir())
     assert len(index_dirs) == 1
     assert sorted(f.name for f in index_dirs[0].iterdir()) == ["chunks.json", "index.faiss", "meta.json"]
+
+
+def test_local_judge_scores_a_run_with_ragas(local_run, cli):
+    """The real SmolLM2 as ragas' judge (grammar-constrained JSON), on one answer: a plumbing check."""
+    pytest.importorskip("ragas")
+    code, out, err = cli("judge", local_run / "qa", "--judge", "local", "--set", "judge.metrics=[faithfulness]",
+                         "--set", "judge.limit=1", "--set", f"judge.cache.dir={local_run / 'jcache'}",
+                         "--no-progress", "--format", "json")
+    assert code == 0, err
+    lines = [json.loads(x) for x in (local_run / "qa" / "judgments.jsonl").read_text().splitlines()]
+    judged = [j for j in lines if j["usage"]["calls"]]
+    assert len(judged) == 1 and judged[0]["model"] == "local/SmolLM2-135M-Instruct"
+    assert judged[0]["usage"]["input_tokens"] > 100 and judged[0]["usage"]["output_tokens"] > 0  # tokenizer counts
+    v = judged[0]["scores"]["faithfulness"]
+    assert (v is not None and 0.0 <= v <= 1.0) or judged[0]["reasons"]["faithfulness"]
+    a = json.loads((local_run / "qa" / "metrics.json").read_text())["answers"]
+    assert a["judge"]["provider"] == "local" and a["judge"]["cost_usd"] == 0.0
+    c = a["counts"]["faithfulness"]
+    assert c["scored"] + sum(c["unscored"].values()) == 2
+    assert all(j["reasons"]["faithfulness"] == "not judged (judge.limit=1)" for j in lines if not j["usage"]["calls"]
+               and j["scores"]["faithfulness"] is None and "no answer" not in j["reasons"]["faithfulness"])
