@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=40, help="items per file (half hallucinated, half faithful)")
     ap.add_argument("--realdata", default=str(ROOT.parent / "shared" / "realdata"))
     ap.add_argument("--no-cache", action="store_true", help="call the judge even when its answer is cached")
+    ap.add_argument("--only", choices=sorted(FILES), help="one file only")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     realdata = Path(args.realdata)
@@ -64,6 +65,8 @@ def main() -> int:
     report: dict = {"judge": "local/SmolLM2-135M-Instruct", "metric": "ragas Faithfulness < 1 = flagged", "files": {}}
     try:
         for fmt, rel in FILES.items():
+            if args.only and fmt != args.only:
+                continue
             items, threshold = load(fmt, realdata / rel)
             chosen = sample(items, args.n)
             rows, seconds = [], []

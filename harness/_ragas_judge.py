@@ -25,6 +25,7 @@ from ragas.llms.base import InstructorBaseRagasLLM  # noqa: E402
 SYSTEM = "You are a strict evaluation judge. Follow the instructions and reply with one JSON object only."
 MAX_STRING = 300  # characters per string in the local judge's grammar
 MAX_ITEMS = 12  # items per array in the local judge's grammar
+MIN_ITEMS = 1  # ... and at least one: SmolLM2 otherwise answers most short answers with no statements (NaN)
 
 # why a metric may come back as NaN, in words a reader can act on
 NAN_REASON = {
@@ -39,8 +40,13 @@ class JudgeOutputError(ValueError):
     """The judge's reply was not the JSON object the metric asked for."""
 
 
-def bounded_schema(schema: dict, max_string: int = MAX_STRING, max_items: int = MAX_ITEMS) -> dict:
-    """``schema`` with a ``maxLength`` on every string and a ``maxItems`` on every array that lacks one."""
+def bounded_schema(schema: dict, max_string: int = MAX_STRING, max_items: int = MAX_ITEMS,
+                   min_items: int = MIN_ITEMS) -> dict:
+    """``schema`` with a ``maxLength`` on every string and ``minItems``/``maxItems`` on every array lacking them.
+
+    >>> bounded_schema({"type": "array", "items": {"type": "string"}})
+    {'type': 'array', 'items': {'type': 'string', 'maxLength': 300}, 'minItems': 1, 'maxItems': 12}
+    """
     out = copy.deepcopy(schema)
 
     def walk(node: Any) -> None:
@@ -48,6 +54,7 @@ def bounded_schema(schema: dict, max_string: int = MAX_STRING, max_items: int = 
             if node.get("type") == "string":
                 node.setdefault("maxLength", max_string)
             if node.get("type") == "array":
+                node.setdefault("minItems", min_items)
                 node.setdefault("maxItems", max_items)
             for v in node.values():
                 walk(v)
@@ -94,7 +101,7 @@ class JudgeLLM(InstructorBaseRagasLLM):
         try:
             return response_model.model_validate(parse_json_object(res.text))
         except InvalidOutput as exc:
-            if res.output_tokens >= self.max_tokens:
+            if res.output_tokens >= self.max_tokens - 2:  # counted by re-tokenising: allow for merges
                 raise JudgeOutputError(f"{response_model.__name__}: cut off at judge.max_tokens={self.max_tokens}") \
                     from None
             raise JudgeOutputError(f"{response_model.__name__}: {exc}") from None

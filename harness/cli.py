@@ -186,9 +186,12 @@ def _run(args) -> int:
     if result.n_skipped:
         _info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
     metrics = result.metrics
-    if judge_cfg.provider != "none" and "answers" in metrics:
-        metrics = judge_run(result.out_dir, golden, judge_cfg, progress=False if args.no_progress else None,
-                            info=_info)
+    if judge_cfg.provider != "none":
+        if "answers" in metrics:
+            metrics = judge_run(result.out_dir, golden, judge_cfg, progress=False if args.no_progress else None,
+                                info=_info)
+        else:
+            _info("judge: this run has no answers to judge (no QA items in its selection)")
     print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
     _info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
     return 0

@@ -62,7 +62,7 @@ class JudgeConfig(_Strict):
     region: str = "us-east-1"
     endpoint_url: str | None = None
     temperature: float = Field(0.0, ge=0, le=1)
-    max_tokens: int = Field(512, ge=16)
+    max_tokens: int = Field(1024, ge=16)
     n_ctx: int = Field(4096, ge=512)
     n_threads: int | None = Field(None, ge=1)
     timeout_s: float = Field(60, gt=0)

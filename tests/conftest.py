@@ -92,3 +92,12 @@ def cli(capsys):
         return code, out.out, out.err
 
     return _run
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Dummy SigV4 credentials and no EC2 metadata lookups: Bedrock clients talk only to the loopback stand-in."""
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

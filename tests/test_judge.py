@@ -21,12 +21,7 @@ from judge_responder import JudgeResponder  # noqa: E402
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+pytestmark = pytest.mark.usefixtures("aws_env")  # dummy SigV4 keys, no instance metadata
 
 
 @pytest.fixture(scope="module")

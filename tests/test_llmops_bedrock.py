@@ -18,12 +18,7 @@ from harness.golden import load_golden_set  # noqa: E402
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+pytestmark = pytest.mark.usefixtures("aws_env")  # dummy SigV4 keys, no instance metadata
 
 
 class GoldResponder:
@@ -169,3 +164,43 @@ def test_bedrock_needs_a_model_id(tmp_path, cli):
     code, _, err = cli("run", "--pipeline", "llmops", "--golden", TECHCORP, "--out", tmp_path / "r",
                        "--set", "llm.provider=bedrock")
     assert code == 2 and "llm.model_id: Bedrock needs a model id" in err
+
+
+def test_bedrock_run_judged_by_a_bedrock_judge(tmp_path, cli):
+    """A TechCorp run with --judge bedrock: every answers.* metric comes from ragas through the stand-in
+    Claude, with its counts, and the judge's tokens and cost are reported apart from the pipeline's."""
+    pytest.importorskip("ragas")
+    from judge_responder import JudgeResponder
+
+    qa = load_golden_set(TECHCORP).items("test", kinds=("qa",))
+    responder = JudgeResponder({q.reference_answer: q.question for q in qa}, fallback=GoldResponder())
+    with BedrockStandIn(responder=responder, latency_s=0.005) as server:
+        code, out, err = _run(cli, tmp_path, server, "r", "--judge", "bedrock", "--set", f"judge.model_id={HAIKU}",
+                              "--set", f"judge.endpoint_url={server.url}", "--set", "judge.embeddings=bedrock",
+                              "--set", f"judge.cache.dir={tmp_path / 'jcache'}",
+                              "--set", "judge.answer_relevancy_strictness=1")
+        assert code == 0, err
+    assert "judge: unfaithful answers" in out and "judge cost (USD)" in out
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    a = m["answers"]
+    for name in ("faithfulness", "answer_relevance", "context_precision", "context_recall"):
+        assert a["source"][name] == f"ragas via bedrock/{HAIKU}"
+        c = a["counts"][name]
+        assert c["scored"] + sum(c["unscored"].values()) == 4
+    assert a["counts"]["answer_relevance"]["scored"] == 4
+    assert a["answer_relevance"] == pytest.approx(1.0, abs=1e-6)  # every answer is its reference answer
+    assert a["judge"]["usage"]["input_tokens"] > 0 and a["judge"]["cost_usd"] > 0
+    assert m["usage"]["input_tokens"] > 0  # the pipeline's own tokens, counted apart
+    judged = [json.loads(x) for x in (tmp_path / "r" / "judgments.jsonl").read_text().splitlines()]
+    assert sorted(j["id"] for j in judged) == [q.id for q in qa[:4]]
+    # `harness judge` again: verdicts reused, no request; --judge none goes back to the offline figures
+    with BedrockStandIn(responder=responder) as server:
+        code, _, err = cli("judge", tmp_path / "r", "--judge", "bedrock", "--set", f"judge.model_id={HAIKU}",
+                           "--set", f"judge.endpoint_url={server.url}", "--set", "judge.embeddings=bedrock",
+                           "--set", f"judge.cache.dir={tmp_path / 'jcache'}",
+                           "--set", "judge.answer_relevancy_strictness=1", "--no-progress")
+        assert code == 0 and server.stats.requests == 0, err
+    code, _, err = cli("judge", tmp_path / "r", "--judge", "none")
+    assert code == 0, err
+    a = json.loads((tmp_path / "r" / "metrics.json").read_text())["answers"]
+    assert a["judge"] == {"provider": "none"} and a["source"]["faithfulness"] == "offline detector"
