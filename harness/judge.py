@@ -235,28 +235,34 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
             if cfg.limit is not None and n_answerable > cfg.limit:
                 skip = f"not judged (judge.limit={cfg.limit})"
         samples.append((sample, skip))
-    todo = [(s, skip) for s, skip in samples if (s[0].id, s[3]) not in done]
-    if any(skip is None for _, skip in todo):
-        info(f"judging {sum(skip is None for _, skip in todo)} answers with {judge_model(cfg)} "
-             f"({', '.join(cfg.metrics)}); verdicts go to {path}")
+    todo = [s for s, skip in samples if skip is None and (s[0].id, s[3]) not in done]
+    if todo:
+        info(f"judging {len(todo)} answers with {judge_model(cfg)} ({', '.join(cfg.metrics)}); "
+             f"verdicts go to {path}")
     clients = _Clients(cfg, info)
     lock = threading.Lock()
     path.parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(samples), initial=len(samples) - len(todo), desc="judge", unit="answer",
+    n_judge = sum(1 for _, skip in samples if skip is None)
+    bar = tqdm(total=n_judge, initial=n_judge - len(todo), desc="judge", unit="answer",
                disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
 
-    def one(sample, skip) -> dict:
-        it, answer, contexts, sha = sample
-        rec = {"id": it.id, "judge_key": key, "input_sha256": sha, "model": judge_model(cfg)}
-        if skip:
-            return {**rec, "scores": {m: None for m in cfg.metrics}, "reasons": {m: skip for m in cfg.metrics},
-                    "usage": _ragas_judge.Usage().to_dict(), "latency_s": 0.0}
+    def record(sample) -> dict:
+        it, _, _, sha = sample
+        return {"id": it.id, "judge_key": key, "input_sha256": sha, "model": judge_model(cfg)}
+
+    def one(sample) -> dict:
+        it, answer, contexts, _ = sample
         res = _ragas_judge.score_sample(it.question, answer, contexts, it.reference_answer, cfg.metrics,
                                         clients.llm(), clients.embedder, cfg.max_tokens,
                                         constrain=cfg.provider == "local",
                                         strictness=cfg.answer_relevancy_strictness)
-        return {**rec, "scores": res.scores, "reasons": res.reasons, "usage": res.usage.to_dict(),
+        return {**record(sample), "scores": res.scores, "reasons": res.reasons, "usage": res.usage.to_dict(),
                 "latency_s": round(res.latency_s, 4)}
+
+    def not_judged(sample, why: str) -> dict:
+        """Beyond ``judge.limit``: reported as unscored, never written (a later, larger limit judges it)."""
+        return {**record(sample), "scores": {m: None for m in cfg.metrics},
+                "reasons": {m: why for m in cfg.metrics}, "usage": _ragas_judge.Usage().to_dict(), "latency_s": 0.0}
 
     def write(rec: dict) -> None:
         with lock, open(path, "a", encoding="utf-8") as fh:
@@ -272,7 +278,7 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
             from concurrent.futures import ThreadPoolExecutor, as_completed
 
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harness-judge") as pool:
-                futures = [pool.submit(one, s, skip) for s, skip in todo]
+                futures = [pool.submit(one, s) for s in todo]
                 try:
                     for fut in as_completed(futures):
                         write(fut.result())
@@ -281,12 +287,12 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
                         fut.cancel()
                     raise
         else:
-            for s, skip in todo:
-                write(one(s, skip))
+            for s in todo:
+                write(one(s))
     finally:
         bar.close()
         clients.close()
-    return [done[(s[0].id, s[3])] for s, _ in samples]
+    return [not_judged(s, skip) if skip else done[(s[0].id, s[3])] for s, skip in samples]
 
 
 def judge_run(run_dir: str | Path, golden: GoldenSet, cfg: JudgeConfig, progress: bool | None = None,

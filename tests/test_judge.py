@@ -155,3 +155,25 @@ def test_judge_command_on_a_run_without_answers(tmp_path, cli, qa):
     assert code == 0, err
     code, _, err = cli("judge", tmp_path / "s", "--judge", "local")
     assert code == 2 and "no answers to judge (its tasks: classify)" in err
+
+
+def test_judge_limit_then_the_rest(tmp_path, cli, qa):
+    """judge.limit judges a sample first; a later run without it judges only the answers not yet judged."""
+    responder = JudgeResponder({it.reference_answer: it.question for it in qa})
+    preds = _predictions(qa, tmp_path / "p.jsonl")
+    with BedrockStandIn(responder=responder) as server:
+        code, _, err = _score(cli, tmp_path, server, preds, "--set", "judge.limit=2",
+                              "--set", "judge.metrics=[faithfulness]")
+        assert code == 0, err
+        a = json.loads((tmp_path / "s" / "metrics.json").read_text())["answers"]
+        assert a["counts"]["faithfulness"]["scored"] == 2
+        assert a["counts"]["faithfulness"]["unscored"]["not judged (judge.limit=2)"] == 4
+        calls_before = dict(responder.calls)
+        code, _, err = _score(cli, tmp_path, server, preds, "--set", "judge.metrics=[faithfulness]")
+        assert code == 0, err
+    a = json.loads((tmp_path / "s" / "metrics.json").read_text())["answers"]
+    assert a["counts"]["faithfulness"]["scored"] == 4 and a["faithfulness"] == pytest.approx(0.75)
+    # statements were generated once per answer: 2 in the first run, 4 more in the second
+    assert calls_before["StatementGeneratorOutput"] == 2 and responder.calls["StatementGeneratorOutput"] == 6
+    lines = (tmp_path / "s" / "judgments.jsonl").read_text().splitlines()
+    assert len(lines) == 7  # two judged, then the other four answered items and the failed one
