@@ -174,10 +174,10 @@ class _Clients:
 
 
 def _client_config(cfg: JudgeConfig):
-    from botocore.config import Config
+    """botocore settings (standard retries, timeouts, pool size): the pipeline's, from the judge's own keys."""
+    from pipelines.llmops import client_config
 
-    return Config(retries={"max_attempts": cfg.max_retries + 1, "mode": "standard"}, read_timeout=cfg.timeout_s,
-                  connect_timeout=min(10.0, cfg.timeout_s), max_pool_connections=max(10, 2 * cfg.concurrency))
+    return client_config(cfg)
 
 
 def _build_client(cfg: JudgeConfig, progress: Callable[[str], None]):

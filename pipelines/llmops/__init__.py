@@ -319,6 +319,8 @@ def _with(out: Output, **changes) -> Output:
 
 # ---------------------------------------------------------------------------------------------- build
 def client_config(cfg: LLMConfig):
+    """botocore client settings from ``max_retries``, ``timeout_s`` and ``concurrency`` (of an LLMConfig, or of
+    the judge's config, which has the same keys)."""
     from botocore.config import Config
 
     return Config(retries={"max_attempts": cfg.max_retries + 1, "mode": "standard"}, read_timeout=cfg.timeout_s,
