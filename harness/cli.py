@@ -37,11 +37,16 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one setting (repeatable), e.g. --set classifier.max_depth=8")
 
 
-def _add_judge_args(p: argparse.ArgumentParser) -> None:
+def _add_judge_args(p: argparse.ArgumentParser, judge_set: bool = False) -> None:
+    """--judge and --judge-config; ``judge_set`` adds a --set that takes judge.* settings only (commands
+    without pipeline settings of their own)."""
     p.add_argument("--judge", choices=["none", "local", "bedrock"],
                    help="who scores answers with ragas' LLM metrics (default: judge.provider in harness/judge.yaml, "
                         "none); settings with --set judge.KEY=VALUE")
     p.add_argument("--judge-config", help="YAML replacing harness/judge.yaml")
+    if judge_set:
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="judge.KEY=VALUE",
+                       help="override one judge setting (repeatable), e.g. --set judge.model_id=claude-3-haiku")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,16 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
-    _add_judge_args(p)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="judge.KEY=VALUE",
-                   help="override one judge setting (repeatable), e.g. --set judge.model_id=claude-3-haiku")
+    _add_judge_args(p, judge_set=True)
 
     p = sub.add_parser("judge", help="score a run's answers with an LLM judge (ragas) and update its metrics.json")
     p.add_argument("run", help="run directory")
     p.add_argument("--golden", default=None)
-    _add_judge_args(p)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="judge.KEY=VALUE",
-                   help="override one judge setting (repeatable), e.g. --set judge.limit=20")
+    _add_judge_args(p, judge_set=True)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
 
