@@ -36,8 +36,10 @@ OFFLINE_SOURCE = {"hallucination_rate": "offline detector", "faithfulness": "off
                   "context_recall": "reference passages", "reference_token_f1": "reference answer"}
 
 
-def _answers_section(res, n_no_prediction: int, judgments: Sequence[dict] | None, judge: dict | None) -> dict:
-    """``answers``: offline figures, replaced metric by metric by the judge's where a judge ran.
+def _answers_section(res, n_no_prediction: int, judgments: Sequence[dict] | None,
+                     judge: dict | None) -> tuple[dict, tuple[bool, ...]]:
+    """``answers``: offline figures, replaced metric by metric by the judge's where a judge ran; and, per
+    answer the judge scored for faithfulness, whether it was fully supported (for a confidence interval).
 
     ``hallucination_rate`` stays the offline detector's (deterministic, what the gates read); the judge's own
     view (share of answers with ragas faithfulness < 1) is ``answers.judge.hallucination_rate``.
@@ -54,7 +56,7 @@ def _answers_section(res, n_no_prediction: int, judgments: Sequence[dict] | None
     section["unscored"]["no prediction"] = n_no_prediction
     if not judge or judge.get("provider") == "none" or judgments is None:
         section["judge"] = {"provider": "none"}
-        return section
+        return section, ()
     price = judge.get("price_per_1k")
     js = judge_scores(judgments, judge["metrics"], None if price is None else (price["input"], price["output"]))
     section["offline"] = {k: offline[k] for k in ("faithfulness", "context_precision", "context_recall")}
@@ -63,13 +65,11 @@ def _answers_section(res, n_no_prediction: int, judgments: Sequence[dict] | None
         section["counts"][name] = {**js.counts[name], "unscored": {
             **js.counts[name]["unscored"], **({"no prediction": n_no_prediction} if n_no_prediction else {})}}
         section["source"][name] = f"ragas via {judge['model']}"
-    section["judge"] = {**{k: v for k, v in judge.items() if k != "key"}, "key": judge.get("key"),
-                        "n_judged": len(judgments), "hallucination_rate": js.hallucination_rate,
+    section["judge"] = {**judge, "n_judged": len(judgments), "hallucination_rate": js.hallucination_rate,
                         "usage": js.usage, "cost_usd": js.cost_usd,
                         "cost_note": None if js.cost_usd is not None else "no price known for this judge model: "
-                        "set judge.price_input_per_1k and judge.price_output_per_1k",
-                        "_faithful": js.faithful}
-    return section
+                        "set judge.price_input_per_1k and judge.price_output_per_1k"}
+    return section, js.faithful
 
 
 def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
@@ -144,11 +144,10 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
         res = answer_scores([None if p.error("answer") else p.answer for p in preds],
                             [list(p.contexts) if p.contexts else None for p in preds],
                             [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
-        out["answers"] = _answers_section(res, counts["by_task"]["answer"]["unscored"], judgments, judge)
+        out["answers"], faithful = _answers_section(res, counts["by_task"]["answer"]["unscored"], judgments, judge)
         if res.hallucinated:
             ci["answers.hallucination_rate"] = bootstrap_ci(res.hallucinated, n_resamples=CI_RESAMPLES,
                                                             seed=CI_SEED).to_dict()
-        faithful = out["answers"]["judge"].pop("_faithful", ())
         if faithful:
             ci["answers.judge.hallucination_rate"] = bootstrap_ci([not f for f in faithful], n_resamples=CI_RESAMPLES,
                                                                   seed=CI_SEED).to_dict()
