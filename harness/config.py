@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import HarnessInputError, read_yaml_mapping
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every settings model: an unknown key is an error (exit 2 naming the key), never ignored.
+
+    Every field of a subclass carries a ``description`` (``harness config`` prints them).
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def apply_override(data: dict, assignment: str) -> None:
