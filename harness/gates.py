@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessInputError, read_yaml_mapping
-from harness.report import get
-from harness.store import RunStore
+from harness.store import Run, load_run, load_runs  # noqa: F401 - re-exported for callers
 
 DEFAULT_CRITERIA = Path(__file__).with_name("criteria") / "techcorp.yaml"
 OPS = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
@@ -24,55 +23,6 @@ TARGET_MET, MUST_MET, FAILED, NOT_MEASURABLE = "target met", "must-have met", "f
 
 
 # ---------------------------------------------------------------------------------------------- inputs
-@dataclass(frozen=True)
-class Run:
-    """A run directory as the gates see it."""
-    path: Path
-    run: Mapping[str, Any]
-    metrics: Mapping[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.path.name
-
-    @property
-    def pipeline(self) -> str:
-        return str(self.run.get("predictor", {}).get("name", "?"))
-
-    @property
-    def golden_sha(self) -> str | None:
-        return self.metrics.get("golden", {}).get("sha256")
-
-    @property
-    def split(self) -> str | None:
-        return self.metrics.get("split")
-
-    @property
-    def evaluated_on(self) -> date:
-        raw = self.run.get("evaluated_on") or str(self.run.get("started_at") or self.run.get("scored_at") or "")[:10]
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise HarnessInputError("run has no evaluation date (evaluated_on)", path=self.path / "run.json",
-                                    field="evaluated_on") from None
-
-    def value(self, metric: str) -> Any:
-        return get(self.metrics, metric)
-
-
-def load_run(path: str | Path) -> Run:
-    store = RunStore(path)
-    return Run(path=Path(path), run=store.read_run(), metrics=store.read_metrics())
-
-
-def load_runs(directory: str | Path) -> list[Run]:
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise HarnessInputError("not a directory of runs", path=directory)
-    return [load_run(p) for p in sorted(directory.iterdir()) if (p / "metrics.json").is_file()
-            and (p / "run.json").is_file()]
-
-
 def read_ratings(path: str | Path) -> list[float]:
     """User ratings: a CSV with a ``rating`` column, values 1 to 5."""
     path = Path(path)

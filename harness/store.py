@@ -1,11 +1,29 @@
-"""Run directories: ``run.json``, ``predictions.jsonl`` (append-only, flushed) and ``metrics.json``."""
+"""The run store: the one owner of a run directory and the only writer of its files.
+
+A run directory holds::
+
+    run.json            what ran: predictor, config and its hash, golden set, split, selection, packages
+    predictions.jsonl   one line per item (append-only, flushed and fsynced per batch)
+    metrics.json        sections written by separate steps: core scores (scoring), ``answers`` again when a
+                        judge runs, and the cost, guardrail and grading sections to come
+    judgments.jsonl     the LLM judge's per-answer verdicts (append-only)
+    gates.json          the last ``harness gates`` result
+
+``metrics.json`` is merged, never overwritten blindly: :meth:`RunStore.write_metrics` replaces the sections
+it is given, keeps every other section another step wrote, merges ``ci`` key by key, and writes the file
+atomically (temporary file, fsync, rename) under a lock, so a kill never leaves half a file and two steps
+never lose each other's sections. :func:`load_run` is the one typed way to read a run back.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessInputError
 from harness.golden import iter_jsonl
@@ -14,12 +32,31 @@ from harness.predictor import Prediction
 RUN_JSON = "run.json"
 PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
+JUDGMENTS = "judgments.jsonl"
+GATES = "gates.json"
+MERGED_KEYWISE = ("ci",)  # sections merged key by key; every other section is replaced whole
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as JSON to a temporary file, fsync it and rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise HarnessInputError(f"broken JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    if not isinstance(data, dict):
+        raise HarnessInputError(f"{what} must be a JSON object", path=path)
+    return data
 
 
 def read_predictions(path: str | Path) -> list[Prediction]:
@@ -47,6 +84,21 @@ def read_predictions(path: str | Path) -> list[Prediction]:
     return out
 
 
+def merge_sections(current: Mapping[str, Any], sections: Mapping[str, Any]) -> dict:
+    """``current`` with ``sections`` replacing the sections of the same name (``ci`` merged key by key).
+
+    >>> merge_sections({"a": 1, "cost": {"x": 1}, "ci": {"a": 1}}, {"a": 2, "ci": {"b": 2}})
+    {'a': 2, 'cost': {'x': 1}, 'ci': {'a': 1, 'b': 2}}
+    """
+    out = dict(current)
+    for key, val in sections.items():
+        if key in MERGED_KEYWISE and isinstance(out.get(key), Mapping) and isinstance(val, Mapping):
+            out[key] = {**out[key], **val}
+        else:
+            out[key] = val
+    return out
+
+
 class RunStore:
     """A run directory. Appends are flushed line by line, so a killed run keeps every finished item."""
 
@@ -65,30 +117,61 @@ class RunStore:
     def metrics_path(self) -> Path:
         return self.root / METRICS
 
+    @property
+    def judgments_path(self) -> Path:
+        return self.root / JUDGMENTS
+
     def exists(self) -> bool:
         return self.run_path.is_file()
 
+    # -- run.json
     def read_run(self) -> dict:
         if not self.run_path.is_file():
             raise HarnessInputError("not a run directory (no run.json)", path=self.root)
-        try:
-            return json.loads(self.run_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise HarnessInputError(f"broken JSON ({exc.msg})", path=self.run_path, line=exc.lineno) from None
+        return _read_json(self.run_path, "run.json")
 
-    def write_run(self, data: dict) -> None:
+    def write_run(self, data: Mapping[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.run_path, data)
 
+    # -- metrics.json
     def read_metrics(self) -> dict:
         if not self.metrics_path.is_file():
             raise HarnessInputError("no metrics.json (run 'harness run' or 'harness score' first)", path=self.root)
-        return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+        return _read_json(self.metrics_path, "metrics.json")
 
-    def write_metrics(self, data: dict) -> None:
+    @contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        import fcntl
+
         self.root.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.metrics_path, data)
+        with open(self.root / f".{name}.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def write_metrics(self, sections: Mapping[str, Any]) -> dict:
+        """Merge ``sections`` into ``metrics.json`` (see :func:`merge_sections`); returns the whole file."""
+        with self._locked(METRICS):
+            current = self.read_metrics() if self.metrics_path.is_file() else {}
+            merged = merge_sections(current, sections)
+            write_json_atomic(self.metrics_path, merged)
+        return merged
+
+    def discard_results(self) -> None:
+        """Start afresh: remove predictions, metrics, judgments and gates (run.json is rewritten by the run)."""
+        for name in (PREDICTIONS, METRICS, JUDGMENTS, GATES):
+            (self.root / name).unlink(missing_ok=True)
+
+    # -- gates.json
+    def write_gates(self, data: Mapping[str, Any]) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.root / GATES, data)
+        return self.root / GATES
+
+    # -- predictions.jsonl
     def repair_tail(self) -> int:
         """Drop a last line cut short by a kill (no trailing newline). Returns the bytes removed."""
         path = self.predictions_path
@@ -108,9 +191,106 @@ class RunStore:
         return read_predictions(self.predictions_path)
 
     def append(self, predictions: Iterable[Prediction]) -> None:
+        self._append_lines(self.predictions_path, (p.to_json() for p in predictions))
+
+    def write_predictions(self, predictions: Iterable[Prediction]) -> None:
+        """Replace ``predictions.jsonl`` with ``predictions`` (``harness score`` keeps what it scored)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.predictions_path, "a", encoding="utf-8") as fh:
-            for p in predictions:
-                fh.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+        tmp = self.root / f".{PREDICTIONS}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        self._append_lines(tmp, (p.to_json() for p in predictions))
+        os.replace(tmp, self.predictions_path)
+
+    # -- judgments.jsonl
+    def judgments(self) -> list[dict]:
+        """The judge's verdicts; a last line cut short by a kill is ignored."""
+        if not self.judgments_path.is_file():
+            return []
+        out = []
+        for line in self.judgments_path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+    def append_judgment(self, record: Mapping[str, Any]) -> None:
+        self._append_lines(self.judgments_path, [record])
+
+    def _append_lines(self, path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+
+
+# ---------------------------------------------------------------------------------------------- reading runs
+@dataclass(frozen=True)
+class Run:
+    """A finished run directory as every reader sees it (gates, compare, diff, leaderboard, reports)."""
+    path: Path
+    run: Mapping[str, Any]  # run.json
+    metrics: Mapping[str, Any]  # metrics.json
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def store(self) -> RunStore:
+        return RunStore(self.path)
+
+    @property
+    def pipeline(self) -> str:
+        return str(_mapping(self.run.get("predictor")).get("name", "?"))
+
+    @property
+    def golden_sha(self) -> str | None:
+        return _mapping(self.metrics.get("golden")).get("sha256")
+
+    @property
+    def split(self) -> str | None:
+        return self.metrics.get("split")
+
+    @property
+    def prompts(self) -> Mapping[str, Any]:
+        return _mapping(_mapping(self.run.get("predictor")).get("prompts"))
+
+    @property
+    def evaluated_on(self) -> date:
+        raw = self.run.get("evaluated_on") or str(self.run.get("started_at") or self.run.get("scored_at") or "")[:10]
+        try:
+            return date.fromisoformat(str(raw))
+        except ValueError:
+            raise HarnessInputError("run has no evaluation date (evaluated_on)", path=self.path / RUN_JSON,
+                                    field="evaluated_on") from None
+
+    def value(self, metric: str) -> Any:
+        from metrics.registry import value
+
+        return value(self.metrics, metric)
+
+    def predictions(self) -> list[Prediction]:
+        return self.store.predictions()
+
+
+def _mapping(x: Any) -> Mapping[str, Any]:
+    return x if isinstance(x, Mapping) else {}
+
+
+def load_run(path: str | Path) -> Run:
+    """A run directory with ``run.json`` and ``metrics.json`` (exit 2 naming the file otherwise)."""
+    store = RunStore(path)
+    return Run(path=Path(path), run=store.read_run(), metrics=store.read_metrics())
+
+
+def load_runs(directory: str | Path) -> list[Run]:
+    """Every run directory directly under ``directory`` (those with both run.json and metrics.json)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise HarnessInputError("not a directory of runs", path=directory)
+    return [load_run(p) for p in sorted(directory.iterdir()) if (p / METRICS).is_file() and (p / RUN_JSON).is_file()]

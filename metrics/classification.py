@@ -73,3 +73,20 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     return ClassificationScores(n=len(true), accuracy=accuracy, macro_f1=float(macro), weighted_f1=float(weighted),
                                 per_class=per_class, labels=labels,
                                 confusion_matrix=tuple(tuple(int(x) for x in row) for row in cm))
+
+
+def balanced_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None], labels: Sequence[str]) -> float | None:
+    """Mean recall over the ``labels`` that occur in ``y_true`` (scikit-learn's ``balanced_accuracy_score``);
+    None with no items. A None prediction (a failed call) counts as wrong.
+
+    >>> balanced_accuracy(["a", "a", "a", "b"], ["a", "a", "a", "a"], labels=["a", "b"])
+    0.5
+    """
+    if not y_true:
+        return None
+    recalls = []
+    for lab in labels:
+        idx = [i for i, t in enumerate(y_true) if t == lab]
+        if idx:
+            recalls.append(sum(1 for i in idx if y_pred[i] == lab) / len(idx))
+    return sum(recalls) / len(recalls) if recalls else None
