@@ -21,90 +21,15 @@ from pathlib import Path
 import yaml
 
 from golden_sets import techcorp_spec as S
+from golden_sets.questions import N_QA, reference_summary, make_qa  # noqa: F401 - N_QA is part of the generator's face
+from golden_sets.values import (CENT, SYMBOLS, address, company, doc_number, money, person, product_code,
+                                ocr_noise, render_date, render_money, with_article, protected_values)
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_SEED = 20261122
 SPLIT_SIZES = {"train": 200, "test": 50, "shift": 20}  # documents per class
-N_QA = 150
 SUMMARIES_PER_CLASS = 4
 NOISE_RATE = 0.25  # share of documents that get OCR-style noise
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
-CITIES = ["Springfield", "Riverton", "Lakeside", "Fairview", "Kingsport", "Ashford", "Brookhaven", "Milton",
-          "Greenville", "Westbury", "Dover", "Clayton", "Harrow", "Norwich", "Bristol", "Lyon", "Hamburg",
-          "Toronto", "Zurich", "Perth"]
-STREETS = ["Street", "Avenue", "Road", "Lane", "Way", "Boulevard", "Drive", "Place"]
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "C$", "AUD": "A$"}
-CENT = Decimal("0.01")
-
-
-# ---------------------------------------------------------------------------------------------- values
-def company(rng: random.Random) -> str:
-    return f"{rng.choice(S.ROOTS)}{rng.choice(['', '', ' '])}{rng.choice(S.INDUSTRIES)} {rng.choice(S.LEGAL_FORMS)}"
-
-
-def person(rng: random.Random) -> str:
-    return f"{rng.choice(S.FIRST_NAMES)} {rng.choice(S.LAST_NAMES)}"
-
-
-def address(rng: random.Random) -> str:
-    return f"{rng.randint(1, 990)} {rng.choice(S.ROOTS)} {rng.choice(STREETS)}, {rng.choice(CITIES)}"
-
-
-def render_date(d: date, fmt: str) -> str:
-    month = MONTHS[d.month - 1]
-    return {
-        "iso": d.isoformat(),
-        "long_us": f"{month} {d.day}, {d.year}",
-        "dotted_eu": f"{d.day:02d}.{d.month:02d}.{d.year}",
-        "slash_us": f"{d.month:02d}/{d.day:02d}/{d.year}",
-        "long_eu": f"{d.day} {month} {d.year}",
-        "dash_abbrev": f"{d.day:02d}-{month[:3]}-{d.year}",
-    }[fmt]
-
-
-def _group(amount: Decimal, thousands: str, decimal_mark: str) -> str:
-    whole, frac = f"{amount:.2f}".split(".")
-    parts = []
-    while len(whole) > 3:
-        parts.insert(0, whole[-3:])
-        whole = whole[:-3]
-    parts.insert(0, whole)
-    return thousands.join(parts) + decimal_mark + frac
-
-
-def render_money(amount: Decimal, currency: str, fmt: str) -> str:
-    if fmt == "code_prefix":
-        return f"{currency} {_group(amount, ',', '.')}"
-    if fmt == "symbol":
-        sym = SYMBOLS.get(currency)
-        return f"{sym}{_group(amount, ',', '.')}" if sym else f"{currency} {_group(amount, ',', '.')}"
-    if fmt == "eu_suffix":
-        return f"{_group(amount, '.', ',')} {currency}"
-    if fmt == "plain_suffix":
-        return f"{amount:.2f} {currency}"
-    if fmt == "eu_space":
-        return f"{currency} {_group(amount, ' ', ',')}"
-    raise ValueError(fmt)
-
-
-def doc_number(rng: random.Random, prefix: str, fmt: str, year: int) -> str:
-    return (fmt.replace("{P}", prefix).replace("{Y}", str(year))
-            .replace("{N4}", f"{rng.randint(1, 9999):04d}").replace("{N5}", f"{rng.randint(1, 99999):05d}")
-            .replace("{N6}", f"{rng.randint(100000, 999999)}"))
-
-
-def product_code(rng: random.Random) -> str:
-    letters = "ABCDEFGHJKLMNPRSTUVWXZ"
-    code = "".join(rng.choice(letters) for _ in range(rng.choice([2, 3]))) + f"-{rng.randint(100, 9999)}"
-    return code + (rng.choice(letters) if rng.random() < 0.3 else "")
-
-
-def money(rng: random.Random, lo: int, hi: int) -> Decimal:
-    return (Decimal(rng.randint(lo * 100, hi * 100)) / 100).quantize(CENT)
-
-
-# ---------------------------------------------------------------------------------------------- documents
 @dataclass
 class Draft:
     """A document being rendered: gold values, their rendered forms and the text lines."""
@@ -278,12 +203,6 @@ def _totals(label: str, family: int, shown: dict, extras: dict) -> list[tuple[st
     return out
 
 
-def with_article(jurisdiction: str) -> str:
-    """'State of Texas' -> 'the State of Texas'; 'Ireland' stays 'Ireland'."""
-    return f"the {jurisdiction}" if jurisdiction.split()[0] in ("State", "Province", "Commonwealth") \
-        else jurisdiction
-
-
 def _prose(name: str, variant: int, label: str, family: int, value: str) -> str:
     spec = S.CLASSES[label]
     if name == "governing_law":
@@ -374,127 +293,6 @@ def render(rng: random.Random, label: str, family: int) -> Draft:
 
 
 # ---------------------------------------------------------------------------------------------- noise
-_SUBS = {"o": "0", "O": "0", "l": "1", "i": "l", "e": "c", "S": "5", "B": "8", "a": "o", "m": "rn", "g": "q"}
-
-
-def ocr_noise(rng: random.Random, text: str, protected: list[str], rate: float = 0.02) -> str:
-    """Character-level OCR-style noise outside the protected spans (gold values stay readable)."""
-    mask = [False] * len(text)
-    for p in protected:
-        if not p:
-            continue
-        start = text.find(p)
-        while start != -1:
-            for k in range(start, start + len(p)):
-                mask[k] = True
-            start = text.find(p, start + 1)
-    out = []
-    for ch, keep in zip(text, mask):
-        if keep or ch == "\n":
-            out.append(ch)
-            continue
-        r = rng.random()
-        if r < rate and ch in _SUBS:
-            out.append(_SUBS[ch])
-        elif r < rate * 1.3 and ch == " ":
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _protected(shown: dict) -> list[str]:
-    vals = []
-    for v in shown.values():
-        if v:
-            vals.append(v)
-    return vals
-
-
-# ---------------------------------------------------------------------------------------------- QA
-QUESTION_NAMES = {
-    "document_number": "document number", "issue_date": "issue date", "due_date": "payment due date",
-    "effective_date": "effective date", "expiration_date": "expiration date",
-    "issuer_name": "name of the issuing party", "recipient_name": "name of the recipient",
-    "total_amount": "total amount", "tax_amount": "tax amount", "currency": "currency",
-    "payment_terms": "payment terms", "governing_law": "governing law",
-    "po_reference": "referenced order or invoice number", "product_codes": "product codes listed",
-    "contract_term": "term",
-}
-
-
-def _which(doc: dict, shown: dict) -> str:
-    noun = S.CLASSES[doc["label"]]["noun"].lower()
-    if shown.get("document_number"):
-        return f"{noun} {shown['document_number']}"
-    parties = [shown.get("issuer_name"), shown.get("recipient_name")]
-    return f"the {noun} between {parties[0]} and {parties[1]}"
-
-
-def _context_line(text: str, needle: str) -> str:
-    for line in text.split("\n"):
-        if needle in line:
-            return line.strip()
-    raise AssertionError(f"value {needle!r} not found in text")
-
-
-def make_qa(rng: random.Random, docs: list[dict], shown_by_id: dict) -> list[dict]:
-    qa = []
-    test_docs = [d for d in docs if d["split"] == "test"]
-    picks = rng.sample(test_docs, N_QA)
-    for i, doc in enumerate(picks):
-        shown = shown_by_id[doc["id"]]
-        names = [n for n, v in doc["fields"].items() if v is not None]
-        if "document_number" in names and len(names) > 1 and not shown.get("issuer_name"):
-            names.remove("document_number")
-        name = names[rng.randrange(len(names))]
-        if name == "document_number":
-            which = f"the {S.CLASSES[doc['label']]['noun'].lower()} issued by {shown['issuer_name']}"
-        else:
-            which = _which(doc, shown)
-        if name == "product_codes":
-            codes = doc["fields"][name]
-            answer_text = ", ".join(codes)
-            contexts = [_context_line(doc["text"], c) for c in codes]
-        else:
-            answer_text = shown[name]
-            contexts = [_context_line(doc["text"], answer_text)]
-        qa.append({
-            "id": f"qa-{i + 1:04d}",
-            "split": "test",
-            "doc_ids": [doc["id"]],
-            "question": (f"Which product codes are listed in {which}?" if name == "product_codes"
-                         else f"What is the {QUESTION_NAMES[name]} of {which}?"),
-            "reference_answer": (f"The product codes listed are {answer_text}." if name == "product_codes"
-                                 else f"The {QUESTION_NAMES[name]} is {answer_text}."),
-            "reference_contexts": list(dict.fromkeys(contexts)),
-        })
-    return qa
-
-
-def _summary(doc: dict, shown: dict) -> str:
-    spec = S.CLASSES[doc["label"]]
-    parts = [f"{spec['noun']} {shown['document_number']}" if shown.get("document_number") else spec["noun"]]
-    if shown.get("issuer_name"):
-        parts.append(f"from {shown['issuer_name']}")
-    if shown.get("recipient_name"):
-        parts.append(f"to {shown['recipient_name']}")
-    when = shown.get("issue_date") or shown.get("effective_date")
-    if when:
-        parts.append(f"dated {when}")
-    text = " ".join(parts)
-    extra = []
-    if shown.get("total_amount"):
-        extra.append(f"for a total of {shown['total_amount']}")
-    if shown.get("due_date"):
-        extra.append(f"due {shown['due_date']}")
-    if shown.get("contract_term"):
-        extra.append(f"running {shown['contract_term']}")
-    if shown.get("governing_law"):
-        extra.append(f"governed by the laws of {with_article(shown['governing_law'])}")
-    return text + (", " + ", ".join(extra) if extra else "") + "."
-
-
 # ---------------------------------------------------------------------------------------------- main
 def manifest_fields() -> dict:
     out = {}
@@ -528,7 +326,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict:
                 draft = render(rng, label, family)
                 text = "\n".join(draft.lines).strip() + "\n"
                 if rng.random() < NOISE_RATE:
-                    text = ocr_noise(rng, text, _protected(draft.shown))
+                    text = ocr_noise(rng, text, protected_values(draft.shown))
                 fields = {name: draft.gold.get(name) for name in S.FIELDS}
                 batch.append(({"split": split, "text": text, "label": label, "fields": fields,
                                "template_family": family}, draft.shown))
@@ -543,7 +341,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict:
         rec["summary"] = None
         if rec["split"] == "test" and counts[rec["label"]] < SUMMARIES_PER_CLASS:
             counts[rec["label"]] += 1
-            rec["summary"] = _summary(rec, shown_by_id[rec["id"]])
+            rec["summary"] = reference_summary(rec, shown_by_id[rec["id"]])
     qa = make_qa(rng, docs, shown_by_id)
 
     files = {"documents.jsonl": docs, "qa.jsonl": qa}
