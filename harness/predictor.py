@@ -7,6 +7,11 @@ the output, in an immutable :class:`Prediction`. A streaming predictor stamps ``
 
 A failed item is an ``Output(error="...")``, never an exception that loses the batch; an exception from
 ``predict`` marks every item of that call as failed with the exception's message.
+
+Tasks of one item run in a fixed order (classify, extract, summarize; answer for QA items). A task that
+needs an earlier task's output (extraction uses the document type) receives it explicitly in ``upstream``:
+one mapping per item, ``{task: output value}`` for that item's tasks already done in this run. A predictor
+keeps no state between calls.
 """
 
 from __future__ import annotations
@@ -129,8 +134,10 @@ class Predictor(abc.ABC):
     capabilities: frozenset[str] = frozenset()
 
     @abc.abstractmethod
-    def predict(self, items: Sequence[Item], task: str) -> Sequence[Output]:
-        """One output per item, in order."""
+    def predict(self, items: Sequence[Item], task: str,
+                upstream: Sequence[Mapping[str, Any]] | None = None) -> Sequence[Output]:
+        """One output per item, in order. ``upstream[i]`` holds the outputs of item i's earlier tasks
+        (e.g. ``{"classify": "invoice"}``); None or a missing key means that task did not run or failed."""
 
     def config(self) -> dict:
         return {}

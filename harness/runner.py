@@ -1,5 +1,8 @@
 """Stream a golden split through a predictor into a run directory, resumably.
 
+:func:`execute` is the runner proper: it writes ``run.json`` and ``predictions.jsonl`` and scores nothing.
+:func:`run` is the usual composition: :func:`execute`, then :func:`harness.scoring.score_run`.
+
 Every finished batch is appended to ``predictions.jsonl`` and flushed before the next starts. Restarting
 the same command skips the ids already written (a line cut short by a kill is dropped and redone), so a
 killed run loses nothing that was written and never duplicates an item.
@@ -16,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from tqdm import tqdm
 
-from harness import scoring
 from harness.errors import HarnessInputError
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
+from harness.selection import ids_hash, select_items
 from harness.store import RunStore
 
 PACKAGES = ("docintel-harness", "datasets", "numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
@@ -60,9 +63,9 @@ def git_commit() -> str | None:
 @dataclass(frozen=True)
 class RunResult:
     out_dir: Path
-    metrics: dict
     n_new: int
     n_skipped: int
+    metrics: dict | None = None  # None until the run is scored
 
 
 def _identity(predictor: Predictor, config_hash: str, golden: GoldenSet, split: str, limit: int | None) -> dict:
@@ -71,11 +74,12 @@ def _identity(predictor: Predictor, config_hash: str, golden: GoldenSet, split: 
             "split": split, "limit": limit}
 
 
-def _call(predictor: Predictor, items: Sequence[Item], task: str) -> list[tuple[Output, TaskResult]]:
+def _call(predictor: Predictor, items: Sequence[Item], task: str,
+          upstream: Sequence[Mapping[str, Any]]) -> list[tuple[Output, TaskResult]]:
     """Call the predictor once for ``items`` and time it. Never raises for a predictor failure."""
     t0 = time.perf_counter()
     try:
-        outputs = list(predictor.predict(items, task))
+        outputs = list(predictor.predict(items, task, upstream=upstream))
         if len(outputs) != len(items):
             raise RuntimeError(f"predictor returned {len(outputs)} outputs for {len(items)} items")
     except Exception as exc:  # noqa: BLE001 - a failed call is recorded per item, never lost
@@ -93,55 +97,48 @@ def _call(predictor: Predictor, items: Sequence[Item], task: str) -> list[tuple[
     return results
 
 
-def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
-        config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
-        batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
-        extra: dict | None = None) -> RunResult:
-    """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` and score it.
+def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, **kwargs) -> RunResult:
+    """:func:`execute` then :func:`harness.scoring.score_run`: predictions and ``metrics.json`` in ``out_dir``."""
+    from dataclasses import replace
 
-    ``limit`` keeps the first N items; ``per_class`` the first N documents of each label and ``qa_limit``
-    the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
-    (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
-    predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
-    golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
-    (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
-    """
-    store = RunStore(out_dir)
-    identity = _identity(predictor, config_hash, golden, split, limit)
-    identity["selection"] = {"per_class": per_class, "qa_limit": qa_limit}
-    old = None
-    if store.exists():
-        old = store.read_run()
-        diff = [k for k in identity if old.get("identity", {}).get(k) != identity[k]]
-        if overwrite is True or (overwrite == "stale" and diff):
-            for p in (store.predictions_path, store.metrics_path):
-                p.unlink(missing_ok=True)
-            old = None
-        elif diff:
-            raise HarnessInputError(f"holds a different run ({', '.join(diff)} differ); choose another --out or "
-                                    "pass --overwrite", path=store.root)
-    items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
-    items = [it for it in items if predictor.tasks_for(it)]
-    if not items:
-        raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
-                                f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
-    store.repair_tail()
-    done = {p.id for p in store.predictions()}
-    todo = [it for it in items if it.id not in done]
-    started = now()
-    record = {
+    from harness.scoring import score_run
+
+    result = execute(predictor, golden, split, out_dir, **kwargs)
+    return replace(result, metrics=score_run(result.out_dir, golden))
+
+
+def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None:
+    """The run already in the directory (to resume), or None; refuses a different run unless ``overwrite``."""
+    if not store.exists():
+        return None
+    old = store.read_run()
+    diff = [k for k in identity if old.get("identity", {}).get(k) != identity[k]]
+    if overwrite is True or (overwrite == "stale" and diff):
+        store.discard_results()
+        return None
+    if diff:
+        raise HarnessInputError(f"holds a different run ({', '.join(diff)} differ); choose another --out or "
+                                "pass --overwrite", path=store.root)
+    return old
+
+
+def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item], identity: dict,
+            old: dict | None, started: str, *, config: dict, config_hash: str, batch_size: int, concurrency: int,
+            extra: dict | None) -> dict:
+    """What ``run.json`` says about this run (a resumed run keeps its first start and adds a session)."""
+    sel = identity["selection"]
+    return {
         "identity": identity,
-        "predictor": {"name": predictor.name, "config": config, "config_hash": config_hash,
-                      **predictor.describe()},
+        "predictor": {"name": predictor.name, "config": config, "config_hash": config_hash, **predictor.describe()},
         "golden": golden.describe(),
         "split": split,
-        "limit": limit,
+        "limit": identity["limit"],
         "tasks": sorted({t for it in items for t in predictor.tasks_for(it)}, key=list(OUTPUT_KEY).index),
-        "item_ids_sha256": _ids_hash(items),
+        "item_ids_sha256": ids_hash(items),
         "n_items": len(items),
         "batch_size": batch_size,
         "concurrency": concurrency,
-        "selection": {"limit": limit, "per_class": per_class, "qa_limit": qa_limit},
+        "selection": {"limit": identity["limit"], **sel},
         "packages": package_versions(),
         "git_commit": git_commit(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
@@ -151,6 +148,35 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
         "wall_s": old.get("wall_s", 0.0) if old else 0.0,
         **(extra or {}),
     }
+
+
+def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
+            config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
+            batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
+            extra: dict | None = None) -> RunResult:
+    """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` (``run.json`` + ``predictions.jsonl``).
+
+    ``limit`` keeps the first N items; ``per_class`` the first N documents of each label and ``qa_limit``
+    the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
+    (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
+    predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
+    golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
+    (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
+    """
+    store = RunStore(out_dir)
+    identity = {**_identity(predictor, config_hash, golden, split, limit),
+                "selection": {"per_class": per_class, "qa_limit": qa_limit}}
+    old = _open(store, identity, overwrite)
+    items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
+    items = [it for it in items if predictor.tasks_for(it)]
+    if not items:
+        raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
+                                f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+    store.repair_tail()
+    done = {p.id for p in store.predictions()}
+    todo = [it for it in items if it.id not in done]
+    record = _record(predictor, golden, split, items, identity, old, now(), config=config, config_hash=config_hash,
+                     batch_size=batch_size, concurrency=concurrency, extra=extra)
     store.write_run(record)
     predictor.prepare(items)  # indexes, warm-up: before the clock starts
     t_start = time.perf_counter()
@@ -166,53 +192,11 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
                 bar.update(len(batch))
     finally:
         bar.close()
-        record["wall_s"] = record["wall_s"] + (time.perf_counter() - t_start)
-        record["sessions"][-1]["ended_at"] = now()
+        record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),
+                  "sessions": [*record["sessions"][:-1], {**record["sessions"][-1], "ended_at": now()}]}
         store.write_run(record)
-    record["ended_at"] = now()
-    store.write_run(record)
-    metrics = scoring.score(golden, split, store.predictions(), items=items, tasks=record["tasks"],
-                            wall_s=record["wall_s"])
-    store.write_metrics(metrics)
-    return RunResult(out_dir=store.root, metrics=metrics, n_new=len(todo), n_skipped=len(items) - len(todo))
-
-
-def select_items(items: Sequence[Item], limit: int | None = None, per_class: int | None = None,
-                 qa_limit: int | None = None) -> list[Item]:
-    """The first ``per_class`` documents of each label and the first ``qa_limit`` QA items (when given),
-    then the first ``limit`` of what is left, in file order."""
-    out: list[Item] = []
-    seen: dict[str | None, int] = {}
-    n_qa = 0
-    for it in items:
-        if it.kind == "document" and per_class is not None:
-            seen[it.label] = seen.get(it.label, 0) + 1
-            if seen[it.label] > per_class:
-                continue
-        if it.kind == "qa" and qa_limit is not None:
-            n_qa += 1
-            if n_qa > qa_limit:
-                continue
-        out.append(it)
-    return out[:limit] if limit is not None else out
-
-
-def scope_items(golden: GoldenSet, record: dict, predictions: Sequence[Prediction] = ()) -> list[Item]:
-    """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks)."""
-    split = record.get("split")
-    items = golden.items(split)
-    if "item_ids_sha256" not in record:  # scored from an external predictions file: the whole split
-        return list(items)
-    sel = record.get("selection") or {}
-    tasks = set(record.get("tasks") or [])
-    wanted = {"qa": {"answer"}, "document": {"classify", "extract"}}
-    items = [it for it in select_items(items, limit=sel.get("limit"), per_class=sel.get("per_class"),
-                                       qa_limit=sel.get("qa_limit"))
-             if wanted[it.kind] & tasks or (it.kind == "document" and it.summary is not None and "summarize" in tasks)]
-    if _ids_hash(items) != record["item_ids_sha256"]:
-        raise HarnessInputError("cannot rebuild the run's items from run.json (the golden set or selection "
-                                "changed since the run); re-run it", field="run.json")
-    return items
+    store.write_run({**record, "ended_at": now()})
+    return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo))
 
 
 def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, store: RunStore, bar) -> None:
@@ -247,7 +231,10 @@ def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
         for task in predictor.tasks_for(it):
             by_task.setdefault(task, []).append(it)
     for task, group in by_task.items():
-        for it, (out, result) in zip(group, _call(predictor, group, task)):
+        # the outputs of this item's earlier tasks (classify before extract), passed explicitly
+        upstream = [{t: per_item[it.id][OUTPUT_KEY[t]] for t in per_item[it.id]["tasks"]
+                     if OUTPUT_KEY[t] in per_item[it.id]} for it in group]
+        for it, (out, result) in zip(group, _call(predictor, group, task, upstream)):
             rec = per_item[it.id]
             rec["tasks"][task] = result
             if out.error is None:
@@ -255,9 +242,3 @@ def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
             if task == "answer" and out.contexts is not None:  # kept even when the answer failed
                 rec["contexts"] = tuple(out.contexts)
     return [Prediction(id=it.id, **per_item[it.id]) for it in batch]
-
-
-def _ids_hash(items: Sequence[Item]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(it.id for it in items).encode()).hexdigest()

@@ -20,7 +20,7 @@ class KeywordPredictor(Predictor):
     def config(self):
         return {"sleep_s": self.sleep_s}
 
-    def predict(self, items, task):
+    def predict(self, items, task, upstream=None):
         if any(it.id in self.raise_ids for it in items):
             raise RuntimeError("backend exploded")
         outs = []

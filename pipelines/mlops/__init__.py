@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +72,6 @@ class MLOpsPredictor(Predictor):
         self.artifact = artifact
         self._config = config
         self._schema = fields_schema
-        self._last_labels: dict[str, str] = {}
 
     def config(self) -> dict:
         return self._config.model_dump(mode="json")
@@ -81,24 +80,33 @@ class MLOpsPredictor(Predictor):
         return {"model_version": self.artifact.version, "model_path": str(self.artifact.root),
                 "model_trained_on": self.artifact.meta.get("golden")}
 
-    def predict(self, items: Sequence[Item], task: str) -> list[Output]:
+    def predict(self, items: Sequence[Item], task: str,
+                upstream: Sequence[Mapping[str, Any]] | None = None) -> list[Output]:
         from pipelines.mlops import model
 
         texts = [it.text for it in items]
         if task == "classify":
-            labels = model.classify(self.artifact, texts)
-            self._last_labels.update({it.id: lab for it, lab in zip(items, labels)})
-            return [Output(value=lab) for lab in labels]
+            return [Output(value=lab) for lab in model.classify(self.artifact, texts)]
         if task == "extract":
-            # the predicted class is a feature of the extractor (computed here if classify did not run first)
-            missing = [it for it in items if it.id not in self._last_labels]
+            # the document type is a feature of the extractor: the classify output passed in ``upstream``,
+            # or the classifier's answer computed here when classify did not run or failed for the item
+            given = [(upstream[i] if upstream else {}).get("classify") for i in range(len(items))]
+            missing = [i for i, lab in enumerate(given) if lab is None]
             if missing:
-                self._last_labels.update(zip((it.id for it in missing),
-                                             model.classify(self.artifact, [it.text for it in missing])))
-            classes = [self._last_labels.pop(it.id) for it in items]
-            fields = model.extract(self.artifact, texts, classes, self._schema)
+                for i, lab in zip(missing, model.classify(self.artifact, [texts[i] for i in missing])):
+                    given[i] = lab
+            fields = model.extract(self.artifact, texts, given, self._schema)
             return [Output(value=f) for f in fields]
         raise ValueError(f"mlops cannot {task}")
+
+
+def train(config: MLOpsConfig, golden: GoldenSet, out: str | Path | None = None, progress=print):
+    """Train the model on ``golden``'s train split into ``out`` (default: :func:`artifact_path`).
+    Returns (artifact, path)."""
+    from pipelines.mlops import model
+
+    path = Path(out) if out else artifact_path(config, golden)
+    return model.train(golden, config, path, progress=progress), path
 
 
 def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool = False) -> MLOpsPredictor:

@@ -1,0 +1,101 @@
+"""Scoring: golden items + predictions -> the core sections of ``metrics.json``.
+
+:func:`score` is a short composer: it runs the per-task scorer of every task asked
+(:data:`harness.scoring.tasks.SCORERS`), adds the run-level sections (:mod:`harness.scoring.timing`) and
+returns the sections as a plain dict. :func:`score_run` scores a run directory and writes the sections
+through the run store, which merges them with any section another step (judge, cost, guardrails) wrote.
+
+Counting rules (nothing is silently dropped):
+
+* ``counts.items``: golden items in scope (the split, or the items a run attempted).
+* ``counts.by_task.<task>``: expected / scored / errors / unscored (see :mod:`harness.scoring.tasks`);
+  ``counts.unscored_ids`` lists the first 50 items with no prediction for a task.
+* ``counts.unknown_ids``: prediction ids that are not in the golden split (reported, not scored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from harness.golden import GoldenSet, Item
+from harness.predictor import OUTPUT_KEY, Prediction
+from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore
+from harness.scoring.timing import latency_sections, throughput_section, usage_section
+
+SCHEMA_VERSION = 1
+
+
+def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
+    return [t for t in OUTPUT_KEY if any(p.has(t) for p in predictions)]
+
+
+def _counts(items: Sequence[Item], by_id: Mapping[str, Prediction], results: Sequence[TaskScore]) -> dict:
+    in_scope = {it.id for it in items}
+    unknown = sorted(set(by_id) - in_scope)
+    by_task = {task: r.counts for task, r in zip(SCORERS, results) if r is not None}
+    return {"items": len(items), "predicted": sum(1 for i in in_scope if i in by_id),
+            "errors": sum(c["errors"] for c in by_task.values()),
+            "unscored": sum(c["unscored"] for c in by_task.values()), "by_task": by_task,
+            "unscored_ids": [i for r in results if r is not None for i in r.unscored_ids][:50],
+            "unknown_ids": unknown[:50], "n_unknown_ids": len(unknown)}
+
+
+def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None = None,
+          tasks: Sequence[str] | None = None, wall_s: float | None = None,
+          judgments: Sequence[dict] | None = None, judge: dict | None = None) -> dict:
+    """The core sections of ``metrics.json`` for ``predictions`` against ``split`` of ``golden``.
+
+    ``items`` narrows the scope (a ``--limit`` run); ``tasks`` says what was asked (default: the tasks the
+    predictions speak to). ``judgments`` are per-answer verdicts of an LLM judge (:mod:`harness.judge`) and
+    ``judge`` describes it; without them the answer metrics are the offline ones.
+    """
+    items = list(items) if items is not None else golden.items(split)
+    tasks = list(tasks) if tasks is not None else tasks_present(predictions)
+    scope = Scope(golden, items, {p.id: p for p in predictions}, judgments, judge)
+    results = [SCORERS[t](scope) if t in tasks else None for t in SCORERS]
+    out: dict = {"schema_version": SCHEMA_VERSION, "golden": golden.describe(), "split": split,
+                 "counts": _counts(items, scope.by_id, results)}
+    ci: dict = {}
+    for r in results:
+        if r is not None:
+            out[r.section] = r.values
+            ci.update(r.ci)
+    latency, latency_ci = latency_sections(scope, predictions, tasks)
+    if latency:
+        out["latency"] = latency
+    ci.update(latency_ci)
+    usage = usage_section(predictions)
+    if usage:
+        out["usage"] = usage
+    if wall_s is not None:
+        out["throughput"] = throughput_section(out["counts"]["predicted"], wall_s)
+    out["ci"] = {"method": f"percentile bootstrap over items, {CI_RESAMPLES} resamples, seed {CI_SEED}, 95%", **ci}
+    return out
+
+
+def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, progress: bool | None = None,
+              info: Callable[[str], None] = print) -> dict:
+    """Score the run directory ``run_dir`` (and judge its answers when ``judge_config`` names a judge), write
+    the sections through the run store and return the whole ``metrics.json``."""
+    from harness.selection import scope_items
+    from harness.store import RunStore
+
+    store = RunStore(run_dir)
+    record = store.read_run()
+    preds = store.predictions()
+    items = scope_items(golden, record)
+    tasks = record.get("tasks") or tasks_present(preds)
+    judgments = judge = None
+    if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
+        from harness.judge import describe, judge_items
+
+        judgments = judge_items(judge_config, items, preds, store, progress=progress, info=info)
+        judge = describe(judge_config)
+    sections = score(golden, record["split"], preds, items=items, tasks=tasks,
+                     wall_s=record.get("wall_s") if record.get("ended_at") else None,
+                     judgments=judgments, judge=judge)
+    return store.write_metrics(sections)
+
+
+__all__ = ["SCHEMA_VERSION", "score", "score_run", "tasks_present"]

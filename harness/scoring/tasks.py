@@ -1,0 +1,142 @@
+"""Per-task scorers: each turns the golden items of one task and their predictions into its section of
+``metrics.json`` and its bootstrap intervals, and returns them (nothing is mutated in place).
+
+Counting rule, the same for every task: ``expected`` items of the right kind; ``scored`` those with an output
+or a recorded error (an error counts as a wrong answer); ``errors`` the failed calls; ``unscored`` the rest
+(no prediction at all for that task).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from harness.golden import GoldenSet, Item
+from harness.predictor import Prediction
+from metrics import classification_scores, registry
+from metrics.extraction import document_outcomes, scores_from_outcomes
+from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
+from metrics.statistics import bootstrap_ci, classification_bootstrap
+
+CI_RESAMPLES = 1000
+CI_SEED = 0
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What every task scorer reads: the golden set, the items in scope and the predictions by id."""
+    golden: GoldenSet
+    items: Sequence[Item]
+    by_id: Mapping[str, Prediction]
+    judgments: Sequence[dict] | None = None
+    judge: Mapping[str, Any] | None = None
+
+    @property
+    def documents(self) -> list[Item]:
+        return [it for it in self.items if it.kind == "document"]
+
+
+@dataclass(frozen=True)
+class TaskScore:
+    """One task's result: its ``metrics.json`` section, intervals by dotted name, and its counts."""
+    section: str
+    values: dict
+    ci: dict
+    counts: dict  # expected, scored, errors, unscored
+    unscored_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _ci(successes, totals=None) -> dict:
+    return bootstrap_ci(successes, totals, n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+
+
+def split_scored(scope: Scope, task: str, pool: Sequence[Item]) -> tuple[list[Item], list[Prediction], dict, tuple]:
+    """(scored items, their predictions, counts, ids of unscored items) for ``task`` over ``pool``."""
+    scored, preds, missing, errors = [], [], [], 0
+    for it in pool:
+        p = scope.by_id.get(it.id)
+        if p is None or not p.has(task):
+            missing.append(it.id)
+            continue
+        errors += p.error(task) is not None
+        scored.append(it)
+        preds.append(p)
+    counts = {"expected": len(pool), "scored": len(scored), "errors": errors, "unscored": len(pool) - len(scored)}
+    return scored, preds, counts, tuple(missing)
+
+
+def with_derived(task: str, section: str, values: dict, **inputs) -> dict:
+    """``values`` plus every registry metric of ``task`` that declares a ``compute`` function."""
+    out = dict(values)
+    for m in registry.computed(task):
+        out[m.name.removeprefix(section + ".")] = m.compute(**inputs)
+    return out
+
+
+def score_classification(scope: Scope) -> TaskScore:
+    scored, preds, counts, missing = split_scored(scope, "classify", scope.documents)
+    labels = list(scope.golden.manifest.labels)
+    y_true = [it.label for it in scored]
+    y_pred = [None if p.error("classify") else p.label for p in preds]
+    values = with_derived("classify", "classification",
+                          classification_scores(y_true, y_pred, labels=labels, zero_division=0.0).to_dict(),
+                          y_true=y_true, y_pred=y_pred, labels=labels)
+    ci = {f"classification.{name}": interval.to_dict() for name, interval in classification_bootstrap(
+        y_true, y_pred, labels, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
+    return TaskScore("classification", values, ci, counts, missing)
+
+
+def score_extraction(scope: Scope) -> TaskScore:
+    scored, preds, counts, missing = split_scored(scope, "extract", scope.documents)
+    schema = scope.golden.manifest.fields
+    per_doc = [document_outcomes(it.fields, None if p.error("extract") else p.fields, schema)
+               for it, p in zip(scored, preds)]
+    values = scores_from_outcomes(per_doc, list(schema)).to_dict()
+    outcomes = [list(o.values()) for o in per_doc]
+    ci = {"extraction.accuracy": _ci([o.count("correct") for o in outcomes],
+                                     [o.count("correct") + o.count("wrong") for o in outcomes])}
+    for name in schema:
+        gold_has = [o[name] in ("correct", "wrong") for o in per_doc]
+        if any(gold_has):
+            ci[f"extraction.per_field.{name}.accuracy"] = _ci([o[name] == "correct" for o in per_doc], gold_has)
+    ci["extraction.spurious_rate"] = _ci([o.count("spurious") for o in outcomes],
+                                         [o.count("spurious") + o.count("empty") for o in outcomes])
+    return TaskScore("extraction", values, ci, counts, missing)
+
+
+def score_answers(scope: Scope) -> TaskScore:
+    from harness.scoring.answers import answers_section
+    from metrics.answers import answer_scores
+
+    qa = [it for it in scope.items if it.kind == "qa"]
+    scored, preds, counts, missing = split_scored(scope, "answer", qa)
+    res = answer_scores([None if p.error("answer") else p.answer for p in preds],
+                        [list(p.contexts) if p.contexts else None for p in preds],
+                        [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
+    values, faithful = answers_section(res, counts["unscored"], scope.judgments, scope.judge)
+    ci = {}
+    if res.hallucinated:
+        ci["answers.hallucination_rate"] = _ci(res.hallucinated)
+    if faithful:
+        ci["answers.judge.hallucination_rate"] = _ci([not f for f in faithful])
+    return TaskScore("answers", values, ci, counts, missing)
+
+
+def score_summaries(scope: Scope) -> TaskScore:
+    pool = [d for d in scope.documents if d.summary is not None]
+    scored, preds, counts, missing = split_scored(scope, "summarize", pool)
+    verdicts = [detect(p.summary, it.text, MIN_SUPPORT_SUMMARY) for it, p in zip(scored, preds)
+                if p.summary and not p.error("summarize")]
+    n = len(verdicts)
+    values = {"n": len(pool), "n_scored": n,
+              "hallucination_rate": sum(v.hallucinated for v in verdicts) / n if n else None,
+              "faithfulness": sum(v.faithfulness or 0 for v in verdicts) / n if n else None,
+              "unscored": len(pool) - n}
+    return TaskScore("summaries", values, {}, counts, missing)
+
+
+# task -> its scorer; a new task's scorer is one function here
+SCORERS: Mapping[str, Callable[[Scope], TaskScore]] = {
+    "classify": score_classification, "extract": score_extraction, "answer": score_answers,
+    "summarize": score_summaries,
+}

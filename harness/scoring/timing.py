@@ -1,0 +1,65 @@
+"""The run-level sections: ``latency`` (per task and per document, with bootstrap intervals of P50/P95),
+``usage`` (the system's model tokens) and ``throughput``.
+
+Latency: a call served from the LLM call cache reports the latency measured when the call was made
+(``latency.<task>.n_cached`` says how many); throughput is always this run's wall time.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from harness.predictor import Prediction, document_latency
+from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, Scope
+from metrics import latency_summary, throughput
+from metrics.statistics import bootstrap_statistic_ci
+
+DOCUMENT_TASKS = ("classify", "extract")  # what a caller waits for per document
+
+
+def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Sequence[str]) -> tuple[dict, dict]:
+    """(``latency`` section, intervals of its P50/P95 by dotted name)."""
+    in_scope = {it.id for it in scope.items}
+    latency: dict = {}
+    samples: dict[str, list] = {}
+    for task in tasks:
+        results = [p.tasks[task] for p in predictions if p.id in in_scope and task in p.tasks]
+        values = [r.model_latency_s for r in results]
+        if any(v is not None for v in values):
+            summary = latency_summary(values).to_dict()
+            ttft = latency_summary([r.model_ttft_s for r in results])
+            if ttft.n:
+                summary["ttft"] = ttft.to_dict()
+            summary["n_cached"] = sum(1 for r in results if r.meta.get("cache_hit"))
+            latency[task] = summary
+            samples[task] = values
+    doc_tasks = [t for t in DOCUMENT_TASKS if t in tasks]
+    if doc_tasks and scope.documents:
+        per_doc = [v for v in (document_latency(scope.by_id[it.id], doc_tasks) for it in scope.documents
+                               if it.id in scope.by_id) if v is not None]
+        if per_doc:
+            latency["document"] = {**latency_summary(per_doc).to_dict(), "tasks": doc_tasks}
+            samples["document"] = per_doc
+    ci = {}
+    for task, values in samples.items():
+        for q in (50, 95):
+            ci[f"latency.{task}.p{q}"] = bootstrap_statistic_ci(
+                values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+    return latency, ci
+
+
+def usage_section(predictions: Sequence[Prediction]) -> dict | None:
+    """Input and output tokens of the system under test (None when nothing reported usage)."""
+    usage_in = usage_out = 0
+    for p in predictions:
+        for r in p.tasks.values():
+            if r.usage:
+                usage_in += r.usage.input_tokens
+                usage_out += r.usage.output_tokens
+    return {"input_tokens": usage_in, "output_tokens": usage_out} if usage_in or usage_out else None
+
+
+def throughput_section(n_predicted: int, wall_s: float) -> dict:
+    return {"wall_s": wall_s, "items_per_s": throughput(n_predicted, wall_s)}

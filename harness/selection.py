@@ -1,0 +1,55 @@
+"""Which items of a golden split a run covers: selection (``--limit``, ``--per-class``, ``--qa-limit``), the
+item-set fingerprint recorded in ``run.json``, and rebuilding a recorded run's items from it."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Mapping, Sequence
+
+from harness.errors import HarnessInputError
+from harness.golden import GoldenSet, Item
+
+# the tasks that make an item of each kind part of a run
+ITEM_TASKS = {"qa": {"answer"}, "document": {"classify", "extract"}}
+
+
+def select_items(items: Sequence[Item], limit: int | None = None, per_class: int | None = None,
+                 qa_limit: int | None = None) -> list[Item]:
+    """The first ``per_class`` documents of each label and the first ``qa_limit`` QA items (when given),
+    then the first ``limit`` of what is left, in file order."""
+    out: list[Item] = []
+    seen: dict[str | None, int] = {}
+    n_qa = 0
+    for it in items:
+        if it.kind == "document" and per_class is not None:
+            seen[it.label] = seen.get(it.label, 0) + 1
+            if seen[it.label] > per_class:
+                continue
+        if it.kind == "qa" and qa_limit is not None:
+            n_qa += 1
+            if n_qa > qa_limit:
+                continue
+        out.append(it)
+    return out[:limit] if limit is not None else out
+
+
+def ids_hash(items: Sequence[Item]) -> str:
+    """Fingerprint of an item set: sha256 of the ids in order."""
+    return hashlib.sha256("\n".join(it.id for it in items).encode()).hexdigest()
+
+
+def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
+    """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks)."""
+    items = golden.items(record.get("split"))
+    if "item_ids_sha256" not in record:  # scored from an external predictions file: the whole split
+        return list(items)
+    sel = record.get("selection") or {}
+    tasks = set(record.get("tasks") or [])
+    items = [it for it in select_items(items, limit=sel.get("limit"), per_class=sel.get("per_class"),
+                                       qa_limit=sel.get("qa_limit"))
+             if ITEM_TASKS[it.kind] & tasks or (it.kind == "document" and it.summary is not None
+                                                  and "summarize" in tasks)]
+    if ids_hash(items) != record["item_ids_sha256"]:
+        raise HarnessInputError("cannot rebuild the run's items from run.json (the golden set or selection "
+                                "changed since the run); re-run it", field="run.json")
+    return items

@@ -1,0 +1,157 @@
+"""The layout's contracts: metric registry, run store as the one merging writer, scoring as a composer of
+per-task scorers, task outputs passed explicitly between tasks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from sklearn.metrics import balanced_accuracy_score
+
+from harness import load_golden_set, run
+from harness.errors import HarnessInputError
+from harness.predictor import Output, Predictor
+from harness.store import RunStore, load_run, merge_sections
+from keyword_predictor import KeywordPredictor
+from metrics import registry
+
+
+@pytest.fixture
+def golden(tiny_golden):
+    return load_golden_set(tiny_golden)
+
+
+def test_every_scored_figure_is_declared(golden, tmp_path):
+    res = run(KeywordPredictor(), golden, "test", tmp_path / "r", config={}, config_hash="x")
+    m = res.metrics
+
+    def leaves(node, prefix):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                yield from leaves(v, f"{prefix}{k}.")
+            elif isinstance(v, float):
+                yield f"{prefix}{k}"
+
+    names = [n for sec in ("classification", "extraction", "latency", "throughput") if sec in m
+             for n in leaves(m[sec], sec + ".")]
+    assert "classification.accuracy" in names and "latency.classify.p95" in names
+    for name in names:
+        assert registry.lookup(name).name  # raises UnknownMetric for an undeclared figure
+
+
+def test_registry_answers_direction_title_and_unknowns():
+    assert registry.higher_is_better("classification.per_class.invoice.f1") is True
+    assert registry.higher_is_better("latency.document.p95") is False
+    assert registry.lookup("extraction.per_field.total.accuracy").title_for("extraction.per_field.total.accuracy") \
+        == "field total"
+    with pytest.raises(registry.UnknownMetric):
+        registry.lookup("classification.acuracy")
+    with pytest.raises(registry.UnknownMetric):
+        registry.higher_is_better("counts.items")  # a count has no better direction
+    with pytest.raises(ValueError, match="higher is better: True"):
+        registry.check_direction("classification.accuracy", False)
+    names = [m.name for m in registry.METRICS]
+    assert len(names) == len(set(names)), "one declaration per metric"
+
+
+def test_derived_metric_matches_scikit_learn(golden, tmp_path):
+    res = run(KeywordPredictor(fail_ids={"d013"}), golden, "test", tmp_path / "r", config={}, config_hash="x")
+    preds = {p.id: p for p in RunStore(tmp_path / "r").predictions()}
+    docs = golden.items("test", kinds=("document",))
+    y_true = [d.label for d in docs]
+    y_pred = [preds[d.id].label or "<failed>" for d in docs]
+    assert res.metrics["classification"]["balanced_accuracy"] == pytest.approx(
+        balanced_accuracy_score(y_true, y_pred))
+
+
+def test_adding_a_metric_is_one_declaration(golden, tmp_path, monkeypatch):
+    """The extension point ARCHITECTURE.md shows: a declaration with ``compute`` reaches metrics.json, the
+    report table and the direction check without touching scoring, reports or gates."""
+    from harness import report
+
+    def error_rate(y_true, y_pred, labels):
+        return sum(p != t for t, p in zip(y_true, y_pred)) / len(y_true) if y_true else None
+
+    extra = registry.Metric("classification.error_rate", "classification error rate", "fraction", False, "classify",
+                            headline=True, compute=error_rate)
+    monkeypatch.setattr(registry, "METRICS", registry.METRICS + (extra,))
+    res = run(KeywordPredictor(), golden, "test", tmp_path / "r", config={}, config_hash="x")
+    acc = res.metrics["classification"]["accuracy"]
+    assert res.metrics["classification"]["error_rate"] == pytest.approx(1 - acc)
+    assert "classification error rate" in report.table(["r"], [res.metrics])
+    assert registry.higher_is_better("classification.error_rate") is False
+
+
+def test_metrics_sections_merge_and_survive_rescoring(golden, tmp_path):
+    from harness.scoring import score_run
+
+    out = tmp_path / "r"
+    run(KeywordPredictor(), golden, "test", out, config={}, config_hash="x")
+    store = RunStore(out)
+    store.write_metrics({"cost": {"per_document": 0.01}, "ci": {"cost.per_document": {"low": 0, "high": 1}}})
+    merged = score_run(out, golden)  # a later step rewrites the core sections
+    assert merged["cost"] == {"per_document": 0.01}
+    assert "cost.per_document" in merged["ci"] and "classification.accuracy" in merged["ci"]
+    assert json.loads((out / "metrics.json").read_text()) == merged
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert merge_sections({"a": {"x": 1}}, {"a": {"y": 2}}) == {"a": {"y": 2}}
+
+
+def test_run_loads_typed_and_refuses_broken_files(golden, tmp_path):
+    out = tmp_path / "r"
+    run(KeywordPredictor(), golden, "test", out, config={}, config_hash="x")
+    r = load_run(out)
+    assert r.pipeline == "keyword" and r.split == "test" and r.golden_sha == golden.hash
+    assert r.value("classification.accuracy") == r.metrics["classification"]["accuracy"]
+    (out / "metrics.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(HarnessInputError, match="metrics.json:1: broken JSON"):
+        load_run(out)
+
+
+def test_old_run_directory_still_loads(tmp_path):
+    """A run directory as `harness score` wrote it before the layout change."""
+    d = tmp_path / "old"
+    d.mkdir()
+    (d / "run.json").write_text(json.dumps({"predictor": {"name": "external", "predictions": "p.jsonl"},
+                                            "golden": {"name": "g", "sha256": "abc"}, "split": "test",
+                                            "scored_at": "2026-11-20T10:00:00+00:00", "tasks": ["classify"]}))
+    (d / "metrics.json").write_text(json.dumps({"schema_version": 1, "golden": {"sha256": "abc"}, "split": "test",
+                                                "classification": {"accuracy": 0.9}, "counts": {"items": 10}}))
+    r = load_run(d)
+    assert r.value("classification.accuracy") == 0.9 and r.evaluated_on.isoformat() == "2026-11-20"
+
+
+class _Recorder(Predictor):
+    """Records what extract receives from classify."""
+    name = "recorder"
+    capabilities = frozenset({"classify", "extract"})
+
+    def __init__(self, fail_classify=()):
+        self.fail_classify = set(fail_classify)
+        self.seen: list = []
+
+    def predict(self, items, task, upstream=None):
+        if task == "classify":
+            return [Output(error="boom") if it.id in self.fail_classify else Output(value=it.label) for it in items]
+        self.seen.extend((it.id, dict(u)) for it, u in zip(items, upstream))
+        return [Output(value={}) for _ in items]
+
+
+@pytest.mark.parametrize("batch_size,concurrency", [(1, 1), (3, 1), (1, 2)])
+def test_extract_receives_the_classify_output_explicitly(golden, tmp_path, batch_size, concurrency):
+    pred = _Recorder(fail_classify={"d013"})
+    run(pred, golden, "test", tmp_path / "r", config={}, config_hash="x", batch_size=batch_size,
+        concurrency=concurrency)
+    by_id = dict(pred.seen)
+    docs = {d.id: d for d in golden.items("test", kinds=("document",))}
+    assert set(by_id) == set(docs)
+    for doc_id, up in by_id.items():
+        assert up == ({} if doc_id == "d013" else {"classify": docs[doc_id].label})
+    assert not hasattr(pred, "_labels") and not hasattr(pred, "_last_labels")
+
+
+def test_run_result_is_a_value(golden, tmp_path):
+    res = run(KeywordPredictor(), golden, "test", tmp_path / "r", config={}, config_hash="x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.metrics = {}  # type: ignore[misc]
