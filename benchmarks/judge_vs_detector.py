@@ -57,8 +57,8 @@ def main() -> int:
         print(f"public samples not found at {realdata}: nothing to compare", file=sys.stderr)
         return 0
 
-    from harness import _ragas_judge
-    from harness.judge import _build_client, load_judge_config
+    from harness.judge import ragas_adapter as _ragas_judge
+    from harness.judge import build_client as _build_client, load_judge_config
 
     cfg = load_judge_config(overrides=["judge.provider=local", f"judge.cache.enabled={not args.no_cache}"])
     client = _build_client(cfg, lambda m: print(m, file=sys.stderr))

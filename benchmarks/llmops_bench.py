@@ -150,7 +150,7 @@ def cache(golden, tmp: Path, repeat: int) -> None:
 
 def tokens(golden, tmp: Path, repeat: int) -> None:
     from pipelines.llmops import extraction_schema
-    from pipelines.llmops.llm import LocalLLM
+    from harness.models import LocalLLM
     from pipelines.llmops.prompts import load_registry
 
     docs = golden.items("test", kinds=("document",))[:4]

@@ -8,11 +8,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.errors import HarnessInputError
-from harness.gates import Run
 from harness.golden import GoldenSet, load_golden_set
 from harness.predictor import Prediction, document_latency
-from harness.report import ROWS, get
-from harness.store import RunStore
+from harness.render import table as render_table
+from harness.store import Run
+from metrics import registry
 from metrics.extraction import document_outcomes
 from metrics.statistics import mcnemar_exact, paired_bootstrap_ci
 
@@ -53,14 +53,27 @@ def golden_for(run: Run) -> GoldenSet:
 
 
 def _predictions(run: Run) -> dict[str, Prediction]:
-    return {p.id: p for p in RunStore(run.path).predictions()}
+    return {p.id: p for p in run.predictions()}
+
+
+def common_predictions(a: Run, b: Run) -> tuple[dict[str, Prediction], dict[str, Prediction]]:
+    """Both runs' predictions; exit 2 with the reason when there is no item to compare."""
+    pa, pb = _predictions(a), _predictions(b)
+    for run, preds in ((a, pa), (b, pb)):
+        if not preds:
+            raise HarnessInputError("the run directory has no predictions.jsonl to compare (a run scored before "
+                                    "scored runs kept their predictions: score it again)", path=run.path)
+    if not set(pa) & set(pb):
+        raise HarnessInputError(f"no item is predicted in both runs ({len(pa)} and {len(pb)} items, none in "
+                                "common): nothing to compare", path=b.path)
+    return pa, pb
 
 
 def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED
             ) -> list[ComparisonRow]:
     same_split(a, b)
     golden = golden or golden_for(a)
-    pa, pb = _predictions(a), _predictions(b)
+    pa, pb = common_predictions(a, b)
     docs = [it for it in golden.items(a.split, kinds=("document",)) if it.id in pa and it.id in pb]
     rows: list[ComparisonRow] = []
     cls_docs = [d for d in docs if pa[d.id].has("classify") and pb[d.id].has("classify")]
@@ -103,6 +116,9 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
         va, vb = float(np.percentile(la, 95)), float(np.percentile(lb, 95))
         low, high = np.quantile(diffs, [0.025, 0.975])
         rows.append(ComparisonRow("latency.document.p95", va, vb, vb - va, float(low), float(high), len(lat)))
+    if not rows:
+        raise HarnessInputError(f"the runs have {len(docs)} documents in common but no classification, extraction "
+                                "or latency on both: nothing to compare", path=b.path)
     return rows
 
 
@@ -114,30 +130,22 @@ def comparison_table(a: Run, b: Run, rows: Sequence[ComparisonRow], fmt: str = "
                            "bootstrap": {"resamples": N_RESAMPLES, "seed": SEED, "confidence": 0.95},
                            "rows": [asdict(r) for r in rows]}, indent=2)
 
-    def f(v: Any, metric: str) -> str:
-        if v is None:
-            return "-"
-        return f"{1000 * v:.1f} ms" if metric.startswith("latency") else f"{100 * v:.2f}%"
-
-    def fd(v: Any, metric: str) -> str:
-        if v is None:
-            return "-"
-        return f"{1000 * v:+.1f} ms" if metric.startswith("latency") else f"{100 * v:+.2f} pp"
+    def f(v: Any, metric: str, delta: bool = False) -> str:
+        unit = registry.lookup(metric).unit
+        if delta:
+            return registry.format_delta(v, unit)
+        return "-" if v is None else (f"{100 * v:.2f}%" if unit == "fraction" else registry.format_value(v, unit))
 
     header = ["metric", a.id, b.id, "B - A", "95% CI", "McNemar p", "n"]
-    cells = [[r.metric, f(r.a, r.metric), f(r.b, r.metric), fd(r.difference, r.metric),
-              f"[{fd(r.ci_low, r.metric)}, {fd(r.ci_high, r.metric)}]",
+    cells = [[r.metric, f(r.a, r.metric), f(r.b, r.metric), f(r.difference, r.metric, True),
+              f"[{f(r.ci_low, r.metric, True)}, {f(r.ci_high, r.metric, True)}]",
               "-" if r.mcnemar_p is None else f"{r.mcnemar_p:.4g} ({r.a_only_right}/{r.b_only_right})", str(r.n)]
              for r in rows]
+    out = render_table(header, cells, fmt, right_align_from=len(header))
     if fmt == "md":
-        return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] +
-                         ["| " + " | ".join(c) + " |" for c in cells])
-    widths = [max(len(x[i]) for x in [header] + cells) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
-    lines.append("McNemar: exact binomial on discordant items (A-only right / B-only right); CI: paired bootstrap "
-                 f"over items, {N_RESAMPLES} resamples, seed {SEED}.")
-    return "\n".join(lines)
+        return out
+    return out + ("\nMcNemar: exact binomial on discordant items (A-only right / B-only right); CI: paired "
+                  f"bootstrap over items, {N_RESAMPLES} resamples, seed {SEED}.")
 
 
 # ---------------------------------------------------------------------------------------------- diff
@@ -147,7 +155,7 @@ def diff(a: Run, b: Run, golden: GoldenSet | None = None) -> dict:
 
     same_split(a, b)
     golden = golden or golden_for(a)
-    pa, pb = _predictions(a), _predictions(b)
+    pa, pb = common_predictions(a, b)
     items = {it.id: it for it in golden.items(a.split)}
     flips, fields, answers = [], [], []
     for iid in sorted(set(pa) & set(pb)):
@@ -172,8 +180,8 @@ def diff(a: Run, b: Run, golden: GoldenSet | None = None) -> dict:
             answers.append({"id": iid, "question": gold.question, "a": x.answer, "b": y.answer,
                             "reference": gold.reference_answer})
     deltas = {}
-    for key, _, _ in ROWS:
-        va, vb = get(a.metrics, key), get(b.metrics, key)
+    for key in registry.headline_names():
+        va, vb = a.value(key), b.value(key)
         if isinstance(va, (int, float)) and isinstance(vb, (int, float)):
             deltas[key] = {"a": va, "b": vb, "delta": vb - va}
     return {"a": a.id, "b": b.id, "n_common": len(set(pa) & set(pb)), "only_a": sorted(set(pa) - set(pb))[:50],

@@ -1,4 +1,7 @@
-"""Pipeline registry: name -> config model, default config file and predictor factory."""
+"""Pipeline registry: name -> config model, default config file, predictor factory and trainer.
+
+The only module of ``harness/`` that imports ``pipelines/``: a new pipeline is one line in :data:`REGISTRY`.
+"""
 
 from __future__ import annotations
 
@@ -44,3 +47,18 @@ def build_predictor(name: str, golden: GoldenSet, config_file: str | None = None
     data = cfg.model_dump(mode="json")
     return Built(predictor=predictor, config=data, config_hash=config_hash(data),
                  batch_size=getattr(cfg, "batch_size", 1), concurrency=getattr(cfg, "concurrency", 1))
+
+
+def config_model(name: str):
+    """The settings model of a pipeline (``harness config NAME`` lists its keys)."""
+    return _module(name).CONFIG_MODEL
+
+
+def train_pipeline(name: str, golden: GoldenSet, config_file: str | None, overrides: Sequence[str],
+                   out: str | None = None, progress: Callable[[str], None] = print):
+    """Train a pipeline's model (the module's ``train(config, golden, out, progress)``); returns
+    (artifact, path). Exit 2 for a pipeline that has nothing to train."""
+    mod, cfg = load_pipeline_config(name, config_file, overrides)
+    if not hasattr(mod, "train"):
+        raise HarnessInputError(f"pipeline {name!r} has no model to train", field="pipeline")
+    return mod.train(cfg, golden, out, progress=progress)

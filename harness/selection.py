@@ -41,7 +41,11 @@ def ids_hash(items: Sequence[Item]) -> str:
 def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
     """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks)."""
     items = golden.items(record.get("split"))
-    if "item_ids_sha256" not in record:  # scored from an external predictions file: the whole split
+    if record.get("scope") == "split" or "item_ids_sha256" not in record:
+        # scored from an external predictions file: the whole split
+        if "item_ids_sha256" in record and ids_hash(items) != record["item_ids_sha256"]:
+            raise HarnessInputError("the golden split's items changed since these predictions were scored; "
+                                    "score them again", field="run.json")
         return list(items)
     sel = record.get("selection") or {}
     tasks = set(record.get("tasks") or [])

@@ -160,10 +160,12 @@ class RunStore:
             write_json_atomic(self.metrics_path, merged)
         return merged
 
-    def discard_results(self) -> None:
-        """Start afresh: remove predictions, metrics, judgments and gates (run.json is rewritten by the run)."""
+    def discard_results(self, keep: tuple[str, ...] = ()) -> None:
+        """Start afresh: remove predictions, metrics, judgments and gates, except the files named in ``keep``
+        (run.json is rewritten by the run)."""
         for name in (PREDICTIONS, METRICS, JUDGMENTS, GATES):
-            (self.root / name).unlink(missing_ok=True)
+            if name not in keep:
+                (self.root / name).unlink(missing_ok=True)
 
     # -- gates.json
     def write_gates(self, data: Mapping[str, Any]) -> Path:

@@ -163,7 +163,7 @@ def check_direction(name: str, higher: bool) -> None:
     """Refuse a use of ``name`` (a criterion, a tolerance) that contradicts its declared direction."""
     declared = higher_is_better(name)
     if declared != higher:
-        raise ValueError(f"contradicts the declared direction of {name} (higher is better: {declared})")
+        raise ValueError(f"contradicts the metric's declared direction ({name}: higher is better: {declared})")
 
 
 def value(metrics: Mapping[str, Any], name: str) -> Any:

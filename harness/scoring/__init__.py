@@ -98,4 +98,24 @@ def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, prog
     return store.write_metrics(sections)
 
 
-__all__ = ["SCHEMA_VERSION", "score", "score_run", "tasks_present"]
+def score_external(golden: GoldenSet, split: str, predictions: Sequence[Prediction], out_dir: str | Path, *,
+                   source: str, judge_config=None, progress: bool | None = None,
+                   info: Callable[[str], None] = print) -> dict:
+    """Make a run directory of predictions produced elsewhere (``harness score``): ``run.json`` with the
+    split's item fingerprint, the predictions in the run store's format (so compare and diff work on it) and
+    ``metrics.json``. Returns the whole ``metrics.json``."""
+    from harness.runner import now
+    from harness.selection import ids_hash
+    from harness.store import JUDGMENTS, RunStore
+
+    store = RunStore(out_dir)
+    store.discard_results(keep=(JUDGMENTS,))  # verdicts are keyed by their inputs: reusable
+    items = golden.items(split)
+    store.write_run({"predictor": {"name": "external", "predictions": source}, "golden": golden.describe(),
+                     "split": split, "scope": "split", "scored_at": now(), "tasks": tasks_present(predictions),
+                     "item_ids_sha256": ids_hash(items), "n_items": len(items)})
+    store.write_predictions(predictions)
+    return score_run(store.root, golden, judge_config=judge_config, progress=progress, info=info)
+
+
+__all__ = ["SCHEMA_VERSION", "score", "score_external", "score_run", "tasks_present"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from harness.errors import HarnessInputError
-from pipelines.llmops.cache import CallCache, call_key
+from harness.models.cache import CallCache, call_key
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """ragas' LLM metrics through the harness's own model clients (private: use :mod:`harness.judge`).
 
 ragas 0.4's metric collections take an "instructor-style" LLM: ``generate(prompt, response_model)`` that
-returns a validated pydantic object. :class:`JudgeLLM` implements that over the pipelines' ``LLMClient``
+returns a validated pydantic object. :class:`JudgeLLM` implements that over the shared ``harness.models.LLMClient``
 (llama.cpp or ``ChatBedrockConverse``, behind the call cache), counting every call's tokens, so judge usage
 is known per item. The local model's output is constrained by a grammar compiled from the response
 model's JSON schema, with lengths bounded so a small model cannot loop inside a string forever.
@@ -89,7 +89,7 @@ class JudgeLLM(InstructorBaseRagasLLM):
     def generate(self, prompt: str, response_model):
         from pydantic import ValidationError
 
-        from pipelines.llmops import InvalidOutput, parse_json_object
+        from harness.models import InvalidOutput, parse_json_object
 
         schema = response_model.model_json_schema()
         res = self.client.complete(SYSTEM, prompt, bounded_schema(schema) if self.constrain else schema,
@@ -116,7 +116,7 @@ class JudgeLLM(InstructorBaseRagasLLM):
 
 
 class JudgeEmbeddings(BaseRagasEmbedding):
-    """The pipelines' embedder (MiniLM or Titan) as a ragas embedding."""
+    """The shared embedder (MiniLM or Titan, :mod:`harness.models`) as a ragas embedding."""
 
     def __init__(self, embedder) -> None:
         super().__init__(cache=None)

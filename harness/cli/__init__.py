@@ -1,0 +1,46 @@
+"""Command line: ``harness run | score | judge | train | report | golden | gates | compare | demo | ...``.
+
+Each command group is one module of this package with a ``register(subparsers)`` function that adds its
+parsers and sets ``func``; a new group is one new module plus one entry in :data:`GROUPS`.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (file, line and field named on one line),
+130 interrupted (rerun the same command to resume a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from harness.errors import HarnessInputError
+
+GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "detect", "metrics")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate and compare document-intelligence "
+                                     "pipelines on golden sets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in GROUPS:
+        importlib.import_module(f"harness.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from harness.cli.common import set_offline_env
+
+    set_offline_env()
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HarnessInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: what was written is kept; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

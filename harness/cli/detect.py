@@ -1,0 +1,45 @@
+"""``harness detect``: the offline hallucination detector on a labelled file (HaluEval, SummEdits, JSONL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.render import table as render_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser("detect", help="run the offline hallucination detector on a labelled file")
+    p.add_argument("file")
+    p.add_argument("--format", dest="fmt", choices=["halueval", "summedits", "jsonl"], required=True)
+    p.add_argument("--out", help="directory for per-item verdicts (verdicts.jsonl) and detect.json")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--min-support", type=float, help="override the documented threshold")
+    p.set_defaults(func=detect_command)
+
+
+def detect_command(args) -> int:
+    from harness.detect import run_detect
+
+    report, verdicts = run_detect(args.fmt, args.file, args.min_support)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "verdicts.jsonl", "w", encoding="utf-8") as fh:
+            for v in verdicts:
+                fh.write(json.dumps(v, ensure_ascii=False) + "\n")
+        (out / "detect.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    print(f"{args.fmt}: {args.file} (min_support {report['min_support']:g})")
+    rows = [[title, report[key]["n"], pct(report[key]["precision"]), pct(report[key]["recall"]), pct(report[key]["f1"]),
+             pct(report[key]["balanced_accuracy"])]
+            for key, title in (("half_A_tuning", "half A (tuning)"), ("half_B_held_out", "half B (held out)"),
+                               ("all", "all"))]
+    print(render_table(["items", "n", "precision", "recall", "F1", "balanced acc"], rows))
+    return 0

@@ -1,0 +1,116 @@
+"""``harness run`` (a pipeline over a golden split into a run directory, then scored) and ``harness demo``
+(the main job: both pipelines side by side, ending with the pilot criteria and the go/no-go verdict)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, default_golden, eval_date, info,
+                                judge_config, progress_flag)
+
+DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run a pipeline over a golden split into a run directory (resumable)")
+    p.add_argument("--pipeline", required=True)
+    p.add_argument("--golden", default=None, help="golden set directory (default: golden_sets/techcorp)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", required=True, help="run directory, e.g. results/mlops-test")
+    p.add_argument("--limit", type=int, help="only the first N items of the split (smoke runs)")
+    p.add_argument("--per-class", type=int, help="only the first N documents of each label")
+    p.add_argument("--qa-limit", type=int, help="only the first N QA items")
+    p.add_argument("--overwrite", action="store_true", help="discard a different run already in --out")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--format", choices=TABLE_FORMATS, default="table")
+    add_config_args(p)
+    p.add_argument("--eval-date", help="the run's evaluation date YYYY-MM-DD for weekly gates (default: today)")
+    add_judge_args(p)
+    p.set_defaults(func=run_command)
+
+    p = sub.add_parser("demo", help="the main job: both pipelines on the TechCorp golden set, side by side")
+    p.add_argument("--golden", default=None)
+    p.add_argument("--results", default="results")
+    p.add_argument("--format", choices=TABLE_FORMATS, default="table")
+    p.add_argument("--detail", action="store_true", help="add per-class F1 and per-field accuracy")
+    p.add_argument("--mlops-only", action="store_true", help="skip the LLMOps part (seconds instead of minutes)")
+    p.set_defaults(func=demo_command)
+
+
+def run_command(args) -> int:
+    from harness import report, runner
+    from harness.golden import load_golden_set
+    from harness.judge import split_overrides
+    from harness.pipelines import build_predictor
+    from harness.scoring import score_run
+
+    golden = load_golden_set(args.golden or default_golden())
+    golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
+    pipeline_overrides, judge_overrides = split_overrides(args.overrides)
+    judge_cfg = judge_config(args, judge_overrides)  # a bad judge setting stops before the run
+    built = build_predictor(args.pipeline, golden, args.config, pipeline_overrides, progress=info)
+    with built.predictor as predictor:
+        result = runner.execute(predictor, golden, args.split, args.out, config=built.config,
+                                config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
+                                qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
+                                progress=progress_flag(args), overwrite=args.overwrite,
+                                extra={"evaluated_on": eval_date(args.eval_date)})
+    if result.n_skipped:
+        info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
+    metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
+    if judge_cfg.provider != "none" and "answers" not in metrics:
+        info("judge: this run has no answers to judge (no QA items in its selection)")
+    print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
+    info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
+    return 0
+
+
+def _demo_runs(golden, results: Path, mlops_only: bool) -> list[tuple[str, Path, dict]]:
+    """Run the demo plan; returns (name, run directory, metrics) per run."""
+    from harness import runner
+    from harness.pipelines import build_predictor
+
+    plan = [("mlops", "test", {}), ("mlops", "shift", {}), ("mlops", "test", DEMO_SUBSET)]
+    if not mlops_only:
+        plan.append(("llmops", "test", DEMO_SUBSET))
+    built_by_pipeline, out = {}, []
+    try:
+        for pipeline, split, subset in plan:
+            if split not in golden.manifest.splits:
+                continue
+            if pipeline not in built_by_pipeline:
+                built_by_pipeline[pipeline] = build_predictor(pipeline, golden, progress=info)
+            built = built_by_pipeline[pipeline]
+            tag = f"{split}-subset" if subset else split
+            path = results / f"demo-{pipeline}-{tag}"
+            info(f"running {pipeline} on {golden.name}:{split}{' (subset ' + str(subset) + ')' if subset else ''}"
+                 f" -> {path}")
+            res = runner.run(built.predictor, golden, split, path, config=built.config, config_hash=built.config_hash,
+                             batch_size=built.batch_size, concurrency=built.concurrency, overwrite="stale",
+                             extra={"evaluated_on": eval_date(None)}, **subset)
+            out.append((f"{pipeline}:{tag}", path, res.metrics))
+    finally:
+        for built in built_by_pipeline.values():
+            built.predictor.close()
+    return out
+
+
+def demo_command(args) -> int:
+    """The main job: MLOps on test and shift, then both pipelines on the same documented test subset; ends
+    with the pilot criteria and the go/no-go verdict of LLMOps against the MLOps baseline on that subset."""
+    from harness import gates, report
+    from harness.cli.gates import evaluate, gates_table
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(args.golden or default_golden())
+    runs = _demo_runs(golden, Path(args.results), args.mlops_only)
+    print(report.table([n for n, _, _ in runs], [m for _, _, m in runs], args.format, detail=args.detail))
+    paths = {n: p for n, p, _ in runs}
+    if args.format == "json" or "llmops:test-subset" not in paths:
+        return 0
+    llm, base = gates.load_run(paths["llmops:test-subset"]), gates.load_run(paths["mlops:test-subset"])
+    results, verdict, _ = evaluate(gates.load_criteria(), llm, base)
+    print(f"\nPilot success criteria and go/no-go (harness/criteria/techcorp.yaml), {llm.id} against {base.id}:")
+    print(gates_table(results, verdict, llm, base))
+    print(f"\nnext: harness compare {base.path} {llm.path}   (paired statistics, documents that differ)")
+    return 0

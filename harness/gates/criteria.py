@@ -1,0 +1,161 @@
+"""Pilot success criteria: the criteria file (checked against the metric registry) and each criterion's
+status on a run (target met, must-have met, failed, not measurable).
+
+Every criterion states whether higher is better and whether its bound is strict, and that direction must
+agree with the metric's declaration in :mod:`metrics.registry`; a criterion whose input is not measured is
+"not measurable" and never passes.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.store import Run
+from metrics import registry
+
+DEFAULT_CRITERIA = Path(__file__).resolve().parent.parent / "criteria" / "techcorp.yaml"
+OPS = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
+TARGET_MET, MUST_MET, FAILED, NOT_MEASURABLE = "target met", "must-have met", "failed", "not measurable"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    higher_is_better: bool
+    target: float
+    must_have: float
+    strict: bool = False
+    metric: str | None = None
+    source: str | None = None  # "ratings": the mean of the ratings file
+
+
+@dataclass(frozen=True)
+class Criteria:
+    name: str
+    path: str
+    criteria: tuple[Criterion, ...]
+    go_no_go: Mapping[str, Any]
+    rollback_triggers: tuple[Mapping[str, Any], ...]
+    regression: Mapping[str, Any]
+
+
+def _known_metric(name: Any, path: Path, where: str, higher: bool | None = None, directed: bool = False) -> None:
+    """Refuse a metric the registry does not declare, one with no direction where ``directed``, or a
+    direction ``higher`` that contradicts its declaration."""
+    if not isinstance(name, str):
+        raise HarnessInputError("must be a metric name", path=path, field=where)
+    try:
+        registry.lookup(name)
+        if higher is not None:
+            registry.check_direction(name, higher)
+        elif directed:
+            registry.higher_is_better(name)
+    except registry.UnknownMetric as exc:
+        raise HarnessInputError(f"{exc} (harness metrics lists them)", path=path, field=where) from None
+    except ValueError as exc:
+        raise HarnessInputError(str(exc), path=path, field=where) from None
+
+
+def _criterion(c: Any, path: Path, where: str) -> Criterion:
+    if not isinstance(c, dict):
+        raise HarnessInputError("each criterion must be a mapping", path=path, field=where)
+    for key in ("id", "higher_is_better", "target", "must_have"):
+        if key not in c:
+            raise HarnessInputError("missing key", path=path, field=f"{where}.{key}")
+    if not (c.get("metric") or c.get("source") == "ratings"):
+        raise HarnessInputError("needs a metric or 'source: ratings'", path=path, field=where)
+    if not isinstance(c["higher_is_better"], bool):
+        raise HarnessInputError("must be true or false", path=path, field=f"{where}.higher_is_better")
+    if c.get("metric"):
+        _known_metric(c["metric"], path, f"{where}.metric", directed=True)
+        _known_metric(c["metric"], path, f"{where}.higher_is_better", c["higher_is_better"])
+    bounds = {}
+    for key in ("target", "must_have"):
+        try:
+            bounds[key] = float(c[key])
+        except (TypeError, ValueError):
+            raise HarnessInputError(f"not a number: {c[key]!r}", path=path, field=f"{where}.{key}") from None
+    better = OPS[">="] if c["higher_is_better"] else OPS["<="]
+    if not better(bounds["target"], bounds["must_have"]):
+        raise HarnessInputError("the target is less demanding than the must-have", path=path, field=where)
+    return Criterion(id=str(c["id"]), title=str(c.get("title", c["id"])), higher_is_better=c["higher_is_better"],
+                     target=bounds["target"], must_have=bounds["must_have"], strict=bool(c.get("strict", False)),
+                     metric=c.get("metric"), source=c.get("source"))
+
+
+def load_criteria(path: str | Path | None = None) -> Criteria:
+    """Read and check a criteria file (default: the TechCorp pilot's); exit 2 naming the file and field."""
+    path = Path(path) if path else DEFAULT_CRITERIA
+    data, _ = read_yaml_mapping(path, "criteria file")
+    criteria = tuple(_criterion(c, path, f"criteria[{i}]") for i, c in enumerate(data.get("criteria") or []))
+    go_no_go = data.get("go_no_go") or {}
+    for section in ("go", "no_go"):
+        for i, cond in enumerate(go_no_go.get(section) or []):
+            where = f"go_no_go.{section}[{i}]"
+            if not isinstance(cond, dict):
+                raise HarnessInputError("each condition must be a mapping", path=path, field=where)
+            if cond.get("op") and cond["op"] not in OPS:
+                raise HarnessInputError(f"unknown operator {cond['op']!r}", path=path, field=f"{where}.op")
+            if cond.get("metric") is not None:
+                _known_metric(cond["metric"], path, f"{where}.metric")
+    regression = data.get("regression") or {}
+    for metric in (regression.get("tolerance") or {}):
+        _known_metric(metric, path, f"regression.tolerance.{metric}", directed=True)
+    return Criteria(name=str(data.get("name", path.stem)), path=str(path), criteria=criteria, go_no_go=go_no_go,
+                    rollback_triggers=tuple(data.get("rollback_triggers") or ()), regression=regression)
+
+
+def meets(value: float, threshold: float, higher_is_better: bool, strict: bool) -> bool:
+    if higher_is_better:
+        return value > threshold if strict else value >= threshold
+    return value < threshold if strict else value <= threshold
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    title: str
+    observed: float | None
+    target: float
+    must_have: float
+    bound: str  # e.g. ">= 0.95 / >= 0.93"
+    status: str
+    evidence: str
+
+
+def _bound(c: Criterion) -> str:
+    op = (">" if c.strict else ">=") if c.higher_is_better else ("<" if c.strict else "<=")
+    return f"{op} {c.target:g} / {op} {c.must_have:g}"
+
+
+def evaluate_criteria(criteria: Criteria, run: Run, ratings: Sequence[float] | None = None,
+                      only: Sequence[str] | None = None) -> list[CriterionResult]:
+    out = []
+    for c in criteria.criteria:
+        if only and c.id not in only:
+            continue
+        if c.source == "ratings":
+            value = sum(ratings) / len(ratings) if ratings else None
+            evidence = f"{len(ratings)} ratings" if ratings else "no ratings file (--ratings)"
+        else:
+            value = run.value(c.metric)
+            evidence = run.id if value is not None else f"{c.metric} not in {run.id}'s metrics"
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            status, value = NOT_MEASURABLE, None
+        elif meets(value, c.target, c.higher_is_better, c.strict):
+            status = TARGET_MET
+        elif meets(value, c.must_have, c.higher_is_better, c.strict):
+            status = MUST_MET
+        else:
+            status = FAILED
+        out.append(CriterionResult(c.id, c.title, value, c.target, c.must_have, _bound(c), status, evidence))
+    return out
+
+
+def must_haves_hold(results: Sequence[CriterionResult]) -> bool:
+    return all(r.status in (TARGET_MET, MUST_MET) for r in results)

@@ -1,0 +1,116 @@
+"""Rollback triggers over monitoring records (JSONL with an ISO ``timestamp``), each reported with the
+window that fired it. Trigger kinds: ``sustained`` (a field below another minus a margin for longer than
+``hours``), ``sustained_false`` (a flag false for longer than ``hours``), ``sustained_ratio`` (a field above
+``factor`` x another for longer than ``hours``), ``window_mean`` (the mean over any ``hours`` window past a
+value), ``any_true`` (a flag ever true)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from harness.errors import HarnessInputError
+from harness.gates.criteria import OPS
+
+Window = tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    id: str
+    fired: bool
+    window: Window
+    detail: str
+
+
+def read_monitoring(path: str | Path) -> list[dict]:
+    from harness.golden import iter_jsonl
+
+    out = []
+    for lineno, obj in iter_jsonl(Path(path)):
+        try:
+            obj["_ts"] = datetime.fromisoformat(str(obj["timestamp"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            raise HarnessInputError("needs an ISO 'timestamp'", path=path, line=lineno, field="timestamp") from None
+        out.append(obj)
+    return sorted(out, key=lambda r: r["_ts"])
+
+
+def _spans(records: list[dict], bad) -> list[tuple[datetime, datetime]]:
+    """Maximal spans where ``bad(record)`` holds: from the first bad record to the first good one after it
+    (or the last record)."""
+    spans, start = [], None
+    for r in records:
+        b = bad(r)
+        if b is None:
+            continue
+        if b and start is None:
+            start = r["_ts"]
+        elif not b and start is not None:
+            spans.append((start, r["_ts"]))
+            start = None
+    if start is not None:
+        spans.append((start, records[-1]["_ts"]))
+    return spans
+
+
+def _sustained(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
+    kind, f = t["kind"], t.get("field")
+    hours = timedelta(hours=float(t.get("hours", 0)))
+
+    def bad(r):
+        if f not in r:
+            return None
+        if kind == "sustained_false":
+            return r[f] is False
+        other = r.get(t.get("below_field") if kind == "sustained" else t.get("of_field"))
+        if other is None:
+            return None
+        return r[f] < other - t.get("margin", 0) if kind == "sustained" else r[f] > other * t["factor"]
+
+    for s, e in _spans(records, bad):
+        if e - s > hours:
+            return True, (s.isoformat(), e.isoformat()), (f"{f} out of bounds for {(e - s).total_seconds() / 3600:.1f} h "
+                                                          f"(> {hours.total_seconds() / 3600:g} h)")
+    return False, None, ""
+
+
+def _window_mean(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
+    f, op_name = t.get("field"), t.get("op", ">")
+    hours = timedelta(hours=float(t.get("hours", 0)))
+    for i, r in enumerate(records):
+        window = [x for x in records[: i + 1] if r["_ts"] - x["_ts"] < hours]
+        vals = [x[f] for x in window if f in x]
+        if vals and OPS[op_name](sum(vals) / len(vals), t["value"]):
+            start = min(x["_ts"] for x in window)
+            return True, (start.isoformat(), r["_ts"].isoformat()), (
+                f"mean {f} {sum(vals) / len(vals):.3f} {op_name} {t['value']} over {len(vals)} records")
+    return False, None, ""
+
+
+def _any_true(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
+    f = t.get("field")
+    for r in records:
+        if r.get(f) is True:
+            return True, (r["_ts"].isoformat(), r["_ts"].isoformat()), f"{f} reported"
+    return False, None, ""
+
+
+# trigger kind -> how it is evaluated; a new kind is one function here
+KINDS: Mapping[str, Callable[[Mapping, list], tuple[bool, Window, str]]] = {
+    "sustained": _sustained, "sustained_false": _sustained, "sustained_ratio": _sustained,
+    "window_mean": _window_mean, "any_true": _any_true,
+}
+
+
+def evaluate_rollback(triggers: Sequence[Mapping], records: list[dict]) -> list[Trigger]:
+    out = []
+    for t in triggers:
+        kind, tid = t.get("kind"), t.get("id", "?")
+        if kind not in KINDS:
+            raise HarnessInputError(f"unknown trigger kind {kind!r}", field=f"rollback_triggers.{tid}")
+        fired, window, detail = KINDS[kind](t, records)
+        out.append(Trigger(tid, fired, window, detail or "did not fire"))
+    return out

@@ -1,0 +1,209 @@
+"""The LLMOps predictor: renders the task's versioned prompt, applies the guardrail hooks, calls the model
+through the shared model layer (:mod:`harness.models`), parses the reply against the task's schema; answers
+are grounded on passages retrieved from the FAISS index. Each item's outcome, usage and meta are returned,
+never kept on the predictor."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+from harness.errors import HarnessInputError
+from harness.golden import GoldenSet, Item
+from harness.models import BEDROCK_MODELS, InvalidOutput, parse_json_object
+from harness.predictor import Output, Predictor, TokenUsage
+from pipelines.llmops import guardrails
+from pipelines.llmops.config import LLMOpsConfig
+from pipelines.llmops.schemas import SUMMARY_SCHEMA, answer_schema, extraction_schema, label_schema
+
+
+class LLMOpsPredictor(Predictor):
+    name = "llmops"
+
+    def __init__(self, config: LLMOpsConfig, golden: GoldenSet, llm, embedder_factory, prompts: Mapping,
+                 input_hooks, output_hooks, progress=print) -> None:
+        self._config = config
+        self.golden = golden
+        self.llm = llm
+        self._embedder_factory = embedder_factory
+        self._embedder = None
+        self.prompts = prompts
+        self.input_hooks, self.output_hooks = input_hooks, output_hooks
+        self.capabilities = frozenset(config.tasks)
+        self.index = None
+        self._progress = progress
+
+    def config(self) -> dict:
+        return self._config.model_dump(mode="json")
+
+    def describe(self) -> dict:
+        d = {"llm": {"provider": self.llm.provider, "model_id": self.llm.model_id},
+             "prompts": {task: {"ref": t.ref, "sha256": t.sha256, "path": t.path} for task, t in self.prompts.items()
+                         if task in self.capabilities}}
+        if self._embedder is not None:
+            d["embeddings"] = self._embedder.name
+        if self.index is not None:
+            d["index"] = {k: self.index.meta.get(k) for k in ("key", "n_chunks", "embedding_model", "chunk_size",
+                                                              "chunk_overlap", "n_documents")}
+        return d
+
+    def embedder(self):
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def prepare(self, items: Sequence[Item]) -> None:
+        """Build (or load) the vector index over the documents of the split before the clock starts."""
+        if "answer" not in self.capabilities or not any(it.kind == "qa" for it in items):
+            return
+        from pipelines.llmops.retrieval import get_index
+
+        splits = sorted({it.split for it in items})
+        docs = [(d.id, d.text) for s in splits for d in self.golden.items(s, kinds=("document",))]
+        self.index, _ = get_index(docs, self.embedder(), self._config.chunking.chunk_size,
+                                  self._config.chunking.chunk_overlap, self._config.index_dir, progress=self._progress)
+
+    def predict(self, items: Sequence[Item], task: str,
+                upstream: Sequence[Mapping[str, Any]] | None = None) -> list[Output]:
+        return [self._one(it, task, (upstream[i] if upstream else {}).get("classify"))
+                for i, it in enumerate(items)]
+
+    # -- one item
+    def _call(self, task: str, values: dict, schema: Mapping | None, context: dict) -> tuple[Any, Output]:
+        """Render, guard, call, guard. Returns (parsed JSON or None, Output carrying usage/meta/error)."""
+        template = self.prompts[task]
+        system, user = template.render(**values)
+        meta: dict[str, Any] = {"prompt": template.ref, "prompt_sha256": template.sha256,
+                                "model": f"{self.llm.provider}/{self.llm.model_id}"}
+        guard_in = guardrails.apply(self.input_hooks, user, context)
+        if guard_in.events:
+            meta["guardrails_input"] = list(guard_in.events)
+        if guard_in.blocked:
+            return None, Output(error=f"blocked by input guardrail: {guard_in.events[-1]}", meta=meta)
+        try:
+            res = self.llm.complete(system, guard_in.text, schema, self._config.llm.max_tokens.get(task, 256))
+        except Exception as exc:  # noqa: BLE001 - recorded on the item, counted, never dropped
+            return None, Output(error=f"model call failed: {type(exc).__name__}: {exc}", meta=meta)
+        usage = TokenUsage(res.input_tokens, res.output_tokens)
+        meta["cache_hit"] = res.cached
+        if res.cached:
+            meta["original_latency_s"] = res.original_latency_s
+            meta["original_ttft_s"] = res.original_ttft_s
+        guard_out = guardrails.apply(self.output_hooks, res.text, context)
+        if guard_out.events:
+            meta["guardrails_output"] = list(guard_out.events)
+        if guard_out.blocked:
+            return None, Output(error=f"blocked by output guardrail: {guard_out.events[-1]}", usage=usage, meta=meta)
+        base = Output(usage=usage, first_token_at=res.first_token_at, meta=meta)
+        try:
+            return parse_json_object(guard_out.text), base
+        except InvalidOutput as exc:
+            return None, Output(error=f"invalid model output: {exc}", usage=usage,
+                                first_token_at=res.first_token_at, meta={**meta, "raw": res.text[:500]})
+
+    def _doc(self, item: Item) -> str:
+        return item.text[: self._config.max_document_chars]
+
+    def _one(self, item: Item, task: str, document_type: str | None) -> Output:
+        context = {"task": task, "item_id": item.id}
+        labels = self.golden.manifest.labels
+        if task == "classify":
+            obj, out = self._call(task, {"labels": ", ".join(labels), "document": self._doc(item)},
+                                  label_schema(labels), context)
+            if obj is None:
+                return out
+            label = obj.get("label")
+            if label not in labels:
+                return _with(out, error=f"invalid model output: label {label!r} is not one of the labels")
+            return _with(out, value=label)
+        if task == "extract":
+            fields = self.golden.manifest.fields
+            listing = "\n".join(f"- {n} ({s.type}{': ' + ', '.join(s.values) if s.values else ''}): {s.description}"
+                                for n, s in fields.items())
+            obj, out = self._call(task, {"fields": listing, "label": document_type or "unknown type",
+                                         "document": self._doc(item)}, extraction_schema(fields), context)
+            out = _with(out, meta={**out.meta, "document_type": document_type, "document_type_source":
+                                   "classify" if document_type else "none (classify did not run or failed)"})
+            if obj is None:
+                return out
+            unknown = sorted(set(obj) - set(fields))
+            values = {}
+            for name in fields:
+                v = obj.get(name)
+                if isinstance(v, list):
+                    v = [str(x) for x in v if x is not None] or None
+                elif v is not None and not isinstance(v, str):
+                    v = str(v)
+                values[name] = v
+            if unknown:
+                out = _with(out, meta={**out.meta, "ignored_keys": unknown})
+            return _with(out, value=values)
+        if task == "answer":
+            if self.index is None:
+                self.prepare([item])
+            hits = self.index.search(self.embedder().embed([item.question]), self._config.retrieval.top_k)[0]
+            ids = [h.chunk.id for h in hits]
+            passages = "\n\n".join(f"[{h.chunk.id}] {h.chunk.text}" for h in hits)
+            obj, out = self._call(task, {"passages": passages, "question": item.question}, answer_schema(ids),
+                                  context)
+            retrieved = [{"id": h.chunk.id, "score": round(h.score, 4)} for h in hits]
+            out = _with(out, meta={**out.meta, "retrieved": retrieved},
+                        contexts=tuple(h.chunk.text for h in hits))
+            if obj is None:
+                return out
+            answer = obj.get("answer")
+            if not isinstance(answer, str):
+                return _with(out, error="invalid model output: no 'answer' string")
+            cites = [c for c in obj.get("citations") or [] if isinstance(c, str)]
+            meta = {**out.meta, "citations": [c for c in cites if c in ids]}
+            if set(cites) - set(ids):
+                meta["invalid_citations"] = sorted(set(cites) - set(ids))
+            return _with(out, value=answer, meta=meta)
+        if task == "summarize":
+            obj, out = self._call(task, {"document": self._doc(item)}, SUMMARY_SCHEMA, context)
+            if obj is None:
+                return out
+            summary = obj.get("summary")
+            if not isinstance(summary, str):
+                return _with(out, error="invalid model output: no 'summary' string")
+            return _with(out, value=summary)
+        raise ValueError(f"llmops cannot {task}")
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+def _with(out: Output, **changes) -> Output:
+    from dataclasses import replace
+
+    return replace(out, **changes)
+
+
+# ---------------------------------------------------------------------------------------------- build
+def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPredictor:
+    from harness.models import build_embedder, build_llm, client_config
+    from pipelines.llmops.prompts import DEFAULT_DIR, load_registry, select
+
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    prompts = select(load_registry(config.prompts.dir or DEFAULT_DIR),
+                     {t: getattr(config.prompts, t) for t in config.tasks})
+    hooks_in = guardrails.resolve(config.guardrails.input, "input")
+    hooks_out = guardrails.resolve(config.guardrails.output, "output")
+    cfg = config.llm
+    if cfg.provider == "bedrock" and not cfg.model_id:
+        raise HarnessInputError(f"Bedrock needs a model id, e.g. --set llm.model_id={BEDROCK_MODELS['claude-3-haiku']}",
+                                field="llm.model_id")
+    botocore = client_config(cfg.max_retries, cfg.timeout_s, cfg.concurrency)
+    llm = build_llm(cfg.provider, model_id=cfg.model_id, model_path=cfg.model_path, region=cfg.region,
+                    endpoint_url=cfg.endpoint_url, temperature=cfg.temperature, max_tokens=max(cfg.max_tokens.values()),
+                    n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, seed=cfg.seed, botocore_config=botocore,
+                    cache_dir=config.cache.dir, cache_enabled=config.cache.enabled,
+                    cache_params={"temperature": cfg.temperature, "seed": cfg.seed if cfg.provider == "local" else None},
+                    progress=progress)
+
+    def embedder_factory():
+        return build_embedder(config.embeddings.provider, model_id=config.embeddings.model_id, region=cfg.region,
+                              endpoint_url=cfg.endpoint_url, botocore_config=botocore, concurrency=cfg.concurrency)
+
+    return LLMOpsPredictor(config, golden, llm, embedder_factory, prompts, hooks_in, hooks_out, progress=progress)
+
