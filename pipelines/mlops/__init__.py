@@ -5,48 +5,48 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from harness.config import config_hash
+from harness.config import StrictModel, config_hash
 from harness.golden import GoldenSet, Item
 from harness.predictor import Output, Predictor
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.yaml")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClassifierConfig(StrictModel):
+    """The document classifier: TF-IDF features into a multi-class XGBoost booster."""
+    max_features: int = Field(10000, gt=0, le=10000, description="TF-IDF vocabulary size (at most 10,000)")
+    ngram_max: int = Field(2, ge=1, le=3, description="longest word n-gram in the vocabulary")
+    min_df: int = Field(2, ge=1, description="a term must occur in at least this many training documents")
+    sublinear_tf: bool = Field(True, description="use 1 + log(tf) instead of raw term counts")
+    n_estimators: int = Field(120, gt=0, description="boosting rounds")
+    max_depth: int = Field(6, gt=0, description="depth of each tree")
+    learning_rate: float = Field(0.3, gt=0, le=1, description="shrinkage of each boosting round")
+    seed: int = Field(0, description="random seed of training")
 
 
-class ClassifierConfig(_Strict):
-    max_features: int = Field(10000, gt=0, le=10000, description="TF-IDF features (at most 10,000)")
-    ngram_max: int = Field(2, ge=1, le=3)
-    min_df: int = Field(2, ge=1)
-    sublinear_tf: bool = True
-    n_estimators: int = Field(120, gt=0)
-    max_depth: int = Field(6, gt=0)
-    learning_rate: float = Field(0.3, gt=0, le=1)
-    seed: int = 0
+class ExtractorConfig(StrictModel):
+    """The field extractor: typed candidate spans ranked by one XGBoost model per field."""
+    n_estimators: int = Field(120, gt=0, description="boosting rounds per field model")
+    max_depth: int = Field(6, gt=0, description="depth of each tree")
+    learning_rate: float = Field(0.3, gt=0, le=1, description="shrinkage of each boosting round")
+    context_vocab: int = Field(4000, gt=0, description="context words around a candidate kept as features")
+    min_count: int = Field(3, ge=1, description="a context word must occur this often in training to be kept")
+    threshold: float = Field(0.5, ge=0, le=1, description="lowest score at which a field gets a value "
+                             "(below it the field is left empty)")
+    seed: int = Field(0, description="random seed of training")
 
 
-class ExtractorConfig(_Strict):
-    n_estimators: int = Field(120, gt=0)
-    max_depth: int = Field(6, gt=0)
-    learning_rate: float = Field(0.3, gt=0, le=1)
-    context_vocab: int = Field(4000, gt=0)
-    min_count: int = Field(3, ge=1)
-    threshold: float = Field(0.5, ge=0, le=1)
-    seed: int = 0
-
-
-class MLOpsConfig(_Strict):
+class MLOpsConfig(StrictModel):
     """Settings of the MLOps pipeline (``pipelines/mlops/config.yaml``)."""
-    pipeline: Literal["mlops"] = "mlops"
-    classifier: ClassifierConfig = ClassifierConfig()
-    extractor: ExtractorConfig = ExtractorConfig()
-    artifact_dir: str | None = None
-    n_jobs: int = Field(2, ge=1)
-    batch_size: int = Field(1, ge=1)
+    pipeline: Literal["mlops"] = Field("mlops", description="which pipeline this file configures")
+    classifier: ClassifierConfig = Field(ClassifierConfig(), description="the document classifier")
+    extractor: ExtractorConfig = Field(ExtractorConfig(), description="the field extractor")
+    artifact_dir: str | None = Field(None, description="model directory to load (default: artifacts/mlops/"
+                                     "<golden>-<hash>-<config>, trained on first use)")
+    n_jobs: int = Field(2, ge=1, description="CPU threads for XGBoost prediction")
+    batch_size: int = Field(1, ge=1, description="documents per predictor call")
 
     def training_hash(self) -> str:
         from pipelines.mlops.model import PIPELINE_VERSION
