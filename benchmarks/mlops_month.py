@@ -42,7 +42,7 @@ def make_docs(n: int, seed: int = 7) -> list[dict]:
         draft = G.render(rng, label, S.IN_DISTRIBUTION_FAMILIES[rng.randrange(4)])
         text = "\n".join(draft.lines).strip() + "\n"
         if rng.random() < G.NOISE_RATE:  # the same OCR-style noise as the golden set
-            text = G.ocr_noise(rng, text, G._protected(draft.shown))
+            text = G.ocr_noise(rng, text, G.protected_values(draft.shown))
         docs.append({"text": text, "label": label,
                      "fields": {k: draft.gold.get(k) for k in S.FIELDS}})
     return docs
