@@ -1,0 +1,101 @@
+"""The case study's cost tables as an answer key: computed amounts in exact decimals, flags where a stated
+figure disagrees with its own calculation, and bad pricing files refused with file, line and key."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from harness.cost.answer_key import answer_key
+from harness.cost.pricing import DEFAULT_PRICING, load_pricing
+
+
+@pytest.fixture(scope="module")
+def key():
+    return answer_key(load_pricing())
+
+
+def test_rows_and_totals_are_computed_exactly(key):
+    ml, llm = key.tables["mlops"], key.tables["llmops"]
+    assert ml.amounts["training_gpu"] == Decimal("4.208") and ml.amounts["model_monitor"] == Decimal("0.5")
+    assert ml.total == Decimal("2067.848") and ml.sum_stated == Decimal("3363.14")
+    base = Decimal("2182.75")  # the twelve LLMOps rows before the buffer
+    assert llm.amounts["reserved_buffer"] == base * Decimal("0.2") and llm.total == base * Decimal("1.2")
+    assert llm.sum_stated == Decimal("4182.75")
+    assert ml.per_document == ml.total / 50000 and isinstance(ml.per_document, Decimal)
+    assert llm.amounts["opensearch_storage"] == Decimal("20")  # 200 x 0.10 exactly, no binary-float residue
+
+
+def test_flags_are_the_case_studys_inconsistencies(key):
+    flagged = {c.id for c in key.flags}
+    assert {"mlops.training_gpu", "mlops.model_monitor", "llmops.reserved_buffer", "mlops.total",
+            "mlops.total_computed", "llmops.total", "llmops.total_computed"} <= flagged
+    assert {"per_document_mlops", "per_document_llmops", "difference", "metric_training_llmops",
+            "metric_storage_llmops", "break_even.covers_premium", "break_even.pays_for_itself"} <= flagged
+    consistent = {"mlops.training_cpu", "mlops.endpoint", "mlops.endpoint_prod", "mlops.labeling", "mlops.s3",
+                  "llmops.input_tokens", "llmops.output_tokens", "llmops.rag_context", "llmops.embeddings",
+                  "llmops.textract", "llmops.guardrails", "metric_storage_mlops", "break_even.savings",
+                  "break_even.monthly_now", "break_even.ticket_savings"}
+    assert not consistent & flagged
+    gpu = next(c for c in key.flags if c.id == "mlops.training_gpu")
+    assert gpu.stated == Decimal("800") and gpu.computed == Decimal("4.208")
+    assert gpu.relative_difference == (Decimal("800") - Decimal("4.208")) / Decimal("4.208")
+
+
+def test_every_row_of_both_tables_is_encoded():
+    """The shipped pricing file against the case study's text: one row per table row, same stated amount."""
+    from conftest import ROOT
+
+    text_path = ROOT.parent / "shared" / "case-study" / "expanded-sections.md"
+    if not text_path.is_file():
+        pytest.skip("case study text not present")
+    text = text_path.read_text(encoding="utf-8")
+    pricing = load_pricing()
+    for tid, heading, end in (("mlops", "#### MLOps Monthly Costs", "#### LLMOps Monthly Costs"),
+                              ("llmops", "#### LLMOps Monthly Costs", "### Cost Per Document Analysis")):
+        block = text[text.index(heading):text.index(end)]
+        amounts = []
+        for line in block.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 3 and cells[2].startswith("$") and "TOTAL" not in cells[0]:
+                amounts.append(Decimal(cells[2].split()[0].strip("$*~").replace(",", "")))
+        assert [r.stated for r in pricing.tables[tid].rows] == amounts
+
+
+def test_cost_command_formats(cli):
+    code, out, _ = cli("cost")
+    assert code == 0 and "$2,067.85" in out and "FLAG" in out and "$0.0414" in out
+    code, out, _ = cli("cost", "--format", "json")
+    data = json.loads(out)
+    assert Decimal(data["tables"]["llmops"]["total"]) == Decimal("2619.300") and data["n_flags"] >= 15
+    code, out, _ = cli("cost", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].startswith("table,row,")
+
+
+def _bad(tmp_path, edit):
+    data = yaml.safe_load(DEFAULT_PRICING.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "pricing.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("edit,expect", [
+    (lambda d: d["tables"]["mlops"]["rows"][0].update(colour="red"), "tables.mlops.rows[0].colour: unknown key"),
+    (lambda d: d["tables"]["mlops"]["rows"][0]["unit_price"].update(usd=-1), "unit_price.usd: negative"),
+    (lambda d: d["tables"]["mlops"]["rows"][0]["unit_price"].update(usd="cheap"), "unit_price.usd: not a number"),
+    (lambda d: d["tables"]["llmops"]["rows"][-1]["of"].append("reserved_buffer"), "is a percentage of itself"),
+    (lambda d: d["tables"]["llmops"]["rows"][-1]["of"].append("nope"), "no row 'nope'"),
+    (lambda d: d["tables"]["llmops"].update(rows=[{"id": "a", "percent": 10, "of": ["b"]},
+                                                   {"id": "b", "percent": 10, "of": ["a"]}]), "form a cycle"),
+    (lambda d: d.update(surprise=1), "surprise: unknown key"),
+])
+def test_bad_pricing_files_exit_2_naming_file_line_and_key(tmp_path, cli, edit, expect):
+    path = _bad(tmp_path, edit)
+    code, out, err = cli("cost", "--pricing", path)
+    assert code == 2 and expect in err and str(path) in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{path}:" in err and err.split(f"{path}:")[1].split(":")[0].isdigit(), err  # a line number
