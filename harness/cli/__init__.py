@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: what was written is kept; rerun the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`harness cost | head`): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

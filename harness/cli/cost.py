@@ -89,26 +89,28 @@ def cost_command(args) -> int:
         rows = [[tid] + row for tid, t in key.tables.items() for row in table_rows(t)]
         print(render_table(["table"] + header, rows, "csv"), end="")
         return 0
+    md = args.format == "md"
+    head, item = ("#### ", "- ") if md else ("", "  ")
     out = []
     for t in key.tables.values():
-        out += [f"{t.table.title} ({t.table.source})", render_table(header, table_rows(t), args.format,
-                                                                   right_align_from=6), ""]
+        out += [f"{head}{t.table.title} ({t.table.source})", "" if md else None,
+                render_table(header, table_rows(t), args.format, right_align_from=6), ""]
     docs = key.pricing.documents_per_month
-    out.append(f"cost per document at {_num(docs)} documents a month (computed totals):")
+    out += [f"{head}Cost per document at {_num(docs)} documents a month (computed totals)", "" if md else None]
     for tid, t in key.tables.items():
-        out.append(f"  {tid}: {usd(t.total)} / {_num(docs)} = {usd(t.per_document, '0.0001')}")
+        out.append(f"{item}{tid}: {usd(t.total)} / {_num(docs)} = {usd(t.per_document, '0.0001')}")
     if {"mlops", "llmops"} <= set(key.tables):
         a, b = key.tables["mlops"], key.tables["llmops"]
-        out.append(f"  difference: {usd(b.per_document - a.per_document, '0.0001')} per document, "
+        out.append(f"{item}difference: {usd(b.per_document - a.per_document, '0.0001')} per document, "
                    f"{pct((b.total - a.total) / a.total)} (LLMOps over MLOps)")
-    out += ["", "figures quoted elsewhere, checked against the rows they summarise:"]
+    out += ["", f"{head}Figures quoted elsewhere, checked against the rows they summarise", "" if md else None]
     out.append(render_table(["check", "where", "stated", "computed", "flag"],
                             [[c.id, c.where + (f" ({c.note})" if c.note else ""), _fmt(c.stated, c.id),
                               _fmt(c.computed, c.id), _flag(c)] for c in key.checks], args.format,
                             right_align_from=5))
     out += ["", f"{len(key.flags)} flags: stated figures more than 1 % away from their own calculation "
             "(the case study's figures are kept as stated, never corrected)"]
-    print("\n".join(out))
+    print("\n".join(line for line in out if line is not None))
     return 0
 
 
