@@ -97,7 +97,9 @@ def _vs_baseline(c: Mapping, ev: Evidence, ledger: list) -> Condition:
 
 
 def _weekly(c: Mapping, ev: Evidence, ledger: list) -> Condition:
-    weeks = weekly_ledger(ev.run, ev.baseline.pipeline if ev.baseline else None, ev.history, c["metric"], ev.weeks)
+    history = list(ev.history) + ([ev.baseline] if ev.baseline and ev.baseline.path not in
+                                  {r.path for r in ev.history} else [])  # the baseline counts for its own week
+    weeks = weekly_ledger(ev.run, ev.baseline.pipeline if ev.baseline else None, history, c["metric"], ev.weeks)
     ledger.extend({"condition": c["id"], **w} for w in weeks)
     ok = []
     for w in weeks:
