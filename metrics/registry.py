@@ -118,7 +118,7 @@ METRICS: tuple[Metric, ...] = (
     _m("usage.input_tokens", "input tokens", "count", False),
     _m("usage.output_tokens", "output tokens", "count", False),
     # cost (the cost section) and guardrails (the guardrails section)
-    _m("cost.per_document", "cost per document (USD)", "usd", False),
+    _m("cost.per_document", "cost per document (USD)", "usd", False, headline=True),
     _m("cost.total", "cost of the run (USD)", "usd", False),
     _m("cost.monthly_projection", "monthly cost at the configured volume (USD)", "usd", False),
     _m("guardrails.critical_failures", "critical guardrail failures", "count", False),

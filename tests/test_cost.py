@@ -99,3 +99,34 @@ def test_bad_pricing_files_exit_2_naming_file_line_and_key(tmp_path, cli, edit, 
     assert code == 2 and expect in err and str(path) in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{path}:" in err and err.split(f"{path}:")[1].split(":")[0].isdigit(), err  # a line number
+
+
+def test_mlops_run_cost_recomputed_by_hand_and_gated(tmp_path, cli):
+    """An MLOps run carries cost.*: measured compute seconds x the instance price + the fixed rows; the
+    gates' three cost criteria evaluate on it."""
+    from conftest import TECHCORP
+
+    out = tmp_path / "m"
+    code, _, err = cli("run", "--pipeline", "mlops", "--golden", TECHCORP, "--split", "test", "--per-class", 2,
+                       "--out", out, "--no-progress")
+    assert code == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    seconds = sum(m["latency"][t]["mean"] * m["latency"][t]["n"] for t in ("classify", "extract"))
+    fixed = 1.84 + 2 * 4 * 0.526 + 400 + 0.5 + 1000 + 2.3 + 45 + 200  # runs.yaml's mlops rows, computed
+    n = m["counts"]["by_task"]["classify"]["expected"]
+    assert n == 24
+    assert m["cost"]["per_document"] == pytest.approx(seconds / 3600 * 0.23 / n + fixed / 50000, rel=1e-6)
+    assert m["cost"]["total"] == pytest.approx(m["cost"]["per_document"] * n, rel=1e-6)
+    code, out_text, _ = cli("gates", out, "--baseline", out, "--format", "json")
+    data = json.loads(out_text)
+    status = {c["id"]: c["status"] for c in data["criteria"]}
+    assert status["cost_per_document"] == "target met"  # about $0.04 < $0.30
+    conds = {c["id"]: c["holds"] for c in data["go_no_go"]["go"] + data["go_no_go"]["no_go"]}
+    assert conds["cost_below_3x_baseline"] is True and conds["cost_over_budget_by_50pct"] is False
+
+
+def test_a_run_without_usage_has_no_cost_but_says_why(tmp_path):
+    from harness.cost.run_cost import cost_section
+
+    c = cost_section({"predictor": {"name": "external"}}, {"counts": {"by_task": {"classify": {"expected": 3}}}})
+    assert c["per_document"] is None and "no model usage" in c["note"]

@@ -98,6 +98,16 @@ def test_bedrock_run_end_to_end(tmp_path, cli):
             assert r["latency_s"] > 0 and r["usage"]["input_tokens"] > 0
             if not r.get("error"):
                 assert r["ttft_s"] is not None and 0 < r["ttft_s"] <= r["latency_s"]
+    # cost, recomputed by hand from the run's own recorded usage: tokens x Haiku's prices + the fixed rows
+    tin = sum(r["usage"]["input_tokens"] for p in preds.values() for r in p["tasks"].values())
+    tout = sum(r["usage"]["output_tokens"] for p in preds.values() for r in p["tasks"].values())
+    fixed_monthly = 12.5 + 500 + 20 + 1.25 + 50 + 75 + 11.5 + 200 + 37.5  # runs.yaml's llmops rows
+    measured = tin / 1000 * 0.00025 + tout / 1000 * 0.00125
+    assert m["cost"]["measured"] == pytest.approx(measured, abs=1e-8)
+    assert m["cost"]["per_document"] == pytest.approx(measured / 12 + fixed_monthly / 50000, abs=1e-8)
+    assert m["cost"]["monthly_projection"] == pytest.approx(m["cost"]["per_document"] * 50000, abs=1e-4)
+    assert "bedrock-claude-3-haiku.yaml" in m["cost"]["price_files"]
+    assert m["answers"]["judge"] == {"provider": "none"}  # the judge's cost is never in the system's
     qa = [p for p in preds.values() if p["id"].startswith("qa-")]
     assert all(len(p["contexts"]) == 4 and len(p["tasks"]["answer"]["meta"]["retrieved"]) == 4 for p in qa)
     assert all(p["tasks"]["answer"]["meta"]["citations"] for p in qa)

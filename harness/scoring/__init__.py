@@ -95,7 +95,10 @@ def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, prog
     sections = score(golden, record["split"], preds, items=items, tasks=tasks,
                      wall_s=record.get("wall_s") if record.get("ended_at") else None,
                      judgments=judgments, judge=judge)
-    return store.write_metrics(sections)
+    store.write_metrics(sections)
+    from harness.cost.run_cost import cost_run
+
+    return cost_run(store.root)  # the cost section, from the usage just scored
 
 
 def score_external(golden: GoldenSet, split: str, predictions: Sequence[Prediction], out_dir: str | Path, *,

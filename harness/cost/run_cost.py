@@ -1,0 +1,162 @@
+"""A run's cost from what it measured: the ``cost`` section of ``metrics.json``.
+
+* LLMOps: the recorded input and output tokens x the configured model's prices (``prices/*.yaml``, one file
+  per provider/model; a local model costs 0, stated as such).
+* MLOps: the measured compute seconds of classify + extract x the instance price per hour.
+* Both: the case study's monthly rows that no run measures (``runs.yaml`` names them) spread over the
+  monthly volume, marked as fixed estimates.
+
+``cost.per_document`` = measured cost / documents in the run + fixed rows / monthly volume;
+``cost.total`` = the run's measured cost + its documents' share of the fixed rows;
+``cost.monthly_projection`` = per document x the monthly volume. The judge's cost stays apart.
+Money is Decimal inside and written as numbers rounded to 8 decimals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Mapping
+
+from harness.errors import HarnessInputError, read_yaml_mapping
+
+DEFAULT_SETTINGS = Path(__file__).with_name("runs.yaml")
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: Decimal
+    note: str
+
+
+def _price(data: Mapping, key: str, path: Path) -> Price:
+    from harness.cost.pricing import _Where, money
+
+    entry = data.get(key)
+    where = _Where(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(entry, dict) or "usd" not in entry:
+        raise where.error(f"needs {key}: {{usd: ..., as_of: ..., source: ...}}", (key,), key)
+    return Price(money(entry["usd"], where, (key, "usd"), f"{key}.usd"),
+                 f"{entry.get('source', '?')} (as of {entry.get('as_of', '?')})")
+
+
+@dataclass(frozen=True)
+class CostSettings:
+    path: Path
+    documents_per_month: Decimal
+    models: Mapping[str, str]
+    compute: str | None
+    fixed: Mapping[str, Mapping[str, Any]]
+    pricing: str
+
+    def file(self, rel: str) -> Path:
+        return (self.path.parent / rel).resolve()
+
+
+def load_settings(path: str | Path | None = None) -> CostSettings:
+    path = Path(path) if path else DEFAULT_SETTINGS
+    data, _ = read_yaml_mapping(path, "cost settings")
+    docs = Decimal(str((data.get("volume") or {}).get("documents_per_month", 0)))
+    if docs <= 0:
+        raise HarnessInputError("must be a positive number", path=path, field="volume.documents_per_month")
+    return CostSettings(path=path, documents_per_month=docs, models=data.get("models") or {},
+                        compute=data.get("compute"), fixed=data.get("fixed") or {},
+                        pricing=data.get("pricing", "techcorp.yaml"))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _num(d: Decimal | None) -> float | None:
+    return None if d is None else float(round(d, 8))
+
+
+def _measured(record: Mapping, metrics: Mapping, settings: CostSettings) -> tuple[list[dict], dict, str | None]:
+    """(measured breakdown rows, price files used, reason when nothing can be measured)."""
+    pipeline = str((record.get("predictor") or {}).get("name"))
+    files: dict[str, str] = {}
+    if pipeline == "mlops":
+        if not settings.compute:
+            return [], files, "no compute price configured (runs.yaml: compute)"
+        path = settings.file(settings.compute)
+        data, _ = read_yaml_mapping(path, "price file")
+        price = _price(data, "per_hour", path)
+        files[str(path.name)] = _sha(path)
+        latency = metrics.get("latency") or {}
+        seconds = sum(Decimal(str(latency[t]["mean"])) * latency[t]["n"] for t in ("classify", "extract")
+                      if t in latency and latency[t].get("mean") is not None)
+        usd = seconds / 3600 * price.usd
+        return [{"row": "compute", "kind": "measured", "usd": usd, "basis":
+                 f"{seconds:.3f} s of classify + extract x ${price.usd}/hour ({data.get('model')}; {price.note})"}], \
+            files, None
+    llm = (record.get("predictor") or {}).get("llm") or {}
+    usage = metrics.get("usage")
+    if not llm or usage is None:
+        return [], files, "the run recorded no model usage to price"
+    key = f"{llm.get('provider')}/{llm.get('model_id')}"
+    rel = next((f for pattern, f in settings.models.items() if fnmatchcase(key, pattern)), None)
+    if rel is None:
+        return [], files, f"no price file for model {key} (runs.yaml: models)"
+    path = settings.file(rel)
+    data, _ = read_yaml_mapping(path, "price file")
+    pin, pout = _price(data, "input_per_1k", path), _price(data, "output_per_1k", path)
+    files[str(path.name)] = _sha(path)
+    tin, tout = Decimal(usage.get("input_tokens", 0)), Decimal(usage.get("output_tokens", 0))
+    return [{"row": "model input tokens", "kind": "measured", "usd": tin / 1000 * pin.usd,
+             "basis": f"{tin} tokens x ${pin.usd}/1K ({key}; {pin.note})"},
+            {"row": "model output tokens", "kind": "measured", "usd": tout / 1000 * pout.usd,
+             "basis": f"{tout} tokens x ${pout.usd}/1K ({key}; {pout.note})"}], files, None
+
+
+def cost_section(record: Mapping, metrics: Mapping, settings: CostSettings | None = None) -> dict:
+    """The ``cost`` section for a run (``per_document`` None with a reason when it cannot be measured)."""
+    from harness.cost.answer_key import compute_table
+    from harness.cost.pricing import load_pricing
+
+    settings = settings or load_settings()
+    pipeline = str((record.get("predictor") or {}).get("name"))
+    by_task = (metrics.get("counts") or {}).get("by_task") or {}
+    n_docs = max((by_task.get(t, {}).get("expected", 0) for t in ("classify", "extract")), default=0)
+    measured, files, reason = _measured(record, metrics, settings)
+    base = {"currency": "USD", "documents": n_docs, "volume_per_month": int(settings.documents_per_month),
+            "settings": str(settings.path.name), "price_files": files}
+    if reason or not n_docs:
+        return {**base, "per_document": None, "total": None, "monthly_projection": None,
+                "note": reason or "no documents in the run: cost per document is not measurable", "breakdown": []}
+    fixed_conf = settings.fixed.get(pipeline) or {}
+    fixed_rows = []
+    if fixed_conf:
+        pricing_path = settings.file(settings.pricing)
+        pricing = load_pricing(pricing_path)
+        files[pricing_path.name] = pricing.sha256
+        table = compute_table(pricing.tables[fixed_conf["table"]], pricing.documents_per_month)
+        amounts, titles = table.amounts, {r.row.id: r.row.title for r in table.rows}
+        for rid in fixed_conf.get("rows") or []:
+            monthly = amounts[rid]
+            fixed_rows.append({"row": titles[rid], "kind": "fixed estimate", "monthly_usd": monthly,
+                               "usd": monthly / settings.documents_per_month * n_docs,
+                               "basis": f"case study table {fixed_conf['table']}, row {rid}: ${monthly:.2f}/month "
+                                        f"/ {settings.documents_per_month} documents"})
+    n = Decimal(n_docs)
+    total = sum((r["usd"] for r in measured + fixed_rows), Decimal(0))
+    per_doc = total / n
+    breakdown = [{**r, "usd": _num(r["usd"]), "per_document": _num(r["usd"] / n),
+                  **({"monthly_usd": _num(r["monthly_usd"])} if "monthly_usd" in r else {})}
+                 for r in measured + fixed_rows]
+    return {**base, "per_document": _num(per_doc), "total": _num(total),
+            "measured": _num(sum((r["usd"] for r in measured), Decimal(0))),
+            "monthly_projection": _num(per_doc * settings.documents_per_month), "breakdown": breakdown,
+            "note": "measured rows from this run's usage; fixed rows are the case study's monthly estimates "
+                    "spread over the volume"}
+
+
+def cost_run(run_dir: str | Path, settings: CostSettings | None = None) -> dict:
+    """Write the ``cost`` section of a run directory (every other section kept); returns ``metrics.json``."""
+    from harness.store import RunStore
+
+    store = RunStore(run_dir)
+    return store.write_metrics({"cost": cost_section(store.read_run(), store.read_metrics(), settings)})
