@@ -116,6 +116,10 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
         va, vb = float(np.percentile(la, 95)), float(np.percentile(lb, 95))
         low, high = np.quantile(diffs, [0.025, 0.975])
         rows.append(ComparisonRow("latency.document.p95", va, vb, vb - va, float(low), float(high), len(lat)))
+    ca, cb = a.value("cost.per_document"), b.value("cost.per_document")
+    if isinstance(ca, (int, float)) and isinstance(cb, (int, float)) and rows:
+        # each run's own cost per document (from its measured usage): a difference, no paired interval
+        rows.append(ComparisonRow("cost.per_document", ca, cb, cb - ca, None, None, len(docs)))
     if not rows:
         raise HarnessInputError(f"the runs have {len(docs)} documents in common but no classification, extraction "
                                 "or latency on both: nothing to compare", path=b.path)

@@ -19,7 +19,7 @@ from metrics import registry
 # the columns beside the ranked metric: headline document metrics and document latency
 COLUMNS = tuple(m.name for m in registry.METRICS if m.headline and m.task in ("classify", "extract")
                 and m.name.endswith(("accuracy", "spurious_rate"))) + ("latency.document.p95",)
-HEADER = ["rank", "run", "pipeline", "variant", "{metric}", "95% CI", "gates", "n", "errors"]
+HEADER = ["rank", "run", "pipeline", "variant", "{metric}", "95% CI", "gates", "n", "errors", "cost/doc"]
 
 
 def item_set(run: Run) -> str:
@@ -83,7 +83,7 @@ def _row(r: Run, metric: str, criteria: Criteria | None) -> dict:
     ci = r.metrics.get("ci", {}).get(metric) or {}
     row = {"run": r.id, "pipeline": r.pipeline, "variant": _variant(r), "value": r.value(metric),
            "ci_low": ci.get("low"), "ci_high": ci.get("high"), "items": r.value("counts.items"),
-           "errors": r.value("counts.errors"), "item_set": item_set(r)}
+           "errors": r.value("counts.errors"), "item_set": item_set(r), "cost": r.value("cost.per_document")}
     for col in COLUMNS:
         row[col] = r.value(col)
     if criteria is not None:
@@ -100,13 +100,14 @@ def render(rows: list[dict], metric: str, fmt: str = "md") -> str:
     fv = lambda v: registry.format_value(v, unit)  # noqa: E731
     header = [h.format(metric=metric) for h in HEADER]
     if fmt == "csv":
-        return render_table(header[:5] + ["ci_low", "ci_high", "gates", "n", "errors", "item_set"],
+        return render_table(header[:5] + ["ci_low", "ci_high", "gates", "n", "errors", "cost_per_document", "item_set"],
                             [[r["rank"], r["run"], r["pipeline"], r["variant"], r["value"], r["ci_low"], r["ci_high"],
-                              r.get("gates", ""), r["items"], r["errors"], r["item_set"]] for r in rows], "csv")
+                              r.get("gates", ""), r["items"], r["errors"], r["cost"], r["item_set"]] for r in rows],
+                            "csv")
     cells = [["-" if r["rank"] is None else r["rank"], r["run"], r["pipeline"], r["variant"], fv(r["value"]),
               f"[{fv(r['ci_low'])}, {fv(r['ci_high'])}]" if r["ci_low"] is not None else "-",
               r.get("gates", "-"), "-" if r["items"] is None else r["items"],
-              "-" if r["errors"] is None else r["errors"]] for r in rows]
+              "-" if r["errors"] is None else r["errors"], registry.format_value(r["cost"], "usd")] for r in rows]
     if fmt == "html":
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in cells)

@@ -101,15 +101,29 @@ def test_bad_pricing_files_exit_2_naming_file_line_and_key(tmp_path, cli, edit, 
     assert f"{path}:" in err and err.split(f"{path}:")[1].split(":")[0].isdigit(), err  # a line number
 
 
-def test_mlops_run_cost_recomputed_by_hand_and_gated(tmp_path, cli):
+@pytest.fixture(scope="module")
+def mlops_run(tmp_path_factory):
+    """One small MLOps run (24 documents) for the module: training it once is what takes the time."""
+    import os
+
+    from conftest import TECHCORP
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("mlops")
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        assert main(["run", "--pipeline", "mlops", "--golden", str(TECHCORP), "--split", "test", "--per-class", "2",
+                     "--out", str(root / "m"), "--no-progress"]) == 0
+    finally:
+        os.chdir(here)
+    return root / "m"
+
+
+def test_mlops_run_cost_recomputed_by_hand_and_gated(mlops_run, cli):
     """An MLOps run carries cost.*: measured compute seconds x the instance price + the fixed rows; the
     gates' three cost criteria evaluate on it."""
-    from conftest import TECHCORP
-
-    out = tmp_path / "m"
-    code, _, err = cli("run", "--pipeline", "mlops", "--golden", TECHCORP, "--split", "test", "--per-class", 2,
-                       "--out", out, "--no-progress")
-    assert code == 0, err
+    out = mlops_run
     m = json.loads((out / "metrics.json").read_text())
     seconds = sum(m["latency"][t]["mean"] * m["latency"][t]["n"] for t in ("classify", "extract"))
     fixed = 1.84 + 2 * 4 * 0.526 + 400 + 0.5 + 1000 + 2.3 + 45 + 200  # runs.yaml's mlops rows, computed
@@ -123,6 +137,13 @@ def test_mlops_run_cost_recomputed_by_hand_and_gated(tmp_path, cli):
     assert status["cost_per_document"] == "target met"  # about $0.04 < $0.30
     conds = {c["id"]: c["holds"] for c in data["go_no_go"]["go"] + data["go_no_go"]["no_go"]}
     assert conds["cost_below_3x_baseline"] is True and conds["cost_over_budget_by_50pct"] is False
+    code, out_text, _ = cli("compare", out, out, "--format", "json")
+    rows = {r["metric"]: r for r in json.loads(out_text)["rows"]}
+    assert rows["cost.per_document"]["a"] == m["cost"]["per_document"] and rows["cost.per_document"]["difference"] == 0
+    code, out_text, _ = cli("leaderboard", out.parent, "--format", "csv")
+    assert "cost_per_document" in out_text.splitlines()[0] and str(m["cost"]["per_document"]) in out_text
+    code, out_text, _ = cli("report", out)
+    assert "cost per document (USD)" in out_text
 
 
 def test_a_run_without_usage_has_no_cost_but_says_why(tmp_path):
@@ -130,3 +151,39 @@ def test_a_run_without_usage_has_no_cost_but_says_why(tmp_path):
 
     c = cost_section({"predictor": {"name": "external"}}, {"counts": {"by_task": {"classify": {"expected": 3}}}})
     assert c["per_document"] is None and "no model usage" in c["note"]
+
+
+def test_what_if_levers_by_hand():
+    from harness.cost.what_if import Calls, break_even, parse_what_if, token_cost, what_if
+
+    calls = Calls(((1000, 300), (3000, 100)))  # 4,000 input, 400 output tokens
+    sonnet = (Decimal("0.003"), Decimal("0.015"))
+    haiku = (Decimal("0.00025"), Decimal("0.00125"))
+    base = Decimal("4") * Decimal("0.003") + Decimal("0.4") * Decimal("0.015")  # $0.018
+    assert token_cost(calls, sonnet, {}, None) == base
+    lv = parse_what_if(["output_cap=200", "context_cut=0.25", "route_share=0.5", "prompt_cache_hit_rate=0.1",
+                        "batch_discount=0.5"])
+    capped = Decimal("3") * Decimal("0.003") + Decimal("0.3") * Decimal("0.015")
+    assert token_cost(calls, sonnet, {"output_cap": lv["output_cap"], "context_cut": lv["context_cut"]}, None) == capped
+    routed = Decimal("4") * (Decimal("0.003") + Decimal("0.00025")) / 2 + Decimal("0.4") * (Decimal("0.015") + Decimal("0.00125")) / 2
+    assert token_cost(calls, sonnet, {"route_share": Decimal("0.5")}, haiku) == routed
+    rows = what_if(Decimal(100), lambda levers: token_cost(calls, sonnet, levers, haiku) * 1000, lv)
+    assert [r.name for r in rows][-1] == "all together" and all(r.saving > 0 for r in rows)
+    cache = next(r for r in rows if r.name == "prompt_cache_hit_rate")
+    assert cache.saving == base * 1000 * Decimal("0.1") and cache.saving_share == cache.saving / (100 + base * 1000)
+    conf = {"human_review": {"review_rate_now": 0.2, "review_rate_llmops": 0.05, "reviewer_usd_per_hour": 50,
+                             "minutes_per_document": 5}, "support_tickets": {"tickets_avoided": 500, "usd_per_ticket": 25}}
+    (_, review, verdict), (_, tickets, _) = break_even(Decimal(12500), Decimal(4200), Decimal(50000), conf, {})
+    assert review == Decimal(50000) * Decimal("0.15") * Decimal(50) * 5 / 60 and "covers the premium" in verdict
+    assert tickets == Decimal(12500)
+
+
+@pytest.mark.parametrize("lever,expect", [("nope=1", "unknown lever 'nope'"), ("route_share=1.5", "out of range"),
+                                          ("output_cap=lots", "not a number"), ("context_cut", "expected KEY=VALUE")])
+def test_what_if_bad_levers_exit_2(mlops_run, cli, lever, expect):
+    out = mlops_run
+    code, _, err = cli("cost", "--run", out, "--what-if", lever)
+    assert code == 2 and expect in err, err
+    code, text, err = cli("cost", "--run", out, "--what-if", "batch_discount=0.5")
+    assert code == 0 and "token levers do not apply" in text and "break-even against" in text, err
+    assert cli("cost", "--what-if", "batch_discount=0.5")[0] == 2  # levers need a run

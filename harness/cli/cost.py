@@ -14,6 +14,15 @@ def register(sub) -> None:
     p = sub.add_parser("cost", help="the case study's cost tables as a checked answer key (stated vs computed)")
     p.add_argument("--pricing", help="pricing YAML (default: harness/cost/techcorp.yaml, the case study's tables)")
     p.add_argument("--format", choices=["table", "md", "json", "csv"], default="table")
+    p.add_argument("--run", help="a run directory: its month re-costed with the current prices, what-if levers and "
+                   "break-even from its measured usage")
+    p.add_argument("--baseline", help="with --run: the MLOps run the break-even compares against (default: the "
+                   "case study's MLOps table, computed)")
+    p.add_argument("--what-if", dest="what_if", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --run: a lever (repeatable): prompt_cache_hit_rate, route_share + route_model, "
+                        "output_cap, context_cut, batch_discount; break-even inputs review_rate_now, "
+                        "review_rate_llmops, reviewer_usd_per_hour, minutes_per_document, tickets_avoided, "
+                        "usd_per_ticket")
     p.set_defaults(func=cost_command)
 
 
@@ -21,7 +30,7 @@ def usd(v: Decimal | None, places: str = "0.01") -> str:
     if v is None:
         return "-"
     q = v.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-    return f"${q:,}"
+    return f"-${-q:,}" if q < 0 else f"${q:,}"
 
 
 def pct(v: Decimal | None) -> str:
@@ -80,6 +89,14 @@ def cost_command(args) -> int:
     from harness.cost.answer_key import answer_key
     from harness.cost.pricing import load_pricing
 
+    if args.run:
+        from harness.cli.cost_run import run_cost_command
+
+        return run_cost_command(args)
+    if args.what_if or args.baseline:
+        from harness.errors import HarnessInputError
+
+        raise HarnessInputError("--what-if and --baseline go with --run RUN", field="--what-if")
     key = answer_key(load_pricing(args.pricing))
     if args.format == "json":
         print(json.dumps(to_json(key), indent=2, default=str))

@@ -67,6 +67,16 @@ def load_settings(path: str | Path | None = None) -> CostSettings:
                         pricing=data.get("pricing", "techcorp.yaml"))
 
 
+def model_prices(settings: CostSettings, key: str) -> tuple[Price, Price, Path] | None:
+    """(input per 1K, output per 1K, price file) of the model ``provider/model id``; None when unpriced."""
+    rel = next((f for pattern, f in settings.models.items() if fnmatchcase(key, pattern)), None)
+    if rel is None:
+        return None
+    path = settings.file(rel)
+    data, _ = read_yaml_mapping(path, "price file")
+    return _price(data, "input_per_1k", path), _price(data, "output_per_1k", path), path
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -98,12 +108,10 @@ def _measured(record: Mapping, metrics: Mapping, settings: CostSettings) -> tupl
     if not llm or usage is None:
         return [], files, "the run recorded no model usage to price"
     key = f"{llm.get('provider')}/{llm.get('model_id')}"
-    rel = next((f for pattern, f in settings.models.items() if fnmatchcase(key, pattern)), None)
-    if rel is None:
+    found = model_prices(settings, key)
+    if found is None:
         return [], files, f"no price file for model {key} (runs.yaml: models)"
-    path = settings.file(rel)
-    data, _ = read_yaml_mapping(path, "price file")
-    pin, pout = _price(data, "input_per_1k", path), _price(data, "output_per_1k", path)
+    pin, pout, path = found
     files[str(path.name)] = _sha(path)
     tin, tout = Decimal(usage.get("input_tokens", 0)), Decimal(usage.get("output_tokens", 0))
     return [{"row": "model input tokens", "kind": "measured", "usd": tin / 1000 * pin.usd,
