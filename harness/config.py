@@ -71,3 +71,27 @@ def config_hash(config: BaseModel | dict) -> str:
 
 def dump(config: BaseModel) -> dict[str, Any]:
     return config.model_dump(mode="json")
+
+
+def strip_credentials(value: Any) -> Any:
+    """``value`` with the user-info of every URL removed (``http://KEY:SECRET@host`` -> ``http://host``), at
+    any depth: what the harness records or prints never carries credentials given in a URL.
+
+    >>> strip_credentials({"llm": {"endpoint_url": "http://AKIA:s3cret@127.0.0.1:9000/x"}})
+    {'llm': {'endpoint_url': 'http://127.0.0.1:9000/x'}}
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    if isinstance(value, dict):
+        return {k: strip_credentials(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(strip_credentials(v) for v in value)
+    if isinstance(value, str) and "://" in value and "@" in value:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return value
+        if parts.username is not None or parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return value

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from tqdm import tqdm
 
+from harness.config import strip_credentials
 from harness.errors import HarnessInputError
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
@@ -129,7 +130,8 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
     sel = identity["selection"]
     return {
         "identity": identity,
-        "predictor": {"name": predictor.name, "config": config, "config_hash": config_hash, **predictor.describe()},
+        "predictor": strip_credentials({"name": predictor.name, "config": config, "config_hash": config_hash,
+                                        **predictor.describe()}),
         "golden": golden.describe(),
         "split": split,
         "limit": identity["limit"],

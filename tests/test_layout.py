@@ -249,3 +249,14 @@ def test_markdown_and_csv_cells_are_escaped():
     assert [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] == ["x\\|y", "<script>"]  # 2 cells, not 3
     csv_out = table(["a"], [["=HYPERLINK(1)"], ["-3"], ["@x"]], "csv")
     assert "'=HYPERLINK(1)" in csv_out and "\n-3" in csv_out and "'@x" in csv_out
+
+
+def test_credentials_in_urls_never_reach_run_json(golden, tmp_path):
+    from harness.config import strip_credentials
+
+    secret = "http://AKIAEXAMPLE:wJalrXUtnFEMI@127.0.0.1:9/bedrock"
+    run(KeywordPredictor(), golden, "test", tmp_path / "r", config={"llm": {"endpoint_url": secret}},
+        config_hash="x")
+    text = (tmp_path / "r" / "run.json").read_text()
+    assert "wJalrXUtnFEMI" not in text and "AKIAEXAMPLE" not in text and "http://127.0.0.1:9/bedrock" in text
+    assert strip_credentials(["ftp://u@h/x", "mail@example.com", 3]) == ["ftp://h/x", "mail@example.com", 3]
