@@ -31,9 +31,11 @@ OUTPUT_KEY = {"classify": "label", "extract": "fields", "answer": "answer", "sum
 class TokenUsage:
     input_tokens: int = 0
     output_tokens: int = 0
+    embedding_tokens: int = 0  # tokens sent to an embedding model for this item (a question's retrieval query)
 
     def __add__(self, other: "TokenUsage") -> "TokenUsage":
-        return TokenUsage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
+        return TokenUsage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
+                          self.embedding_tokens + other.embedding_tokens)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,11 @@ def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None
     return old
 
 
+def _described(predictor: Predictor, config: dict, config_hash: str) -> dict:
+    return strip_credentials({"name": predictor.name, "config": config, "config_hash": config_hash,
+                              **predictor.describe()})
+
+
 def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item], identity: dict,
             old: dict | None, started: str, *, config: dict, config_hash: str, batch_size: int, concurrency: int,
             extra: dict | None) -> dict:
@@ -130,8 +135,7 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
     sel = identity["selection"]
     return {
         "identity": identity,
-        "predictor": strip_credentials({"name": predictor.name, "config": config, "config_hash": config_hash,
-                                        **predictor.describe()}),
+        "predictor": _described(predictor, config, config_hash),
         "golden": golden.describe(),
         "split": split,
         "limit": identity["limit"],
@@ -181,6 +185,8 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
                      batch_size=batch_size, concurrency=concurrency, extra=extra)
     store.write_run(record)
     predictor.prepare(items)  # indexes, warm-up: before the clock starts
+    record = {**record, "predictor": _described(predictor, config, config_hash)}  # now with what prepare built
+    store.write_run(record)
     t_start = time.perf_counter()
     bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{predictor.name}:{split}", unit="item",
                disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)

@@ -117,6 +117,7 @@ METRICS: tuple[Metric, ...] = (
     # model usage of the system under test (the judge's is apart)
     _m("usage.input_tokens", "input tokens", "count", False),
     _m("usage.output_tokens", "output tokens", "count", False),
+    _m("usage.embedding_tokens", "embedding tokens (retrieval queries)", "count", False),
     # cost (the cost section) and guardrails (the guardrails section)
     _m("cost.per_document", "cost per document (USD)", "usd", False, headline=True),
     _m("cost.total", "cost of the run (USD)", "usd", False),

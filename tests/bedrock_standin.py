@@ -138,13 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
 
-    def _json(self, status: int, data: dict, error_type: str | None = None) -> None:
+    def _json(self, status: int, data: dict, error_type: str | None = None,
+              headers: dict[str, str] | None = None) -> None:
         body = json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         if error_type:
             self.send_header("x-amzn-ErrorType", error_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
@@ -184,7 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
                 with s.stats.lock:
                     s.stats.invoke += 1
                 text = body.get("inputText", "")
-                self._json(200, {"embedding": s.embed(text), "inputTextTokenCount": len(text.split())})
+                n_tokens = len(text.split())  # Bedrock reports it in the body (Titan) and in a header (every model)
+                self._json(200, {"embedding": s.embed(text), "inputTextTokenCount": n_tokens},
+                           headers={"X-Amzn-Bedrock-Input-Token-Count": str(n_tokens)})
                 return
             try:
                 text = s.responder(model_id, body)

@@ -98,11 +98,19 @@ def test_bedrock_run_end_to_end(tmp_path, cli):
             assert r["latency_s"] > 0 and r["usage"]["input_tokens"] > 0
             if not r.get("error"):
                 assert r["ttft_s"] is not None and 0 < r["ttft_s"] <= r["latency_s"]
-    # cost, recomputed by hand from the run's own recorded usage: tokens x Haiku's prices + the fixed rows
+    # cost, recomputed by hand from the run's own recorded usage: tokens x Haiku's prices, embedding tokens
+    # (the index's per document x 12 documents + the questions' queries) x Titan v2's price, + the fixed rows
     tin = sum(r["usage"]["input_tokens"] for p in preds.values() for r in p["tasks"].values())
     tout = sum(r["usage"]["output_tokens"] for p in preds.values() for r in p["tasks"].values())
-    fixed_monthly = 12.5 + 500 + 20 + 1.25 + 50 + 75 + 11.5 + 200 + 37.5  # runs.yaml's llmops rows
-    measured = tin / 1000 * 0.00025 + tout / 1000 * 0.00125
+    tq = sum(r["usage"].get("embedding_tokens", 0) for p in preds.values() for r in p["tasks"].values())
+    index = run_json["predictor"]["index"]
+    assert run_json["predictor"]["embeddings"] == "bedrock/amazon.titan-embed-text-v2:0"
+    assert index["embedding_tokens"] > index["n_chunks"] and tq > 0  # as the stand-in reported them
+    assert m["usage"]["embedding_tokens"] == tq
+    embed = (index["embedding_tokens"] / index["n_documents"] * 12 + tq) / 1000 * 0.00002
+    fixed_monthly = 500 + 20 + 1.25 + 50 + 75 + 11.5 + 200 + 37.5  # runs.yaml's llmops rows but the Titan one
+    measured = tin / 1000 * 0.00025 + tout / 1000 * 0.00125 + embed
+    assert "Titan Embeddings" not in {r["row"] for r in m["cost"]["breakdown"]}  # measured, not estimated
     assert m["cost"]["measured"] == pytest.approx(measured, abs=1e-8)
     assert m["cost"]["per_document"] == pytest.approx(measured / 12 + fixed_monthly / 50000, abs=1e-8)
     assert m["cost"]["monthly_projection"] == pytest.approx(m["cost"]["per_document"] * 50000, abs=1e-4)

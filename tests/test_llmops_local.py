@@ -68,6 +68,21 @@ def test_local_answers_cite_retrieved_chunks(local_run):
             assert set(meta["citations"]) <= {r["id"] for r in meta["retrieved"]}
     index_dirs = list((local_run / "index").iterdir())
     assert len(index_dirs) == 1
+    # embedding tokens, counted with MiniLM's own tokenizer: the index's chunks and each question's query
+    from transformers import AutoTokenizer
+
+    from harness.models.embeddings import local_minilm_path
+
+    tok = AutoTokenizer.from_pretrained(str(local_minilm_path()))
+    golden = {it.id: it for it in load_golden_set(TECHCORP).items("test")}
+    for p in preds:
+        assert p["tasks"]["answer"]["usage"]["embedding_tokens"] == len(tok(golden[p["id"]].question)["input_ids"])
+    meta = json.loads((index_dirs[0] / "meta.json").read_text())
+    chunks = json.loads((index_dirs[0] / "chunks.json").read_text())
+    assert meta["embedding_tokens"] == sum(len(tok(c["text"], truncation=True, max_length=256)["input_ids"])
+                                           for c in chunks)
+    run_json = json.loads((local_run / "qa" / "run.json").read_text())
+    assert run_json["predictor"]["index"]["embedding_tokens"] == meta["embedding_tokens"]
     assert sorted(f.name for f in index_dirs[0].iterdir()) == ["chunks.json", "index.faiss", "meta.json"]
 
 

@@ -1,7 +1,9 @@
 """A run's cost from what it measured: the ``cost`` section of ``metrics.json``.
 
 * LLMOps: the recorded input and output tokens x the configured model's prices (``prices/*.yaml``, one file
-  per provider/model; a local model costs 0, stated as such).
+  per provider/model; a local model costs 0, stated as such); where the run embedded, the embedding tokens
+  (the index's tokens per indexed document x the run's documents, plus the questions' query tokens) x the
+  embedding model's price.
 * MLOps: the measured compute seconds of classify + extract x the instance price per hour.
 * Both: the case study's monthly rows that no run measures (``runs.yaml`` names them) spread over the
   monthly volume, marked as fixed estimates.
@@ -48,6 +50,7 @@ class CostSettings:
     path: Path
     documents_per_month: Decimal
     models: Mapping[str, str]
+    embeddings: Mapping[str, str]
     compute: str | None
     fixed: Mapping[str, Mapping[str, Any]]
     pricing: str
@@ -63,18 +66,47 @@ def load_settings(path: str | Path | None = None) -> CostSettings:
     if docs <= 0:
         raise HarnessInputError("must be a positive number", path=path, field="volume.documents_per_month")
     return CostSettings(path=path, documents_per_month=docs, models=data.get("models") or {},
-                        compute=data.get("compute"), fixed=data.get("fixed") or {},
+                        embeddings=data.get("embeddings") or {}, compute=data.get("compute"), fixed=data.get("fixed") or {},
                         pricing=data.get("pricing", "techcorp.yaml"))
+
+
+def _price_file(table: Mapping[str, str], settings: CostSettings, key: str) -> tuple[Mapping, Path] | None:
+    rel = next((f for pattern, f in table.items() if fnmatchcase(key, pattern)), None)
+    if rel is None:
+        return None
+    path = settings.file(rel)
+    return read_yaml_mapping(path, "price file")[0], path
 
 
 def model_prices(settings: CostSettings, key: str) -> tuple[Price, Price, Path] | None:
     """(input per 1K, output per 1K, price file) of the model ``provider/model id``; None when unpriced."""
-    rel = next((f for pattern, f in settings.models.items() if fnmatchcase(key, pattern)), None)
-    if rel is None:
+    found = _price_file(settings.models, settings, key)
+    if found is None:
         return None
-    path = settings.file(rel)
-    data, _ = read_yaml_mapping(path, "price file")
+    data, path = found
     return _price(data, "input_per_1k", path), _price(data, "output_per_1k", path), path
+
+
+def _embedding_row(record: Mapping, usage: Mapping, n_docs: int, settings: CostSettings,
+                   files: dict) -> dict | None:
+    """The measured embedding row, or None when the run embedded nothing (its table row then stands in)."""
+    predictor = record.get("predictor") or {}
+    name, index = predictor.get("embeddings"), predictor.get("index") or {}
+    if not name or index.get("embedding_tokens") is None or not index.get("n_documents"):
+        return None
+    found = _price_file(settings.embeddings, settings, str(name))
+    if found is None:
+        return None
+    data, path = found
+    price = _price(data, "input_per_1k", path)
+    files[path.name] = _sha(path)
+    per_doc = Decimal(index["embedding_tokens"]) / Decimal(index["n_documents"])
+    queries = Decimal(usage.get("embedding_tokens", 0))
+    tokens = per_doc * n_docs + queries
+    return {"row": "embedding tokens", "kind": "measured", "usd": tokens / 1000 * price.usd,
+            "basis": f"{per_doc:.1f} tokens per indexed document ({index['embedding_tokens']} over "
+                     f"{index['n_documents']}) x {n_docs} documents + {queries} query tokens x ${price.usd}/1K "
+                     f"({name}; {price.note})"}
 
 
 def _sha(path: Path) -> str:
@@ -85,7 +117,8 @@ def _num(d: Decimal | None) -> float | None:
     return None if d is None else float(round(d, 8))
 
 
-def _measured(record: Mapping, metrics: Mapping, settings: CostSettings) -> tuple[list[dict], dict, str | None]:
+def _measured(record: Mapping, metrics: Mapping, settings: CostSettings,
+              n_docs: int) -> tuple[list[dict], dict, str | None]:
     """(measured breakdown rows, price files used, reason when nothing can be measured)."""
     pipeline = str((record.get("predictor") or {}).get("name"))
     files: dict[str, str] = {}
@@ -114,10 +147,12 @@ def _measured(record: Mapping, metrics: Mapping, settings: CostSettings) -> tupl
     pin, pout, path = found
     files[str(path.name)] = _sha(path)
     tin, tout = Decimal(usage.get("input_tokens", 0)), Decimal(usage.get("output_tokens", 0))
-    return [{"row": "model input tokens", "kind": "measured", "usd": tin / 1000 * pin.usd,
+    rows = [{"row": "model input tokens", "kind": "measured", "usd": tin / 1000 * pin.usd,
              "basis": f"{tin} tokens x ${pin.usd}/1K ({key}; {pin.note})"},
             {"row": "model output tokens", "kind": "measured", "usd": tout / 1000 * pout.usd,
-             "basis": f"{tout} tokens x ${pout.usd}/1K ({key}; {pout.note})"}], files, None
+             "basis": f"{tout} tokens x ${pout.usd}/1K ({key}; {pout.note})"}]
+    embedding = _embedding_row(record, usage, n_docs, settings, files)
+    return rows + ([embedding] if embedding else []), files, None
 
 
 def cost_section(record: Mapping, metrics: Mapping, settings: CostSettings | None = None) -> dict:
@@ -129,7 +164,7 @@ def cost_section(record: Mapping, metrics: Mapping, settings: CostSettings | Non
     pipeline = str((record.get("predictor") or {}).get("name"))
     by_task = (metrics.get("counts") or {}).get("by_task") or {}
     n_docs = max((by_task.get(t, {}).get("expected", 0) for t in ("classify", "extract")), default=0)
-    measured, files, reason = _measured(record, metrics, settings)
+    measured, files, reason = _measured(record, metrics, settings, n_docs)
     base = {"currency": "USD", "documents": n_docs, "volume_per_month": int(settings.documents_per_month),
             "settings": str(settings.path.name), "price_files": files}
     if reason or not n_docs:
@@ -143,7 +178,9 @@ def cost_section(record: Mapping, metrics: Mapping, settings: CostSettings | Non
         files[pricing_path.name] = pricing.sha256
         table = compute_table(pricing.tables[fixed_conf["table"]], pricing.documents_per_month)
         amounts, titles = table.amounts, {r.row.id: r.row.title for r in table.rows}
-        for rid in fixed_conf.get("rows") or []:
+        replaced = {rid for row, rid in (fixed_conf.get("measured_replaces") or {}).items()
+                    if any(m["row"] == row for m in measured)}
+        for rid in [r for r in fixed_conf.get("rows") or [] if r not in replaced]:
             monthly = amounts[rid]
             fixed_rows.append({"row": titles[rid], "kind": "fixed estimate", "monthly_usd": monthly,
                                "usd": monthly / settings.documents_per_month * n_docs,

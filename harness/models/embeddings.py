@@ -1,6 +1,8 @@
 """Text embedders shared by the LLMOps pipeline (retrieval) and the judge (answer relevancy): the embedded
 all-MiniLM-L6-v2 (sentence-transformers, weights shipped by a package, no hub access) and Titan on Bedrock
-(langchain-aws ``BedrockEmbeddings``). Both return L2-normalised float32 rows."""
+(langchain-aws ``BedrockEmbeddings``). Both return L2-normalised float32 rows and the input tokens they
+embedded (what an embedding model is priced on): counted with the local model's own tokenizer, and as Bedrock
+reports them on each response (its ``X-Amzn-Bedrock-Input-Token-Count`` header)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int | None]:
+        """(vectors as ``embed`` returns them, input tokens embedded; None when the service did not say)."""
 
 
 def local_minilm_path() -> Path:
@@ -48,10 +53,16 @@ class LocalEmbedder:
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_counted(texts)[0]
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Vectors and the tokens the model saw (its tokenizer, special tokens included, truncated as it is)."""
+        texts = list(texts)
         with self._lock:
-            vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vecs, dtype=np.float32)
+            ids = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        return np.asarray(vecs, dtype=np.float32), sum(len(x) for x in ids)
 
 
 class BedrockEmbedder:
@@ -65,13 +76,31 @@ class BedrockEmbedder:
         self.client = BedrockEmbeddings(model_id=model_id, region_name=region, endpoint_url=endpoint_url,
                                         config=client_config)
         self.concurrency = concurrency
+        # the token count Bedrock reports is a response header; botocore's event hooks let us read it without
+        # touching the body langchain-aws parses. The call and its hook run on the same thread.
+        self._last = threading.local()
+        self.client.client.meta.events.register("after-call.bedrock-runtime.InvokeModel", self._on_response)
+
+    def _on_response(self, http_response=None, **_) -> None:
+        header = (getattr(http_response, "headers", None) or {}).get("x-amzn-bedrock-input-token-count")
+        self._last.tokens = int(header) if header and str(header).isdigit() else None
+
+    def _one(self, text: str) -> tuple[list[float], int | None]:
+        self._last.tokens = None
+        vec = self.client.embed_query(text)
+        return vec, self._last.tokens
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Titan embeds one text per request: send them ``concurrency`` at a time."""
+        return self.embed_counted(texts)[0]
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int | None]:
+        """Titan embeds one text per request: send them ``concurrency`` at a time; sum the reported tokens."""
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            rows = list(pool.map(self.client.embed_query, texts))
-        vecs = np.asarray(rows, dtype=np.float32)
+            pairs = list(pool.map(self._one, texts))
+        vecs = np.asarray([v for v, _ in pairs], dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return vecs / np.where(norms == 0, 1, norms)
+        counts = [n for _, n in pairs]
+        tokens = None if any(n is None for n in counts) else sum(counts)
+        return vecs / np.where(norms == 0, 1, norms), tokens

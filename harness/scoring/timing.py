@@ -51,14 +51,14 @@ def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Seq
 
 
 def usage_section(predictions: Sequence[Prediction]) -> dict | None:
-    """Input and output tokens of the system under test (None when nothing reported usage)."""
-    usage_in = usage_out = 0
-    for p in predictions:
-        for r in p.tasks.values():
-            if r.usage:
-                usage_in += r.usage.input_tokens
-                usage_out += r.usage.output_tokens
-    return {"input_tokens": usage_in, "output_tokens": usage_out} if usage_in or usage_out else None
+    """Input, output and embedding tokens of the system under test (None when nothing reported usage)."""
+    from harness.predictor import TokenUsage
+
+    total = sum((r.usage for p in predictions for r in p.tasks.values() if r.usage), TokenUsage())
+    if total == TokenUsage():
+        return None
+    return {"input_tokens": total.input_tokens, "output_tokens": total.output_tokens,
+            "embedding_tokens": total.embedding_tokens}
 
 
 def throughput_section(n_predicted: int, wall_s: float) -> dict:

@@ -44,7 +44,7 @@ class LLMOpsPredictor(Predictor):
             d["embeddings"] = self._embedder.name
         if self.index is not None:
             d["index"] = {k: self.index.meta.get(k) for k in ("key", "n_chunks", "embedding_model", "chunk_size",
-                                                              "chunk_overlap", "n_documents")}
+                                                              "chunk_overlap", "n_documents", "embedding_tokens")}
         return d
 
     def embedder(self):
@@ -141,14 +141,15 @@ class LLMOpsPredictor(Predictor):
         if task == "answer":
             if self.index is None:
                 self.prepare([item])
-            hits = self.index.search(self.embedder().embed([item.question]), self._config.retrieval.top_k)[0]
+            query, query_tokens = self.embedder().embed_counted([item.question])
+            hits = self.index.search(query, self._config.retrieval.top_k)[0]
             ids = [h.chunk.id for h in hits]
             passages = "\n\n".join(f"[{h.chunk.id}] {h.chunk.text}" for h in hits)
             obj, out = self._call(task, {"passages": passages, "question": item.question}, answer_schema(ids),
                                   context)
             retrieved = [{"id": h.chunk.id, "score": round(h.score, 4)} for h in hits]
-            out = _with(out, meta={**out.meta, "retrieved": retrieved},
-                        contexts=tuple(h.chunk.text for h in hits))
+            out = _with(out, meta={**out.meta, "retrieved": retrieved}, contexts=tuple(h.chunk.text for h in hits),
+                        usage=(out.usage or TokenUsage()) + TokenUsage(embedding_tokens=query_tokens or 0))
             if obj is None:
                 return out
             answer = obj.get("answer")

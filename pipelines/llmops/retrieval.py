@@ -59,11 +59,14 @@ class VectorIndex:
     def build(cls, chunks: list[Chunk], embedder: Embedder, meta: dict, batch: int = 256) -> "VectorIndex":
         import faiss
 
-        vecs = [embedder.embed([c.text for c in chunks[i:i + batch]]) for i in range(0, len(chunks), batch)]
-        matrix = np.vstack(vecs) if vecs else np.zeros((0, 1), dtype=np.float32)
+        pairs = [embedder.embed_counted([c.text for c in chunks[i:i + batch]]) for i in range(0, len(chunks), batch)]
+        matrix = np.vstack([v for v, _ in pairs]) if pairs else np.zeros((0, 1), dtype=np.float32)
+        counts = [n for _, n in pairs]
+        tokens = None if any(n is None for n in counts) else sum(counts)  # None: the service did not report them
         index = faiss.IndexFlatIP(matrix.shape[1])
         index.add(matrix)
-        return cls(index, chunks, {**meta, "n_chunks": len(chunks), "dim": int(matrix.shape[1])})
+        return cls(index, chunks, {**meta, "n_chunks": len(chunks), "dim": int(matrix.shape[1]),
+                                   "embedding_tokens": tokens})
 
     def save(self, directory: Path) -> None:
         import faiss
