@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import load_yaml_text, read_yaml_mapping
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,7 +25,7 @@ class StrictModel(BaseModel):
     Every field of a subclass carries a ``description`` (``harness config`` prints them).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def apply_override(data: dict, assignment: str) -> None:
@@ -36,8 +36,10 @@ def apply_override(data: dict, assignment: str) -> None:
     if not parts:
         raise HarnessInputError(f"--set has an empty key in {assignment!r}", field="--set")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = load_yaml_text(raw, f"--set {key.strip()}").data if raw.strip() else ""
+    except HarnessInputError as exc:
+        if "invalid YAML" not in exc.problem:
+            raise  # over the alias/nesting budget: refused, never read as a string
         value = raw
     node = data
     for p in parts[:-1]:

@@ -30,28 +30,3 @@ class HarnessInputError(Exception):
             parts.append(self.field)
         parts.append(self.problem)
         return ": ".join(parts)
-
-
-def read_yaml_mapping(path: "os.PathLike | str", what: str) -> tuple[dict, bytes]:
-    """Parse a YAML file that must hold a mapping; returns (data, raw bytes). Errors name file and line."""
-    import yaml
-
-    path = str(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise HarnessInputError(f"{what} not found", path=path) from None
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                                line=None if mark is None else mark.line + 1) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise HarnessInputError(f"a {what} must be a mapping", path=path)
-    return data, raw

@@ -8,7 +8,6 @@ the line and the field, so the CLI can stop with exit code 2 and one line of exp
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,12 +17,14 @@ from typing import Any, Iterator, Literal, Mapping
 
 import yaml
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import HarnessInputError
+from harness.files import loads_json, read_yaml_mapping_doc, safe_name, validate
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
 DOC_KEYS = ("id", "split", "text", "label", "fields")
 QA_KEYS = ("id", "split", "doc_ids", "question", "reference_answer", "reference_contexts")
-MANIFEST_KEYS = ("name", "version", "labels", "fields", "splits", "files")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -111,53 +112,65 @@ class GoldenSet:
 
 
 # ---------------------------------------------------------------------------------------------- manifest
+class _FieldFile(BaseModel):
+    """One field of ``manifest.yaml``'s ``fields`` (see README, "Golden set format")."""
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["string", "date", "money", "enum", "list"]
+    description: str = ""
+    values: list[str] = []
+    aliases: dict[str, list[str]] = {}
+    date_order: Literal["mdy", "dmy"] = "mdy"
+
+
+class _FileEntry(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class _ManifestFile(BaseModel):
+    """``manifest.yaml`` as a typed record: every golden set is checked against it when loaded."""
+    model_config = ConfigDict(extra="allow")  # e.g. the generator's own notes
+    name: str
+    version: str
+    description: str = ""
+    labels: list[str] = Field(min_length=1)
+    fields: dict[str, _FieldFile]
+    splits: list[str] = Field(min_length=1)
+    files: dict[Literal["documents.jsonl", "qa.jsonl"], _FileEntry]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
 def _load_manifest(root: Path) -> Manifest:
     path = root / "manifest.yaml"
     if not root.is_dir():
         raise HarnessInputError("golden set directory not found", path=root)
     if not path.is_file():
         raise HarnessInputError("missing manifest.yaml", path=root)
-    data, raw = read_yaml_mapping(path, "manifest")
-    for key in MANIFEST_KEYS:
-        if key not in data:
-            raise HarnessInputError("missing key", path=path, field=key)
-    labels = data["labels"]
-    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
-        raise HarnessInputError("must be a non-empty list of strings", path=path, field="labels")
-    if len(set(labels)) != len(labels):
-        raise HarnessInputError("duplicate label", path=path, field="labels")
-    if not isinstance(data["fields"], dict):
-        raise HarnessInputError("must be a mapping of field name -> spec", path=path, field="fields")
+    doc = read_yaml_mapping_doc(path, "manifest")
+    m = validate(_ManifestFile, doc.data, doc=doc)
+    safe_name(m.name, path=path, field="name")
+    if len(set(m.labels)) != len(m.labels):
+        raise HarnessInputError("duplicate label", path=path, line=doc.line(("labels",)), field="labels")
     fields = {}
-    for name, spec in data["fields"].items():
+    for name, spec in m.fields.items():
         where = f"fields.{name}"
-        if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
-            raise HarnessInputError(f"type must be one of {', '.join(FIELD_TYPES)}", path=path, field=where)
-        values = tuple(spec.get("values") or ())
-        if spec["type"] == "enum" and not values:
-            raise HarnessInputError("an enum field needs 'values'", path=path, field=where)
-        aliases = {str(k): tuple(str(a) for a in v) for k, v in (spec.get("aliases") or {}).items()}
-        for canon in aliases:
-            if canon not in values:
-                raise HarnessInputError(f"alias target {canon!r} is not one of the values", path=path, field=where)
-        order = spec.get("date_order", "mdy")
-        if order not in ("mdy", "dmy"):
-            raise HarnessInputError("date_order must be 'mdy' or 'dmy'", path=path, field=where)
-        fields[name] = FieldSpec(name=name, type=spec["type"], description=str(spec.get("description", "")),
-                                 values=values, aliases=aliases, date_order=order)
-    splits = data["splits"]
-    if not isinstance(splits, list) or not splits:
-        raise HarnessInputError("must be a non-empty list", path=path, field="splits")
-    files = {}
-    for name, meta in (data["files"] or {}).items():
-        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
-            raise HarnessInputError("each file needs a sha256", path=path, field=f"files.{name}")
-        files[name] = meta["sha256"]
-    if "documents.jsonl" not in files:
-        raise HarnessInputError("documents.jsonl is not listed", path=path, field="files")
-    return Manifest(name=str(data["name"]), version=str(data["version"]), description=str(data.get("description", "")),
-                    labels=tuple(labels), fields=fields, splits=tuple(str(s) for s in splits), files=files,
-                    sha256=hashlib.sha256(raw).hexdigest())
+        line = doc.line(("fields", name))
+        if spec.type == "enum" and not spec.values:
+            raise HarnessInputError("an enum field needs 'values'", path=path, line=line, field=where)
+        for canon in spec.aliases:
+            if canon not in spec.values:
+                raise HarnessInputError(f"alias target {canon!r} is not one of the values", path=path, line=line,
+                                        field=where)
+        fields[name] = FieldSpec(name=name, type=spec.type, description=spec.description, values=tuple(spec.values),
+                                 aliases={k: tuple(v) for k, v in spec.aliases.items()}, date_order=spec.date_order)
+    if "documents.jsonl" not in m.files:
+        raise HarnessInputError("documents.jsonl is not listed", path=path, line=doc.line(("files",)), field="files")
+    return Manifest(name=m.name, version=m.version, description=m.description, labels=tuple(m.labels),
+                    fields=fields, splits=tuple(m.splits), files={k: v.sha256 for k, v in m.files.items()},
+                    sha256=hashlib.sha256(doc.raw).hexdigest())
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -171,11 +184,7 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
             if not text.strip():
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise HarnessInputError(f"broken JSON ({exc.msg} at column {exc.colno})", path=path,
-                                        line=lineno) from None
+            obj = loads_json(text, path=path, line=lineno)
             if not isinstance(obj, dict):
                 raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
             yield lineno, obj
@@ -193,9 +202,11 @@ def check_field_value(spec: FieldSpec, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             return "expected a decimal amount"
         try:
-            Decimal(str(value))
+            amount = Decimal(str(value))
         except InvalidOperation:
             return f"expected a decimal amount, got {value!r}"
+        if not amount.is_finite():
+            return f"expected a finite decimal amount, got {value!r}"
         return None
     if not isinstance(value, str):
         return f"expected a string, got {type(value).__name__}"
@@ -353,7 +364,7 @@ def write_checksums(root: str | Path) -> dict[str, str]:
     """Recompute the sha256 of each data file and rewrite the manifest's ``files`` section."""
     root = Path(root)
     path = root / "manifest.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml_mapping_doc(path, "manifest").data
     names = [n for n in ("documents.jsonl", "qa.jsonl") if (root / n).is_file()]
     data["files"] = {n: {"sha256": file_sha256(root / n)} for n in names}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -14,9 +14,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import YamlDoc, read_yaml_mapping_doc
 
 DEFAULT_PRICING = Path(__file__).with_name("techcorp.yaml")
 ROW_KEYS = {"id", "title", "calculation", "factors", "unit_price", "percent", "of", "fixed", "estimate", "stated",
@@ -64,24 +63,14 @@ class Pricing:
 
 
 class _Where:
-    """Line numbers of the keys of a YAML file, for error messages."""
+    """Line numbers of the keys of a YAML file (from :class:`harness.files.YamlDoc`), for error messages."""
 
-    def __init__(self, text: str, path: str) -> None:
-        self.path = path
-        self.root = yaml.compose(text)
+    def __init__(self, doc: YamlDoc) -> None:
+        self.path = doc.path
+        self.doc = doc
 
     def line(self, *keys) -> int | None:
-        node = self.root
-        for k in keys:
-            if isinstance(node, yaml.MappingNode):
-                node = next((v for kn, v in node.value if kn.value == k), None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
-                node = node.value[k]
-            else:
-                node = None
-            if node is None:
-                return None
-        return node.start_mark.line + 1
+        return self.doc.lines.get(tuple(keys))
 
     def error(self, problem: str, keys: tuple, field: str) -> HarnessInputError:
         return HarnessInputError(problem, path=self.path, line=self.line(*keys), field=field)
@@ -187,8 +176,9 @@ def load_pricing(path: str | Path | None = None) -> Pricing:
     import hashlib
 
     path = Path(path) if path else DEFAULT_PRICING
-    data, raw = read_yaml_mapping(path, "pricing file")
-    where = _Where(raw.decode("utf-8"), str(path))
+    doc = read_yaml_mapping_doc(path, "pricing file")
+    data, raw = doc.data, doc.raw
+    where = _Where(doc)
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise where.error(f"unknown key {unknown[0]!r}", (unknown[0],), unknown[0])

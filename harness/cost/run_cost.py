@@ -23,7 +23,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import YamlDoc, read_yaml_mapping, read_yaml_mapping_doc
 
 DEFAULT_SETTINGS = Path(__file__).with_name("runs.yaml")
 
@@ -34,11 +35,11 @@ class Price:
     note: str
 
 
-def _price(data: Mapping, key: str, path: Path) -> Price:
+def _price(doc: YamlDoc, key: str) -> Price:
     from harness.cost.pricing import _Where, money
 
-    entry = data.get(key)
-    where = _Where(path.read_text(encoding="utf-8"), str(path))
+    entry = doc.data.get(key)
+    where = _Where(doc)
     if not isinstance(entry, dict) or "usd" not in entry:
         raise where.error(f"needs {key}: {{usd: ..., as_of: ..., source: ...}}", (key,), key)
     return Price(money(entry["usd"], where, (key, "usd"), f"{key}.usd"),
@@ -70,12 +71,12 @@ def load_settings(path: str | Path | None = None) -> CostSettings:
                         pricing=data.get("pricing", "techcorp.yaml"))
 
 
-def _price_file(table: Mapping[str, str], settings: CostSettings, key: str) -> tuple[Mapping, Path] | None:
+def _price_file(table: Mapping[str, str], settings: CostSettings, key: str) -> tuple[YamlDoc, Path] | None:
     rel = next((f for pattern, f in table.items() if fnmatchcase(key, pattern)), None)
     if rel is None:
         return None
     path = settings.file(rel)
-    return read_yaml_mapping(path, "price file")[0], path
+    return read_yaml_mapping_doc(path, "price file"), path
 
 
 def model_prices(settings: CostSettings, key: str) -> tuple[Price, Price, Path] | None:
@@ -83,8 +84,8 @@ def model_prices(settings: CostSettings, key: str) -> tuple[Price, Price, Path] 
     found = _price_file(settings.models, settings, key)
     if found is None:
         return None
-    data, path = found
-    return _price(data, "input_per_1k", path), _price(data, "output_per_1k", path), path
+    doc, path = found
+    return _price(doc, "input_per_1k"), _price(doc, "output_per_1k"), path
 
 
 def _embedding_row(record: Mapping, usage: Mapping, n_docs: int, settings: CostSettings,
@@ -97,8 +98,8 @@ def _embedding_row(record: Mapping, usage: Mapping, n_docs: int, settings: CostS
     found = _price_file(settings.embeddings, settings, str(name))
     if found is None:
         return None
-    data, path = found
-    price = _price(data, "input_per_1k", path)
+    doc, path = found
+    price = _price(doc, "input_per_1k")
     files[path.name] = _sha(path)
     per_doc = Decimal(index["embedding_tokens"]) / Decimal(index["n_documents"])
     queries = Decimal(usage.get("embedding_tokens", 0))
@@ -126,8 +127,9 @@ def _measured(record: Mapping, metrics: Mapping, settings: CostSettings,
         if not settings.compute:
             return [], files, "no compute price configured (runs.yaml: compute)"
         path = settings.file(settings.compute)
-        data, _ = read_yaml_mapping(path, "price file")
-        price = _price(data, "per_hour", path)
+        doc = read_yaml_mapping_doc(path, "price file")
+        data = doc.data
+        price = _price(doc, "per_hour")
         files[str(path.name)] = _sha(path)
         latency = metrics.get("latency") or {}
         seconds = sum(Decimal(str(latency[t]["mean"])) * latency[t]["n"] for t in ("classify", "extract")

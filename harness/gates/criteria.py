@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import read_yaml_mapping
 from harness.store import Run
 from metrics import registry
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import read_yaml_mapping
 
 
 def read_ratings(path: str | Path) -> list[float]:

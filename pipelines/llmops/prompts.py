@@ -26,7 +26,8 @@ from pathlib import Path
 from string import Template
 from typing import Mapping
 
-from harness.errors import HarnessInputError, read_yaml_mapping
+from harness.errors import HarnessInputError
+from harness.files import read_yaml_mapping
 
 DEFAULT_DIR = Path(__file__).with_name("prompts")
 

@@ -1,0 +1,286 @@
+"""The one place the harness reads and writes YAML and JSON, with the input contract every file shares.
+
+Reading (every YAML and JSON file the project reads goes through here):
+
+* **YAML** (:func:`read_yaml_mapping`, :func:`load_yaml_text`): safe constructors only (no tags that build
+  objects); refused with exit 2 and one line naming the file: files over :data:`MAX_YAML_BYTES`, more than
+  :data:`MAX_ALIASES` aliases, nesting deeper than :data:`MAX_DEPTH`, or a document that would expand to more
+  than :data:`MAX_NODES` nodes once its aliases are followed ("billion laughs": a 700-byte file whose
+  aliases expand to 10^9 strings). The line of every key is kept, so a typed check can name it.
+* **JSON** (:func:`loads_json`): strict: ``NaN``, ``Infinity`` and numbers too large for a float are refused,
+  as is nesting deeper than Python can parse (``RecursionError`` becomes a named error).
+* **Typed checks** (:func:`validate`): a pydantic model per file kind; the first problem becomes
+  ``file:line: field: problem``.
+
+Writing: :func:`dumps_json` is ``json.dumps`` with ``allow_nan=False``; every JSON the project writes is
+strict JSON that any parser reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import HarnessInputError
+
+MAX_YAML_BYTES = 4 * 1024 * 1024  # the largest YAML the project reads (manifests, pricing) is a few KiB
+MAX_ALIASES = 100
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # nodes after following aliases
+MAX_JSON_DEPTH = 200
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Refused(Exception):
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.line = problem, line
+
+
+class _BudgetLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that counts aliases and nesting while it composes the node graph."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"more than {MAX_ALIASES} YAML aliases", self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes in ``node`` once every alias is followed (aliases share nodes: memoised, so linear)."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = 0  # a recursive alias refers back here: counts as nothing more
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(_expanded_size(v, memo) for v in node.value)
+        else:
+            total = 1
+        memo[key] = min(total, MAX_NODES + 1)
+    return memo[key]
+
+
+def _key_lines(node: yaml.Node, prefix: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Line (1-based) of every key path in the document, e.g. ``("criteria", 2, "target") -> 17``."""
+    out = {} if out is None else out
+    if len(out) > MAX_NODES:
+        return out
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            path = (*prefix, k.value if isinstance(k, yaml.ScalarNode) else "?")
+            out.setdefault(path, k.start_mark.line + 1)
+            _key_lines(v, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            path = (*prefix, i)
+            out.setdefault(path, v.start_mark.line + 1)
+            _key_lines(v, path, out)
+    return out
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed YAML file: its data, raw bytes and the line of each key path."""
+    path: str
+    data: Any
+    raw: bytes = b""
+    lines: Mapping[tuple, int] = field(default_factory=dict)
+
+    def line(self, loc: tuple) -> int | None:
+        """The line of ``loc`` or of its nearest enclosing key that has one."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return None
+
+
+def load_yaml_text(text: str, path: str = "<text>") -> YamlDoc:
+    """Parse YAML under the budget (see the module docstring); errors name ``path`` and the line."""
+    loader = _BudgetLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node, {}) > MAX_NODES:
+            raise _Refused(f"expands to more than {MAX_NODES:,} nodes through its aliases (refused)")
+        data = loader.construct_document(node) if node is not None else None
+        lines = _key_lines(node) if node is not None else {}
+    except _Refused as exc:
+        raise HarnessInputError(exc.problem, path=path, line=exc.line) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise HarnessInputError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
+                                line=None if mark is None else mark.line + 1) from None
+    except RecursionError:
+        raise HarnessInputError("nested too deeply", path=path) from None
+    finally:
+        loader.dispose()
+    return YamlDoc(path=path, data=data, lines=lines)
+
+
+def read_yaml(path: str | os.PathLike, what: str) -> YamlDoc:
+    """Read and parse a YAML file (size budget first); errors name the file and line."""
+    path = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_YAML_BYTES:
+            raise HarnessInputError(f"{what} is {size:,} bytes, over the {MAX_YAML_BYTES:,}-byte limit", path=path)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise HarnessInputError(f"{what} not found", path=path) from None
+    except IsADirectoryError:
+        raise HarnessInputError(f"{what} is a directory, not a file", path=path) from None
+    except OSError as exc:
+        raise HarnessInputError(f"cannot read {what}: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    doc = load_yaml_text(text, path)
+    return YamlDoc(path=path, data=doc.data, raw=raw, lines=doc.lines)
+
+
+def read_yaml_mapping(path: str | os.PathLike, what: str) -> tuple[dict, bytes]:
+    """A YAML file that must hold a mapping: (data, raw bytes). Errors name file and line."""
+    doc = read_yaml_mapping_doc(path, what)
+    return doc.data, doc.raw
+
+
+def read_yaml_mapping_doc(path: str | os.PathLike, what: str) -> YamlDoc:
+    doc = read_yaml(path, what)
+    if doc.data is None:
+        return YamlDoc(path=doc.path, data={}, raw=doc.raw, lines=doc.lines)
+    if not isinstance(doc.data, dict):
+        raise HarnessInputError(f"a {what} must be a mapping", path=doc.path)
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------- JSON
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line: int | None = None) -> Any:
+    """Strict JSON: no NaN/Infinity, no overflowing numbers, bounded nesting; errors name file and line.
+
+    >>> loads_json('{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> loads_json('{"latency_s": NaN}', path="p.jsonl", line=3)
+    Traceback (most recent call last):
+    ...
+    harness.errors.HarnessInputError: p.jsonl:3: invalid JSON: NaN is not a number JSON allows
+    """
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        where = f" at column {exc.colno}" if line is not None else f" at line {exc.lineno} column {exc.colno}"
+        raise HarnessInputError(f"broken JSON ({exc.msg}{where})", path=path, line=line) from None
+    except RecursionError:
+        raise HarnessInputError("invalid JSON: nested too deeply", path=path, line=line) from None
+    except ValueError as exc:
+        raise HarnessInputError(f"invalid JSON: {exc}", path=path, line=line) from None
+
+
+def read_json(path: str | os.PathLike, what: str) -> Any:
+    """Read a JSON file strictly (see :func:`loads_json`)."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise HarnessInputError(f"{what} not found", path=path) from None
+    except OSError as exc:
+        raise HarnessInputError(f"cannot read {what}: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    return loads_json(text, path=path)
+
+
+def dumps_json(data: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that never writes NaN or Infinity (strict JSON, readable by every parser)."""
+    return json.dumps(data, allow_nan=False, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------- typed checks
+def validation_problem(exc: ValidationError) -> tuple[tuple, str]:
+    """(location, one-line problem) of a pydantic error's first entry."""
+    err = exc.errors()[0]
+    msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+    if "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)):
+        shown = repr(err["input"])
+        msg = f"{msg} (got {shown[:60] + '...' if len(shown) > 60 else shown})"
+    return tuple(err["loc"]), msg
+
+
+def validate(model: type[M], data: Any, *, path: str | os.PathLike | None = None, line: int | None = None,
+             doc: YamlDoc | None = None, prefix: str = "") -> M:
+    """``model`` from ``data``; the first problem is raised as ``file:line: field: problem`` (exit 2)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = validation_problem(exc)
+        where = ".".join(str(x) if not isinstance(x, int) else f"[{x}]" for x in loc).replace(".[", "[")
+        if prefix:
+            where = f"{prefix}.{where}" if where else prefix
+        if doc is not None and line is None:
+            line = doc.line(tuple(x for x in loc))
+        raise HarnessInputError(msg, path=path if path is not None else (doc.path if doc else None), line=line,
+                                field=where or None) from None
+
+
+# ---------------------------------------------------------------------------------------------- names
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+def safe_name(value: Any, *, path: str | os.PathLike | None = None, line: int | None = None,
+              field: str | None = None) -> str:
+    """``value`` if it may become a file or directory name, else exit 2 naming where it came from.
+
+    One pattern for every name that becomes a path (golden-set name, run id, variant, student id, scenario):
+    letters, digits, ``.``, ``_``, ``-``; starts with a letter or digit; no ``..``; at most 100 characters.
+
+    >>> safe_name("techcorp-2024.1")
+    'techcorp-2024.1'
+    >>> safe_name("../../tmp/x", path="manifest.yaml", field="name")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    harness.errors.HarnessInputError: manifest.yaml: name: '../../tmp/x' cannot be used as a name: ...
+    """
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(SAFE_NAME, value) or ".." in value:
+        raise HarnessInputError(f"{value!r} cannot be used as a name: use letters, digits, '.', '_' and '-' "
+                                "(starting with a letter or digit, no '..', at most 100 characters)",
+                                path=path, line=line, field=field)
+    return value
