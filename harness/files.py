@@ -204,8 +204,8 @@ def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line
     try:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        where = f" at column {exc.colno}" if line is not None else f" at line {exc.lineno} column {exc.colno}"
-        raise HarnessInputError(f"broken JSON ({exc.msg}{where})", path=path, line=line) from None
+        raise HarnessInputError(f"broken JSON ({exc.msg} at column {exc.colno})", path=path,
+                                line=line if line is not None else exc.lineno) from None
     except RecursionError:
         raise HarnessInputError("invalid JSON: nested too deeply", path=path, line=line) from None
     except ValueError as exc:

@@ -20,6 +20,8 @@ import abc
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from harness.golden import Item
 
 Task = Literal["classify", "extract", "answer", "summarize"]
@@ -111,17 +113,54 @@ class Prediction:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Prediction":
-        """Read a line in the runner's shape or the plain external shape (``id`` + outputs [+ ``error``])."""
-        tasks = {}
-        for name, d in (obj.get("tasks") or {}).items():
-            usage = d.get("usage")
-            tasks[name] = TaskResult(latency_s=d.get("latency_s"), ttft_s=d.get("ttft_s"),
-                                     usage=TokenUsage(**usage) if usage else None, error=d.get("error"),
-                                     batch_size=d.get("batch_size", 1), meta=d.get("meta") or {})
-        contexts = obj.get("contexts")
-        return cls(id=obj["id"], label=obj.get("label"), fields=obj.get("fields"), answer=obj.get("answer"),
-                   contexts=tuple(contexts) if contexts is not None else None, summary=obj.get("summary"),
+        """Read a line in the runner's shape or the plain external shape (``id`` + outputs); the line is
+        checked against :class:`PredictionRecord` first (``pydantic.ValidationError`` names the field)."""
+        rec = PredictionRecord.model_validate(obj)
+        tasks = {name: TaskResult(latency_s=d.latency_s, ttft_s=d.ttft_s,
+                                  usage=TokenUsage(**d.usage.model_dump()) if d.usage else None, error=d.error,
+                                  batch_size=d.batch_size, meta=d.meta.model_dump(exclude_unset=True))
+                 for name, d in rec.tasks.items()}
+        return cls(id=rec.id, label=rec.label, fields=rec.fields, answer=rec.answer,
+                   contexts=tuple(rec.contexts) if rec.contexts is not None else None, summary=rec.summary,
                    tasks=tasks)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False, extra="ignore", strict=True)
+
+
+class UsageRecord(_Record):
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+    embedding_tokens: int = Field(0, ge=0)
+
+
+class MetaRecord(_Record):
+    """A task's ``meta``: free-form, with the keys scoring reads typed."""
+    model_config = ConfigDict(allow_inf_nan=False, extra="allow", strict=True)
+    cache_hit: bool = False
+    original_latency_s: float | None = Field(None, ge=0)
+    original_ttft_s: float | None = Field(None, ge=0)
+
+
+class TaskRecord(_Record):
+    latency_s: float | None = Field(None, ge=0)
+    ttft_s: float | None = Field(None, ge=0)
+    usage: UsageRecord | None = None
+    error: str | None = None
+    batch_size: int = Field(1, ge=1)
+    meta: MetaRecord = MetaRecord()
+
+
+class PredictionRecord(_Record):
+    """One line of a predictions file as the harness accepts it (the run store's shape or an external one)."""
+    id: str
+    label: str | None = None
+    fields: dict[str, Any] | None = None
+    answer: str | None = None
+    contexts: list[str] | None = None
+    summary: str | None = None
+    tasks: dict[Task, TaskRecord] = {}
 
 
 class Predictor(abc.ABC):

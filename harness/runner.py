@@ -104,8 +104,9 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
 
     from harness.scoring import score_run
 
-    result = execute(predictor, golden, split, out_dir, **kwargs)
-    return replace(result, metrics=score_run(result.out_dir, golden))
+    with RunStore(out_dir).writing(f"harness run --pipeline {predictor.name} --split {split}"):
+        result = execute(predictor, golden, split, out_dir, **kwargs)
+        return replace(result, metrics=score_run(result.out_dir, golden))
 
 
 def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None:
@@ -170,15 +171,30 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
     """
     store = RunStore(out_dir)
-    identity = {**_identity(predictor, config_hash, golden, split, limit),
-                "selection": {"per_class": per_class, "qa_limit": qa_limit}}
-    old = _open(store, identity, overwrite)
-    items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
-    items = [it for it in items if predictor.tasks_for(it)]
-    if not items:
-        raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
-                                f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+    with store.writing(f"harness run --pipeline {predictor.name} --split {split}"):
+        identity = {**_identity(predictor, config_hash, golden, split, limit),
+                    "selection": {"per_class": per_class, "qa_limit": qa_limit}}
+        old = _open(store, identity, overwrite)
+        items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
+        items = [it for it in items if predictor.tasks_for(it)]
+        if not items:
+            raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
+                                    f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+        return _execute(store, predictor, golden, split, items, identity, old, config=config,
+                        config_hash=config_hash, batch_size=batch_size, concurrency=concurrency, progress=progress,
+                        extra=extra)
+
+
+def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item],
+             identity: dict, old: dict | None, *, config: dict, config_hash: str, batch_size: int,
+             concurrency: int, progress: bool | None, extra: dict | None) -> RunResult:
+    """``execute`` once the run directory is held: resume (repairing what a kill or a shared writer left), then
+    predict what is not done yet."""
     store.repair_tail()
+    dropped = store.repair_duplicates()
+    if dropped:
+        print(f"repaired {store.predictions_path}: {dropped} duplicate record(s) dropped, the first of each id "
+              "kept", file=sys.stderr)
     done = {p.id for p in store.predictions()}
     todo = [it for it in items if it.id not in done]
     record = _record(predictor, golden, split, items, identity, old, now(), config=config, config_hash=config_hash,

@@ -17,8 +17,9 @@ never lose each other's sections. :func:`load_run` is the one typed way to read 
 
 from __future__ import annotations
 
-import json
 import os
+import socket
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessInputError
+from pydantic import ValidationError
+
+from harness.files import dumps_json, loads_json, read_json, validation_problem
 from harness.golden import iter_jsonl
 from harness.predictor import Prediction
 
@@ -34,6 +38,7 @@ PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
 JUDGMENTS = "judgments.jsonl"
 GATES = "gates.json"
+WRITER_LOCK = ".writer.lock"
 MERGED_KEYWISE = ("ci",)  # sections merged key by key; every other section is replaced whole
 
 
@@ -41,19 +46,14 @@ def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` as JSON to a temporary file, fsync it and rename it over ``path``."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        fh.write(dumps_json(data, indent=2, ensure_ascii=False, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
 def _read_json(path: Path, what: str) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise HarnessInputError(f"broken JSON ({exc.msg})", path=path, line=exc.lineno) from None
-    except UnicodeDecodeError as exc:
-        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    data = read_json(path, what)
     if not isinstance(data, dict):
         raise HarnessInputError(f"{what} must be a JSON object", path=path)
     return data
@@ -67,20 +67,16 @@ def read_predictions(path: str | Path) -> list[Prediction]:
     out = []
     seen: dict[str, int] = {}
     for lineno, obj in iter_jsonl(path):
-        if not isinstance(obj.get("id"), str):
-            raise HarnessInputError("missing or non-string id", path=path, line=lineno, field="id")
-        if obj["id"] in seen:
-            raise HarnessInputError(f"duplicate id {obj['id']!r} (first at line {seen[obj['id']]})", path=path,
-                                    line=lineno, field="id")
-        seen[obj["id"]] = lineno
-        for key, kind in (("label", str), ("answer", str), ("summary", str), ("fields", dict), ("contexts", list),
-                          ("tasks", dict)):
-            if obj.get(key) is not None and not isinstance(obj[key], kind):
-                raise HarnessInputError(f"expected {kind.__name__}", path=path, line=lineno, field=key)
         try:
-            out.append(Prediction.from_json(obj))
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise HarnessInputError(f"malformed record: {exc}", path=path, line=lineno, field="tasks") from None
+            pred = Prediction.from_json(obj)
+        except ValidationError as exc:
+            loc, problem = validation_problem(exc)
+            raise HarnessInputError(problem, path=path, line=lineno, field=".".join(map(str, loc)) or None) from None
+        if pred.id in seen:
+            raise HarnessInputError(f"duplicate id {pred.id!r} (first at line {seen[pred.id]})", path=path,
+                                    line=lineno, field="id")
+        seen[pred.id] = lineno
+        out.append(pred)
     return out
 
 
@@ -97,6 +93,9 @@ def merge_sections(current: Mapping[str, Any], sections: Mapping[str, Any]) -> d
         else:
             out[key] = val
     return out
+
+
+_HELD: dict[str, int] = {}  # run directories this process holds (RunStore.writing), with depth
 
 
 class RunStore:
@@ -173,7 +172,74 @@ class RunStore:
         write_json_atomic(self.root / GATES, data)
         return self.root / GATES
 
+    # -- one writer at a time
+    @contextmanager
+    def writing(self, what: str) -> Iterator[None]:
+        """Hold the run directory for one writer (``what`` says which command).
+
+        An OS file lock (``flock`` on ``.writer.lock``): a second writer of the same directory stops at once
+        with exit 2 naming the holder; a killed holder's lock is released by the OS, so a resume after a kill
+        needs nothing. Re-entrant within a process (``run`` = execute + score).
+        """
+        import fcntl
+        from datetime import datetime, timezone
+
+        key = str(self.root.resolve())
+        if key in _HELD:
+            _HELD[key] += 1
+            try:
+                yield
+            finally:
+                _HELD[key] -= 1
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / WRITER_LOCK, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise HarnessInputError(f"another process is writing this run directory ({holder}); wait for it to "
+                                    "finish or choose another --out", path=self.root) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since "
+                 f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+        fh.flush()
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
     # -- predictions.jsonl
+    def repair_duplicates(self) -> int:
+        """Keep the first record of each id in ``predictions.jsonl`` (a file two writers once shared); the
+        file is rewritten atomically. Returns how many records were dropped."""
+        path = self.predictions_path
+        if not path.is_file():
+            return 0
+        seen: set[str] = set()
+        keep, dropped = [], 0
+        for _, obj in iter_jsonl(path):
+            rid = obj.get("id")
+            if isinstance(rid, str) and rid in seen:
+                dropped += 1
+                continue
+            seen.add(rid) if isinstance(rid, str) else None
+            keep.append(obj)
+        if dropped:
+            tmp = self.root / f".{PREDICTIONS}.{os.getpid()}.tmp"
+            tmp.unlink(missing_ok=True)
+            self._append_lines(tmp, keep)
+            os.replace(tmp, path)
+        return dropped
+
     def repair_tail(self) -> int:
         """Drop a last line cut short by a kill (no trailing newline). Returns the bytes removed."""
         path = self.predictions_path
@@ -209,10 +275,10 @@ class RunStore:
         if not self.judgments_path.is_file():
             return []
         out = []
-        for line in self.judgments_path.read_text(encoding="utf-8").splitlines():
+        for line in self.judgments_path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
+                rec = loads_json(line)
+            except HarnessInputError:
                 continue
             if isinstance(rec, dict):
                 out.append(rec)
@@ -225,7 +291,7 @@ class RunStore:
         self.root.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.write(dumps_json(rec, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 

@@ -37,8 +37,8 @@ def test_score_external_predictions(tiny_golden, tmp_path, cli):
 
 
 @pytest.mark.parametrize("line,expect", [
-    ('{"id": "d012", "label": 3}', "p.jsonl:2: label: expected str"),
-    ('{"label": "invoice"}', "p.jsonl:2: id: missing or non-string id"),
+    ('{"id": "d012", "label": 3}', "p.jsonl:2: label: Input should be a valid string (got 3)"),
+    ('{"label": "invoice"}', "p.jsonl:2: id: Field required"),
     ('{"id": "d012", "label": "invoice"', "p.jsonl:2: broken JSON"),
     ('{"id": "d013", "label": "invoice"}', "p.jsonl:2: id: duplicate id 'd013' (first at line 1)"),
 ])

@@ -11,10 +11,12 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessInputError
-from harness.files import read_yaml_mapping
+from harness.files import YamlDoc, read_yaml_mapping_doc, validate
 from harness.store import Run
 from metrics import registry
 
@@ -89,26 +91,95 @@ def _criterion(c: Any, path: Path, where: str) -> Criterion:
                      metric=c.get("metric"), source=c.get("source"))
 
 
+Op = Literal[">=", ">", "<", "<="]
+
+
+class _Typed(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ConditionSpec(_Typed):
+    """One go or no-go condition; which keys a kind needs is ``harness.gates.go_no_go.REQUIRED``."""
+    id: str
+    kind: str
+    title: str | None = None
+    metric: str | None = None
+    op: Op | None = None
+    value: float | None = None
+    factor: float | None = Field(None, gt=0)
+    type: str | None = None
+
+
+class GoNoGoSpec(_Typed):
+    weeks: int = Field(4, ge=1, le=520, description="consecutive weeks a weekly condition must hold")
+    budget_per_document: float | None = Field(None, ge=0)
+    go: list[ConditionSpec] = []
+    no_go: list[ConditionSpec] = []
+
+
+class TriggerSpec(_Typed):
+    """One rollback trigger; which keys a kind needs is ``harness.gates.rollback.REQUIRED``."""
+    id: str
+    kind: str
+    title: str | None = None
+    field: str | None = None
+    below_field: str | None = None
+    of_field: str | None = None
+    margin: float = 0.0
+    op: Op | None = None
+    value: float | None = None
+    factor: float | None = Field(None, gt=0)
+    hours: float | None = Field(None, ge=0, le=24 * 366)
+
+
+class _CriteriaFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    name: str | None = None
+    version: str | int | float | None = None
+    criteria: list[Any] = []  # each checked by _criterion (metric directions against the registry)
+    go_no_go: GoNoGoSpec = GoNoGoSpec()
+    rollback_triggers: list[TriggerSpec] = []
+    regression: dict[str, Any] = {}
+
+
+def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], kinds: Mapping, required: Mapping) -> None:
+    """Each spec's kind is known and carries the keys its kind needs."""
+    for i, spec in enumerate(specs):
+        loc = (*section.split("."), i)
+        where = f"{section}[{i}]"
+        if spec.kind not in kinds:
+            raise HarnessInputError(f"unknown kind {spec.kind!r} (one of {', '.join(kinds)})", path=doc.path,
+                                    line=doc.line((*loc, "kind")), field=f"{where}.kind")
+        for key in required[spec.kind]:
+            if getattr(spec, key) is None:
+                raise HarnessInputError(f"a {spec.kind!r} condition needs {key!r}", path=doc.path,
+                                        line=doc.line(loc), field=f"{where}.{key}")
+
+
 def load_criteria(path: str | Path | None = None) -> Criteria:
-    """Read and check a criteria file (default: the TechCorp pilot's); exit 2 naming the file and field."""
+    """Read and check a criteria file (default: the TechCorp pilot's); exit 2 naming the file, line and field."""
+    from harness.gates import go_no_go, rollback
+
     path = Path(path) if path else DEFAULT_CRITERIA
-    data, _ = read_yaml_mapping(path, "criteria file")
-    criteria = tuple(_criterion(c, path, f"criteria[{i}]") for i, c in enumerate(data.get("criteria") or []))
-    go_no_go = data.get("go_no_go") or {}
+    doc = read_yaml_mapping_doc(path, "criteria file")
+    spec = validate(_CriteriaFile, doc.data, doc=doc)
+    criteria = tuple(_criterion(c, path, f"criteria[{i}]") for i, c in enumerate(spec.criteria))
     for section in ("go", "no_go"):
-        for i, cond in enumerate(go_no_go.get(section) or []):
-            where = f"go_no_go.{section}[{i}]"
-            if not isinstance(cond, dict):
-                raise HarnessInputError("each condition must be a mapping", path=path, field=where)
-            if cond.get("op") and cond["op"] not in OPS:
-                raise HarnessInputError(f"unknown operator {cond['op']!r}", path=path, field=f"{where}.op")
-            if cond.get("metric") is not None:
-                _known_metric(cond["metric"], path, f"{where}.metric")
-    regression = data.get("regression") or {}
-    for metric in (regression.get("tolerance") or {}):
+        conds = getattr(spec.go_no_go, section)
+        _kinds(doc, f"go_no_go.{section}", conds, go_no_go.KINDS, go_no_go.REQUIRED)
+        for i, cond in enumerate(conds):
+            if cond.metric is not None:
+                _known_metric(cond.metric, path, f"go_no_go.{section}[{i}].metric")
+    _kinds(doc, "rollback_triggers", spec.rollback_triggers, rollback.KINDS, rollback.REQUIRED)
+    tolerance = spec.regression.get("tolerance") or {}
+    if not isinstance(tolerance, dict):
+        raise HarnessInputError("must be a mapping of metric -> tolerance", path=path, field="regression.tolerance")
+    for metric in tolerance:
         _known_metric(metric, path, f"regression.tolerance.{metric}", directed=True)
-    return Criteria(name=str(data.get("name", path.stem)), path=str(path), criteria=criteria, go_no_go=go_no_go,
-                    rollback_triggers=tuple(data.get("rollback_triggers") or ()), regression=regression)
+    return Criteria(name=str(spec.name or path.stem), path=str(path), criteria=criteria,
+                    go_no_go=spec.go_no_go.model_dump(exclude_none=True),
+                    rollback_triggers=tuple(t.model_dump(exclude_none=True) for t in spec.rollback_triggers),
+                    regression=spec.regression)
 
 
 def meets(value: float, threshold: float, higher_is_better: bool, strict: bool) -> bool:

@@ -34,8 +34,23 @@ def read_monitoring(path: str | Path) -> list[dict]:
             obj["_ts"] = datetime.fromisoformat(str(obj["timestamp"]).replace("Z", "+00:00"))
         except (KeyError, ValueError):
             raise HarnessInputError("needs an ISO 'timestamp'", path=path, line=lineno, field="timestamp") from None
+        obj["_where"] = (str(path), lineno)
+        if out and (out[0]["_ts"].tzinfo is None) != (obj["_ts"].tzinfo is None):
+            raise HarnessInputError("mixes timestamps with and without a time zone", path=path, line=lineno,
+                                    field="timestamp")
         out.append(obj)
     return sorted(out, key=lambda r: r["_ts"])
+
+
+def _number(r: Mapping, f: str) -> float | None:
+    """The record's field ``f`` as a number (None when absent); a non-number is named with its line."""
+    v = r.get(f)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        path, line = r.get("_where", (None, None))
+        raise HarnessInputError(f"expected a number, got {v!r}", path=path, line=line, field=f)
+    return float(v)
 
 
 def _spans(records: list[dict], bad) -> list[tuple[datetime, datetime]]:
@@ -65,10 +80,10 @@ def _sustained(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
             return None
         if kind == "sustained_false":
             return r[f] is False
-        other = r.get(t.get("below_field") if kind == "sustained" else t.get("of_field"))
-        if other is None:
+        value, other = _number(r, f), _number(r, t.get("below_field") if kind == "sustained" else t.get("of_field"))
+        if value is None or other is None:
             return None
-        return r[f] < other - t.get("margin", 0) if kind == "sustained" else r[f] > other * t["factor"]
+        return value < other - t.get("margin", 0) if kind == "sustained" else value > other * t["factor"]
 
     for s, e in _spans(records, bad):
         if e - s > hours:
@@ -82,7 +97,7 @@ def _window_mean(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
     hours = timedelta(hours=float(t.get("hours", 0)))
     for i, r in enumerate(records):
         window = [x for x in records[: i + 1] if r["_ts"] - x["_ts"] < hours]
-        vals = [x[f] for x in window if f in x]
+        vals = [v for v in (_number(x, f) for x in window) if v is not None]
         if vals and OPS[op_name](sum(vals) / len(vals), t["value"]):
             start = min(x["_ts"] for x in window)
             return True, (start.isoformat(), r["_ts"].isoformat()), (
@@ -98,10 +113,15 @@ def _any_true(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
     return False, None, ""
 
 
-# trigger kind -> how it is evaluated; a new kind is one function here
+# trigger kind -> how it is evaluated; a new kind is one function here, and the keys it needs in REQUIRED
 KINDS: Mapping[str, Callable[[Mapping, list], tuple[bool, Window, str]]] = {
     "sustained": _sustained, "sustained_false": _sustained, "sustained_ratio": _sustained,
     "window_mean": _window_mean, "any_true": _any_true,
+}
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "sustained": ("field", "below_field", "hours"), "sustained_false": ("field", "hours"),
+    "sustained_ratio": ("field", "of_field", "factor", "hours"), "window_mean": ("field", "value", "hours"),
+    "any_true": ("field",),
 }
 
 

@@ -82,23 +82,24 @@ def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, prog
     from harness.store import RunStore
 
     store = RunStore(run_dir)
-    record = store.read_run()
-    preds = store.predictions()
-    items = scope_items(golden, record)
-    tasks = record.get("tasks") or tasks_present(preds)
-    judgments = judge = None
-    if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
-        from harness.judge import describe, judge_items
+    with store.writing("harness score/judge"):
+        record = store.read_run()
+        preds = store.predictions()
+        items = scope_items(golden, record)
+        tasks = record.get("tasks") or tasks_present(preds)
+        judgments = judge = None
+        if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
+            from harness.judge import describe, judge_items
 
-        judgments = judge_items(judge_config, items, preds, store, progress=progress, info=info)
-        judge = describe(judge_config)
-    sections = score(golden, record["split"], preds, items=items, tasks=tasks,
-                     wall_s=record.get("wall_s") if record.get("ended_at") else None,
-                     judgments=judgments, judge=judge)
-    store.write_metrics(sections)
-    from harness.cost.run_cost import cost_run
+            judgments = judge_items(judge_config, items, preds, store, progress=progress, info=info)
+            judge = describe(judge_config)
+        sections = score(golden, record["split"], preds, items=items, tasks=tasks,
+                         wall_s=record.get("wall_s") if record.get("ended_at") else None,
+                         judgments=judgments, judge=judge)
+        store.write_metrics(sections)
+        from harness.cost.run_cost import cost_run
 
-    return cost_run(store.root)  # the cost section, from the usage just scored
+        return cost_run(store.root)  # the cost section, from the usage just scored
 
 
 def score_external(golden: GoldenSet, split: str, predictions: Sequence[Prediction], out_dir: str | Path, *,
@@ -112,13 +113,14 @@ def score_external(golden: GoldenSet, split: str, predictions: Sequence[Predicti
     from harness.store import JUDGMENTS, RunStore
 
     store = RunStore(out_dir)
-    store.discard_results(keep=(JUDGMENTS,))  # verdicts are keyed by their inputs: reusable
-    items = golden.items(split)
-    store.write_run({"predictor": {"name": "external", "predictions": source}, "golden": golden.describe(),
-                     "split": split, "scope": "split", "scored_at": now(), "tasks": tasks_present(predictions),
-                     "item_ids_sha256": ids_hash(items), "n_items": len(items)})
-    store.write_predictions(predictions)
-    return score_run(store.root, golden, judge_config=judge_config, progress=progress, info=info)
+    with store.writing("harness score"):
+        store.discard_results(keep=(JUDGMENTS,))  # verdicts are keyed by their inputs: reusable
+        items = golden.items(split)
+        store.write_run({"predictor": {"name": "external", "predictions": source}, "golden": golden.describe(),
+                         "split": split, "scope": "split", "scored_at": now(), "tasks": tasks_present(predictions),
+                         "item_ids_sha256": ids_hash(items), "n_items": len(items)})
+        store.write_predictions(predictions)
+        return score_run(store.root, golden, judge_config=judge_config, progress=progress, info=info)
 
 
 __all__ = ["SCHEMA_VERSION", "score", "score_external", "score_run", "tasks_present"]
