@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessInputError
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.files import dumps_json, loads_json, read_json, validation_problem
 from harness.golden import iter_jsonl
@@ -56,6 +56,55 @@ def _read_json(path: Path, what: str) -> dict:
     data = read_json(path, what)
     if not isinstance(data, dict):
         raise HarnessInputError(f"{what} must be a JSON object", path=path)
+    return data
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
+
+
+class PromptRef(_Loose):
+    ref: str | None = None
+    sha256: str | None = None
+    path: str | None = None
+
+
+class PredictorRecord(_Loose):
+    name: str
+    config: dict[str, Any] = {}
+    config_hash: str | None = None
+    prompts: dict[str, PromptRef] = {}
+
+
+class RunRecord(_Loose):
+    """``run.json`` as every reader relies on it (other keys are kept as they are)."""
+    predictor: PredictorRecord
+    golden: dict[str, Any] | None = None
+    split: str
+    tasks: list[str] | None = None
+    item_ids_sha256: str | None = None
+    n_items: int | None = Field(None, ge=0)
+    wall_s: float | None = Field(None, ge=0)
+    started_at: str | None = None
+    ended_at: str | None = None
+    evaluated_on: str | None = None
+    sessions: list[dict[str, Any]] = []
+
+
+class MetricsRecord(_Loose):
+    """``metrics.json``: sections are free-form mappings; the keys readers rely on are typed."""
+    split: str | None = None
+    golden: dict[str, Any] | None = None
+    ci: dict[str, Any] = {}
+    counts: dict[str, Any] = {}
+
+
+def _checked(model: type[BaseModel], data: dict, path: Path) -> dict:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        loc, problem = validation_problem(exc)
+        raise HarnessInputError(problem, path=path, field=".".join(map(str, loc)) or None) from None
     return data
 
 
@@ -127,7 +176,7 @@ class RunStore:
     def read_run(self) -> dict:
         if not self.run_path.is_file():
             raise HarnessInputError("not a run directory (no run.json)", path=self.root)
-        return _read_json(self.run_path, "run.json")
+        return _checked(RunRecord, _read_json(self.run_path, "run.json"), self.run_path)
 
     def write_run(self, data: Mapping[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -137,7 +186,7 @@ class RunStore:
     def read_metrics(self) -> dict:
         if not self.metrics_path.is_file():
             raise HarnessInputError("no metrics.json (run 'harness run' or 'harness score' first)", path=self.root)
-        return _read_json(self.metrics_path, "metrics.json")
+        return _checked(MetricsRecord, _read_json(self.metrics_path, "metrics.json"), self.metrics_path)
 
     @contextmanager
     def _locked(self, name: str) -> Iterator[None]:
