@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from harness.files import dumps_json
 from harness.errors import HarnessInputError
 from harness.golden import GoldenSet, load_golden_set
 from harness.predictor import Prediction, document_latency
@@ -127,10 +128,8 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
 
 
 def comparison_table(a: Run, b: Run, rows: Sequence[ComparisonRow], fmt: str = "table") -> str:
-    import json
-
     if fmt == "json":
-        return json.dumps({"a": a.id, "b": b.id, "golden_sha256": a.golden_sha, "split": a.split,
+        return dumps_json({"a": a.id, "b": b.id, "golden_sha256": a.golden_sha, "split": a.split,
                            "bootstrap": {"resamples": N_RESAMPLES, "seed": SEED, "confidence": 0.95},
                            "rows": [asdict(r) for r in rows]}, indent=2)
 

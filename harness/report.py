@@ -3,9 +3,9 @@ metric registry (:mod:`metrics.registry`); a row is shown when any run has a val
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Sequence
 
+from harness.files import dumps_json
 from harness.render import table as render_table
 from metrics import registry
 
@@ -21,7 +21,7 @@ def table(names: Sequence[str], metrics_list: Sequence[Mapping[str, Any]], fmt_n
           detail: bool = False) -> str:
     rows = rows_for(metrics_list, detail)
     if fmt_name == "json":
-        return json.dumps({n: {key: registry.value(m, key) for key in rows} for n, m in zip(names, metrics_list)},
+        return dumps_json({n: {key: registry.value(m, key) for key in rows} for n, m in zip(names, metrics_list)},
                           indent=2)
     detail_rows = set(registry.detail_names(metrics_list)) - set(registry.headline_names())
     cells = []

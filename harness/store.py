@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date

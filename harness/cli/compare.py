@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from harness.files import dumps_json
 
 
 def register(sub) -> None:
@@ -33,5 +33,5 @@ def diff_command(args) -> int:
     from harness.store import load_run
 
     d = compare.diff(load_run(args.run_a), load_run(args.run_b))
-    print(json.dumps(d, indent=2, default=str) if args.format == "json" else compare.diff_text(d))
+    print(dumps_json(d, indent=2, default=str) if args.format == "json" else compare.diff_text(d))
     return 0

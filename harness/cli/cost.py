@@ -4,9 +4,9 @@ figure disagrees with its own calculation by more than 1 %)."""
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 
+from harness.files import dumps_json
 from harness.render import table as render_table
 
 
@@ -99,7 +99,7 @@ def cost_command(args) -> int:
         raise HarnessInputError("--what-if and --baseline go with --run RUN", field="--what-if")
     key = answer_key(load_pricing(args.pricing))
     if args.format == "json":
-        print(json.dumps(to_json(key), indent=2, default=str))
+        print(dumps_json(to_json(key), indent=2, default=str))
         return 0
     header = ["row", "calculation (as stated)", "formula", "stated", "computed", "flag"]
     if args.format == "csv":

@@ -4,9 +4,9 @@ its two break-even scenarios, from the run's measured usage."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
+from harness.files import dumps_json
 from harness.cli.cost import pct, usd
 from harness.errors import HarnessInputError
 from harness.render import table as render_table
@@ -64,7 +64,7 @@ def run_cost_command(args) -> int:
             "levers": [lv.__dict__ for lv in levers_out],
             "break_even": [{"scenario": s, "monthly_saving": v, "verdict": t} for s, v, t in scenarios]}
     if args.format == "json":
-        print(json.dumps(data, indent=2, default=str))
+        print(dumps_json(data, indent=2, default=str))
         return 0
     lines = [f"{run.id}: {usd(month / volume, '0.0001')} per document, {usd(month)} a month at {volume:,} documents "
              f"({usd(fixed_month)} of it fixed rows)" + (f", tokens priced as {levers['price_as']}"

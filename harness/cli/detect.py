@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from harness.files import dumps_json
 from harness.render import table as render_table
 
 
@@ -27,10 +27,10 @@ def detect_command(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "verdicts.jsonl", "w", encoding="utf-8") as fh:
             for v in verdicts:
-                fh.write(json.dumps(v, ensure_ascii=False) + "\n")
-        (out / "detect.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+                fh.write(dumps_json(v, ensure_ascii=False) + "\n")
+        (out / "detect.json").write_text(dumps_json(report, indent=2) + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(dumps_json(report, indent=2))
         return 0
 
     def pct(v):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from harness.files import dumps_json
 from harness.errors import HarnessInputError
 from harness.render import table as render_table
 
@@ -90,7 +91,7 @@ def rollback_command(args) -> int:
     records = gates.read_monitoring(args.monitoring)
     fired = gates.evaluate_rollback(criteria.rollback_triggers, records)
     if args.format == "json":
-        print(json.dumps([t.__dict__ for t in fired], indent=2))
+        print(dumps_json([t.__dict__ for t in fired], indent=2))
     else:
         for t in fired:
             window = f" window {t.window[0]} .. {t.window[1]}" if t.window else ""

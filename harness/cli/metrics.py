@@ -3,8 +3,8 @@ accept), and ``harness config``: every settings key of a pipeline or of the judg
 
 from __future__ import annotations
 
-import json
 
+from harness.files import dumps_json
 from harness.render import table as render_table
 
 
@@ -28,7 +28,7 @@ def metrics_command(args) -> int:
     rows = [[m.name, m.title, m.unit, direction[m.higher_is_better], m.task or "run", m.description]
             for m in found]
     if args.format == "json":
-        print(json.dumps([dict(zip(["name", "title", "unit", "better", "task", "description"], r)) for r in rows],
+        print(dumps_json([dict(zip(["name", "title", "unit", "better", "task", "description"], r)) for r in rows],
                          indent=2))
     else:
         print(render_table(["name", "title", "unit", "better", "task", "description"], rows, args.format,
@@ -47,7 +47,7 @@ def config_keys(model, prefix: str = "") -> list[list[str]]:
             rows += config_keys(ann, f"{prefix}{name}.")
             continue
         type_name = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
-        rows.append([f"{prefix}{name}", type_name, json.dumps(field.default, default=str), field.description or ""])
+        rows.append([f"{prefix}{name}", type_name, dumps_json(field.default, default=str), field.description or ""])
     return rows
 
 
@@ -66,7 +66,7 @@ def config_command(args) -> int:
                                     field="target") from None
     rows = config_keys(model)
     if args.format == "json":
-        print(json.dumps([dict(zip(["key", "type", "default", "description"], r)) for r in rows], indent=2))
+        print(dumps_json([dict(zip(["key", "type", "default", "description"], r)) for r in rows], indent=2))
     else:
         print(render_table(["key", "type", "default", "description"], rows, args.format, right_align_from=4))
     return 0

@@ -4,10 +4,10 @@ and their other inputs (:mod:`~harness.gates.inputs`). Runs are read through :mo
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any, Sequence
 
+from harness.files import dumps_json
 from harness.gates.criteria import (DEFAULT_CRITERIA, FAILED, MUST_MET, NOT_MEASURABLE, OPS, TARGET_MET, Criteria,
                                     Criterion, CriterionResult, evaluate_criteria, load_criteria, meets,
                                     must_haves_hold)
@@ -23,7 +23,7 @@ def results_json(results: Sequence[CriterionResult], verdict: Verdict | None) ->
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str)
+    return dumps_json(data, indent=2, default=str)
 
 
 __all__ = ["DEFAULT_CRITERIA", "FAILED", "MUST_MET", "NOT_MEASURABLE", "OPS", "TARGET_MET", "Condition", "Criteria",

@@ -3,7 +3,9 @@
 The key is the sha256 of the provider, model id, generation parameters (including any output schema) and
 the full prompt; the value is the model's text and token usage. Re-running an unchanged config makes zero
 model calls; changing a prompt changes the key of exactly the calls it touches. Entries are written
-atomically, so concurrent writers and killed runs never leave a half-written entry.
+atomically, so concurrent writers and killed runs never leave a half-written entry. An entry that does not
+read as :class:`CacheEntry` (broken JSON, wrong types: written by another tool or edited by hand) is a miss,
+said once per cache on stderr, and is overwritten by the fresh call; it never reaches a prediction.
 """
 
 from __future__ import annotations
@@ -11,9 +13,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import HarnessInputError
+from harness.files import dumps_json, read_json
+
+
+class CacheEntry(BaseModel):
+    """One cached model call."""
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    text: str
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    latency_s: float | None = Field(None, ge=0)
+    ttft_s: float | None = Field(None, ge=0)
 
 
 def call_key(provider: str, model_id: str, params: Mapping[str, Any], messages: Any) -> str:
@@ -31,6 +49,7 @@ class CallCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.rejected = 0  # entries present but unreadable: treated as misses
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -40,10 +59,16 @@ class CallCache:
             return None
         path = self._path(key)
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+            value = CacheEntry.model_validate(read_json(path, "cache entry")).model_dump()
+        except (HarnessInputError, ValidationError) as exc:
             with self._lock:
                 self.misses += 1
+                if path.exists():
+                    self.rejected += 1
+                    if self.rejected == 1:
+                        problem = exc if isinstance(exc, HarnessInputError) else exc.errors()[0]["msg"]
+                        print(f"warning: ignoring an unreadable cache entry {path} ({problem}); such entries are "
+                              "misses and are replaced by fresh calls", file=sys.stderr)
             return None
         with self._lock:
             self.hits += 1
@@ -55,5 +80,5 @@ class CallCache:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(dumps_json(value, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)

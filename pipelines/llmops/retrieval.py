@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.errors import HarnessInputError
+from harness.files import dumps_json, read_json
 from harness.models.embeddings import Embedder
 
 
@@ -75,21 +76,32 @@ class VectorIndex:
         tmp = directory / "index.faiss.tmp"
         faiss.write_index(self.index, str(tmp))
         os.replace(tmp, directory / "index.faiss")
-        (directory / "chunks.json").write_text(json.dumps([c.__dict__ for c in self.chunks], ensure_ascii=False),
+        (directory / "chunks.json").write_text(dumps_json([c.__dict__ for c in self.chunks], ensure_ascii=False),
                                                encoding="utf-8")
-        (directory / "meta.json").write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
+        (directory / "meta.json").write_text(dumps_json(self.meta, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "VectorIndex":
+        """Read an index directory; anything unreadable is exit 2 naming it (delete the directory to rebuild)."""
         import faiss
 
         try:
-            chunks = [Chunk(**c) for c in json.loads((directory / "chunks.json").read_text(encoding="utf-8"))]
-            meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError, TypeError) as exc:
-            raise HarnessInputError(f"unreadable index ({exc}); delete it to rebuild", path=directory) from None
-        index = faiss.read_index(str(directory / "index.faiss"))
-        if index.ntotal != len(chunks):
+            raw_chunks = read_json(directory / "chunks.json", "index chunks")
+            meta = read_json(directory / "meta.json", "index meta")
+            if not isinstance(meta, dict) or not isinstance(raw_chunks, list):
+                raise HarnessInputError("chunks.json must be a list and meta.json an object", path=directory)
+            chunks = [Chunk(**c) for c in raw_chunks]
+            if not all(isinstance(x, str) for c in chunks for x in (c.id, c.doc_id, c.text)):
+                raise TypeError("chunk fields must be strings")
+            index = faiss.read_index(str(directory / "index.faiss"))
+        except HarnessInputError as exc:
+            raise HarnessInputError(f"unreadable index ({exc}); delete the directory to rebuild", path=directory) \
+                from None
+        except (TypeError, RuntimeError) as exc:  # faiss raises RuntimeError on a file it cannot parse
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise HarnessInputError(f"unreadable index ({first[:200]}); delete the directory to rebuild",
+                                    path=directory) from None
+        if index.ntotal != len(chunks) or (chunks and index.d != meta.get("dim")):
             raise HarnessInputError("index and chunks.json disagree; delete the directory to rebuild", path=directory)
         return cls(index, chunks, meta)
 
