@@ -29,4 +29,12 @@ class HarnessInputError(Exception):
         if self.field is not None:
             parts.append(self.field)
         parts.append(self.problem)
-        return ": ".join(parts)
+        return _one_line(": ".join(parts))
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a key a file supplied) shown escaped: the message stays one line."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029]", lambda m: {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(
+        m.group(), f"\\u{ord(m.group()):04x}"), text)

@@ -121,8 +121,9 @@ class YamlDoc:
 
 def load_yaml_text(text: str, path: str = "<text>") -> YamlDoc:
     """Parse YAML under the budget (see the module docstring); errors name ``path`` and the line."""
-    loader = _BudgetLoader(text)
+    loader = None
     try:
+        loader = _BudgetLoader(text)  # the reader refuses control characters here
         node = loader.get_single_node()
         if node is not None and _expanded_size(node, {}) > MAX_NODES:
             raise _Refused(f"expands to more than {MAX_NODES:,} nodes through its aliases (refused)")
@@ -137,7 +138,8 @@ def load_yaml_text(text: str, path: str = "<text>") -> YamlDoc:
     except RecursionError:
         raise HarnessInputError("nested too deeply", path=path) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDoc(path=path, data=data, lines=lines)
 
 

@@ -90,12 +90,34 @@ class RunRecord(_Loose):
     sessions: list[dict[str, Any]] = []
 
 
+class TaskCountsRecord(_Loose):
+    expected: int = Field(0, ge=0)
+
+
+class CountsRecord(_Loose):
+    by_task: dict[str, TaskCountsRecord] = {}
+
+
+class LatencyRecord(_Loose):
+    mean: float | None = Field(None, ge=0)
+    n: int = Field(0, ge=0)
+
+
+class UsageTotals(_Loose):
+    input_tokens: int = Field(0, ge=0)
+    output_tokens: int = Field(0, ge=0)
+    embedding_tokens: int = Field(0, ge=0)
+
+
 class MetricsRecord(_Loose):
-    """``metrics.json``: sections are free-form mappings; the keys readers rely on are typed."""
+    """``metrics.json``: sections are free-form mappings; the keys readers (gates, cost, reports) rely on are
+    typed."""
     split: str | None = None
     golden: dict[str, Any] | None = None
     ci: dict[str, Any] = {}
-    counts: dict[str, Any] = {}
+    counts: CountsRecord = CountsRecord()
+    latency: dict[str, LatencyRecord] = {}
+    usage: UsageTotals | None = None
 
 
 def _checked(model: type[BaseModel], data: dict, path: Path) -> dict:

@@ -26,10 +26,22 @@ from pathlib import Path
 from string import Template
 from typing import Mapping
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from harness.errors import HarnessInputError
-from harness.files import read_yaml_mapping
+from harness.files import read_yaml_mapping_doc, validate
 
 DEFAULT_DIR = Path(__file__).with_name("prompts")
+
+
+class PromptFile(BaseModel):
+    """A prompt file (``prompts/*.yaml``): what a student or a team may write."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: str = Field(min_length=1, max_length=100, description="the task's prompt name, e.g. 'classify'")
+    version: int = Field(ge=1, description="bumped on every change; ``id@version`` is the reference")
+    system: str = Field("", description="system message (``$placeholders`` as in ``user``)")
+    user: str = Field(description="user message with ``$placeholders`` filled per task")
+    description: str = Field("", description="what changed in this version")
 
 
 @dataclass(frozen=True)
@@ -69,14 +81,10 @@ def load_registry(directory: str | Path = DEFAULT_DIR) -> dict[str, PromptTempla
         raise HarnessInputError("prompt directory not found", path=directory)
     out: dict[str, PromptTemplate] = {}
     for path in sorted(directory.glob("*.yaml")):
-        data, _ = read_yaml_mapping(path, "prompt file")
-        for key in ("id", "version", "user"):
-            if key not in data:
-                raise HarnessInputError("missing key", path=path, field=key)
-        if not isinstance(data["version"], int):
-            raise HarnessInputError("version must be an integer", path=path, field="version")
-        t = PromptTemplate(id=str(data["id"]), version=data["version"], system=str(data.get("system", "")),
-                           user=str(data["user"]), description=str(data.get("description", "")), path=str(path))
+        doc = read_yaml_mapping_doc(path, "prompt file")
+        f = validate(PromptFile, doc.data, doc=doc)
+        t = PromptTemplate(id=f.id, version=f.version, system=f.system, user=f.user, description=f.description,
+                           path=str(path))
         if t.ref in out:
             raise HarnessInputError(f"{t.ref} is also defined in {out[t.ref].path}", path=path, field="id")
         out[t.ref] = t

@@ -1,0 +1,265 @@
+"""Fuzz suite (issue 14): Hypothesis throws generated malformed and hostile variants at every file the harness
+reads (golden manifest and data, predictions, criteria, config, prompts, run directories, cache entries) and
+asserts the input contract: exit 0 or exit 2 with one line, never a traceback, never a hang (each case runs
+under an alarm), nothing written outside the directories it was given."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import signal
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import tiny_docs, write_golden
+
+ROOT = Path(__file__).resolve().parents[1]
+CASE_TIMEOUT_S = 20
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# JSON/YAML values: scalars of every kind (huge, negative, empty, hostile strings), nested a little
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
+                    st.sampled_from(["../../x", "=HYPERLINK(\"http://e\")", "<script>", "NaN", "1e999", "",
+                                     "a|b", "\x00", "9" * 400]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                        st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                      max_leaves=12)
+
+
+def _paths(obj, prefix=()):
+    """Every key path in a nested dict/list (the places a mutation can hit)."""
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, (*prefix, i))
+
+
+@st.composite
+def mutated(draw, base):
+    """``base`` with one to three places replaced by a generated value, deleted, or given an extra key."""
+    data = json.loads(json.dumps(base))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(data) if p]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = data
+        for k in path[:-1]:
+            parent = parent[k]
+        action = draw(st.sampled_from(["replace", "replace", "delete", "extra"]))
+        if action == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif action == "extra" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=8))] = draw(VALUES)
+        else:
+            parent[path[-1]] = draw(VALUES)
+    return data
+
+
+RAW = st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                st.sampled_from([b"[" * 5000, b"{" * 5000, b"a: &a [1]\nb: *a\n" * 50, b"- " * 3000,
+                                 b"\xff\xfe\x00", b"key: !!python/object:os.system [ls]\n", b"{\"a\": NaN}"]))
+
+
+def _entries(dirs) -> set[Path]:
+    return {p for d in dirs for p in d.iterdir()}
+
+
+def check_contract(args, given_dirs, watched):
+    """Run the CLI in-process under an alarm; exit 0/1/2 (2 with exactly one 'error:' line), no traceback,
+    nothing new in the ``watched`` directories (the work directory's parent, the working directory) except
+    inside ``given_dirs``."""
+    from harness.cli import main
+
+    before = _entries(watched)
+    out, err = io.StringIO(), io.StringIO()
+
+    def alarm(*_):
+        raise TimeoutError(f"harness {' '.join(map(str, args))} did not finish in {CASE_TIMEOUT_S} s")
+
+    signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(CASE_TIMEOUT_S)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        signal.alarm(0)
+    errors = [x for x in err.getvalue().splitlines() if x.startswith("error:")]
+    assert code in (0, 1, 2), (code, err.getvalue())
+    if code == 2:
+        assert len(errors) == 1, err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    new = {p for p in _entries(watched) - before if not any(p == d or d in p.parents for d in given_dirs)}
+    assert not new, f"written outside the given directories: {new}"
+    return code
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A valid golden set, predictions and scored run directory to mutate."""
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("fuzzbase")
+    golden = write_golden(root / "tiny")
+    docs = [d for d in tiny_docs() if d["split"] == "test"]
+    preds = [{"id": d["id"], "label": d["label"], "fields": d["fields"],
+              "tasks": {"classify": {"latency_s": 0.01, "usage": {"input_tokens": 5, "output_tokens": 1}}}}
+             for d in docs]
+    (root / "p.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
+    assert main(["score", "--golden", str(golden), "--split", "test", "--predictions", str(root / "p.jsonl"),
+                 "--out", str(root / "runs" / "r1")]) == 0
+    return {"root": root, "golden": golden, "preds": preds, "run": root / "runs" / "r1"}
+
+
+def _work(base) -> Path:
+    return Path(tempfile.mkdtemp(dir=base["root"]))
+
+
+def _watched(base) -> list[Path]:
+    return [base["root"], Path.cwd()]
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_golden_manifest(base, data):
+    import shutil
+
+    work = _work(base)
+    g = work / "g"
+    shutil.copytree(base["golden"], g)
+    manifest = yaml.safe_load((g / "manifest.yaml").read_text())
+    if data.draw(st.booleans()):
+        (g / "manifest.yaml").write_bytes(data.draw(RAW))
+    else:
+        (g / "manifest.yaml").write_text(yaml.safe_dump(data.draw(mutated(manifest))))
+    check_contract(["golden", "verify", g], [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_golden_documents(base, data):
+    work = _work(base)
+    docs = tiny_docs()
+    i = data.draw(st.integers(0, len(docs) - 1))
+    if data.draw(st.booleans()):
+        raw = b"".join(json.dumps(d).encode() + b"\n" for d in docs[:i]) + data.draw(RAW) + b"\n"
+        g = write_golden(work / "g", raw_docs=raw)
+    else:
+        docs[i] = data.draw(mutated(docs[i]))
+        g = write_golden(work / "g", docs=docs)
+    check_contract(["golden", "verify", g], [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_predictions(base, data):
+    work = _work(base)
+    preds = list(base["preds"])
+    i = data.draw(st.integers(0, len(preds) - 1))
+    path = work / "p.jsonl"
+    if data.draw(st.booleans()):
+        body = "".join(json.dumps(p) + "\n" for p in preds[:i]).encode() + data.draw(RAW) + b"\n"
+        path.write_bytes(body)
+    else:
+        preds[i] = data.draw(mutated(preds[i]))
+        path.write_text("".join(json.dumps(p) + "\n" for p in preds))
+    check_contract(["score", "--golden", base["golden"], "--split", "test", "--predictions", path,
+                    "--out", work / "out"], [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_criteria(base, data):
+    work = _work(base)
+    crit = yaml.safe_load((ROOT / "harness" / "criteria" / "techcorp.yaml").read_text())
+    path = work / "criteria.yaml"
+    if data.draw(st.booleans()):
+        path.write_bytes(data.draw(RAW))
+    else:
+        path.write_text(yaml.safe_dump(data.draw(mutated(crit))))
+    check_contract(["gates", base["run"], "--criteria", path], [work], _watched(base))
+    mon = work / "monitoring.jsonl"
+    mon.write_text(json.dumps({"timestamp": "2026-11-01T00:00:00", "accuracy": 0.9, "baseline_accuracy": 0.9,
+                               "available": True, "hallucination_rate": 0.0}) + "\n")
+    check_contract(["rollback", mon, "--criteria", path], [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_run_directory(base, data):
+    import shutil
+
+    work = _work(base)
+    run = work / "runs" / "r"
+    shutil.copytree(base["run"], run)
+    name = data.draw(st.sampled_from(["run.json", "metrics.json", "predictions.jsonl"]))
+    if data.draw(st.booleans()) or name == "predictions.jsonl":
+        (run / name).write_bytes(data.draw(RAW))
+    else:
+        (run / name).write_text(json.dumps(data.draw(mutated(json.loads((run / name).read_text())))))
+    for args in (["report", run], ["gates", run], ["leaderboard", run.parent], ["compare", run, base["run"]],
+                 ["diff", run, base["run"]], ["cost", "--run", run]):
+        check_contract(args, [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_pipeline_config_and_prompts(base, data):
+    """Config files and prompt files, through the same loaders ``harness run`` uses (no model is run)."""
+    import shutil
+
+    from harness.config import load_config
+    from harness.errors import HarnessInputError
+    from pipelines.llmops import config as llmops_config
+    from pipelines.llmops.prompts import load_registry
+
+    work = _work(base)
+    default = Path(llmops_config.__file__).with_name("config.yaml")
+    cfg = work / "config.yaml"
+    raw = data.draw(st.booleans())
+    cfg.write_bytes(data.draw(RAW)) if raw else cfg.write_text(
+        yaml.safe_dump(data.draw(mutated(yaml.safe_load(default.read_text())))))
+    prompts = work / "prompts"
+    shutil.copytree(ROOT / "pipelines" / "llmops" / "prompts", prompts)
+    target = prompts / "classify.yaml"
+    target.write_bytes(data.draw(RAW)) if raw else target.write_text(
+        yaml.safe_dump(data.draw(mutated(yaml.safe_load(target.read_text())))))
+    for load in (lambda: load_config(llmops_config.LLMOpsConfig, default, cfg),
+                 lambda: load_registry(prompts)):
+        signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("hang")))
+        signal.alarm(CASE_TIMEOUT_S)
+        try:
+            load()
+        except HarnessInputError as exc:
+            assert "\n" not in str(exc)
+        finally:
+            signal.alarm(0)
+
+
+@FUZZ
+@given(entry=st.one_of(VALUES, mutated({"text": "ok", "input_tokens": 3, "output_tokens": 1, "latency_s": 0.5})),
+       raw=st.one_of(st.none(), RAW))
+def test_fuzz_cache_entries(base, entry, raw):
+    """A cache entry is a hit of the right shape or a miss; it never raises and never reaches scoring."""
+    from harness.models.cache import CacheEntry, CallCache
+
+    work = _work(base)
+    cache = CallCache(work / "cache")
+    key = "ab" + "1" * 62
+    path = work / "cache" / "ab" / f"{key}.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(raw if raw is not None else json.dumps(entry).encode())
+    with contextlib.redirect_stderr(io.StringIO()):
+        hit = cache.get(key)
+    assert hit is None or CacheEntry.model_validate(hit)
