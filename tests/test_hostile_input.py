@@ -289,3 +289,42 @@ def test_a_garbage_vector_index_is_named(tmp_path):
     (d / "chunks.json").write_text('[{"id": 1}]')
     with pytest.raises(HarnessInputError, match="unreadable index"):
         VectorIndex.load(d)
+
+
+@pytest.fixture
+def tiny_model(tiny_golden, tmp_path, cli):
+    out = tmp_path / "model"
+    code, _, err = cli("train", "mlops", "--golden", tiny_golden, "--out", out, "--set", "classifier.n_estimators=5",
+                       "--set", "extractor.n_estimators=5")
+    assert code == 0, err
+    return out
+
+
+def _reseal(model: Path) -> None:
+    """What a careful forger does: recompute every checksum and the version digest after an edit."""
+    import hashlib
+
+    meta = json.loads((model / "artifact.json").read_text())
+    meta["files"] = {n: hashlib.sha256((model / n).read_bytes()).hexdigest() for n in meta["files"]}
+    digest = hashlib.sha256(json.dumps(meta["files"], sort_keys=True).encode()).hexdigest()
+    meta["version"] = meta["version"].split("+")[0] + "+" + digest[:12]
+    (model / "artifact.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("craft,expect", [
+    (lambda m: (m / "artifact.json").write_text(json.dumps({**json.loads((m / "artifact.json").read_text()),
+                                                             "files": {}})), "not covered by the artifact's checksums"),
+    (lambda m: (m / "artifact.json").write_text(json.dumps({**json.loads((m / "artifact.json").read_text()),
+                                                             "version": "mlops-1.2.0+000000000000"})),
+     "does not match the artifact's files"),
+    (lambda m: ((m / "classifier.ubj").write_bytes(b"garbage" * 20), _reseal(m)), "not an XGBoost model"),
+    (lambda m: ((m / "vectorizer.json").write_text(json.dumps({"vocabulary": {}, "idf": []})), _reseal(m)),
+     "vectorizer.json: params: Field required"),
+    (lambda m: (m / "field_number.ubj").write_bytes(b"x"), "checksum mismatch"),
+    (lambda m: (m / "artifact.json").write_text('{"format": "1"}'), "artifact.json: format: Input should be a valid"),
+])
+def test_a_crafted_model_folder_is_refused(tiny_model, tiny_golden, tmp_path, cli, craft, expect):
+    craft(tiny_model)
+    line = one_line_error(*cli("run", "--pipeline", "mlops", "--golden", tiny_golden, "--split", "test",
+                               "--out", tmp_path / "r", "--set", f"artifact_dir={tiny_model}")[::2])
+    assert expect in line, line

@@ -24,7 +24,10 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from harness.errors import HarnessInputError
+from harness.files import dumps_json, read_json, validate
 from metrics.normalize import normalize_value
 from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, N_NUMERIC, Candidate, candidate_features,
                                         enum_patterns, find_candidates)
@@ -273,7 +276,7 @@ def _sha(path: Path) -> str:
 def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
          train_seconds: float) -> Artifact:
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "vectorizer.json").write_text(json.dumps({
+    (out_dir / "vectorizer.json").write_text(dumps_json({
         "vocabulary": {t: int(i) for t, i in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])},
         "idf": [float(x) for x in vec.idf_],
         "params": {"ngram_range": list(vec.ngram_range), "sublinear_tf": vec.sublinear_tf, "lowercase": True}}))
@@ -281,7 +284,7 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
         clf.save_model(str(out_dir / "classifier.ubj"))
     for name, model in field_models.items():
         model.save_model(str(out_dir / f"field_{name}.ubj"))
-    (out_dir / "extractor.json").write_text(json.dumps({
+    (out_dir / "extractor.json").write_text(dumps_json({
         "vocabulary": vocab, "field_types": field_types, "threshold": config.extractor.threshold,
         "stoplist": stoplist}))
     files = sorted(p.name for p in out_dir.iterdir() if p.name != "artifact.json")
@@ -295,7 +298,7 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
             "constant_label": None if clf is not None else _only_label(golden, labels),
             "config": {"classifier": config.classifier.model_dump(), "extractor": config.extractor.model_dump()},
             "files": checksums}
-    (out_dir / "artifact.json").write_text(json.dumps(meta, indent=2))
+    (out_dir / "artifact.json").write_text(dumps_json(meta, indent=2))
     return load(out_dir, n_jobs=config.n_jobs)
 
 
@@ -303,39 +306,104 @@ def _only_label(golden, labels) -> str:
     return golden.items("train", kinds=("document",))[0].label
 
 
+class _ArtifactFile(BaseModel):
+    """``artifact.json``."""
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    format: int
+    pipeline_version: str
+    version: str
+    labels: list[str] = Field(min_length=1)
+    constant_label: str | None = None
+    files: dict[str, str]
+    config: dict = {}
+
+
+class _VectorizerParams(BaseModel):
+    model_config = ConfigDict(strict=True)
+    ngram_range: list[int] = Field(min_length=2, max_length=2)
+    sublinear_tf: bool
+
+
+class _VectorizerFile(BaseModel):
+    """``vectorizer.json``."""
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+    vocabulary: dict[str, int]
+    idf: list[float]
+    params: _VectorizerParams
+
+
+class _ExtractorFile(BaseModel):
+    """``extractor.json``."""
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+    vocabulary: dict[str, int]
+    field_types: dict[str, str]
+    threshold: float = Field(ge=0, le=1)
+    stoplist: list[str]
+
+
+def _typed(model: type[BaseModel], path: Path):
+    return validate(model, read_json(path, model.__doc__.strip("`. ")), path=path)
+
+
+def _booster(path: Path, n_jobs: int) -> xgb.Booster:
+    try:
+        booster = xgb.Booster(model_file=str(path))
+    except xgb.core.XGBoostError as exc:
+        first = (str(exc).strip().splitlines() or ["unreadable"])[0]
+        raise HarnessInputError(f"not an XGBoost model ({first[:160]}); retrain with 'harness train mlops'",
+                                path=path) from None
+    booster.set_param({"nthread": n_jobs})
+    return booster
+
+
+def _verified(root: Path, meta: _ArtifactFile, required: Sequence[str]) -> str:
+    """Check every file the model needs against ``artifact.json``'s checksums; return the digest of the files
+    as they are. The file that lists the checksums cannot switch them off: the files needed come from the
+    code, and the digest (recorded in every run as the model version) is computed, not read."""
+    meta_path = root / "artifact.json"
+    for name in required:
+        if name not in meta.files:
+            raise HarnessInputError(f"{name} is not covered by the artifact's checksums; retrain with "
+                                    "'harness train mlops'", path=meta_path, field="files")
+    actual = {}
+    for name, digest in meta.files.items():
+        if "/" in name or name.startswith(".") or not (root / name).is_file() or _sha(root / name) != digest:
+            raise HarnessInputError("artifact file missing or modified (checksum mismatch); retrain with "
+                                    "'harness train mlops'", path=root / name)
+        actual[name] = digest
+    digest = hashlib.sha256(json.dumps(actual, sort_keys=True).encode()).hexdigest()
+    if not meta.version.endswith(f"+{digest[:12]}"):
+        raise HarnessInputError(f"version {meta.version!r} does not match the artifact's files "
+                                f"(+{digest[:12]}); retrain with 'harness train mlops'", path=meta_path,
+                                field="version")
+    return digest
+
+
 def load(root: Path, n_jobs: int = 2) -> Artifact:
+    """Read a model folder: typed files, every needed file checked against its checksum (exit 2 naming the
+    file otherwise)."""
     root = Path(root)
     meta_path = root / "artifact.json"
     if not meta_path.is_file():
         raise HarnessInputError("not an MLOps model artifact (no artifact.json)", path=root)
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise HarnessInputError(f"broken JSON ({exc.msg})", path=meta_path, line=exc.lineno) from None
-    if meta.get("format") != MODEL_FORMAT:
-        raise HarnessInputError(f"unsupported artifact format {meta.get('format')!r}", path=meta_path, field="format")
-    if meta.get("pipeline_version") != PIPELINE_VERSION:
-        raise HarnessInputError(f"artifact built by pipeline {meta.get('pipeline_version')}, this is {PIPELINE_VERSION}; "
+    meta = _typed(_ArtifactFile, meta_path)
+    if meta.format != MODEL_FORMAT:
+        raise HarnessInputError(f"unsupported artifact format {meta.format!r}", path=meta_path, field="format")
+    if meta.pipeline_version != PIPELINE_VERSION:
+        raise HarnessInputError(f"artifact built by pipeline {meta.pipeline_version}, this is {PIPELINE_VERSION}; "
                                 "retrain with 'harness train mlops'", path=meta_path, field="pipeline_version")
-    for name, digest in meta.get("files", {}).items():
-        if not (root / name).is_file() or _sha(root / name) != digest:
-            raise HarnessInputError("artifact file missing or modified (checksum mismatch); retrain with "
-                                    "'harness train mlops'", path=root / name)
-    vdata = json.loads((root / "vectorizer.json").read_text())
-    vec = TfidfVectorizer(vocabulary=vdata["vocabulary"], ngram_range=tuple(vdata["params"]["ngram_range"]),
-                          sublinear_tf=vdata["params"]["sublinear_tf"], lowercase=True, dtype=np.float32)
-    vec.idf_ = np.asarray(vdata["idf"], dtype=np.float64)
-    clf = None
-    if meta.get("constant_label") is None:
-        clf = xgb.Booster(model_file=str(root / "classifier.ubj"))
-        clf.set_param({"nthread": n_jobs})
-    edata = json.loads((root / "extractor.json").read_text())
-    models = {}
-    for name in edata["field_types"]:
-        m = xgb.Booster(model_file=str(root / f"field_{name}.ubj"))
-        m.set_param({"nthread": n_jobs})
-        models[name] = m
-    return Artifact(root=root, meta=meta, vectorizer=vec, classifier=clf, labels=tuple(meta["labels"]),
-                    vocab=edata["vocabulary"], field_models=models, field_types=edata["field_types"],
-                    stoplist=frozenset(edata["stoplist"]),
-                    threshold=float(edata["threshold"]), n_jobs=n_jobs)
+    base = ["vectorizer.json", "extractor.json"] + (["classifier.ubj"] if meta.constant_label is None else [])
+    _verified(root, meta, base)
+    vdata = _typed(_VectorizerFile, root / "vectorizer.json")
+    edata = _typed(_ExtractorFile, root / "extractor.json")
+    _verified(root, meta, [f"field_{name}.ubj" for name in edata.field_types])
+    if len(vdata.idf) != len(vdata.vocabulary):
+        raise HarnessInputError("idf and vocabulary differ in length", path=root / "vectorizer.json", field="idf")
+    vec = TfidfVectorizer(vocabulary=vdata.vocabulary, ngram_range=tuple(vdata.params.ngram_range),
+                          sublinear_tf=vdata.params.sublinear_tf, lowercase=True, dtype=np.float32)
+    vec.idf_ = np.asarray(vdata.idf, dtype=np.float64)
+    clf = _booster(root / "classifier.ubj", n_jobs) if meta.constant_label is None else None
+    models = {name: _booster(root / f"field_{name}.ubj", n_jobs) for name in edata.field_types}
+    return Artifact(root=root, meta=meta.model_dump(), vectorizer=vec, classifier=clf, labels=tuple(meta.labels),
+                    vocab=edata.vocabulary, field_models=models, field_types=edata.field_types,
+                    stoplist=frozenset(edata.stoplist), threshold=edata.threshold, n_jobs=n_jobs)
