@@ -204,7 +204,7 @@ def test_prediction_records_are_typed(tiny_golden, tmp_path, cli, record, expect
     path.write_text(record + "\n")
     line = one_line_error(*cli("score", "--golden", tiny_golden, "--split", "test", "--predictions", path,
                                "--out", tmp_path / "s")[::2])
-    assert f"p.jsonl:1: " in line and expect in line
+    assert "p.jsonl:1: " in line and expect in line
 
 
 def test_golden_money_must_be_finite(tmp_path, cli):
