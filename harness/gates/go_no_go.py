@@ -93,7 +93,7 @@ def _vs_baseline(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     factor = c.get("factor", 1)
     ref = b * factor
     return Condition(c["id"], bool(OPS[c.get("op", ">=")](v, ref)),
-                     f"{metric}: {v:.4g} {c.get('op', '>=')} {ref:.4g} ({factor}x{ev.baseline.id})")
+                     f"{metric}: {v:.4g} {c.get('op', '>=')} {ref:.4g} ({factor:g}x{ev.baseline.id})")
 
 
 def _weekly(c: Mapping, ev: Evidence, ledger: list) -> Condition:
