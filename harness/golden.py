@@ -93,9 +93,10 @@ class GoldenSet:
                                     path=self.root / "manifest.yaml", field="splits")
         out: list[Item] = []
         if "document" in kinds:
-            for row in self.documents.filter(lambda r: r["split"] == split, keep_in_memory=True):
-                out.append(Item(id=row["id"], kind="document", split=split, text=row["text"], label=row["label"],
-                                fields=row["fields"], summary=row.get("summary")))
+            cols = self.documents.filter(lambda r: r["split"] == split, keep_in_memory=True).to_dict()  # by column:
+            for i, did in enumerate(cols["id"]):  # much faster than row by row on a month of documents
+                out.append(Item(id=did, kind="document", split=split, text=cols["text"][i], label=cols["label"][i],
+                                fields=cols["fields"][i], summary=cols["summary"][i]))
         if "qa" in kinds:
             by_id = {}
             for row in self.qa.filter(lambda r: r["split"] == split, keep_in_memory=True):

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -71,8 +73,13 @@ def _ratio_stat(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.ndarray
         return np.where(d_sum > 0, n_sum / np.where(d_sum > 0, d_sum, 1), np.nan)
 
 
+@functools.lru_cache(maxsize=2)
 def _indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    """The resample index matrix (read-only; the same (n, resamples, seed) gives the same matrix, so the
+    metrics of one run reuse it instead of drawing it again)."""
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    idx.setflags(write=False)
+    return idx
 
 
 def bootstrap_ci(numerators: Sequence[float], denominators: Sequence[float] | None = None, *,
@@ -114,13 +121,16 @@ def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[
 
 
 def bootstrap_statistic_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float], *,
-                           n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> ConfidenceInterval:
-    """CI of any statistic of one sample (e.g. a latency percentile)."""
+                           n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0,
+                           by_row: Callable[[np.ndarray], np.ndarray] | None = None) -> ConfidenceInterval:
+    """CI of any statistic of one sample (e.g. a latency percentile). ``by_row``, when given, computes the
+    same statistic for every row of a matrix at once (``lambda m: np.percentile(m, 95, axis=1)``): the same
+    figures, without a Python call per resample."""
     arr = np.asarray([v for v in values if v is not None], dtype=float)
     if arr.size == 0:
         return ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed)
     idx = _indices(arr.size, n_resamples, seed)
-    stats = np.apply_along_axis(statistic, 1, arr[idx])
+    stats = by_row(arr[idx]) if by_row is not None else np.apply_along_axis(statistic, 1, arr[idx])
     alpha = (1 - confidence) / 2
     low, high = np.quantile(stats, [alpha, 1 - alpha])
     return ConfidenceInterval(float(statistic(arr)), float(low), float(high), confidence, int(arr.size),

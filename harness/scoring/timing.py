@@ -46,7 +46,8 @@ def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Seq
     for task, values in samples.items():
         for q in (50, 95):
             ci[f"latency.{task}.p{q}"] = bootstrap_statistic_ci(
-                values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+                values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED,
+                by_row=lambda m, q=q: np.percentile(m, q, axis=1)).to_dict()
     return latency, ci
 
 
