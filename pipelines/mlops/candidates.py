@@ -3,13 +3,22 @@
 The extractor is learned: these patterns only propose spans of a *type* (date, money, code, name,
 duration, enum value); which span is the due date or the issuer is decided by per-field XGBoost models on
 the context features computed here. Nothing here knows a template.
+
+Everything works on a batch of documents at once: the documents are joined by newlines (:class:`TextBatch`)
+so that each pattern runs once over the batch, and the features of all candidates are computed as array
+operations. No pattern matches a newline and every look-around treats a newline as it treats the start or
+end of a text, so the spans found are exactly those found document by document; the patterns whose matches
+all hold a digit run over the lines that have one.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-from typing import Mapping, NamedTuple, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Mapping, Sequence
+
+import numpy as np
 
 from metrics.normalize import normalize_value, parse_money
 
@@ -31,40 +40,123 @@ _WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w&'’-]*\.?)"
 NAME_RE = re.compile(rf"{_WORD}(?: (?:(?:of|and|&|the|de) )?{_WORD})*")
 DURATION_RE = re.compile(r"(?<![\w.])\d{1,3} (?:months?|years?|weeks?|days?)\b", re.I)
 TOKEN_RE = re.compile(r"[a-z]+")
+_AND_RE = re.compile(r" (?:and|&) ")
+_DIGIT_LINE_RE = re.compile(r"\d[^\n]*")  # from the first digit of a line to its end
 _CONNECTORS = {"of", "and", "&", "the", "de"}
 
 TYPES = ("date", "money", "code", "name", "duration", "enum")
+TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
+# patterns whose every match holds a digit: they only need to look at the lines that have one
+DIGIT_PATTERNS = (("date", DATE_RE), ("money", MONEY_RE), ("code", CODE_RE), ("duration", DURATION_RE))
 FIELD_CANDIDATE_TYPES = {"date": ("date",), "money": ("money",), "enum": ("enum",),
                          "string": ("code", "name", "duration"), "list": ("code", "name")}
 
 
-class Candidate(NamedTuple):
-    type: str
+@dataclass(frozen=True)
+class TextBatch:
+    """Documents joined by newlines: offsets of each document and of each line in the joined text."""
     text: str
-    start: int
-    end: int
-    enum_field: str | None = None  # for type "enum": the field whose value/alias matched
+    offsets: np.ndarray  # where each document starts
+    doc_ends: np.ndarray
+    lines: list[str]
+    line_starts: np.ndarray
+    line_ends: np.ndarray  # the newline ending the line (or the end of the text)
+
+    def doc_of(self, pos: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.offsets, pos, side="right") - 1
+
+    def line_of(self, pos: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.line_starts, pos, side="right") - 1
 
 
-def _name_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for m in NAME_RE.finditer(text):
-        words = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group())]
-        seen = set()
-        for i in range(len(words)):  # every suffix that starts on a capitalised word
-            w = text[words[i][0]:words[i][1]]
-            if w.lower() in _CONNECTORS:
-                continue
-            seen.add((words[i][0], words[-1][1]))
-        pieces = re.split(r" (?:and|&) ", m.group())
-        if len(pieces) > 1:
-            pos = m.start()
-            for piece in pieces:
-                s = text.index(piece, pos)
-                seen.add((s, s + len(piece)))
-                pos = s + len(piece)
-        spans.extend(sorted(seen))
-    return spans
+def join_texts(texts: Sequence[str]) -> TextBatch:
+    text = "\n".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    offsets = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+    lines = text.split("\n")
+    line_ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)) + 1) - 1
+    line_starts = np.concatenate(([0], line_ends[:-1] + 1))
+    return TextBatch(text, offsets, offsets + lengths, lines, line_starts, line_ends)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate spans of a batch, one entry per span, grouped by document and in each document in
+    the order: dates, money, codes, durations, names, enum values (field by field), each in text order."""
+    doc: np.ndarray  # document index in the batch
+    type: np.ndarray  # index into TYPES
+    start: np.ndarray  # offsets in the joined text
+    end: np.ndarray
+    enum: np.ndarray  # for type "enum": index into enum_fields of the field whose value/alias matched, else -1
+    text: list[str]
+    enum_fields: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def take(self, rows: np.ndarray) -> "Candidates":
+        """The candidates at ``rows`` (indices or a boolean mask), in that order."""
+        rows = np.flatnonzero(rows) if rows.dtype == bool else rows
+        return Candidates(self.doc[rows], self.type[rows], self.start[rows], self.end[rows], self.enum[rows],
+                          [self.text[i] for i in rows.tolist()], self.enum_fields)
+
+
+def _codes(text: str) -> np.ndarray:
+    """The code point of each character."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _spans(rx: re.Pattern, text: str) -> np.ndarray:
+    """(start, end) of each match, one row per match."""
+    return np.fromiter(chain.from_iterable(m.span() for m in rx.finditer(text)), dtype=np.int64).reshape(-1, 2)
+
+
+def _run_spans(text: str, run: str, base: int) -> list[tuple[int, int]]:
+    """The spans proposed in a run of several capitalised words: each suffix that starts on a word that is not
+    a connector, and each part between " and " / " & "."""
+    end = base + len(run)
+    seen = set()
+    pos = base
+    for w in run.split(" "):  # the words of a run are separated by single spaces
+        if w.lower() not in _CONNECTORS:
+            seen.add((pos, end))
+        pos += len(w) + 1
+    pieces = _AND_RE.split(run) if " and " in run or " & " in run else ()
+    if len(pieces) > 1:
+        pos = base
+        for piece in pieces:
+            s = text.index(piece, pos)
+            seen.add((s, s + len(piece)))
+            pos = s + len(piece)
+    return list(seen)
+
+
+def _name_spans(text: str) -> np.ndarray:
+    """Name spans in text order: a one-word run unless it is a connector, the spans of longer runs."""
+    found = list(NAME_RE.finditer(text))
+    runs = [m.group() for m in found]
+    spans = np.fromiter(chain.from_iterable(m.span() for m in found), dtype=np.int64).reshape(-1, 2)
+    multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
+    single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
+    more = [sp for i in np.flatnonzero(multi).tolist() for sp in _run_spans(text, runs[i], found[i].start())]
+    out = np.concatenate([spans[single], np.asarray(more, dtype=np.int64).reshape(-1, 2)])
+    return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order
+
+
+def _digit_spans(batch: TextBatch, patterns) -> list[np.ndarray]:
+    """Spans of each pattern that only matches on lines with a digit, run over those lines alone (joined by
+    newlines) and mapped back to offsets in the batch."""
+    keep = batch.line_of(_spans(_DIGIT_LINE_RE, batch.text)[:, 0])  # one match per such line, in order
+    sub = "\n".join([batch.lines[i] for i in keep.tolist()])
+    sub_starts = np.zeros(len(keep), dtype=np.int64)
+    np.cumsum(batch.line_ends[keep][:-1] - batch.line_starts[keep][:-1] + 1, out=sub_starts[1:])
+    shift = batch.line_starts[keep] - sub_starts
+    out = []
+    for rx in patterns:
+        spans = _spans(rx, sub)
+        out.append(spans + shift[np.searchsorted(sub_starts, spans[:, 0], side="right") - 1, None])
+    return out
 
 
 def enum_patterns(fields: Mapping) -> dict[str, re.Pattern]:
@@ -81,111 +173,235 @@ def enum_patterns(fields: Mapping) -> dict[str, re.Pattern]:
     return out
 
 
-def find_candidates(text: str, enum_res: Mapping[str, re.Pattern]) -> list[Candidate]:
-    cands: list[Candidate] = []
-    for typ, rx in (("date", DATE_RE), ("money", MONEY_RE), ("code", CODE_RE), ("duration", DURATION_RE)):
-        cands.extend(Candidate(typ, m.group(), m.start(), m.end()) for m in rx.finditer(text))
-    for s, e in _name_spans(text):
-        span = text[s:e].rstrip(".") if text[s:e].endswith("..") else text[s:e]
-        if len(span) > 1:
-            cands.append(Candidate("name", span, s, s + len(span)))
-    for name, rx in enum_res.items():
-        cands.extend(Candidate("enum", m.group(), m.start(), m.end(), enum_field=name) for m in rx.finditer(text))
-    return cands
+def _enum_spans(rx: re.Pattern, batch: TextBatch) -> np.ndarray:
+    if "\n" not in rx.pattern:
+        return _spans(rx, batch.text)
+    # a value with a newline in it could match across two documents: one document at a time
+    return np.concatenate([_spans(rx, batch.text[off:end]) + off for off, end in
+                           zip(batch.offsets.tolist(), batch.doc_ends.tolist())] or [_spans(rx, "")])
 
 
-class LineIndex:
-    """Map a character offset to its line, with each line's tokens computed once."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._tokens: dict[int, tuple[list[str], list[int], list[int]]] = {}
-        self._prev: dict[int, list[str]] = {}
-
-    def line_of(self, pos: int) -> int:
-        return bisect.bisect_right(self.starts, pos) - 1
-
-    def bounds(self, line: int) -> tuple[int, int]:
-        start = self.starts[line]
-        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
-        return start, end
-
-    def tokens(self, line: int) -> tuple[list[str], list[int], list[int]]:
-        """(tokens, start offsets, end offsets) of a line, lower-cased letters only."""
-        got = self._tokens.get(line)
-        if got is None:
-            s, e = self.bounds(line)
-            toks, starts, ends = [], [], []
-            for m in TOKEN_RE.finditer(self.text[s:e].lower()):
-                toks.append(m.group())
-                starts.append(m.start() + s)
-                ends.append(m.end() + s)
-            got = self._tokens[line] = (toks, starts, ends)
-        return got
-
-    def prev_tokens(self, line: int) -> list[str]:
-        """First four tokens of the closest non-empty line above (within three lines)."""
-        got = self._prev.get(line)
-        if got is None:
-            got = []
-            for k in range(line - 1, max(-1, line - 4), -1):
-                toks = self.tokens(k)[0]
-                if toks or self.text[slice(*self.bounds(k))].strip():
-                    got = toks[:4]
-                    break
-            self._prev[line] = got
-        return got
+def _name_candidates(text: str) -> np.ndarray:
+    """Name spans longer than one character; a span ending in ".." loses its trailing dots."""
+    spans = _name_spans(text)
+    codes, end = _codes(text), spans[:, 1]
+    dots = (end - spans[:, 0] >= 2) & (codes[np.maximum(end - 1, 0)] == 46) & (codes[np.maximum(end - 2, 0)] == 46)
+    for i in np.flatnonzero(dots).tolist():
+        s, e = spans[i]
+        spans[i, 1] = s + len(text[s:e].rstrip("."))
+    return spans[spans[:, 1] - spans[:, 0] > 1]
 
 
+def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Candidates:
+    """Every candidate span of the batch's documents (see :class:`Candidates` for the order)."""
+    parts = [(TYPE_CODE[typ], -1, spans) for (typ, _), spans in
+             zip(DIGIT_PATTERNS, _digit_spans(batch, [rx for _, rx in DIGIT_PATTERNS]))]
+    parts.append((TYPE_CODE["name"], -1, _name_candidates(batch.text)))
+    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch)) for k, rx in enumerate(enum_res.values())]
+    spans = np.concatenate([p[2] for p in parts])
+    typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
+    enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])
+    doc = batch.doc_of(spans[:, 0])
+    order = np.argsort(doc, kind="stable")  # by document, keeping the order of types and of the text
+    start, end = spans[order, 0], spans[order, 1]
+    text = batch.text
+    return Candidates(doc[order], typ[order], start, end, enum[order],
+                      [text[s:e] for s, e in zip(start.tolist(), end.tolist())], tuple(enum_res))
+
+
+# ---------------------------------------------------------------------------------------------- features
 N_NUMERIC = 12
+PREFIXES = ("L", "L1", "R", "S", "P", "O")  # context words: left, just left, right, start of the line,
+# the line above, the span's own words; then the span type (Y), the document class (C), the enum field (E)
 _UPPER_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ALPHA_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
-def candidate_features(text: str, cands: Sequence[Candidate], doc_class: str | None
-                       ) -> tuple[list[list[float]], list[list[str]]]:
-    """Numeric features and token features ("L:due", "P:amount", ...) for each candidate."""
-    idx = LineIndex(text)
-    n_lines = max(1, len(idx.starts))
-    money_vals = {c.start: parse_money(c.text) or 0 for c in cands if c.type == "money"}
-    money_rank = {v: i for i, v in enumerate(sorted(set(money_vals.values()), reverse=True))}
-    date_vals = {c.start: normalize_value(c.text, "date") for c in cands if c.type == "date"}
-    date_rank = {v: i for i, v in enumerate(sorted(set(date_vals.values())))}
-    counts: dict[str, int] = {}
-    for c in cands:
-        counts[c.text] = counts.get(c.text, 0) + 1
-    cls_tok = f"C:{doc_class}" if doc_class else "C:?"
-    numeric, tokens = [], []
-    per_line: dict[int, tuple] = {}  # prefixed token lists of a line, built once
-    for c in cands:
-        line = idx.line_of(c.start)
-        ls, le = idx.bounds(line)
-        toks_l, starts_l, ends_l = idx.tokens(line)
-        cached = per_line.get(line)
-        if cached is None:
-            cached = per_line[line] = (["L:" + t for t in toks_l], ["L1:" + t for t in toks_l],
-                                       ["R:" + t for t in toks_l],
-                                       ["S:" + t for t in toks_l[:3]] + ["P:" + t for t in idx.prev_tokens(line)])
-        lpref, l1pref, rpref, static = cached
-        k_left = bisect.bisect_right(ends_l, c.start)
-        k_right = bisect.bisect_left(starts_l, c.end)
-        toks = [f"Y:{c.type}", cls_tok]
-        if c.enum_field:
-            toks.append(f"E:{c.enum_field}")
-        toks += lpref[max(0, k_left - 4):k_left]
-        if k_left:
-            toks.append(l1pref[k_left - 1])
-        toks += rpref[k_right:k_right + 2]
-        toks += static
-        own = TOKEN_RE.findall(c.text.lower())[:4]
-        toks += ["O:" + t for t in own]
-        n_alpha = len(c.text) - len(c.text.translate(_ALPHA_DEL))
-        n_upper = len(c.text) - len(c.text.translate(_UPPER_DEL))
-        m_rank = money_rank.get(money_vals.get(c.start), -1) if c.type == "money" else -1
-        d_rank = date_rank.get(date_vals.get(c.start), -1) if c.type == "date" else -1
-        numeric.append([line / n_lines, line, (c.start - ls) / max(1, le - ls), len(c.text), len(own),
-                        n_upper / n_alpha if n_alpha else 0.0, m_rank, float(m_rank == 0), d_rank, counts[c.text],
-                        float(k_left > 0 or bool(text[ls:c.start].strip())), float(c.text[:1].isupper())])
-        tokens.append(toks)
-    return numeric, tokens
+@dataclass(frozen=True)
+class TokenFeatures:
+    """The token features of the candidates as unique (row, key) pairs sorted by row then key; ``names[key]``
+    is the token ("L:due", "P:amount", "Y:date", ...)."""
+    rows: np.ndarray
+    keys: np.ndarray
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Each line's tokens (lower-cased ASCII words; each line lower-cased on its own) and the line above."""
+    words: dict[str, int]  # word -> id
+    tok_word: np.ndarray
+    tok_start: np.ndarray  # line * stride + offset, so that searches stay within a line
+    tok_end: np.ndarray
+    stride: int
+    begin: np.ndarray  # per line: index of its first token, and one past its last
+    stop: np.ndarray
+    prev: np.ndarray  # per line: the closest non-blank line above within three lines of its document, or -1
+    first: np.ndarray  # per document: its first line, and its number of lines
+    count: np.ndarray
+
+
+def _line_tokens(batch: TextBatch) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(words, starts, ends, line) of every token of the batch."""
+    low = batch.text.lower()
+    if len(low) == len(batch.text):  # one character for one: tokens of the whole text are those of its lines
+        letter = _codes(low)
+        edge = np.diff(((letter >= 97) & (letter <= 122)).astype(np.int8), prepend=0, append=0)
+        starts = np.flatnonzero(edge == 1)
+        return TOKEN_RE.findall(low), starts, np.flatnonzero(edge == -1), batch.line_of(starts)
+    words, starts, ends, line = [], [], [], []
+    for i, (text, ls) in enumerate(zip(batch.lines, batch.line_starts.tolist())):
+        for m in TOKEN_RE.finditer(text.lower()):
+            words.append(m.group())
+            starts.append(m.start() + ls)
+            ends.append(m.end() + ls)
+            line.append(i)
+    return words, *(np.asarray(x, dtype=np.int64) for x in (starts, ends, line))
+
+
+def _lines(batch: TextBatch) -> _Lines:
+    words, starts, ends, tok_line = _line_tokens(batch)
+    ids: dict[str, int] = {}
+    tok_word = np.asarray([ids.setdefault(w, len(ids)) for w in words], dtype=np.int64)
+    n_lines = len(batch.lines)
+    begin = np.searchsorted(tok_line, np.arange(n_lines), side="left")
+    stop = np.searchsorted(tok_line, np.arange(n_lines), side="right")
+    first = np.searchsorted(batch.line_starts, batch.offsets)
+    line_first = first[batch.doc_of(batch.line_starts)]
+    filled = np.fromiter((bool(t.strip()) for t in batch.lines), dtype=bool, count=n_lines)
+    prev = np.full(n_lines, -1, dtype=np.int64)
+    for up in (3, 2, 1):  # the closest wins: written last
+        above = np.arange(n_lines) - up
+        ok = above >= line_first
+        ok[ok] = filled[above[ok]]
+        prev[ok] = above[ok]
+    stride = 4 * (len(batch.text) + 1)  # above any offset (a line lower-cased is at most twice as long)
+    return _Lines(ids, tok_word, tok_line * stride + starts, tok_line * stride + ends, stride, begin, stop, prev, first,
+                  np.diff(np.append(first, n_lines)))
+
+
+def _window(lo: np.ndarray, hi: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, token index) for the tokens lo[row] .. hi[row] - 1 of each row (at most ``width``)."""
+    idx = lo[:, None] + np.arange(width)
+    ok = idx < hi[:, None]
+    return np.nonzero(ok)[0], idx[ok]
+
+
+def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words``)
+    and its numeric features [number of those words, upper-case share of its ASCII letters, starts upper]."""
+    ids = np.full((len(texts), 4), -1, dtype=np.int64)
+    num = np.zeros((len(texts), 3))
+    for i, t in enumerate(texts):
+        own = TOKEN_RE.findall(t.lower())[:4]
+        ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
+        n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
+        n_upper = len(t) - len(t.translate(_UPPER_DEL))
+        num[i] = (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
+    return ids, num[:, 0], num[:, 1:]
+
+
+def _ranks(cands: Candidates, typ: str, value, reverse: bool) -> np.ndarray:
+    """Rank of each candidate of type ``typ`` among the distinct values of that type in its document (-1
+    for the other candidates)."""
+    out = np.full(len(cands), -1.0)
+    by_doc: dict[int, list[int]] = {}
+    for r in np.flatnonzero(cands.type == TYPE_CODE[typ]).tolist():
+        by_doc.setdefault(int(cands.doc[r]), []).append(r)
+    seen: dict[str, object] = {}
+    for rows in by_doc.values():
+        vals = [seen[t] if t in seen else seen.setdefault(t, value(t)) for t in (cands.text[r] for r in rows)]
+        rank = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
+        out[rows] = [rank[v] for v in vals]
+    return out
+
+
+def _context_keys(lines: _Lines, cands: Candidates, line: np.ndarray) -> tuple[list, np.ndarray]:
+    """(row, word key) pairs of the context words, word key = prefix index * n_words + word id, and the
+    number of tokens left of each span on its line."""
+    key = line * lines.stride
+    kl = np.searchsorted(lines.tok_end, key + cands.start, side="right")
+    kr = np.searchsorted(lines.tok_start, key + cands.end, side="left")
+    begin, stop, prev = lines.begin[line], lines.stop[line], lines.prev[line]
+    p_begin = np.where(prev >= 0, lines.begin[prev], 0)
+    p_stop = np.where(prev >= 0, np.minimum(p_begin + 4, lines.stop[prev]), 0)
+    windows = [_window(np.maximum(begin, kl - 4), kl, 4),  # L: up to four words left of the span
+               _window(np.where(kl > begin, kl - 1, kl), kl, 1),  # L1: the word just left
+               _window(kr, np.minimum(kr + 2, stop), 2),  # R: two words right
+               _window(begin, np.minimum(begin + 3, stop), 3),  # S: the line's first three words
+               _window(p_begin, p_stop, 4)]  # P: the first four words of the line above
+    n_words = len(lines.words)
+    pairs = [(rows, p * n_words + lines.tok_word[idx]) for p, (rows, idx) in enumerate(windows)]
+    return pairs, kl - begin
+
+
+def _special_keys(cands: Candidates, doc_classes: Sequence[str | None], base: int) -> tuple[list, list[str]]:
+    """(row, key) pairs of the span type (Y), the document class (C) and the enum field (E) tokens, keys
+    from ``base`` on, and their names."""
+    names = [f"Y:{t}" for t in TYPES]
+    classes: dict[str, int] = {}
+    doc_cls = np.asarray([classes.setdefault(f"C:{c}" if c else "C:?", len(classes)) for c in doc_classes],
+                         dtype=np.int64)
+    names += list(classes) + [f"E:{f}" for f in cands.enum_fields]
+    rows = np.arange(len(cands))
+    is_enum = np.flatnonzero(cands.enum >= 0)
+    pairs = [(rows, base + cands.type), (rows, base + len(TYPES) + doc_cls[cands.doc]),
+             (is_enum, base + len(TYPES) + len(classes) + cands.enum[is_enum])]
+    return pairs, names
+
+
+def _group_sizes(key: np.ndarray) -> np.ndarray:
+    """For each element, how many elements have its key."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1 if len(key) else ordered
+    out = np.empty(len(key), dtype=np.int64)
+    out[order] = np.bincount(group)[group]
+    return out
+
+
+def _token_features(pairs: list, words: dict[str, int], special: list[str]) -> TokenFeatures:
+    """Unique (row, key) pairs sorted, keys renumbered to those used."""
+    n_words = len(words)
+    n_keys = len(PREFIXES) * n_words + len(special)
+    both = np.sort(np.concatenate([np.asarray(r, dtype=np.int64) * n_keys + k for r, k in pairs]))
+    both = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
+    rows, keys = both // n_keys, both % n_keys
+    present = np.bincount(keys, minlength=n_keys) > 0
+    used = np.flatnonzero(present)
+    keys = (np.cumsum(present) - 1)[keys]  # renumbered in the same order
+    word_list = list(words)
+    names = [f"{PREFIXES[k // n_words]}:{word_list[k % n_words]}" if k < len(PREFIXES) * n_words
+             else special[k - len(PREFIXES) * n_words] for k in used.tolist()]
+    return TokenFeatures(rows, keys.reshape(-1), names)
+
+
+def candidate_features(batch: TextBatch, cands: Candidates, doc_classes: Sequence[str | None]
+                       ) -> tuple[np.ndarray, TokenFeatures]:
+    """Numeric features (float32, ``N_NUMERIC`` columns) and token features ("L:due", "P:amount", ...) of
+    each candidate; ``doc_classes`` gives each document's class (None: unknown)."""
+    lines = _lines(batch)
+    tids: dict[str, int] = {}
+    tid = np.asarray([tids.setdefault(t, len(tids)) for t in cands.text], dtype=np.int64)
+    own_ids, n_own, own_num = _own(list(tids), lines.words)  # adds the spans' own words to lines.words
+    line = batch.line_of(cands.start)
+    pairs, k_left = _context_keys(lines, cands, line)
+    n_words = len(lines.words)
+    rows, idx = np.nonzero(own_ids[tid] >= 0)
+    pairs.append((rows, (len(PREFIXES) - 1) * n_words + own_ids[tid][rows, idx]))  # O: the span's own words
+    special, names = _special_keys(cands, doc_classes, len(PREFIXES) * n_words)
+    tokens = _token_features(pairs + special, lines.words, names)
+
+    ls, le = batch.line_starts[line], batch.line_ends[line]
+    local = line - lines.first[cands.doc]
+    count = _group_sizes(cands.doc * max(1, len(tids)) + tid)  # spans of the same text in the document
+    text = batch.text
+    left = k_left > 0
+    left[~left] = [bool(text[a:b].strip()) for a, b in zip(ls[~left].tolist(), cands.start[~left].tolist())]
+    m_rank = _ranks(cands, "money", lambda t: parse_money(t) or 0, reverse=True)
+    d_rank = _ranks(cands, "date", lambda t: normalize_value(t, "date"), reverse=False)
+    numeric = np.column_stack([
+        local / np.maximum(1, lines.count[cands.doc]), local, (cands.start - ls) / np.maximum(1, le - ls),
+        cands.end - cands.start, n_own[tid], own_num[tid, 0], m_rank, m_rank == 0, d_rank,
+        count, left, own_num[tid, 1]]) if len(cands) else np.zeros((0, N_NUMERIC))
+    return numeric.astype(np.float32), tokens

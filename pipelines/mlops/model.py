@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, read_json, validate
 from metrics.normalize import normalize_value
-from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, N_NUMERIC, Candidate, candidate_features,
-                                        enum_patterns, find_candidates)
+from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, N_NUMERIC, TYPE_CODE, Candidates, TokenFeatures,
+                                        candidate_features, enum_patterns, find_candidates, join_texts)
 
 MODEL_FORMAT = 1
 PIPELINE_VERSION = "1.2.0"  # bump when features change: old artifacts are then retrained
@@ -71,93 +71,80 @@ def classify(artifact: Artifact, texts: Sequence[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- extractor
-def _matrix(numeric: list[list[float]], tokens: list[list[str]], vocab: Mapping[str, int]) -> sp.csr_matrix:
+def _matrix(numeric: np.ndarray, tokens: TokenFeatures, vocab: Mapping[str, int]) -> sp.csr_matrix:
     """Numeric columns first, then one 0/1 column per known context token."""
-    get = vocab.get
-    indptr, indices = [0], []
-    for toks in tokens:
-        cols = {k for k in map(get, toks) if k is not None}
-        indices.extend(sorted(cols))
-        indptr.append(len(indices))
-    ind = np.asarray(indices, dtype=np.int32)
-    token_part = sp.csr_matrix((np.ones(len(ind), dtype=np.float32), ind, np.asarray(indptr, dtype=np.int64)),
-                               shape=(len(tokens), len(vocab)))
-    dense = sp.csr_matrix(np.asarray(numeric, dtype=np.float32).reshape(len(tokens), N_NUMERIC))
+    lookup = np.asarray([vocab.get(t, -1) for t in tokens.names] or [-1], dtype=np.int64)
+    cols = lookup[tokens.keys]
+    known = cols >= 0
+    rows, cols = tokens.rows[known], cols[known]
+    order = np.lexsort((cols, rows))  # each row's columns in increasing order
+    indptr = np.zeros(len(numeric) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(numeric)), out=indptr[1:])
+    ind = cols[order].astype(np.int32)
+    token_part = sp.csr_matrix((np.ones(len(ind), dtype=np.float32), ind, indptr), shape=(len(numeric), len(vocab)))
+    dense = sp.csr_matrix(numeric.reshape(len(numeric), N_NUMERIC))
     return sp.hstack([dense, token_part], format="csr")
 
 
-def _groups(cands: Sequence[Candidate]) -> dict[tuple[str, str | None], np.ndarray]:
-    """Row indices of the candidates of each (type, enum field)."""
-    out: dict[tuple[str, str | None], list[int]] = {}
-    for i, c in enumerate(cands):
-        out.setdefault((c.type, c.enum_field), []).append(i)
-    return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+def _eligible_rows(cands: Candidates, field: str, ftype: str) -> np.ndarray:
+    """Rows of the candidates a field's model scores: those of the field type's candidate types (for an enum
+    field, the spans of its own values and aliases)."""
+    ok = np.isin(cands.type, [TYPE_CODE[t] for t in FIELD_CANDIDATE_TYPES[ftype]])
+    if ftype == "enum":
+        own = cands.enum_fields.index(field) if field in cands.enum_fields else -2
+        ok &= cands.enum == own
+    return np.flatnonzero(ok)
 
 
-def _eligible_rows(groups, field: str, ftype: str) -> np.ndarray:
-    parts = [rows for (typ, enum_field), rows in groups.items()
-             if typ in FIELD_CANDIDATE_TYPES[ftype] and (typ != "enum" or enum_field == field)]
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _eligible(c: Candidate, field: str, ftype: str) -> bool:
-    if c.type not in FIELD_CANDIDATE_TYPES[ftype]:
-        return False
-    return c.type != "enum" or c.enum_field == field
-
-
-def _output_value(c: Candidate, spec) -> object:
+def _output_value(text: str, spec) -> object:
     """What the extractor emits for a chosen span: the canonical value for dates, money and enums
     (ISO date, decimal amount, enum value), the span text otherwise."""
     if spec.type in ("date", "money", "enum"):
-        return normalize_value(c.text, spec.type, spec)
-    return c.text.strip()
+        return normalize_value(text, spec.type, spec)
+    return text.strip()
 
 
-def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str], fields_schema: Mapping
+def _candidates(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str | None], fields_schema
+                ) -> tuple[Candidates, sp.csr_matrix]:
+    """The batch's candidates (without the stoplist's) and their feature matrix."""
+    batch = join_texts(texts)
+    cands = find_candidates(batch, enum_patterns(fields_schema))
+    cands = cands.take(~_stopped(cands, artifact.stoplist))
+    numeric, tokens = candidate_features(batch, cands, doc_classes)
+    return cands, _matrix(numeric, tokens, artifact.vocab)
+
+
+def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str | None], fields_schema: Mapping
             ) -> list[dict]:
-    enum_res = enum_patterns(fields_schema)
-    per_doc = []
-    all_num, all_tok, owner = [], [], []
-    for d, (text, cls) in enumerate(zip(texts, doc_classes)):
-        cands = [c for c in find_candidates(text, enum_res) if not _stopped(c, artifact.stoplist)]
-        num, tok = candidate_features(text, cands, cls)
-        per_doc.append(cands)
-        all_num.extend(num)
-        all_tok.extend(tok)
-        owner.extend([d] * len(cands))
-    X = _matrix(all_num, all_tok, artifact.vocab)
-    flat = [c for cands in per_doc for c in cands]
-    owner_arr = np.asarray(owner)
-    groups = _groups(flat)
+    """Field values of each document: per field, its model's best-scoring candidate when the score reaches
+    the threshold (every candidate that reaches it, in text order, for a list field), else None."""
     results = [{name: None for name in fields_schema} for _ in texts]
+    if not texts:
+        return results
+    cands, X = _candidates(artifact, texts, doc_classes, fields_schema)
     for name, spec in fields_schema.items():
         model = artifact.field_models.get(name)
         if model is None:
             continue
-        rows = _eligible_rows(groups, name, spec.type)
+        rows = _eligible_rows(cands, name, spec.type)
         if rows.size == 0:
             continue
         scores = np.asarray(model.inplace_predict(X[rows]))
-        if spec.type == "list":
-            picked: dict[int, list] = {}
-            for r, s in zip(rows, scores):
-                if s >= artifact.threshold:
-                    val = _output_value(flat[r], spec)
-                    lst = picked.setdefault(owner_arr[r], [])
-                    if val not in lst:
-                        lst.append(val)
-            for d, lst in picked.items():
-                results[d][name] = lst
-            continue
         keep = scores >= artifact.threshold
         rows, scores = rows[keep], scores[keep]
-        owners = owner_arr[rows]
+        owners = cands.doc[rows]
+        if spec.type == "list":
+            for r, d in zip(rows.tolist(), owners.tolist()):
+                lst = results[d][name] = results[d][name] or []
+                val = _output_value(cands.text[r], spec)
+                if val not in lst:
+                    lst.append(val)
+            continue
         order = np.lexsort((-scores, owners))  # by document, best score first
         first = np.ones(len(order), dtype=bool)
         first[1:] = owners[order][1:] != owners[order][:-1]
-        for r in rows[order][first]:
-            results[owner_arr[r]][name] = _output_value(flat[r], spec)
+        for r in rows[order][first].tolist():
+            results[cands.doc[r]][name] = _output_value(cands.text[r], spec)
     return results
 
 
@@ -175,67 +162,72 @@ def train(golden, config, out_dir: Path, progress=print) -> Artifact:
     t0 = time.perf_counter()
     docs = golden.items("train", kinds=("document",))
     labels = golden.manifest.labels
-    texts = [d.text for d in docs]
-    y = np.asarray([labels.index(d.label) for d in docs])
-    ccfg, ecfg = config.classifier, config.extractor
     progress(f"training classifier on {len(docs)} documents ...")
+    vec, clf = _train_classifier(docs, labels, config, progress)
+    progress("building extraction candidates ...")
+    vocab, field_models, field_types, stoplist = _train_extractor(docs, golden.manifest.fields, config, progress)
+    return save(out_dir, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
+                train_seconds=time.perf_counter() - t0)
+
+
+def _train_classifier(docs, labels, config, progress) -> tuple[TfidfVectorizer, xgb.Booster | None]:
+    ccfg = config.classifier
+    y = np.asarray([labels.index(d.label) for d in docs])
     vec = _vectorizer(ccfg)
-    X = vec.fit_transform(texts)
+    X = vec.fit_transform([d.text for d in docs])
     if len(set(y.tolist())) > 1:
         clf = xgb.train(_xgb_params(ccfg, config.n_jobs, objective="multi:softprob", num_class=len(labels)),
                         xgb.DMatrix(X, label=y), num_boost_round=ccfg.n_estimators)
-    else:
-        clf = None
-        progress(f"only one class in training ({labels[y[0]]!r}): the classifier always predicts it")
+        return vec, clf
+    progress(f"only one class in training ({labels[y[0]]!r}): the classifier always predicts it")
+    return vec, None
 
-    progress("building extraction candidates ...")
-    schema = golden.manifest.fields
-    enum_res = enum_patterns(schema)
-    per_doc = [(d, find_candidates(d.text, enum_res)) for d in docs]
-    # label every candidate for every field it is eligible for
-    labelled: list[dict[str, int]] = []  # per document: candidate index -> bitmask of fields it is right for
-    field_names = list(schema)
-    for d, cands in per_doc:
-        gold = {}
+
+def _label_candidates(docs, cands: Candidates, schema) -> np.ndarray:
+    """Per candidate: a bitmask of the fields (in schema order) whose gold value it is."""
+    gold = []
+    for d in docs:
+        g = {}
         for name, spec in schema.items():
-            g = d.fields.get(name)
-            gold[name] = (set(normalize_value(v, "string") for v in g) if spec.type == "list" and g
-                          else normalize_value(g, spec.type, spec))
-        hits: dict[int, int] = {}
-        for i, c in enumerate(cands):
-            for k, name in enumerate(field_names):
-                spec = schema[name]
-                if gold[name] is None or not _eligible(c, name, spec.type):
-                    continue
-                if spec.type == "list":
-                    pos = normalize_value(c.text, "string") in gold[name]
-                else:
-                    pos = normalize_value(c.text, spec.type, spec) == gold[name]
-                if pos:
-                    hits[i] = hits.get(i, 0) | (1 << k)
-        labelled.append(hits)
-    stoplist = _learn_stoplist(per_doc, labelled, min_count=ecfg.min_count)
+            v = d.fields.get(name)
+            g[name] = (set(normalize_value(x, "string") for x in v) if spec.type == "list" and v
+                       else normalize_value(v, spec.type, spec))
+        gold.append(g)
+    eligible = [(k, name, spec, set(_eligible_rows(cands, name, spec.type).tolist()))
+                for k, (name, spec) in enumerate(schema.items())]
+    hits = np.zeros(len(cands), dtype=np.int64)
+    for i, (d, text) in enumerate(zip(cands.doc.tolist(), cands.text)):
+        for k, name, spec, rows in eligible:
+            want = gold[d][name]
+            if want is None or i not in rows:
+                continue
+            if spec.type == "list":
+                pos = normalize_value(text, "string") in want
+            else:
+                pos = normalize_value(text, spec.type, spec) == want
+            if pos:
+                hits[i] |= 1 << k
+    return hits
+
+
+def _train_extractor(docs, schema, config, progress) -> tuple[dict, dict, dict, list[str]]:
+    """(context vocabulary, field models, field types, stoplist) learned from the training documents."""
+    ecfg = config.extractor
+    batch = join_texts([d.text for d in docs])
+    cands = find_candidates(batch, enum_patterns(schema))
+    hits = _label_candidates(docs, cands, schema)
+    stoplist = _learn_stoplist(cands, hits, min_count=ecfg.min_count)
     progress(f"learned {len(stoplist)} single-word spans that are never a value; they are not proposed")
-    rows_num, rows_tok, cand_rows = [], [], []
-    for (d, cands), hits in zip(per_doc, labelled):
-        keep = [i for i, c in enumerate(cands) if not _stopped(c, stoplist)]
-        kept_cands = [cands[i] for i in keep]
-        num, tok = candidate_features(d.text, kept_cands, d.label)
-        rows_num.extend(num)
-        rows_tok.extend(tok)
-        cand_rows.extend((c, hits.get(i, 0)) for i, c in zip(keep, kept_cands))
-    freq: dict[str, int] = {}
-    for toks in rows_tok:
-        for t in set(toks):
-            freq[t] = freq.get(t, 0) + 1
-    kept = sorted((t for t, n in freq.items() if n >= ecfg.min_count), key=lambda t: (-freq[t], t))
+    keep = ~_stopped(cands, stoplist)
+    cands, masks = cands.take(keep), hits[keep]
+    numeric, tokens = candidate_features(batch, cands, [d.label for d in docs])
+    freq = np.bincount(tokens.keys, minlength=len(tokens.names))  # rows holding each token
+    kept = [t for _, t in sorted((-n, t) for t, n in zip(tokens.names, freq.tolist()) if n >= ecfg.min_count)]
     vocab = {t: i for i, t in enumerate(kept[:ecfg.context_vocab])}
-    Xc = _matrix(rows_num, rows_tok, vocab)
-    groups = _groups([c for c, _ in cand_rows])
-    masks = np.asarray([m for _, m in cand_rows], dtype=np.int64)
+    Xc = _matrix(numeric, tokens, vocab)
     field_models, field_types = {}, {}
     for k, (name, spec) in enumerate(schema.items()):
-        rows = _eligible_rows(groups, name, spec.type)
+        rows = _eligible_rows(cands, name, spec.type)
         ys = (masks[rows] >> k) & 1
         if rows.size == 0 or ys.sum() == 0:
             continue
@@ -244,28 +236,32 @@ def train(golden, config, out_dir: Path, progress=print) -> Artifact:
         field_models[name] = xgb.train(_xgb_params(ecfg, config.n_jobs, objective="binary:logistic"), dm,
                                        num_boost_round=ecfg.n_estimators)
         field_types[name] = spec.type
-    return save(out_dir, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
-                train_seconds=time.perf_counter() - t0)
+    return vocab, field_models, field_types, stoplist
 
 
-def _learn_stoplist(per_doc, labelled, min_count: int) -> list[str]:
+def _learn_stoplist(cands: Candidates, hits: np.ndarray, min_count: int) -> list[str]:
     """Single-word name spans seen at least ``min_count`` times in training and never the value of any
     field (``Total``, ``Please``, ``USD`` ...): a learned first-stage filter that keeps prediction fast."""
     seen: dict[str, int] = {}
     positive: set[str] = set()
-    for (_, cands), hits in zip(per_doc, labelled):
-        for i, c in enumerate(cands):
-            if c.type != "name" or " " in c.text:
-                continue
-            key = c.text.casefold()
-            seen[key] = seen.get(key, 0) + 1
-            if hits.get(i):
-                positive.add(key)
+    for i in np.flatnonzero(cands.type == TYPE_CODE["name"]).tolist():
+        text = cands.text[i]
+        if " " in text:
+            continue
+        key = text.casefold()
+        seen[key] = seen.get(key, 0) + 1
+        if hits[i]:
+            positive.add(key)
     return sorted(k for k, n in seen.items() if n >= min_count and k not in positive)
 
 
-def _stopped(c: Candidate, stoplist) -> bool:
-    return c.type == "name" and " " not in c.text and c.text.casefold() in stoplist
+def _stopped(cands: Candidates, stoplist) -> np.ndarray:
+    """Whether each candidate is a single-word name on the stoplist."""
+    out = np.zeros(len(cands), dtype=bool)
+    for i in np.flatnonzero(cands.type == TYPE_CODE["name"]).tolist():
+        text = cands.text[i]
+        out[i] = " " not in text and text.casefold() in stoplist
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- persistence
