@@ -105,7 +105,13 @@ def parse_money(value: Any) -> Decimal | None:
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return Decimal(str(value))
-    text = unicodedata.normalize("NFKC", str(value))
+    return _parse_money_text(str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_money_text(value: str) -> Decimal | None:
+    """:func:`parse_money` of a string, remembered (a Decimal is immutable)."""
+    text = unicodedata.normalize("NFKC", value)
     negative = "(" in text and ")" in text
     text = _MONEY_KEEP.sub("", re.sub(r"(?<=\d)[\s\u00a0'](?=\d{3}\b)", "", text)).strip("()")
     if text.startswith("-"):

@@ -308,9 +308,8 @@ def _ranks(cands: Candidates, typ: str, value, reverse: bool) -> np.ndarray:
     by_doc: dict[int, list[int]] = {}
     for r in np.flatnonzero(cands.type == TYPE_CODE[typ]).tolist():
         by_doc.setdefault(int(cands.doc[r]), []).append(r)
-    seen: dict[str, object] = {}
     for rows in by_doc.values():
-        vals = [seen[t] if t in seen else seen.setdefault(t, value(t)) for t in (cands.text[r] for r in rows)]
+        vals = [value(cands.text[r]) for r in rows]
         rank = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
         out[rows] = [rank[v] for v in vals]
     return out
