@@ -96,8 +96,9 @@ def score_extraction(scope: Scope) -> TaskScore:
     values = scores_from_outcomes(per_doc, list(schema)).to_dict()
     kinds = ("correct", "wrong", "spurious", "empty")
     code = {k: i for i, k in enumerate(kinds)}
-    table = np.asarray([[code[o[name]] for name in schema] for o in per_doc],  # documents x fields: outcome
-                       dtype=np.int8).reshape(len(per_doc), len(schema))
+    table = np.zeros((len(per_doc), len(schema)), dtype=np.int8)  # documents x fields: outcome
+    for j, name in enumerate(schema):
+        table[:, j] = np.fromiter((code[o[name]] for o in per_doc), dtype=np.int8, count=len(per_doc))
     correct, wrong, spurious, empty = (table == code[k] for k in kinds)
     ratios = {"extraction.accuracy": (correct.sum(axis=1), correct.sum(axis=1) + wrong.sum(axis=1))}
     for j, name in enumerate(schema):
