@@ -93,15 +93,15 @@ class GoldenSet:
                                     path=self.root / "manifest.yaml", field="splits")
         out: list[Item] = []
         if "document" in kinds:
-            cols = self.documents.filter(lambda r: r["split"] == split, keep_in_memory=True).to_dict()  # by column:
-            for i, did in enumerate(cols["id"]):  # much faster than row by row on a month of documents
-                out.append(Item(id=did, kind="document", split=split, text=cols["text"][i], label=cols["label"][i],
-                                fields=cols["fields"][i], summary=cols["summary"][i]))
+            for row in _split_rows(self.documents, split):
+                out.append(Item(id=row["id"], kind="document", split=split, text=row["text"], label=row["label"],
+                                fields=row["fields"], summary=row.get("summary")))
         if "qa" in kinds:
             by_id = {}
-            for row in self.qa.filter(lambda r: r["split"] == split, keep_in_memory=True):
+            for row in _split_rows(self.qa, split):
                 if not by_id:
-                    by_id = {d["id"]: d["text"] for d in self.documents.select_columns(["id", "text"])}
+                    docs = self.documents.select_columns(["id", "text"]).to_dict()
+                    by_id = dict(zip(docs["id"], docs["text"]))
                 out.append(Item(id=row["id"], kind="qa", split=split, question=row["question"],
                                 doc_ids=tuple(row["doc_ids"]), reference_answer=row["reference_answer"],
                                 reference_contexts=tuple(row["reference_contexts"]),
@@ -110,6 +110,13 @@ class GoldenSet:
 
     def documents_by_id(self) -> dict[str, dict]:
         return {row["id"]: row for row in self.documents}
+
+
+def _split_rows(dataset, split: str) -> list[dict]:
+    """The rows of one split, in file order (read column-wise: far faster than row by row)."""
+    cols = dataset.to_dict()
+    names = list(cols)
+    return [dict(zip(names, values)) for values, s in zip(zip(*cols.values()), cols["split"]) if s == split]
 
 
 # ---------------------------------------------------------------------------------------------- manifest

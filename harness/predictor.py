@@ -17,7 +17,7 @@ keeps no state between calls.
 from __future__ import annotations
 
 import abc
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +61,19 @@ class TaskResult:
     batch_size: int = 1
     meta: Mapping[str, Any] = field(default_factory=dict)
 
+    def to_json(self) -> dict:
+        """The record in ``predictions.jsonl``: the fields that are set (``error`` always)."""
+        d = {}
+        for k in _TASK_RESULT_FIELDS:
+            v = getattr(self, k)
+            if k == "usage" and v is not None:
+                v = asdict(v)
+            elif k == "meta" and v:
+                v = asdict(self)["meta"]  # a deep copy, as for every value before
+            if v not in (None, {}) or k == "error":
+                d[k] = v
+        return d
+
     @property
     def model_latency_s(self) -> float | None:
         """The call's latency: for a call served from the cache, the latency measured when it was made."""
@@ -69,6 +82,9 @@ class TaskResult:
     @property
     def model_ttft_s(self) -> float | None:
         return self.meta.get("original_ttft_s") if self.meta.get("cache_hit") else self.ttft_s
+
+
+_TASK_RESULT_FIELDS = tuple(f.name for f in fields(TaskResult))
 
 
 def document_latency(prediction: "Prediction", tasks: Sequence[str] = ("classify", "extract")) -> float | None:
@@ -103,12 +119,7 @@ class Prediction:
             if value is not None:
                 out[key] = list(value) if key == "contexts" else value
         if self.tasks:
-            out["tasks"] = {}
-            for name, r in self.tasks.items():
-                d = {k: v for k, v in asdict(r).items() if v not in (None, {}) or k == "error"}
-                if r.usage is None:
-                    d.pop("usage", None)
-                out["tasks"][name] = d
+            out["tasks"] = {name: r.to_json() for name, r in self.tasks.items()}
         return out
 
     @classmethod

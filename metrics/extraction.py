@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
-from metrics.normalize import FieldLike, normalize_value
+from metrics.normalize import FieldLike, normalizer
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,25 @@ def document_outcomes(gold: Mapping[str, Any], pred: Mapping[str, Any] | None, s
                       ) -> dict[str, Outcome]:
     """Per field of one document: ``correct``/``wrong`` when gold has a value, ``spurious``/``empty`` when
     gold is null (a value was / was not predicted). The core of every extraction figure."""
-    pred = pred or {}
-    out: dict[str, Outcome] = {}
-    for name, spec in schema.items():
-        g = normalize_value(gold.get(name), spec.type, spec)
-        pv = normalize_value(pred.get(name), spec.type, spec)
-        if g is None:
-            out[name] = "empty" if pv is None else "spurious"
-        else:
-            out[name] = "correct" if pv == g else "wrong"
+    return outcomes_by_document([gold], [pred], schema)[0]
+
+
+def outcomes_by_document(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[str, Any] | None],
+                         schema: Mapping[str, FieldLike]) -> list[dict[str, Outcome]]:
+    """:func:`document_outcomes` of each (gold, prediction) pair, each field's normaliser set up once."""
+    fields = [(name, normalizer(spec.type, spec)) for name, spec in schema.items()]
+    out = []
+    for g_doc, p_doc in zip(gold, pred):
+        p_doc = p_doc or {}
+        doc: dict[str, Outcome] = {}
+        for name, norm in fields:
+            g = norm(g_doc.get(name))
+            pv = norm(p_doc.get(name))
+            if g is None:
+                doc[name] = "empty" if pv is None else "spurious"
+            else:
+                doc[name] = "correct" if pv == g else "wrong"
+        out.append(doc)
     return out
 
 
@@ -86,7 +96,7 @@ def extraction_scores(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[
     """Accuracy and spurious rate, overall and per field (see the module docstring)."""
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} documents, pred {len(pred)}")
-    return scores_from_outcomes([document_outcomes(g, p, schema) for g, p in zip(gold, pred)], list(schema))
+    return scores_from_outcomes(outcomes_by_document(gold, pred, schema), list(schema))
 
 
 def scores_from_outcomes(outcomes: Sequence[Mapping[str, Outcome]], fields: Sequence[str]) -> ExtractionScores:

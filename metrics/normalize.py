@@ -28,7 +28,8 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping, Protocol, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -104,7 +105,13 @@ def parse_money(value: Any) -> Decimal | None:
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return Decimal(str(value))
-    text = unicodedata.normalize("NFKC", str(value))
+    return _parse_money_text(str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_money_text(value: str) -> Decimal | None:
+    """:func:`parse_money` of a string, remembered (a Decimal is immutable)."""
+    text = unicodedata.normalize("NFKC", value)
     negative = "(" in text and ")" in text
     text = _MONEY_KEEP.sub("", re.sub(r"(?<=\d)[\s\u00a0'](?=\d{3}\b)", "", text)).strip("()")
     if text.startswith("-"):
@@ -165,6 +172,36 @@ def normalize_list(value: Any) -> tuple[str, ...] | None:
     return tuple(out) or None
 
 
+def _spec_key(field_type: str, spec: FieldLike | None) -> tuple | None:
+    """What the normaliser of ``field_type`` reads from ``spec``, as a hashable key (None if it is not)."""
+    if field_type == "date":
+        return (getattr(spec, "date_order", "mdy"),)
+    if field_type != "enum":
+        return ()
+    try:
+        key = (tuple(getattr(spec, "values", ())),
+               tuple((k, tuple(v)) for k, v in (getattr(spec, "aliases", None) or {}).items()))
+        hash(key)
+    except (TypeError, AttributeError):
+        return None
+    return key
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_text(text: str, field_type: str, key: tuple) -> Any:
+    """:func:`normalize_value` of a string, remembered: a month of documents repeats values, and the gold
+    and the predicted value of a pair are often the same string. Every result is immutable."""
+    if field_type == "date":
+        return normalize_date(text, key[0])
+    if field_type == "money":
+        return normalize_money(text)
+    if field_type == "enum":
+        return normalize_enum(text, key[0], dict(key[1]))
+    if field_type == "list":
+        return normalize_list(text)
+    return normalize_string(text)
+
+
 def normalize_value(value: Any, field_type: str, spec: FieldLike | None = None) -> Any:
     """Canonical form of ``value`` for a field of ``field_type``; None stays None (no value).
 
@@ -175,6 +212,10 @@ def normalize_value(value: Any, field_type: str, spec: FieldLike | None = None) 
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if type(value) is str:
+        key = _spec_key(field_type, spec)
+        if key is not None:
+            return _normalize_text(value, field_type, key)
     if field_type == "date":
         return normalize_date(value, getattr(spec, "date_order", "mdy"))
     if field_type == "money":
@@ -184,3 +225,19 @@ def normalize_value(value: Any, field_type: str, spec: FieldLike | None = None) 
     if field_type == "list":
         return normalize_list(value)
     return normalize_string(value)
+
+
+def normalizer(field_type: str, spec: FieldLike | None = None) -> Callable[[Any], Any]:
+    """``normalize_value(value, field_type, spec)`` as a function of the value alone that remembers the strings
+    it has seen: one per column of values."""
+    seen: dict[str, Any] = {}
+
+    def normalize(value: Any) -> Any:
+        if type(value) is not str:
+            return normalize_value(value, field_type, spec)
+        got = seen.get(value, seen)  # the dict itself: not seen yet
+        if got is seen:
+            got = seen[value] = normalize_value(value, field_type, spec)
+        return got
+
+    return normalize

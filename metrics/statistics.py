@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -65,12 +65,7 @@ class McNemarResult:
         return asdict(self)
 
 
-def _ratio_stat(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """sum(num)/sum(den) over each resample (rows of ``idx``); NaN where a resample has no denominator."""
-    n_sum = num[idx].sum(axis=1)
-    d_sum = den[idx].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(d_sum > 0, n_sum / np.where(d_sum > 0, d_sum, 1), np.nan)
+_BLOCK = 64  # resamples handled at a time where a block needs an (n_resamples x items) array
 
 
 @functools.lru_cache(maxsize=2)
@@ -82,6 +77,30 @@ def _indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return idx
 
 
+def _resample_sums(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Sum of each column of ``values`` (items x columns) over each resample (rows of ``idx``, item indices).
+
+    Whole-number columns (counts, 0/1 outcomes) are summed through the number of times each item is drawn,
+    a block of resamples at a time (one matrix product); sums of whole numbers below 2**53 are exact in any
+    order, so they equal the item-by-item sums. Other values are summed item by item."""
+    n = values.shape[0]
+    if not (np.all(values == np.round(values)) and n * np.abs(values).max(initial=0) < 2 ** 53):
+        return np.column_stack([values[:, j][idx].sum(axis=1) for j in range(values.shape[1])])
+    out = np.empty((len(idx), values.shape[1]))
+    for lo in range(0, len(idx), _BLOCK):
+        block = idx[lo:lo + _BLOCK]
+        flat = (block + n * np.arange(len(block))[:, None]).ravel()
+        counts = np.bincount(flat, minlength=len(block) * n).reshape(len(block), n)
+        out[lo:lo + len(block)] = counts.astype(float) @ values
+    return out
+
+
+def _ratio(n_sum: np.ndarray, d_sum: np.ndarray) -> np.ndarray:
+    """n_sum / d_sum; NaN where a resample has no denominator."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(d_sum > 0, n_sum / np.where(d_sum > 0, d_sum, 1), np.nan)
+
+
 def bootstrap_ci(numerators: Sequence[float], denominators: Sequence[float] | None = None, *,
                  n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> ConfidenceInterval:
     """Percentile bootstrap CI of ``sum(num) / sum(den)`` over items (den defaults to 1 per item: a mean).
@@ -89,15 +108,35 @@ def bootstrap_ci(numerators: Sequence[float], denominators: Sequence[float] | No
     Resampling whole items keeps ratio metrics right (extraction accuracy = correct fields / gold fields per
     document). Empty input gives ``None`` bounds.
     """
-    num = np.asarray(numerators, dtype=float)
-    den = np.ones_like(num) if denominators is None else np.asarray(denominators, dtype=float)
-    if num.size == 0 or den.sum() == 0:
-        return ConfidenceInterval(None, None, None, confidence, int(num.size), n_resamples, seed)
-    stats = _ratio_stat(num, den, _indices(num.size, n_resamples, seed))
-    alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(stats, [alpha, 1 - alpha])
-    return ConfidenceInterval(float(num.sum() / den.sum()), float(low), float(high), confidence, int(num.size),
-                              n_resamples, seed)
+    return bootstrap_cis({"": (numerators, denominators)}, n_resamples=n_resamples, confidence=confidence,
+                         seed=seed)[""]
+
+
+def bootstrap_cis(ratios: Mapping[str, tuple[Sequence[float], Sequence[float] | None]], *,
+                  n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict[str, ConfidenceInterval]:
+    """:func:`bootstrap_ci` of several ratios over the same items (name -> (numerators, denominators)),
+    from one set of resamples: each interval is the one :func:`bootstrap_ci` gives for that ratio alone."""
+    arrays = {}
+    for name, (num, den) in ratios.items():
+        num = np.asarray(num, dtype=float)
+        arrays[name] = (num, np.ones_like(num) if den is None else np.asarray(den, dtype=float))
+    sizes = {num.size for num, _ in arrays.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"the ratios are over different numbers of items: {sorted(sizes)}")
+    live = [name for name, (num, den) in arrays.items() if num.size and den.sum() != 0]
+    out = {name: ConfidenceInterval(None, None, None, confidence, int(num.size), n_resamples, seed)
+           for name, (num, _) in arrays.items() if name not in live}
+    if live:
+        n = sizes.pop()
+        sums = _resample_sums(np.column_stack([a for name in live for a in arrays[name]]),
+                              _indices(n, n_resamples, seed))
+        alpha = (1 - confidence) / 2
+        for j, name in enumerate(live):
+            num, den = arrays[name]
+            low, high = np.nanquantile(_ratio(sums[:, 2 * j], sums[:, 2 * j + 1]), [alpha, 1 - alpha])
+            out[name] = ConfidenceInterval(float(num.sum() / den.sum()), float(low), float(high), confidence, n,
+                                           n_resamples, seed)
+    return {name: out[name] for name in ratios}
 
 
 def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[float] | None = None,
@@ -111,8 +150,8 @@ def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[
     b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
     if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
         return PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples, seed)
-    idx = _indices(a_num.size, n_resamples, seed)
-    diffs = _ratio_stat(b_num, b_d, idx) - _ratio_stat(a_num, a_d, idx)
+    sums = _resample_sums(np.column_stack([a_num, a_d, b_num, b_d]), _indices(a_num.size, n_resamples, seed))
+    diffs = _ratio(sums[:, 2], sums[:, 3]) - _ratio(sums[:, 0], sums[:, 1])
     alpha = (1 - confidence) / 2
     low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
     va, vb = float(a_num.sum() / a_d.sum()), float(b_num.sum() / b_d.sum())
@@ -135,6 +174,33 @@ def bootstrap_statistic_ci(values: Sequence[float], statistic: Callable[[np.ndar
     low, high = np.quantile(stats, [alpha, 1 - alpha])
     return ConfidenceInterval(float(statistic(arr)), float(low), float(high), confidence, int(arr.size),
                               n_resamples, seed)
+
+
+def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], percentiles: Sequence[float], *,
+                             n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+                             ) -> dict[str, dict[float, ConfidenceInterval]]:
+    """:func:`bootstrap_statistic_ci` of ``np.percentile(values, q)`` for each sample (name -> values, None
+    values left out) and each q of ``percentiles``: the same intervals, computed a block of resamples at a
+    time, the resamples drawn once for the samples of one size."""
+    draws: dict[int, np.ndarray] = {}
+    alpha = (1 - confidence) / 2
+    out = {}
+    for name, values in samples.items():
+        arr = np.asarray([v for v in values if v is not None], dtype=float)
+        if arr.size == 0:
+            out[name] = {q: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed) for q in percentiles}
+            continue
+        if arr.size not in draws:
+            draws[arr.size] = _indices(arr.size, n_resamples, seed)
+        idx = draws[arr.size]
+        stats = np.concatenate([np.percentile(arr[idx[lo:lo + _BLOCK]], list(percentiles), axis=1).T
+                                for lo in range(0, n_resamples, _BLOCK)])
+        out[name] = {}
+        for j, q in enumerate(percentiles):
+            low, high = np.quantile(stats[:, j], [alpha, 1 - alpha])
+            out[name][q] = ConfidenceInterval(float(np.percentile(arr, q)), float(low), float(high), confidence,
+                                              int(arr.size), n_resamples, seed)
+    return out
 
 
 def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | int]) -> McNemarResult:
@@ -164,7 +230,7 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     zero_division=0), vectorised over resamples.
 
     Each resample reweights items; per-class true positives, false positives and false negatives are
-    weighted sums, so no model or metric is recomputed item by item.
+    weighted sums (exact: whole numbers), so no model or metric is recomputed item by item.
     """
     n = len(y_true)
     names = ("accuracy", "macro_f1", "weighted_f1")
@@ -180,15 +246,19 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     onehot_p = np.zeros((n, L))
     onehot_p[p >= 0, p[p >= 0]] = 1
     rng = np.random.default_rng(seed)
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)  # resample counts per item
-    w_full = np.vstack([np.ones(n), w])  # row 0: the observed sample
-    tp = w_full @ (onehot_t * correct[:, None])
-    support = w_full @ onehot_t
-    predicted = w_full @ onehot_p
+    # resample counts per item; whole numbers whose sums stay below 2**24 are exact in float32 too
+    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float32 if n < 2 ** 24 else float)
+
+    def weighted(x: np.ndarray) -> np.ndarray:  # row 0: the observed sample, then one row per resample
+        return np.concatenate([x.sum(axis=0)[None], (w @ x.astype(w.dtype)).astype(float)])
+
+    tp = weighted(onehot_t * correct[:, None])
+    support = weighted(onehot_t)
+    predicted = weighted(onehot_p)
     fp, fn = predicted - tp, support - tp
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-    acc = (w_full @ correct) / w_full.sum(axis=1)
+    acc = weighted(correct[:, None].astype(float))[:, 0] / n  # every resample has n items
     macro = f1.mean(axis=1)
     weighted = np.where(support.sum(axis=1) > 0, (f1 * support).sum(axis=1) / support.sum(axis=1), 0.0)
     alpha = (1 - confidence) / 2

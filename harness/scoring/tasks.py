@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from harness.golden import GoldenSet, Item
 from harness.predictor import Prediction
 from metrics import classification_scores, registry
-from metrics.extraction import document_outcomes, scores_from_outcomes
+from metrics.extraction import outcomes_by_document, scores_from_outcomes
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
-from metrics.statistics import bootstrap_ci, classification_bootstrap
+from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap
 
 CI_RESAMPLES = 1000
 CI_SEED = 0
@@ -89,18 +91,23 @@ def score_classification(scope: Scope) -> TaskScore:
 def score_extraction(scope: Scope) -> TaskScore:
     scored, preds, counts, missing = split_scored(scope, "extract", scope.documents)
     schema = scope.golden.manifest.fields
-    per_doc = [document_outcomes(it.fields, None if p.error("extract") else p.fields, schema)
-               for it, p in zip(scored, preds)]
+    per_doc = outcomes_by_document([it.fields for it in scored],
+                                   [None if p.error("extract") else p.fields for p in preds], schema)
     values = scores_from_outcomes(per_doc, list(schema)).to_dict()
-    outcomes = [list(o.values()) for o in per_doc]
-    ci = {"extraction.accuracy": _ci([o.count("correct") for o in outcomes],
-                                     [o.count("correct") + o.count("wrong") for o in outcomes])}
-    for name in schema:
-        gold_has = [o[name] in ("correct", "wrong") for o in per_doc]
-        if any(gold_has):
-            ci[f"extraction.per_field.{name}.accuracy"] = _ci([o[name] == "correct" for o in per_doc], gold_has)
-    ci["extraction.spurious_rate"] = _ci([o.count("spurious") for o in outcomes],
-                                         [o.count("spurious") + o.count("empty") for o in outcomes])
+    kinds = ("correct", "wrong", "spurious", "empty")
+    code = {k: i for i, k in enumerate(kinds)}
+    table = np.zeros((len(per_doc), len(schema)), dtype=np.int8)  # documents x fields: outcome
+    for j, name in enumerate(schema):
+        table[:, j] = np.fromiter((code[o[name]] for o in per_doc), dtype=np.int8, count=len(per_doc))
+    correct, wrong, spurious, empty = (table == code[k] for k in kinds)
+    ratios = {"extraction.accuracy": (correct.sum(axis=1), correct.sum(axis=1) + wrong.sum(axis=1))}
+    for j, name in enumerate(schema):
+        gold_has = correct[:, j] | wrong[:, j]
+        if gold_has.any():
+            ratios[f"extraction.per_field.{name}.accuracy"] = (correct[:, j], gold_has)
+    ratios["extraction.spurious_rate"] = (spurious.sum(axis=1), spurious.sum(axis=1) + empty.sum(axis=1))
+    ci = {name: interval.to_dict() for name, interval in  # one set of resamples for every interval
+          bootstrap_cis(ratios, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
     return TaskScore("extraction", values, ci, counts, missing)
 
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
-
 from harness.predictor import Prediction, document_latency
 from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, Scope
 from metrics import latency_summary, throughput
-from metrics.statistics import bootstrap_statistic_ci
+from metrics.statistics import bootstrap_percentile_cis
 
 DOCUMENT_TASKS = ("classify", "extract")  # what a caller waits for per document
 
@@ -42,12 +40,8 @@ def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Seq
         if per_doc:
             latency["document"] = {**latency_summary(per_doc).to_dict(), "tasks": doc_tasks}
             samples["document"] = per_doc
-    ci = {}
-    for task, values in samples.items():
-        for q in (50, 95):
-            ci[f"latency.{task}.p{q}"] = bootstrap_statistic_ci(
-                values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=CI_RESAMPLES, seed=CI_SEED,
-                by_row=lambda m, q=q: np.percentile(m, q, axis=1)).to_dict()
+    cis = bootstrap_percentile_cis(samples, (50, 95), n_resamples=CI_RESAMPLES, seed=CI_SEED)
+    ci = {f"latency.{task}.p{q}": interval.to_dict() for task, by_q in cis.items() for q, interval in by_q.items()}
     return latency, ci
 
 

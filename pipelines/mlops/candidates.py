@@ -134,13 +134,14 @@ def _run_spans(text: str, run: str, base: int) -> list[tuple[int, int]]:
 
 def _name_spans(text: str) -> np.ndarray:
     """Name spans in text order: a one-word run unless it is a connector, the spans of longer runs."""
-    found = list(NAME_RE.finditer(text))
-    runs = [m.group() for m in found]
-    spans = np.fromiter(chain.from_iterable(m.span() for m in found), dtype=np.int64).reshape(-1, 2)
+    runs = NAME_RE.findall(text)  # strings and arrays only: no match objects held (they would tax the GC)
+    spans = _spans(NAME_RE, text)
     multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
     single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
-    more = [sp for i in np.flatnonzero(multi).tolist() for sp in _run_spans(text, runs[i], found[i].start())]
-    out = np.concatenate([spans[single], np.asarray(more, dtype=np.int64).reshape(-1, 2)])
+    more = np.fromiter(chain.from_iterable(chain.from_iterable(_run_spans(text, runs[i], s)) for i, s in
+                                           zip(np.flatnonzero(multi).tolist(), spans[multi, 0].tolist())),
+                       dtype=np.int64).reshape(-1, 2)
+    out = np.concatenate([spans[single], more])
     return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order
 
 
@@ -308,9 +309,8 @@ def _ranks(cands: Candidates, typ: str, value, reverse: bool) -> np.ndarray:
     by_doc: dict[int, list[int]] = {}
     for r in np.flatnonzero(cands.type == TYPE_CODE[typ]).tolist():
         by_doc.setdefault(int(cands.doc[r]), []).append(r)
-    seen: dict[str, object] = {}
     for rows in by_doc.values():
-        vals = [seen[t] if t in seen else seen.setdefault(t, value(t)) for t in (cands.text[r] for r in rows)]
+        vals = [value(cands.text[r]) for r in rows]
         rank = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
         out[rows] = [rank[v] for v in vals]
     return out

@@ -45,11 +45,12 @@ class Artifact:
     classifier: xgb.Booster | None  # None when training saw a single class (it is then always predicted)
     labels: tuple[str, ...]
     vocab: Mapping[str, int]
-    field_models: Mapping[str, xgb.Booster]
+    field_models: Mapping[str, xgb.Booster]  # over the feature matrix's ``columns`` (see _compact_models)
     field_types: Mapping[str, str]
     stoplist: frozenset[str]
     threshold: float
     n_jobs: int
+    columns: np.ndarray  # the columns of the feature matrix some field model splits on
 
     @property
     def version(self) -> str:
@@ -106,12 +107,13 @@ def _output_value(text: str, spec) -> object:
 
 def _candidates(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str | None], fields_schema
                 ) -> tuple[Candidates, sp.csr_matrix]:
-    """The batch's candidates (without the stoplist's) and their feature matrix."""
+    """The batch's candidates (without the stoplist's) and their feature matrix (the columns the field models
+    split on)."""
     batch = join_texts(texts)
     cands = find_candidates(batch, enum_patterns(fields_schema))
     cands = cands.take(~_stopped(cands, artifact.stoplist))
     numeric, tokens = candidate_features(batch, cands, doc_classes)
-    return cands, _matrix(numeric, tokens, artifact.vocab)
+    return cands, _matrix(numeric, tokens, artifact.vocab)[:, artifact.columns]
 
 
 def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str | None], fields_schema: Mapping
@@ -400,6 +402,34 @@ def load(root: Path, n_jobs: int = 2) -> Artifact:
     vec.idf_ = np.asarray(vdata.idf, dtype=np.float64)
     clf = _booster(root / "classifier.ubj", n_jobs) if meta.constant_label is None else None
     models = {name: _booster(root / f"field_{name}.ubj", n_jobs) for name in edata.field_types}
+    columns, models = _compact_models(models, N_NUMERIC + len(edata.vocabulary))
+    for m in models.values():
+        m.set_param({"nthread": n_jobs})
     return Artifact(root=root, meta=meta.model_dump(), vectorizer=vec, classifier=clf, labels=tuple(meta.labels),
                     vocab=edata.vocabulary, field_models=models, field_types=edata.field_types,
-                    stoplist=frozenset(edata.stoplist), threshold=edata.threshold, n_jobs=n_jobs)
+                    stoplist=frozenset(edata.stoplist), threshold=edata.threshold, n_jobs=n_jobs,
+                    columns=columns)
+
+
+def _compact_models(models: Mapping[str, xgb.Booster], n_columns: int) -> tuple[np.ndarray, dict]:
+    """(columns, models): the columns any field model splits on (a few hundred of the thousands of context
+    tokens) and the models with their split features renumbered to those columns. A tree walks the same
+    values to the same leaves, so every score is unchanged; prediction reads far narrower rows. Models of
+    another kind than plain trees are kept as they are, over all columns."""
+    dumps = {name: json.loads(m.save_raw("json")) for name, m in models.items()}
+    boosters = [d["learner"]["gradient_booster"] for d in dumps.values()]
+    trees = [t for b in boosters for t in b.get("model", {}).get("trees", [])]
+    if any(b.get("name") != "gbtree" for b in boosters) or any(any(t.get("split_type", [])) for t in trees):
+        return np.arange(n_columns), dict(models)
+    used = sorted({f for t in trees for f, left in zip(t["split_indices"], t["left_children"]) if left != -1}) or [0]
+    new_index = {f: i for i, f in enumerate(used)}
+    out = {}
+    for name, d in dumps.items():
+        for t in d["learner"]["gradient_booster"]["model"]["trees"]:
+            t["split_indices"] = [new_index[f] if left != -1 else 0
+                                  for f, left in zip(t["split_indices"], t["left_children"])]
+            t["tree_param"]["num_feature"] = str(len(used))
+        d["learner"]["learner_model_param"]["num_feature"] = str(len(used))
+        out[name] = xgb.Booster()
+        out[name].load_model(bytearray(json.dumps(d).encode()))
+    return np.asarray(used, dtype=np.int64), out
