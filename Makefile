@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser
 # llama.cpp is compiled for a fixed x86-64 baseline (AVX2/FMA/F16C, GGML_NATIVE=OFF) rather than for the
 # build machine's own CPU, so the embedded model gives the same outputs on every machine; the wheel is built
 # once per version and kept here for later set-ups
@@ -41,8 +42,22 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/harness demo
 
-test: $(STAMP)
+# the browser tests open the HTML pages in Debian's chromium; installed here when it can be (root + apt-get),
+# otherwise those tests are skipped with the reason
+$(BROWSER_STAMP): $(STAMP)
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "set-up for the tests: chromium is here ($$(command -v chromium))"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "set-up for the tests: Debian's chromium for the browser tests (apt-get; 1-3 min)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      chromium >/dev/null; } || echo "  chromium could not be installed: the browser tests will be skipped"; \
+	else \
+	  echo "set-up for the tests: no chromium and not root: the browser tests will be skipped (apt-get install chromium)"; \
+	fi
+	@touch $(BROWSER_STAMP)
+
+test: $(STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) artifacts .pytest_cache
+	rm -rf $(VENV) artifacts .pytest_cache .test-artifacts

@@ -7,7 +7,6 @@ table per item set (``--items all``) or picks one (``--items SHA``); every row s
 
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 from harness.errors import HarnessInputError
@@ -108,15 +107,12 @@ def render(rows: list[dict], metric: str, fmt: str = "md") -> str:
               f"[{fv(r['ci_low'])}, {fv(r['ci_high'])}]" if r["ci_low"] is not None else "-",
               r.get("gates", "-"), "-" if r["items"] is None else r["items"],
               "-" if r["errors"] is None else r["errors"], registry.format_value(r["cost"], "usd")] for r in rows]
-    if fmt == "html":
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in cells)
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
     return render_table(header, cells, "md")
 
 
 def render_groups(groups: dict[str, list[dict]], metric: str, fmt: str = "md") -> str:
-    """One table per item set, each under a heading that names it and its n (csv: one table, item_set column)."""
+    """One table per item set, each under a heading that names it and its n (csv: one table, item_set column;
+    the HTML page is :func:`harness.pages.leaderboard_page`)."""
     if fmt == "csv":
         return render([r for rows in groups.values() for r in rows], metric, "csv")
     if len(groups) == 1:
@@ -124,6 +120,6 @@ def render_groups(groups: dict[str, list[dict]], metric: str, fmt: str = "md") -
     parts = []
     for key, rows in groups.items():
         title = f"item set {key[:12]} (n = {rows[0]['items']})"
-        parts.append(f"<h3>{html.escape(title)}</h3>" if fmt == "html" else f"### {title}")
+        parts.append(f"### {title}")
         parts.append(render(rows, metric, fmt))
     return "\n\n".join(parts)

@@ -206,13 +206,18 @@ def detail_names(metrics_list: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def format_value(v: Any, unit: Unit) -> str:
-    """A value as tables show it: fractions in percent, seconds in milliseconds, money in dollars."""
+    """A value as tables show it: fractions in percent, seconds in milliseconds (seconds from 1 s on), money
+    in dollars.
+
+    >>> format_value(0.0123, "seconds"), format_value(6, "seconds")
+    ('12.3 ms', '6.00 s')
+    """
     if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
         return "-" if v is None else str(v)
     if unit == "fraction":
         return f"{100 * v:.1f}%"
     if unit == "seconds":
-        return f"{1000 * v:.1f} ms"
+        return f"{1000 * v:.1f} ms" if abs(v) < 1 else f"{v:,.2f} s"
     if unit == "count":
         return str(int(v))
     if unit == "usd":

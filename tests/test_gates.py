@@ -211,7 +211,7 @@ def test_leaderboard_ranks_and_refuses_mixed_golden_sets(tiny_golden, tmp_path, 
     code, _, err = cli("leaderboard", res, "--criteria", crit)
     assert code == 2 and "cannot share a leaderboard" in err
     code, out, _ = cli("leaderboard", res, "--split", "test", "--format", "html", "--criteria", crit)
-    assert code == 0 and "<table>" in out
+    assert code == 0 and "<table class=\"sortable\">" in out and "<!DOCTYPE html>" in out
 
 
 # ---------------------------------------------------------------------------------------------- plugin

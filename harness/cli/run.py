@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, default_golden, eval_date, info,
                                 judge_config, progress_flag)
+from harness.errors import HarnessInputError
 
 DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
 
@@ -34,6 +35,12 @@ def register(sub) -> None:
     p.add_argument("--format", choices=TABLE_FORMATS, default="table")
     p.add_argument("--detail", action="store_true", help="add per-class F1 and per-field accuracy")
     p.add_argument("--mlops-only", action="store_true", help="skip the LLMOps part (seconds instead of minutes)")
+    p.add_argument("--subset-per-class", type=int, default=DEMO_SUBSET["per_class"],
+                   help="documents per class in the subset both pipelines run on (default %(default)s)")
+    p.add_argument("--subset-qa", type=int, default=DEMO_SUBSET["qa_limit"],
+                   help="QA items in that subset (default %(default)s)")
+    p.add_argument("--subset-limit", type=int, default=None,
+                   help="at most this many documents in that subset (a quicker look; default: no limit)")
     p.set_defaults(func=demo_command)
 
 
@@ -65,14 +72,16 @@ def run_command(args) -> int:
     return 0
 
 
-def _demo_runs(golden, results: Path, mlops_only: bool) -> list[tuple[str, Path, dict]]:
+def _demo_runs(golden, results: Path, mlops_only: bool, subset: dict | None = None
+               ) -> list[tuple[str, Path, dict]]:
     """Run the demo plan; returns (name, run directory, metrics) per run."""
     from harness import runner
     from harness.pipelines import build_predictor
 
-    plan = [("mlops", "test", {}), ("mlops", "shift", {}), ("mlops", "test", DEMO_SUBSET)]
+    subset = subset or DEMO_SUBSET
+    plan = [("mlops", "test", {}), ("mlops", "shift", {}), ("mlops", "test", subset)]
     if not mlops_only:
-        plan.append(("llmops", "test", DEMO_SUBSET))
+        plan.append(("llmops", "test", subset))
     built_by_pipeline, out = {}, []
     try:
         for pipeline, split, subset in plan:
@@ -103,7 +112,11 @@ def demo_command(args) -> int:
     from harness.golden import load_golden_set
 
     golden = load_golden_set(args.golden or default_golden())
-    runs = _demo_runs(golden, Path(args.results), args.mlops_only)
+    for name in ("subset_per_class", "subset_qa", "subset_limit"):
+        if (getattr(args, name) or 0) < 0:
+            raise HarnessInputError("must be 0 or more", field="--" + name.replace("_", "-"))
+    subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa, "limit": args.subset_limit}
+    runs = _demo_runs(golden, Path(args.results), args.mlops_only, subset)
     print(report.table([n for n, _, _ in runs], [m for _, _, m in runs], args.format, detail=args.detail))
     paths = {n: p for n, p, _ in runs}
     if args.format == "json" or "llmops:test-subset" not in paths:
@@ -112,5 +125,16 @@ def demo_command(args) -> int:
     results, verdict, _ = evaluate(gates.load_criteria(), llm, base)
     print(f"\nPilot success criteria and go/no-go (harness/criteria/techcorp.yaml), {llm.id} against {base.id}:")
     print(gates_table(results, verdict, llm, base))
-    print(f"\nnext: harness compare {base.path} {llm.path}   (paired statistics, documents that differ)")
+    page = _demo_page(llm, base, Path(args.results))
+    print(f"\nreport page (open it in a browser): {page}")
+    print(f"next: harness compare {base.path} {llm.path}   (paired statistics, documents that differ)")
     return 0
+
+
+def _demo_page(llm, base, results: Path) -> Path:
+    """The demo's report page: the two pipelines on the same subset, the MLOps run as the baseline."""
+    from harness import gates, pages
+
+    html = pages.report_page([base, llm], gates.load_criteria(), base,
+                             command=f"harness report {base.path} {llm.path} --format html")
+    return pages.write_page(results / "demo-report.html", html).resolve()

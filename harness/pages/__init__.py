@@ -1,0 +1,114 @@
+"""HTML pages: self-contained files (inline CSS, script and SVG plots; nothing loaded from the network when
+viewed) built from the run store and the metric registry.
+
+Public face:
+
+* :func:`report_page` - one run or runs side by side (``harness report --format html``, ``make demo``);
+* :func:`leaderboard_page` - ranked runs (``harness leaderboard --format html``);
+* :func:`render` and :mod:`harness.pages.plots` - the building blocks (base page, status words, criteria
+  and metric tables, figures) the grading and dashboard pages reuse;
+* :func:`write_page` - the one writer of a page file (atomic).
+
+Templates are jinja2 with autoescaping on: every value that comes from a document, a run or a file is
+escaped; only SVG drawn by matplotlib from numbers is marked safe (:class:`Plot`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Plot:
+    """An inline SVG figure and its text description (the description is also the SVG's accessible name)."""
+    svg: Markup
+    alt: str
+
+    @classmethod
+    def of(cls, drawn: tuple[str, str]) -> "Plot":
+        svg, alt = drawn
+        return cls(Markup(svg), alt)
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("harness.pages", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
+def _asset(name: str) -> Markup:
+    return Markup(resources.files("harness.pages").joinpath("templates", name).read_text(encoding="utf-8"))
+
+
+def status_kind(word: str) -> str:
+    """The CSS kind of a status word (the word itself is always printed; colour only repeats it)."""
+    w = word.lower()
+    if w in ("target met", "go", "pass", "yes", "fixed", "correct") or w.startswith("pass"):
+        return "pass"
+    if w in ("must-have met", "hold", "changed"):
+        return "warn"
+    if w in ("failed", "no-go", "no", "broken", "wrong", "spurious", "missed") or w.startswith("fail"):
+        return "fail"
+    return "na"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("docintel-harness")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def render(template: str, *, title: str, command: str, subtitle: str = "", contents=(), **context: Any) -> str:
+    """A page from ``templates/<template>`` inside the shared layout (header, contents, styles, script)."""
+    page = _environment().get_template(template)
+    return page.render(title=title, command=command, subtitle=subtitle, contents=list(contents),
+                       generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                       version=_version(), css=_asset("page.css"), js=_asset("page.js"), **context)
+
+
+def write_page(path: str | Path, html: str) -> Path:
+    """Write ``html`` to ``path`` atomically (a reader never sees half a page); parent folders created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # readable as any file the user writes (mkstemp makes it private)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def report_page(*args, **kwargs) -> str:
+    from harness.pages.report import report_page as build
+
+    return build(*args, **kwargs)
+
+
+def leaderboard_page(*args, **kwargs) -> str:
+    from harness.pages.leaderboard import leaderboard_page as build
+
+    return build(*args, **kwargs)
+
+
+__all__ = ["Plot", "leaderboard_page", "render", "report_page", "status_kind", "write_page"]
