@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -57,9 +57,14 @@ def _predictions(run: Run) -> dict[str, Prediction]:
     return {p.id: p for p in run.predictions()}
 
 
-def common_predictions(a: Run, b: Run) -> tuple[dict[str, Prediction], dict[str, Prediction]]:
-    """Both runs' predictions; exit 2 with the reason when there is no item to compare."""
-    pa, pb = _predictions(a), _predictions(b)
+def common_predictions(a: Run, b: Run, predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None
+                       ) -> tuple[dict[str, Prediction], dict[str, Prediction]]:
+    """Both runs' predictions (read from the runs unless given); exit 2 with the reason when there is no item
+    to compare."""
+    if predictions is None:
+        pa, pb = _predictions(a), _predictions(b)
+    else:
+        pa, pb = ({p.id: p for p in preds} for preds in predictions)
     for run, preds in ((a, pa), (b, pb)):
         if not preds:
             raise HarnessInputError("the run directory has no predictions.jsonl to compare (a run scored before "
@@ -70,11 +75,13 @@ def common_predictions(a: Run, b: Run) -> tuple[dict[str, Prediction], dict[str,
     return pa, pb
 
 
-def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED
-            ) -> list[ComparisonRow]:
+def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED,
+            predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None) -> list[ComparisonRow]:
+    """Paired statistics of ``b`` against ``a`` over the items both predicted (``predictions``: both runs'
+    predictions when the caller has read them already)."""
     same_split(a, b)
     golden = golden or golden_for(a)
-    pa, pb = common_predictions(a, b)
+    pa, pb = common_predictions(a, b, predictions)
     docs = [it for it in golden.items(a.split, kinds=("document",)) if it.id in pa and it.id in pb]
     rows: list[ComparisonRow] = []
     cls_docs = [d for d in docs if pa[d.id].has("classify") and pb[d.id].has("classify")]
@@ -112,8 +119,12 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
     lat = [(x, y) for x, y in lat if x is not None and y is not None]
     if lat:
         la, lb = np.asarray([x for x, _ in lat]), np.asarray([y for _, y in lat])
-        idx = np.random.default_rng(seed).integers(0, len(lat), size=(n_resamples, len(lat)))
-        diffs = np.percentile(lb[idx], 95, axis=1) - np.percentile(la[idx], 95, axis=1)
+        rng = np.random.default_rng(seed)
+        diffs = np.empty(n_resamples)
+        step = max(1, 2_000_000 // len(lat))  # resamples at a time: memory bounded whatever the number of items
+        for lo in range(0, n_resamples, step):
+            idx = rng.integers(0, len(lat), size=(min(step, n_resamples - lo), len(lat)))
+            diffs[lo:lo + len(idx)] = np.percentile(lb[idx], 95, axis=1) - np.percentile(la[idx], 95, axis=1)
         va, vb = float(np.percentile(la, 95)), float(np.percentile(lb, 95))
         low, high = np.quantile(diffs, [0.025, 0.975])
         rows.append(ComparisonRow("latency.document.p95", va, vb, vb - va, float(low), float(high), len(lat)))
@@ -152,13 +163,31 @@ def comparison_table(a: Run, b: Run, rows: Sequence[ComparisonRow], fmt: str = "
 
 
 # ---------------------------------------------------------------------------------------------- diff
-def diff(a: Run, b: Run, golden: GoldenSet | None = None) -> dict:
-    """Per-document changes between two runs (label flips, changed fields, answer changes) and metric deltas."""
-    from deepdiff import DeepDiff
+def _canonical(v: Any) -> Any:
+    """A value as the diff compares it: lists without regard to order, a type change as a change."""
+    if isinstance(v, (list, tuple)):
+        return ("list", tuple(sorted((_canonical(x) for x in v), key=repr)))
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted(((str(k), _canonical(x)) for k, x in v.items()), key=repr)))
+    return (type(v).__name__, v)
 
+
+def changed_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ between two field mappings (a key on one side only counts; lists compare
+    without regard to order).
+
+    >>> changed_fields({"codes": ["A", "B"], "total": "1.00", "x": 1}, {"codes": ["B", "A"], "total": "2.00", "x": 1.0})
+    ['total', 'x']
+    """
+    return sorted(k for k in set(a) | set(b) if k not in a or k not in b or _canonical(a[k]) != _canonical(b[k]))
+
+
+def diff(a: Run, b: Run, golden: GoldenSet | None = None,
+         predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None) -> dict:
+    """Per-document changes between two runs (label flips, changed fields, answer changes) and metric deltas."""
     same_split(a, b)
     golden = golden or golden_for(a)
-    pa, pb = common_predictions(a, b)
+    pa, pb = common_predictions(a, b, predictions)
     items = {it.id: it for it in golden.items(a.split)}
     flips, fields, answers = [], [], []
     for iid in sorted(set(pa) & set(pb)):
@@ -170,9 +199,7 @@ def diff(a: Run, b: Run, golden: GoldenSet | None = None) -> dict:
                           "change": "fixed" if y.label == gold.label else
                           "broken" if x.label == gold.label else "changed"})
         if gold.kind == "document" and (x.fields or y.fields):
-            dd = DeepDiff(x.fields or {}, y.fields or {}, ignore_order=True, view="tree")
-            changed = sorted({str(node.path(output_format="list")[0]) for nodes in dd.values() for node in nodes
-                              if node.path(output_format="list")})
+            changed = changed_fields(x.fields or {}, y.fields or {})
             if changed:
                 oa = document_outcomes(gold.fields, x.fields, golden.manifest.fields)
                 ob = document_outcomes(gold.fields, y.fields, golden.manifest.fields)

@@ -12,7 +12,8 @@ the default result table shows (for names without ``*``: ``headline=True``).
 A metric with ``compute`` is derived by scoring from its task's inputs (see ``COMPUTE_INPUTS``): adding such
 a metric is this one declaration plus its function; scoring, reports, gates and the leaderboard pick it up.
 
->>> lookup("classification.per_class.invoice.f1").title
+>>> name = "classification.per_class.invoice.f1"
+>>> lookup(name).title_for(name)
 'F1 invoice'
 >>> higher_is_better("extraction.spurious_rate"), higher_is_better("latency.classify.p95")
 (False, False)
@@ -232,7 +233,7 @@ def format_delta(v: Any, unit: Unit) -> str:
     if unit == "fraction":
         return f"{100 * v:+.2f} pp"
     if unit == "seconds":
-        return f"{1000 * v:+.1f} ms"
+        return f"{1000 * v:+.1f} ms" if abs(v) < 1 else f"{v:+,.2f} s"
     if unit == "usd":
         return f"{v:+,.4f} USD"
     return f"{v:+,.4g}"

@@ -23,6 +23,7 @@ from metrics import registry
 DOC_LIMIT = 300  # rows of the document table; the rest are counted in a note
 FLAGGED_CLAIMS = 8  # unsupported claims shown per run
 ANSWERS_CHECKED = 500  # answers the page runs the offline detector over, per run
+SMALL_N = 30  # fewer paired documents than this: the sentence says the sample is too small
 TASK_ORDER = ("document", "classify", "extract", "answer", "summarize")
 
 
@@ -45,6 +46,8 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
     if len(set(names)) != len(names):
         raise HarnessInputError("two runs have the same directory name; the page names runs by it", field="runs")
     others = [r for r in runs if baseline is None or r.path != baseline.path]
+    preds = {r.id: r.predictions() for r in runs}  # read once: latency, flagged claims and errors use them
+    goldens_by_run = _goldens(runs)  # loaded (and checked against the runs' hashes) once per golden set
     pairs, notes = _pairs(baseline, others)
     goldens = {}
     for r in runs:
@@ -60,13 +63,13 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
         "run_names": names,
         "headline": _metric_rows(runs, [n for n in registry.headline_names() if not n.startswith("answers.")]),
         "headline_plot": _headline_plot(runs),
-        "paired": [_paired(p) for p in pairs],
+        "paired": [_paired(p, goldens_by_run[p.a.id], (preds[p.a.id], preds[p.b.id])) for p in pairs],
         "classification": _classification(runs),
         "extraction": _extraction(runs),
-        "latency": _latency(runs),
-        "answers": _answers(runs),
+        "latency": _latency(runs, preds),
+        "answers": _answers(runs, preds, goldens_by_run),
         "cost": _cost(runs),
-        "documents": _documents(runs, pairs, doc_limit),
+        "documents": _documents(runs, pairs, doc_limit, preds, goldens_by_run),
     }
     sections = [("verdict", "Verdict"), ("audit", "What was run"), ("headline", "Headline figures"),
                 ("classification", "Classification"), ("extraction", "Field extraction"), ("latency", "Latency"),
@@ -125,7 +128,10 @@ def _verdict(run: Run, criteria: Criteria, baseline: Run | None) -> dict:
         return {**out, "baseline": None, "verdict": "baseline", "kind": "na", "conditions": [],
                 "summary": "the baseline the other runs are judged against (its own go/no-go is not evaluated)"}
     verdict = evaluate_go_no_go(criteria, run, baseline)
-    conditions = [[c.id, label, {True: "yes", False: "no", None: "not measurable"}[c.holds], c.detail]
+    conditions = [{"id": c.id, "kind": label, "holds": {True: "yes", False: "no", None: "not measurable"}[c.holds],
+                   # a GO condition that holds is good, a NO-GO condition that holds is bad
+                   "status": "na" if c.holds is None else "pass" if c.holds == (label == "GO needs") else "fail",
+                   "detail": c.detail}
                   for label, conds in (("GO needs", verdict.go), ("NO-GO if", verdict.no_go)) for c in conds]
     unmet = [c.id for c in verdict.go if not c.holds]
     fired = [c.id for c in verdict.no_go if c.holds]
@@ -186,9 +192,12 @@ def _headline_plot(runs: Sequence[Run]) -> Plot | None:
                                    {r.id: [_ci(r, n) for n in names] for r in runs}, "headline figure (95% CI)"))
 
 
-def _paired(pair: Pair) -> dict:
+def _paired(pair: Pair, golden, predictions: tuple) -> dict:
+    if golden is None:
+        return {"a": pair.a.id, "b": pair.b.id, "n": 0, "sentences": [
+            "No paired statistics: the golden set these runs name cannot be read or has changed since."]}
     try:
-        rows = cmp.compare(pair.a, pair.b)
+        rows = cmp.compare(pair.a, pair.b, golden, predictions=predictions)
     except HarnessInputError as exc:
         return {"a": pair.a.id, "b": pair.b.id, "n": 0, "sentences": [f"No paired statistics: {exc}"]}
     return {"a": pair.a.id, "b": pair.b.id, "n": max(r.n for r in rows),
@@ -222,6 +231,8 @@ def _sentence(pair: Pair, r: cmp.ComparisonRow) -> str:
     if r.mcnemar_p is not None:
         text += (f"; McNemar p = {r.mcnemar_p:.3g} ({r.a_only_right} right only for {pair.a.id}, "
                  f"{r.b_only_right} right only for {pair.b.id})")
+    if r.n < SMALL_N:
+        text += f" (only {r.n} documents: too few to conclude anything)"
     return text + "."
 
 
@@ -232,9 +243,12 @@ def _classification(runs: Sequence[Run]) -> dict | None:
     confusions = [Plot.of(plots.confusion(r.metrics["classification"]["labels"],
                                           r.metrics["classification"]["confusion_matrix"], r.id)) for r in with_cm]
     labels = list(with_cm[0].metrics["classification"]["labels"])
-    f1 = {r.id: [((r.metrics["classification"].get("per_class") or {}).get(c) or {}).get("f1") for c in labels]
-          for r in with_cm}
-    return {"confusions": confusions, "f1": Plot.of(plots.bars(labels, f1, "F1 per class"))}
+    def f1(r: Run, label: str) -> float | None:  # a class absent from the run's documents has no F1 to show
+        per = (r.metrics["classification"].get("per_class") or {}).get(label) or {}
+        return per.get("f1") if per.get("support") else None
+
+    f1s = {r.id: [f1(r, c) for c in labels] for r in with_cm}
+    return {"confusions": confusions, "f1": Plot.of(plots.bars(labels, f1s, "F1 per class"))}
 
 
 def _extraction(runs: Sequence[Run]) -> dict | None:
@@ -249,7 +263,7 @@ def _extraction(runs: Sequence[Run]) -> dict | None:
     return {"accuracy": Plot.of(plots.bars(fields, acc, "accuracy per field")), "spurious": spurious}
 
 
-def _latency(runs: Sequence[Run]) -> dict | None:
+def _latency(runs: Sequence[Run], predictions: dict) -> dict | None:
     from harness.predictor import document_latency
 
     samples: dict[str, dict[str, list[float]]] = {}
@@ -257,7 +271,7 @@ def _latency(runs: Sequence[Run]) -> dict | None:
         lat = r.metrics.get("latency") or {}
         if not lat:
             continue
-        preds = r.predictions()
+        preds = predictions[r.id]
         for task in TASK_ORDER:
             if task not in lat:
                 continue
@@ -288,21 +302,20 @@ def _latency(runs: Sequence[Run]) -> dict | None:
     return {"plots": plots_, "table": table}
 
 
-def _answers(runs: Sequence[Run]) -> dict | None:
+def _answers(runs: Sequence[Run], predictions: dict, goldens: dict) -> dict | None:
     names = [m.name for m in registry.METRICS if m.task == "answer" and m.headline and "*" not in m.name]
     names += ["summaries.hallucination_rate", "summaries.faithfulness"]
     rows = _metric_rows(runs, names)
     if not rows:
         return None
-    return {"rows": rows, "flagged": [f for f in (_flagged(r) for r in runs) if f is not None]}
+    return {"rows": rows, "flagged": [f for f in (_flagged(r, predictions[r.id], goldens[r.id]) for r in runs) if f is not None]}
 
 
-def _flagged(run: Run) -> dict | None:
+def _flagged(run: Run, predictions: Sequence, golden) -> dict | None:
     from metrics.hallucination import detect
 
-    golden = _golden(run)
     questions = {it.id: it.question for it in golden.items(run.split, kinds=("qa",))} if golden else {}
-    answered = [p for p in run.predictions() if p.answer and p.contexts][:ANSWERS_CHECKED]
+    answered = [p for p in predictions if p.answer and p.contexts][:ANSWERS_CHECKED]
     if not answered:
         return None
     claims, total = [], 0
@@ -336,21 +349,30 @@ def _cost(runs: Sequence[Run]) -> dict | None:
 
 
 # ---------------------------------------------------------------------------------------------- documents
-def _golden(run: Run):
-    try:
-        return cmp.golden_for(run)
-    except HarnessInputError:
-        return None
+def _goldens(runs: Sequence[Run]) -> dict:
+    """Run id -> its golden set (None where it cannot be read or has changed since the run)."""
+    loaded: dict = {}
+    out = {}
+    for r in runs:
+        key = ((r.metrics.get("golden") or {}).get("path"), r.golden_sha)
+        if key not in loaded:
+            try:
+                loaded[key] = cmp.golden_for(r)
+            except HarnessInputError:
+                loaded[key] = None
+        out[r.id] = loaded[key]
+    return out
 
 
-def _documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int) -> dict | None:
+def _documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int, predictions: dict,
+               goldens: dict) -> dict | None:
     if pairs:
         pair = pairs[0]
-        golden = _golden(pair.a)
+        golden = goldens[pair.a.id]
         if golden is None:
             return None
         try:
-            d = cmp.diff(pair.a, pair.b, golden)
+            d = cmp.diff(pair.a, pair.b, golden, (predictions[pair.a.id], predictions[pair.b.id]))
         except HarnessInputError:
             return None
         rows = [("label flip", f["id"], "label", f["gold"], f["a"], f["b"], f["change"]) for f in d["label_flips"]]
@@ -364,10 +386,10 @@ def _documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int) -> dict |
         every = f"harness diff {pair.a.path} {pair.b.path} --format json"
     elif len(runs) == 1:
         run = runs[0]
-        golden = _golden(run)
+        golden = goldens[run.id]
         if golden is None:
             return None
-        rows = _errors(run, golden)
+        rows = _errors(run, golden, predictions[run.id])
         header = ["kind", "id", "what", "gold", "predicted", "outcome"]
         intro = (f"Documents {run.id} got wrong: misclassified labels and wrong, missed or invented (spurious) fields. "
                  "Click a column to sort; open a row's text to see the document.")
@@ -376,7 +398,6 @@ def _documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int) -> dict |
         return None
     if not rows:
         return None
-    golden = _golden(pairs[0].a if pairs else runs[0])
     texts = {it.id: it.text or it.question or "" for it in golden.items((pairs[0].a if pairs else runs[0]).split)}
     shown = rows[:limit]
     note = None
@@ -388,10 +409,10 @@ def _documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int) -> dict |
             "rows": [{"kind": r[0], "cells": [_cell(c) for c in r], "text": texts.get(r[1], "")} for r in shown]}
 
 
-def _errors(run: Run, golden) -> list[tuple]:
+def _errors(run: Run, golden, predictions: Sequence) -> list[tuple]:
     from metrics.extraction import document_outcomes
 
-    preds = {p.id: p for p in run.predictions()}
+    preds = {p.id: p for p in predictions}
     rows = []
     for it in golden.items(run.split, kinds=("document",)):
         p = preds.get(it.id)
