@@ -124,6 +124,12 @@ METRICS: tuple[Metric, ...] = (
     _m("cost.total", "cost of the run (USD)", "usd", False),
     _m("cost.monthly_projection", "monthly cost at the configured volume (USD)", "usd", False),
     _m("guardrails.critical_failures", "critical guardrail failures", "count", False),
+    _m("guardrails.calls", "model calls guarded", "count", None),
+    _m("guardrails.interventions", "guardrail interventions (masked or blocked)", "count", None),
+    _m("guardrails.blocked_calls", "model calls blocked by a guardrail", "count", None),
+    _m("guardrails.warnings", "guardrail warnings (answers flagged for review)", "count", None),
+    _m("guardrails.latency_s.p50", "guardrail time added per call P50", "seconds", False),
+    _m("guardrails.latency_s.p95", "guardrail time added per call P95", "seconds", False),
     # counts
     _m("counts.items", "items", "count", None, headline=True),
     _m("counts.predicted", "items predicted", "count", None),

@@ -115,7 +115,9 @@ def demo_command(args) -> int:
     for name in ("subset_per_class", "subset_qa", "subset_limit"):
         if (getattr(args, name) or 0) < 0:
             raise HarnessInputError("must be 0 or more", field="--" + name.replace("_", "-"))
-    subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa, "limit": args.subset_limit}
+    subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa}
+    if args.subset_limit is not None:
+        subset["limit"] = args.subset_limit
     runs = _demo_runs(golden, Path(args.results), args.mlops_only, subset)
     print(report.table([n for n, _, _ in runs], [m for _, _, m in runs], args.format, detail=args.detail))
     paths = {n: p for n, p, _ in runs}

@@ -21,6 +21,7 @@ from typing import Callable, Mapping, Sequence
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction
 from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore
+from harness.scoring.guardrails import guardrails_section
 from harness.scoring.timing import latency_sections, throughput_section, usage_section
 
 SCHEMA_VERSION = 1
@@ -68,6 +69,9 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
     usage = usage_section(predictions)
     if usage:
         out["usage"] = usage
+    guard = guardrails_section(predictions)
+    if guard:
+        out["guardrails"] = guard
     if wall_s is not None:
         out["throughput"] = throughput_section(out["counts"]["predicted"], wall_s)
     out["ci"] = {"method": f"percentile bootstrap over items, {CI_RESAMPLES} resamples, seed {CI_SEED}, 95%", **ci}

@@ -72,7 +72,13 @@ class CacheConfig(StrictModel):
 
 
 class GuardrailsConfig(StrictModel):
-    """Guardrail hooks applied to the model's input and output, in order."""
+    """The guardrail engine (a Bedrock guardrail JSON, case study section 4) and extra hooks, on the model's
+    input and output."""
+    config: str | None = Field(None, description="guardrail JSON applied on every model call: 'techcorp' (the "
+                               "case study's file, harness/guardrails/techcorp.json) or a path; none: off")
+    provider: Literal["offline"] = Field("offline", description="where the guardrail runs: offline (Presidio "
+                                         "patterns, MiniLM topics, injection rules + classifier, the offline "
+                                         "hallucination detector)")
     input: list[str] = Field([], description="names of registered input hooks (e.g. redact_emails)")
     output: list[str] = Field([], description="names of registered output hooks (e.g. block_empty_output)")
 

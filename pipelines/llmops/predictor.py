@@ -17,11 +17,22 @@ from pipelines.llmops.config import LLMOpsConfig
 from pipelines.llmops.schemas import SUMMARY_SCHEMA, answer_schema, extraction_schema, label_schema
 
 
+# which policies of the guardrail engine check which value of each task (documents are data: their PII is
+# masked and injected instructions are caught, but a contract about legal matters is not a "legal advice"
+# request; the user's question and the model's answer get the denied topics too)
+_DOC = frozenset({"pii", "injection", "words"})
+GUARDED_INPUT = {"classify": {"document": _DOC}, "extract": {"document": _DOC}, "summarize": {"document": _DOC},
+                 "answer": {"question": frozenset({"pii", "injection", "topics", "words"}),
+                            "passages": frozenset({"pii", "injection"})}}
+GUARDED_OUTPUT = {"answer": frozenset({"pii", "topics", "words"}), "*": frozenset({"pii", "words"})}
+GROUNDING = frozenset({"grounding"})
+
+
 class LLMOpsPredictor(Predictor):
     name = "llmops"
 
     def __init__(self, config: LLMOpsConfig, golden: GoldenSet, llm, embedder_factory, prompts: Mapping,
-                 input_hooks, output_hooks, progress=print) -> None:
+                 input_hooks, output_hooks, progress=print, guard=None) -> None:
         self._config = config
         self.golden = golden
         self.llm = llm
@@ -32,6 +43,7 @@ class LLMOpsPredictor(Predictor):
         self.capabilities = frozenset(config.tasks)
         self.index = None
         self._progress = progress
+        self.guard = guard  # harness.guardrails.engine.OfflineGuardrail, or None
 
     def config(self) -> dict:
         return self._config.model_dump(mode="json")
@@ -42,6 +54,11 @@ class LLMOpsPredictor(Predictor):
                          if task in self.capabilities}}
         if self._embedder is not None:
             d["embeddings"] = self._embedder.name
+        if self.guard is not None:
+            d["guardrails"] = {"config": self.guard.config.path, "name": self.guard.config.name,
+                               "provider": self._config.guardrails.provider,
+                               "not_evaluated_offline": sorted(set(self.guard.not_evaluated("INPUT"))
+                                                               | set(self.guard.not_evaluated("OUTPUT")))}
         if self.index is not None:
             d["index"] = {k: self.index.meta.get(k) for k in ("key", "n_chunks", "embedding_model", "chunk_size",
                                                               "chunk_overlap", "n_documents", "embedding_tokens")}
@@ -60,6 +77,10 @@ class LLMOpsPredictor(Predictor):
 
         splits = sorted({it.split for it in items})
         docs = [(d.id, d.text) for s in splits for d in self.golden.items(s, kinds=("document",))]
+        if self.guard is not None and self.guard.masks_pii():
+            # the index holds the documents with their PII masked: retrieved passages, the prompt and the
+            # contexts stored in the run never carry it
+            docs = [(i, self.guard.mask_all(t)) for i, t in self._progress_iter(docs, "masking PII before indexing")]
         self.index, _ = get_index(docs, self.embedder(), self._config.chunking.chunk_size,
                                   self._config.chunking.chunk_overlap, self._config.index_dir, progress=self._progress)
 
@@ -68,13 +89,36 @@ class LLMOpsPredictor(Predictor):
         return [self._one(it, task, (upstream[i] if upstream else {}).get("classify"))
                 for i, it in enumerate(items)]
 
+    def _progress_iter(self, items, what: str):
+        from tqdm import tqdm
+
+        return tqdm(items, desc=what, unit="doc", disable=self._progress is None or len(items) < 50)
+
     # -- one item
+    def _guard_input(self, task: str, values: dict) -> tuple[dict, list[dict], str | None]:
+        """The guardrail engine over the item's own content (document, question, passages; never the prompt
+        template): masked values, the events to record, and the reason when it blocks."""
+        record, masked = _new_record(), dict(values)
+        for key, policies in GUARDED_INPUT.get(task, {}).items():
+            if not values.get(key):
+                continue
+            a = self.guard.apply(values[key], "INPUT", only=policies)
+            _add(record, "input", key, a)
+            if a.blocked:
+                return masked, record, f"{key}: {', '.join(sorted(a.fired()))}"
+            masked[key] = a.text
+        return masked, record, None
+
     def _call(self, task: str, values: dict, schema: Mapping | None, context: dict) -> tuple[Any, Output]:
-        """Render, guard, call, guard. Returns (parsed JSON or None, Output carrying usage/meta/error)."""
+        """Guard, render, call, guard. Returns (parsed JSON or None, Output carrying usage/meta/error)."""
         template = self.prompts[task]
-        system, user = template.render(**values)
         meta: dict[str, Any] = {"prompt": template.ref, "prompt_sha256": template.sha256,
                                 "model": f"{self.llm.provider}/{self.llm.model_id}"}
+        if self.guard is not None:
+            values, meta["guardrails"], reason = self._guard_input(task, values)
+            if reason:
+                return None, Output(error=f"blocked by input guardrail: {reason}", meta=meta)
+        system, user = template.render(**values)
         guard_in = guardrails.apply(self.input_hooks, user, context)
         if guard_in.events:
             meta["guardrails_input"] = list(guard_in.events)
@@ -89,7 +133,15 @@ class LLMOpsPredictor(Predictor):
         if res.cached:
             meta["original_latency_s"] = res.original_latency_s
             meta["original_ttft_s"] = res.original_ttft_s
-        guard_out = guardrails.apply(self.output_hooks, res.text, context)
+        text = res.text
+        if self.guard is not None:
+            a = self.guard.apply(text, "OUTPUT", only=GUARDED_OUTPUT.get(task, GUARDED_OUTPUT["*"]))
+            _add(meta["guardrails"], "output", "model output", a)
+            if a.blocked:
+                return None, Output(error=f"blocked by output guardrail: {', '.join(sorted(a.fired()))}",
+                                    usage=usage, meta=meta)
+            text = a.text
+        guard_out = guardrails.apply(self.output_hooks, text, context)
         if guard_out.events:
             meta["guardrails_output"] = list(guard_out.events)
         if guard_out.blocked:
@@ -157,6 +209,14 @@ class LLMOpsPredictor(Predictor):
                 return _with(out, error="invalid model output: no 'answer' string")
             cites = [c for c in obj.get("citations") or [] if isinstance(c, str)]
             meta = {**out.meta, "citations": [c for c in cites if c in ids]}
+            if self.guard is not None:  # grounding: is the answer supported by its passages?
+                g = self.guard.apply(answer, "OUTPUT", passages=[h.chunk.text for h in hits], only=GROUNDING)
+                record = {**(meta.get("guardrails") or _new_record())}
+                record["output"] = list(record["output"])
+                _add(record, "output", "answer", g)
+                meta["guardrails"] = record
+                if g.blocked:
+                    return _with(out, meta=meta, error="blocked by output guardrail: grounding")
             if set(cites) - set(ids):
                 meta["invalid_citations"] = sorted(set(cites) - set(ids))
             return _with(out, value=answer, meta=meta)
@@ -172,6 +232,20 @@ class LLMOpsPredictor(Predictor):
 
     def close(self) -> None:
         self.llm.close()
+
+
+def _new_record() -> dict:
+    """What one model call records of its guardrail checks (types and actions only, never matched text)."""
+    return {"input": [], "output": [], "checks": 0, "latency_ms": 0, "usage": {}}
+
+
+def _add(record: dict, side: str, value: str, a) -> None:
+    record["checks"] += 1
+    record["latency_ms"] += a.latency_ms
+    for k, v in a.usage.items():
+        record["usage"][k] = record["usage"].get(k, 0) + v
+    if a.action != "NONE" or a.warnings:
+        record[side].append({"value": value, **{k: v for k, v in a.events().items() if k not in ("usage", "latency_ms")}})
 
 
 def _with(out: Output, **changes) -> Output:
@@ -206,5 +280,15 @@ def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPred
         return build_embedder(config.embeddings.provider, model_id=config.embeddings.model_id, region=cfg.region,
                               endpoint_url=cfg.endpoint_url, botocore_config=botocore, concurrency=cfg.concurrency)
 
-    return LLMOpsPredictor(config, golden, llm, embedder_factory, prompts, hooks_in, hooks_out, progress=progress)
+    guard = None
+    if config.guardrails.config:
+        from harness.guardrails.config import load_guardrail_config
+        from harness.guardrails.engine import OfflineGuardrail
+
+        guard_config = load_guardrail_config(config.guardrails.config)
+        for note in guard_config.notes:
+            progress(f"note: {guard_config.path}: {note}")
+        guard = OfflineGuardrail(guard_config)
+    return LLMOpsPredictor(config, golden, llm, embedder_factory, prompts, hooks_in, hooks_out, progress=progress,
+                           guard=guard)
 
