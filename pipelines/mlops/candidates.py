@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from typing import Mapping, Sequence
 
@@ -134,8 +135,8 @@ def _run_spans(text: str, run: str, base: int) -> list[tuple[int, int]]:
 
 def _name_spans(text: str) -> np.ndarray:
     """Name spans in text order: a one-word run unless it is a connector, the spans of longer runs."""
-    runs = NAME_RE.findall(text)  # strings and arrays only: no match objects held (they would tax the GC)
-    spans = _spans(NAME_RE, text)
+    spans = _spans(NAME_RE, text)  # arrays and strings only: no match objects held (they would tax the GC)
+    runs = [text[s:e] for s, e in spans.tolist()]  # the matched runs, without running the pattern again
     multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
     single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
     more = np.fromiter(chain.from_iterable(chain.from_iterable(_run_spans(text, runs[i], s)) for i, s in
@@ -169,14 +170,55 @@ def enum_patterns(fields: Mapping) -> dict[str, re.Pattern]:
         words = set(spec.values)
         for alts in spec.aliases.values():
             words.update(alts)
-        alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        ordered = sorted(words, key=len, reverse=True)
+        alt = "|".join(re.escape(w) for w in ordered)
         out[name] = re.compile(rf"(?<![A-Za-z0-9])(?:{alt})(?![A-Za-z])", re.I)
+        _ENUM_WORDS[out[name].pattern] = tuple(ordered)
     return out
 
 
-def _enum_spans(rx: re.Pattern, batch: TextBatch) -> np.ndarray:
+# An enum pattern's source -> its words in pattern order (recorded by enum_patterns): the source of its
+# faster, exactly equivalent form over lower-cased text (:func:`_lowered_enum`).
+_ENUM_WORDS: dict[str, tuple[str, ...]] = {}
+# The characters other than ASCII letters that ``re.I`` matches to an ASCII letter (dotted and dotless i, long
+# s, Kelvin sign); the first also lower-cases to two characters. A text without them, lower-cased, matches an
+# ASCII pattern case-sensitively exactly where the text matches it case-insensitively.
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _lowered_text(text: str) -> str | None:
+    """``text`` lower-cased when that keeps every offset and case-insensitive matching of ASCII patterns
+    (see ``_FOLDS_TO_ASCII``), else None."""
+    if any(c in text for c in _FOLDS_TO_ASCII):
+        return None
+    low = text.lower()
+    return low if len(low) == len(text) else None
+
+
+@lru_cache(maxsize=64)
+def _lowered_enum(words: tuple[str, ...]) -> re.Pattern | None:
+    """The enum pattern of ``words`` for lower-cased text, case-sensitive and led by the
+    class of the words' first characters so that the regex engine skips the positions no word starts at:
+    ``[first chars](?<![A-Za-z0-9].)(?:(?<=f1)rest1|(?<=f2)rest2|...)(?![A-Za-z])``. At each position it tries
+    the same words in the same order as ``(?<![A-Za-z0-9])(?:w1|w2|...)(?![A-Za-z])`` with ``re.I`` does, so
+    it finds the same spans. None when a word has a newline or a character other than ASCII that has a case
+    (``€``, ``£`` are kept: ``re.I`` matches a caseless character to itself alone, and no character lower-cases
+    to one)."""
+    if not words or any(not w or "\n" in w or not all(c.isascii() or c.lower() == c == c.upper() for c in w)
+                        for w in words):
+        return None
+    low = [w.lower() for w in words]
+    first = "".join(sorted({re.escape(w[0]) for w in low}))
+    branches = "|".join(f"(?<={re.escape(w[0])}){re.escape(w[1:])}" for w in low)
+    return re.compile(rf"[{first}](?<![A-Za-z0-9].)(?:{branches})(?![A-Za-z])", re.S)
+
+
+def _enum_spans(rx: re.Pattern, batch: TextBatch, low: str | None = None) -> np.ndarray:
+    """Spans of an enum pattern in the batch; ``low`` is :func:`_lowered_text` of the batch's text (None: it
+    cannot be used, or it was not computed)."""
     if "\n" not in rx.pattern:
-        return _spans(rx, batch.text)
+        fast = _lowered_enum(_ENUM_WORDS.get(rx.pattern, ())) if low is not None and rx.flags & re.I else None
+        return _spans(fast, low) if fast is not None else _spans(rx, batch.text)
     # a value with a newline in it could match across two documents: one document at a time
     return np.concatenate([_spans(rx, batch.text[off:end]) + off for off, end in
                            zip(batch.offsets.tolist(), batch.doc_ends.tolist())] or [_spans(rx, "")])
@@ -198,7 +240,8 @@ def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Can
     parts = [(TYPE_CODE[typ], -1, spans) for (typ, _), spans in
              zip(DIGIT_PATTERNS, _digit_spans(batch, [rx for _, rx in DIGIT_PATTERNS]))]
     parts.append((TYPE_CODE["name"], -1, _name_candidates(batch.text)))
-    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch)) for k, rx in enumerate(enum_res.values())]
+    low = _lowered_text(batch.text) if enum_res else None
+    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, low)) for k, rx in enumerate(enum_res.values())]
     spans = np.concatenate([p[2] for p in parts])
     typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
     enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])

@@ -1,0 +1,73 @@
+"""The extractor's candidate generation: its faster forms find exactly the spans of the plain ones."""
+
+from __future__ import annotations
+
+import random
+import re
+from types import SimpleNamespace
+
+import numpy as np
+
+from conftest import TECHCORP
+
+from pipelines.mlops import candidates as C
+
+TRICKY = ["\u0130", "\u0131", "\u017f", "\u212a", "\u00e9", "\u00c9", "\u20ac", "\u00a3", "\u00df", "\n", " ", ".",
+          "$", "-", "/", "&", "0", "7", "A", "a"]
+
+
+def _enum_res() -> dict[str, re.Pattern]:
+    from harness.golden import load_golden_set
+
+    fields = dict(load_golden_set(TECHCORP).manifest.fields)
+    fields["extra"] = SimpleNamespace(type="enum", values=["Net 30", "K-Line", "Sigma", "A$"],
+                                      aliases={"Net 30": ["n30", "net30 days"], "Sigma": ["ss"]})
+    return C.enum_patterns(fields)
+
+
+def _random_text(rng: random.Random, words: list[str]) -> str:
+    parts = []
+    for _ in range(rng.randrange(1, 40)):
+        r = rng.random()
+        if r < 0.4:
+            w = rng.choice(words)
+            parts.append("".join(ch.upper() if rng.random() < 0.3 else ch for ch in w))
+        elif r < 0.7:
+            parts.append(rng.choice(TRICKY))
+        else:
+            parts.append(rng.choice(["the", "due", "Total", "x", "in", "kelvin", "sis"]))
+        parts.append(rng.choice(["", " ", "  ", "\n", ",", "."]))
+    return "".join(parts)
+
+
+def test_enum_spans_on_lowered_text_equal_plain_regex():
+    enum_res = _enum_res()
+    words = [w for words in C._ENUM_WORDS.values() for w in words]
+    rng = random.Random(13)
+    used_fast = 0
+    for _ in range(400):
+        texts = [_random_text(rng, words) for _ in range(rng.randrange(1, 4))]
+        batch = C.join_texts(texts)
+        low = C._lowered_text(batch.text)
+        for rx in enum_res.values():
+            want = C._spans(rx, batch.text)
+            got = C._enum_spans(rx, batch, low)
+            assert np.array_equal(got, want.reshape(-1, 2)), (rx.pattern, batch.text)
+            used_fast += low is not None and C._lowered_enum(C._ENUM_WORDS[rx.pattern]) is not None
+    assert used_fast > 100  # the fast form was exercised, and texts with the special characters fell back
+
+
+def test_candidates_of_golden_documents_unchanged():
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(TECHCORP)
+    texts = [it.text for it in golden.items("test", kinds=("document",))]
+    batch = C.join_texts(texts)
+    enum_res = C.enum_patterns(golden.manifest.fields)
+    low = C._lowered_text(batch.text)
+    assert low is not None
+    for rx in enum_res.values():
+        assert np.array_equal(C._enum_spans(rx, batch, low), C._spans(rx, batch.text))
+    runs = re.compile(C.NAME_RE.pattern).findall(batch.text)
+    spans = C._spans(C.NAME_RE, batch.text)
+    assert runs == [batch.text[s:e] for s, e in spans.tolist()]
