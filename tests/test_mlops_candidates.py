@@ -71,3 +71,43 @@ def test_candidates_of_golden_documents_unchanged():
     runs = re.compile(C.NAME_RE.pattern).findall(batch.text)
     spans = C._spans(C.NAME_RE, batch.text)
     assert runs == [batch.text[s:e] for s, e in spans.tolist()]
+
+
+def _name_spans_reference(text: str) -> np.ndarray:
+    """The name spans as the extractor found them before runs were remembered (one run at a time, parts
+    searched in the whole text)."""
+    spans = []
+    for m in C.NAME_RE.finditer(text):
+        run, base = m.group(), m.start()
+        if " " not in run:
+            if run.lower() not in C._CONNECTORS:
+                spans.append((base, base + len(run)))
+            continue
+        seen, pos = set(), base
+        for w in run.split(" "):
+            if w.lower() not in C._CONNECTORS:
+                seen.add((pos, base + len(run)))
+            pos += len(w) + 1
+        pieces = C._AND_RE.split(run) if " and " in run or " & " in run else ()
+        if len(pieces) > 1:
+            pos = base
+            for piece in pieces:
+                s = text.index(piece, pos)
+                seen.add((s, s + len(piece)))
+                pos = s + len(piece)
+        spans += seen
+    out = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+
+def test_name_spans_equal_reference():
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(TECHCORP)
+    text = "\n".join(it.text for it in golden.items("test", kinds=("document",)))
+    assert np.array_equal(C._name_spans(text), _name_spans_reference(text))
+    rng = random.Random(5)
+    words = ["Smith", "and", "Jones", "&", "Co.", "The", "of", "Bank", "Bank of", "A.B.", "and Co", "d", "Ltd"]
+    for _ in range(300):
+        text = "".join(rng.choice(words) + rng.choice([" ", " ", "\n", ", ", "  "]) for _ in range(rng.randrange(1, 30)))
+        assert np.array_equal(C._name_spans(text), _name_spans_reference(text)), text

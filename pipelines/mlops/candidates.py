@@ -113,24 +113,28 @@ def _spans(rx: re.Pattern, text: str) -> np.ndarray:
     return np.fromiter(chain.from_iterable(m.span() for m in rx.finditer(text)), dtype=np.int64).reshape(-1, 2)
 
 
-def _run_spans(text: str, run: str, base: int) -> list[tuple[int, int]]:
-    """The spans proposed in a run of several capitalised words: each suffix that starts on a word that is not
-    a connector, and each part between " and " / " & "."""
-    end = base + len(run)
+@lru_cache(maxsize=1 << 16)
+def _run_offsets(run: str) -> tuple[int, ...]:
+    """The spans proposed in a run of several capitalised words, as flat (start, end, start, end, ...) offsets
+    in the run, remembered (a month of documents repeats its names and labels): each suffix that starts on a
+    word that is not a connector, and each part between " and " / " & " (each part found from where the last
+    one ended: the first occurrence of a part at or after that offset lies inside the run, so searching the
+    run finds what searching the whole text would)."""
+    end = len(run)
     seen = set()
-    pos = base
+    pos = 0
     for w in run.split(" "):  # the words of a run are separated by single spaces
         if w.lower() not in _CONNECTORS:
             seen.add((pos, end))
         pos += len(w) + 1
     pieces = _AND_RE.split(run) if " and " in run or " & " in run else ()
     if len(pieces) > 1:
-        pos = base
+        pos = 0
         for piece in pieces:
-            s = text.index(piece, pos)
+            s = run.index(piece, pos)
             seen.add((s, s + len(piece)))
             pos = s + len(piece)
-    return list(seen)
+    return tuple(chain.from_iterable(seen))
 
 
 def _name_spans(text: str) -> np.ndarray:
@@ -139,11 +143,13 @@ def _name_spans(text: str) -> np.ndarray:
     runs = [text[s:e] for s, e in spans.tolist()]  # the matched runs, without running the pattern again
     multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
     single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
-    more = np.fromiter(chain.from_iterable(chain.from_iterable(_run_spans(text, runs[i], s)) for i, s in
-                                           zip(np.flatnonzero(multi).tolist(), spans[multi, 0].tolist())),
-                       dtype=np.int64).reshape(-1, 2)
+    offsets = [_run_offsets(runs[i]) for i in np.flatnonzero(multi).tolist()]
+    flat = np.fromiter(chain.from_iterable(offsets), dtype=np.int64).reshape(-1, 2)
+    per_run = np.fromiter(map(len, offsets), dtype=np.int64, count=len(offsets)) // 2
+    more = flat + np.repeat(spans[multi, 0], per_run)[:, None]
     out = np.concatenate([spans[single], more])
-    return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order
+    return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order (and a
+    # run's own spans are distinct), so the order of the spans as found does not matter
 
 
 def _digit_spans(batch: TextBatch, patterns) -> list[np.ndarray]:
