@@ -111,3 +111,17 @@ def test_name_spans_equal_reference():
     for _ in range(300):
         text = "".join(rng.choice(words) + rng.choice([" ", " ", "\n", ", ", "  "]) for _ in range(rng.randrange(1, 30)))
         assert np.array_equal(C._name_spans(text), _name_spans_reference(text)), text
+
+
+def test_own_features_equal_reference():
+    texts = ["ACME Corp", "Net 30", "", "ß-Straße", "İstanbul Ltd", "a b c d e f", "U.S. dollars", "30 days", "x"]
+    words: dict[str, int] = {"x": 0}
+    ids, n_own, num = C._own(texts, words)
+    ref_words: dict[str, int] = {"x": 0}
+    for i, t in enumerate(texts):
+        own = C.TOKEN_RE.findall(t.lower())[:4]
+        assert ids[i].tolist() == [ref_words.setdefault(w, len(ref_words)) for w in own] + [-1] * (4 - len(own))
+        n_alpha = len(t) - len(t.translate(C._ALPHA_DEL))
+        n_upper = len(t) - len(t.translate(C._UPPER_DEL))
+        assert (n_own[i], *num[i]) == (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
+    assert words == ref_words and list(words) == list(ref_words)

@@ -337,17 +337,26 @@ def _window(lo: np.ndarray, hi: np.ndarray, width: int) -> tuple[np.ndarray, np.
     return np.nonzero(ok)[0], idx[ok]
 
 
+@lru_cache(maxsize=1 << 16)
+def _own_parts(t: str) -> tuple[tuple[str, ...], float, float, float]:
+    """A span text's first four words (lower-cased) and [number of those words, upper-case share of its ASCII
+    letters, starts upper], remembered (a month of documents repeats its span texts)."""
+    own = tuple(TOKEN_RE.findall(t.lower())[:4])
+    n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
+    n_upper = len(t) - len(t.translate(_UPPER_DEL))
+    return own, float(len(own)), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper())
+
+
 def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words``)
-    and its numeric features [number of those words, upper-case share of its ASCII letters, starts upper]."""
+    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words`` in
+    text order) and its numeric features [number of those words, upper-case share of its ASCII letters,
+    starts upper]."""
     ids = np.full((len(texts), 4), -1, dtype=np.int64)
-    num = np.zeros((len(texts), 3))
-    for i, t in enumerate(texts):
-        own = TOKEN_RE.findall(t.lower())[:4]
-        ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
-        n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
-        n_upper = len(t) - len(t.translate(_UPPER_DEL))
-        num[i] = (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
+    parts = [_own_parts(t) for t in texts]
+    for i, (own, *_) in enumerate(parts):
+        if own:
+            ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
+    num = np.array([p[1:] for p in parts], dtype=float).reshape(len(texts), 3)
     return ids, num[:, 0], num[:, 1:]
 
 
