@@ -129,7 +129,9 @@ class Prediction:
         rec = PredictionRecord.model_validate(obj)
         tasks = {name: TaskResult(latency_s=d.latency_s, ttft_s=d.ttft_s,
                                   usage=TokenUsage(**d.usage.model_dump()) if d.usage else None, error=d.error,
-                                  batch_size=d.batch_size, meta=d.meta.model_dump(exclude_unset=True))
+                                  batch_size=d.batch_size,
+                                  # the keys the line has (extra keys included); none: no dump to make
+                                  meta=d.meta.model_dump(exclude_unset=True) if d.meta.model_fields_set else {})
                  for name, d in rec.tasks.items()}
         return cls(id=rec.id, label=rec.label, fields=rec.fields, answer=rec.answer,
                    contexts=tuple(rec.contexts) if rec.contexts is not None else None, summary=rec.summary,
@@ -160,7 +162,7 @@ class TaskRecord(_Record):
     usage: UsageRecord | None = None
     error: str | None = None
     batch_size: int = Field(1, ge=1)
-    meta: MetaRecord = MetaRecord()
+    meta: MetaRecord = Field(default_factory=MetaRecord)  # a fresh one, not a deep copy of a default
 
 
 class PredictionRecord(_Record):

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -134,6 +135,11 @@ def read_predictions(path: str | Path) -> list[Prediction]:
     path = Path(path)
     if not path.is_file():
         raise HarnessInputError("predictions file not found", path=path)
+    with gc_paused():  # a prediction per line, no cycles (see harness.bulk)
+        return _read_predictions(path)
+
+
+def _read_predictions(path: Path) -> list[Prediction]:
     out = []
     seen: dict[str, int] = {}
     for lineno, obj in iter_jsonl(path):

@@ -20,6 +20,7 @@ With no gold values the accuracy is None (not measurable), likewise the spurious
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
@@ -68,19 +69,27 @@ def document_outcomes(gold: Mapping[str, Any], pred: Mapping[str, Any] | None, s
 def outcomes_by_document(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[str, Any] | None],
                          schema: Mapping[str, FieldLike]) -> list[dict[str, Outcome]]:
     """:func:`document_outcomes` of each (gold, prediction) pair, each field's normaliser set up once."""
-    fields = [(name, normalizer(spec.type, spec)) for name, spec in schema.items()]
-    out = []
-    for g_doc, p_doc in zip(gold, pred):
-        p_doc = p_doc or {}
-        doc: dict[str, Outcome] = {}
-        for name, norm in fields:
-            g = norm(g_doc.get(name))
-            pv = norm(p_doc.get(name))
-            if g is None:
-                doc[name] = "empty" if pv is None else "spurious"
-            else:
-                doc[name] = "correct" if pv == g else "wrong"
-        out.append(doc)
+    columns = outcome_columns(gold, pred, schema)
+    if not columns:
+        return [{} for _ in zip(gold, pred)]
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]
+
+
+def outcome_columns(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[str, Any] | None],
+                    schema: Mapping[str, FieldLike]) -> dict[str, list[Outcome]]:
+    """The outcomes of :func:`outcomes_by_document` field by field (schema order): per field, one outcome per
+    (gold, prediction) pair, each field's column of values normalised by one remembering normaliser."""
+    pairs = list(zip(gold, pred))
+    golds = [g for g, _ in pairs]
+    preds = [p or {} for _, p in pairs]
+    out = {}
+    for name, spec in schema.items():
+        norm = normalizer(spec.type, spec)
+        g_col = [norm(g.get(name)) for g in golds]
+        p_col = [norm(p.get(name)) for p in preds]
+        out[name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
+                     for g, pv in zip(g_col, p_col)]
     return out
 
 
@@ -105,6 +114,19 @@ def scores_from_outcomes(outcomes: Sequence[Mapping[str, Outcome]], fields: Sequ
     for doc in outcomes:
         for name, outcome in doc.items():
             counts[name][outcome] += 1
+    return _scores_from_counts(counts, len(outcomes))
+
+
+def scores_from_columns(columns: Mapping[str, Sequence[Outcome]], n_documents: int) -> ExtractionScores:
+    """:func:`scores_from_outcomes` of outcomes given field by field (:func:`outcome_columns`)."""
+    counts = {name: {"correct": 0, "wrong": 0, "spurious": 0, "empty": 0} for name in columns}
+    for name, column in columns.items():
+        for outcome, k in Counter(column).items():
+            counts[name][outcome] += k
+    return _scores_from_counts(counts, n_documents)
+
+
+def _scores_from_counts(counts: Mapping[str, Mapping[str, int]], n_documents: int) -> ExtractionScores:
     per_field = {}
     for name, c in counts.items():
         n_gold, n_null = c["correct"] + c["wrong"], c["spurious"] + c["empty"]
@@ -112,6 +134,6 @@ def scores_from_outcomes(outcomes: Sequence[Mapping[str, Outcome]], fields: Sequ
                                       _ratio(c["spurious"], n_null), n_null, c["spurious"])
     tot = {k: sum(c[k] for c in counts.values()) for k in ("correct", "wrong", "spurious", "empty")}
     n_gold, n_null = tot["correct"] + tot["wrong"], tot["spurious"] + tot["empty"]
-    return ExtractionScores(n_documents=len(outcomes), accuracy=_ratio(tot["correct"], n_gold), n_gold=n_gold,
+    return ExtractionScores(n_documents=n_documents, accuracy=_ratio(tot["correct"], n_gold), n_gold=n_gold,
                             n_correct=tot["correct"], spurious_rate=_ratio(tot["spurious"], n_null),
                             n_null_gold=n_null, n_spurious=tot["spurious"], per_field=per_field)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from harness.bulk import gc_paused
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction
 from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore
@@ -51,6 +52,14 @@ def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, i
     predictions speak to). ``judgments`` are per-answer verdicts of an LLM judge (:mod:`harness.judge`) and
     ``judge`` describes it; without them the answer metrics are the offline ones.
     """
+    with gc_paused():  # per-item outcomes and samples, no cycles (see harness.bulk)
+        return _score(golden, split, predictions, items=items, tasks=tasks, wall_s=wall_s, judgments=judgments,
+                      judge=judge)
+
+
+def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None,
+           tasks: Sequence[str] | None, wall_s: float | None, judgments: Sequence[dict] | None,
+           judge: dict | None) -> dict:
     items = list(items) if items is not None else golden.items(split)
     tasks = list(tasks) if tasks is not None else tasks_present(predictions)
     scope = Scope(golden, items, {p.id: p for p in predictions}, judgments, judge)

@@ -16,7 +16,7 @@ import numpy as np
 from harness.golden import GoldenSet, Item
 from harness.predictor import Prediction
 from metrics import classification_scores, registry
-from metrics.extraction import outcomes_by_document, scores_from_outcomes
+from metrics.extraction import outcome_columns, scores_from_columns
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
 from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap
 
@@ -91,14 +91,14 @@ def score_classification(scope: Scope) -> TaskScore:
 def score_extraction(scope: Scope) -> TaskScore:
     scored, preds, counts, missing = split_scored(scope, "extract", scope.documents)
     schema = scope.golden.manifest.fields
-    per_doc = outcomes_by_document([it.fields for it in scored],
-                                   [None if p.error("extract") else p.fields for p in preds], schema)
-    values = scores_from_outcomes(per_doc, list(schema)).to_dict()
+    columns = outcome_columns([it.fields for it in scored],
+                              [None if p.error("extract") else p.fields for p in preds], schema)
+    values = scores_from_columns(columns, len(scored)).to_dict()
     kinds = ("correct", "wrong", "spurious", "empty")
     code = {k: i for i, k in enumerate(kinds)}
-    table = np.zeros((len(per_doc), len(schema)), dtype=np.int8)  # documents x fields: outcome
+    table = np.zeros((len(scored), len(schema)), dtype=np.int8)  # documents x fields: outcome
     for j, name in enumerate(schema):
-        table[:, j] = np.fromiter((code[o[name]] for o in per_doc), dtype=np.int8, count=len(per_doc))
+        table[:, j] = np.fromiter(map(code.__getitem__, columns[name]), dtype=np.int8, count=len(scored))
     correct, wrong, spurious, empty = (table == code[k] for k in kinds)
     ratios = {"extraction.accuracy": (correct.sum(axis=1), correct.sum(axis=1) + wrong.sum(axis=1))}
     for j, name in enumerate(schema):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from typing import Mapping, Sequence
 
@@ -112,37 +113,43 @@ def _spans(rx: re.Pattern, text: str) -> np.ndarray:
     return np.fromiter(chain.from_iterable(m.span() for m in rx.finditer(text)), dtype=np.int64).reshape(-1, 2)
 
 
-def _run_spans(text: str, run: str, base: int) -> list[tuple[int, int]]:
-    """The spans proposed in a run of several capitalised words: each suffix that starts on a word that is not
-    a connector, and each part between " and " / " & "."""
-    end = base + len(run)
+@lru_cache(maxsize=1 << 16)
+def _run_offsets(run: str) -> tuple[int, ...]:
+    """The spans proposed in a run of several capitalised words, as flat (start, end, start, end, ...) offsets
+    in the run, remembered (a month of documents repeats its names and labels): each suffix that starts on a
+    word that is not a connector, and each part between " and " / " & " (each part found from where the last
+    one ended: the first occurrence of a part at or after that offset lies inside the run, so searching the
+    run finds what searching the whole text would)."""
+    end = len(run)
     seen = set()
-    pos = base
+    pos = 0
     for w in run.split(" "):  # the words of a run are separated by single spaces
         if w.lower() not in _CONNECTORS:
             seen.add((pos, end))
         pos += len(w) + 1
     pieces = _AND_RE.split(run) if " and " in run or " & " in run else ()
     if len(pieces) > 1:
-        pos = base
+        pos = 0
         for piece in pieces:
-            s = text.index(piece, pos)
+            s = run.index(piece, pos)
             seen.add((s, s + len(piece)))
             pos = s + len(piece)
-    return list(seen)
+    return tuple(chain.from_iterable(seen))
 
 
 def _name_spans(text: str) -> np.ndarray:
     """Name spans in text order: a one-word run unless it is a connector, the spans of longer runs."""
-    runs = NAME_RE.findall(text)  # strings and arrays only: no match objects held (they would tax the GC)
-    spans = _spans(NAME_RE, text)
+    spans = _spans(NAME_RE, text)  # arrays and strings only: no match objects held (they would tax the GC)
+    runs = [text[s:e] for s, e in spans.tolist()]  # the matched runs, without running the pattern again
     multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
     single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
-    more = np.fromiter(chain.from_iterable(chain.from_iterable(_run_spans(text, runs[i], s)) for i, s in
-                                           zip(np.flatnonzero(multi).tolist(), spans[multi, 0].tolist())),
-                       dtype=np.int64).reshape(-1, 2)
+    offsets = [_run_offsets(runs[i]) for i in np.flatnonzero(multi).tolist()]
+    flat = np.fromiter(chain.from_iterable(offsets), dtype=np.int64).reshape(-1, 2)
+    per_run = np.fromiter(map(len, offsets), dtype=np.int64, count=len(offsets)) // 2
+    more = flat + np.repeat(spans[multi, 0], per_run)[:, None]
     out = np.concatenate([spans[single], more])
-    return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order
+    return out[np.lexsort((out[:, 1], out[:, 0]))]  # runs do not overlap: text order is run order (and a
+    # run's own spans are distinct), so the order of the spans as found does not matter
 
 
 def _digit_spans(batch: TextBatch, patterns) -> list[np.ndarray]:
@@ -169,14 +176,55 @@ def enum_patterns(fields: Mapping) -> dict[str, re.Pattern]:
         words = set(spec.values)
         for alts in spec.aliases.values():
             words.update(alts)
-        alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        ordered = sorted(words, key=len, reverse=True)
+        alt = "|".join(re.escape(w) for w in ordered)
         out[name] = re.compile(rf"(?<![A-Za-z0-9])(?:{alt})(?![A-Za-z])", re.I)
+        _ENUM_WORDS[out[name].pattern] = tuple(ordered)
     return out
 
 
-def _enum_spans(rx: re.Pattern, batch: TextBatch) -> np.ndarray:
+# An enum pattern's source -> its words in pattern order (recorded by enum_patterns): the source of its
+# faster, exactly equivalent form over lower-cased text (:func:`_lowered_enum`).
+_ENUM_WORDS: dict[str, tuple[str, ...]] = {}
+# The characters other than ASCII letters that ``re.I`` matches to an ASCII letter (dotted and dotless i, long
+# s, Kelvin sign); the first also lower-cases to two characters. A text without them, lower-cased, matches an
+# ASCII pattern case-sensitively exactly where the text matches it case-insensitively.
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _lowered_text(text: str) -> str | None:
+    """``text`` lower-cased when that keeps every offset and case-insensitive matching of ASCII patterns
+    (see ``_FOLDS_TO_ASCII``), else None."""
+    if any(c in text for c in _FOLDS_TO_ASCII):
+        return None
+    low = text.lower()
+    return low if len(low) == len(text) else None
+
+
+@lru_cache(maxsize=64)
+def _lowered_enum(words: tuple[str, ...]) -> re.Pattern | None:
+    """The enum pattern of ``words`` for lower-cased text, case-sensitive and led by the
+    class of the words' first characters so that the regex engine skips the positions no word starts at:
+    ``[first chars](?<![A-Za-z0-9].)(?:(?<=f1)rest1|(?<=f2)rest2|...)(?![A-Za-z])``. At each position it tries
+    the same words in the same order as ``(?<![A-Za-z0-9])(?:w1|w2|...)(?![A-Za-z])`` with ``re.I`` does, so
+    it finds the same spans. None when a word has a newline or a character other than ASCII that has a case
+    (``€``, ``£`` are kept: ``re.I`` matches a caseless character to itself alone, and no character lower-cases
+    to one)."""
+    if not words or any(not w or "\n" in w or not all(c.isascii() or c.lower() == c == c.upper() for c in w)
+                        for w in words):
+        return None
+    low = [w.lower() for w in words]
+    first = "".join(sorted({re.escape(w[0]) for w in low}))
+    branches = "|".join(f"(?<={re.escape(w[0])}){re.escape(w[1:])}" for w in low)
+    return re.compile(rf"[{first}](?<![A-Za-z0-9].)(?:{branches})(?![A-Za-z])", re.S)
+
+
+def _enum_spans(rx: re.Pattern, batch: TextBatch, low: str | None = None) -> np.ndarray:
+    """Spans of an enum pattern in the batch; ``low`` is :func:`_lowered_text` of the batch's text (None: it
+    cannot be used, or it was not computed)."""
     if "\n" not in rx.pattern:
-        return _spans(rx, batch.text)
+        fast = _lowered_enum(_ENUM_WORDS.get(rx.pattern, ())) if low is not None and rx.flags & re.I else None
+        return _spans(fast, low) if fast is not None else _spans(rx, batch.text)
     # a value with a newline in it could match across two documents: one document at a time
     return np.concatenate([_spans(rx, batch.text[off:end]) + off for off, end in
                            zip(batch.offsets.tolist(), batch.doc_ends.tolist())] or [_spans(rx, "")])
@@ -198,7 +246,8 @@ def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Can
     parts = [(TYPE_CODE[typ], -1, spans) for (typ, _), spans in
              zip(DIGIT_PATTERNS, _digit_spans(batch, [rx for _, rx in DIGIT_PATTERNS]))]
     parts.append((TYPE_CODE["name"], -1, _name_candidates(batch.text)))
-    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch)) for k, rx in enumerate(enum_res.values())]
+    low = _lowered_text(batch.text) if enum_res else None
+    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, low)) for k, rx in enumerate(enum_res.values())]
     spans = np.concatenate([p[2] for p in parts])
     typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
     enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])
@@ -288,17 +337,26 @@ def _window(lo: np.ndarray, hi: np.ndarray, width: int) -> tuple[np.ndarray, np.
     return np.nonzero(ok)[0], idx[ok]
 
 
+@lru_cache(maxsize=1 << 16)
+def _own_parts(t: str) -> tuple[tuple[str, ...], float, float, float]:
+    """A span text's first four words (lower-cased) and [number of those words, upper-case share of its ASCII
+    letters, starts upper], remembered (a month of documents repeats its span texts)."""
+    own = tuple(TOKEN_RE.findall(t.lower())[:4])
+    n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
+    n_upper = len(t) - len(t.translate(_UPPER_DEL))
+    return own, float(len(own)), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper())
+
+
 def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words``)
-    and its numeric features [number of those words, upper-case share of its ASCII letters, starts upper]."""
+    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words`` in
+    text order) and its numeric features [number of those words, upper-case share of its ASCII letters,
+    starts upper]."""
     ids = np.full((len(texts), 4), -1, dtype=np.int64)
-    num = np.zeros((len(texts), 3))
-    for i, t in enumerate(texts):
-        own = TOKEN_RE.findall(t.lower())[:4]
-        ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
-        n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
-        n_upper = len(t) - len(t.translate(_UPPER_DEL))
-        num[i] = (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
+    parts = [_own_parts(t) for t in texts]
+    for i, (own, *_) in enumerate(parts):
+        if own:
+            ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
+    num = np.array([p[1:] for p in parts], dtype=float).reshape(len(texts), 3)
     return ids, num[:, 0], num[:, 1:]
 
 

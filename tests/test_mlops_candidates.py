@@ -1,0 +1,127 @@
+"""The extractor's candidate generation: its faster forms find exactly the spans of the plain ones."""
+
+from __future__ import annotations
+
+import random
+import re
+from types import SimpleNamespace
+
+import numpy as np
+
+from conftest import TECHCORP
+
+from pipelines.mlops import candidates as C
+
+TRICKY = ["\u0130", "\u0131", "\u017f", "\u212a", "\u00e9", "\u00c9", "\u20ac", "\u00a3", "\u00df", "\n", " ", ".",
+          "$", "-", "/", "&", "0", "7", "A", "a"]
+
+
+def _enum_res() -> dict[str, re.Pattern]:
+    from harness.golden import load_golden_set
+
+    fields = dict(load_golden_set(TECHCORP).manifest.fields)
+    fields["extra"] = SimpleNamespace(type="enum", values=["Net 30", "K-Line", "Sigma", "A$"],
+                                      aliases={"Net 30": ["n30", "net30 days"], "Sigma": ["ss"]})
+    return C.enum_patterns(fields)
+
+
+def _random_text(rng: random.Random, words: list[str]) -> str:
+    parts = []
+    for _ in range(rng.randrange(1, 40)):
+        r = rng.random()
+        if r < 0.4:
+            w = rng.choice(words)
+            parts.append("".join(ch.upper() if rng.random() < 0.3 else ch for ch in w))
+        elif r < 0.7:
+            parts.append(rng.choice(TRICKY))
+        else:
+            parts.append(rng.choice(["the", "due", "Total", "x", "in", "kelvin", "sis"]))
+        parts.append(rng.choice(["", " ", "  ", "\n", ",", "."]))
+    return "".join(parts)
+
+
+def test_enum_spans_on_lowered_text_equal_plain_regex():
+    enum_res = _enum_res()
+    words = [w for words in C._ENUM_WORDS.values() for w in words]
+    rng = random.Random(13)
+    used_fast = 0
+    for _ in range(400):
+        texts = [_random_text(rng, words) for _ in range(rng.randrange(1, 4))]
+        batch = C.join_texts(texts)
+        low = C._lowered_text(batch.text)
+        for rx in enum_res.values():
+            want = C._spans(rx, batch.text)
+            got = C._enum_spans(rx, batch, low)
+            assert np.array_equal(got, want.reshape(-1, 2)), (rx.pattern, batch.text)
+            used_fast += low is not None and C._lowered_enum(C._ENUM_WORDS[rx.pattern]) is not None
+    assert used_fast > 100  # the fast form was exercised, and texts with the special characters fell back
+
+
+def test_candidates_of_golden_documents_unchanged():
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(TECHCORP)
+    texts = [it.text for it in golden.items("test", kinds=("document",))]
+    batch = C.join_texts(texts)
+    enum_res = C.enum_patterns(golden.manifest.fields)
+    low = C._lowered_text(batch.text)
+    assert low is not None
+    for rx in enum_res.values():
+        assert np.array_equal(C._enum_spans(rx, batch, low), C._spans(rx, batch.text))
+    runs = re.compile(C.NAME_RE.pattern).findall(batch.text)
+    spans = C._spans(C.NAME_RE, batch.text)
+    assert runs == [batch.text[s:e] for s, e in spans.tolist()]
+
+
+def _name_spans_reference(text: str) -> np.ndarray:
+    """The name spans as the extractor found them before runs were remembered (one run at a time, parts
+    searched in the whole text)."""
+    spans = []
+    for m in C.NAME_RE.finditer(text):
+        run, base = m.group(), m.start()
+        if " " not in run:
+            if run.lower() not in C._CONNECTORS:
+                spans.append((base, base + len(run)))
+            continue
+        seen, pos = set(), base
+        for w in run.split(" "):
+            if w.lower() not in C._CONNECTORS:
+                seen.add((pos, base + len(run)))
+            pos += len(w) + 1
+        pieces = C._AND_RE.split(run) if " and " in run or " & " in run else ()
+        if len(pieces) > 1:
+            pos = base
+            for piece in pieces:
+                s = text.index(piece, pos)
+                seen.add((s, s + len(piece)))
+                pos = s + len(piece)
+        spans += seen
+    out = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+
+def test_name_spans_equal_reference():
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(TECHCORP)
+    text = "\n".join(it.text for it in golden.items("test", kinds=("document",)))
+    assert np.array_equal(C._name_spans(text), _name_spans_reference(text))
+    rng = random.Random(5)
+    words = ["Smith", "and", "Jones", "&", "Co.", "The", "of", "Bank", "Bank of", "A.B.", "and Co", "d", "Ltd"]
+    for _ in range(300):
+        text = "".join(rng.choice(words) + rng.choice([" ", " ", "\n", ", ", "  "]) for _ in range(rng.randrange(1, 30)))
+        assert np.array_equal(C._name_spans(text), _name_spans_reference(text)), text
+
+
+def test_own_features_equal_reference():
+    texts = ["ACME Corp", "Net 30", "", "ß-Straße", "İstanbul Ltd", "a b c d e f", "U.S. dollars", "30 days", "x"]
+    words: dict[str, int] = {"x": 0}
+    ids, n_own, num = C._own(texts, words)
+    ref_words: dict[str, int] = {"x": 0}
+    for i, t in enumerate(texts):
+        own = C.TOKEN_RE.findall(t.lower())[:4]
+        assert ids[i].tolist() == [ref_words.setdefault(w, len(ref_words)) for w in own] + [-1] * (4 - len(own))
+        n_alpha = len(t) - len(t.translate(C._ALPHA_DEL))
+        n_upper = len(t) - len(t.translate(C._UPPER_DEL))
+        assert (n_own[i], *num[i]) == (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
+    assert words == ref_words and list(words) == list(ref_words)
