@@ -1,7 +1,8 @@
 """A loopback stand-in for the Bedrock Runtime API, so tests run the real langchain-aws / botocore client.
 
-Speaks ``POST /model/{modelId}/converse``, ``/converse-stream`` (AWS event-stream framing) and ``/invoke``
-(Titan text embeddings v2). SigV4 signatures are accepted unchecked (tests use dummy keys). Faults are
+Speaks ``POST /model/{modelId}/converse``, ``/converse-stream`` (AWS event-stream framing), ``/invoke``
+(Titan text embeddings v2) and ``POST /guardrail/{id}/version/{version}/apply`` (ApplyGuardrail, decided by a
+``guardrail`` callable). SigV4 signatures are accepted unchecked (tests use dummy keys). Faults are
 injected at configurable rates, reproducibly (seeded): latency, ``ThrottlingException`` (HTTP 429),
 5xx errors and hangs longer than the client's read timeout.
 
@@ -65,6 +66,7 @@ class Stats:
     converse: int = 0
     stream: int = 0
     invoke: int = 0
+    guardrail: int = 0
     throttled: int = 0
     errors: int = 0
     hangs: int = 0
@@ -76,8 +78,9 @@ class Stats:
 class BedrockStandIn:
     def __init__(self, responder: Responder = echo_responder, latency_s: float = 0.0, throttle_rate: float = 0.0,
                  error_rate: float = 0.0, hang_rate: float = 0.0, hang_s: float = 5.0, seed: int = 0,
-                 embed_dim: int = 64, chunk_chars: int = 8) -> None:
+                 embed_dim: int = 64, chunk_chars: int = 8, guardrail=None, guardrail_id: str = "gr-standin") -> None:
         self.responder = responder
+        self.guardrail, self.guardrail_id = guardrail, guardrail_id  # (source, text, sources) -> ApplyGuardrail response
         self.latency_s, self.throttle_rate, self.error_rate = latency_s, throttle_rate, error_rate
         self.hang_rate, self.hang_s = hang_rate, hang_s
         self.embed_dim, self.chunk_chars = embed_dim, chunk_chars
@@ -156,6 +159,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         body = json.loads(self.rfile.read(length) or b"{}")
         parts = self.path.split("/")
+        if len(parts) == 6 and parts[1] == "guardrail" and parts[3] == "version" and parts[5] == "apply":
+            self._apply_guardrail(unquote(parts[2]), unquote(parts[4]), body)
+            return
         if len(parts) < 4 or parts[1] != "model":
             self._json(404, {"message": f"unknown path {self.path}"}, "ResourceNotFoundException")
             return
@@ -217,6 +223,21 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with s.stats.lock:
                 s.stats.in_flight -= 1
+
+    def _apply_guardrail(self, guardrail_id: str, version: str, body: dict) -> None:
+        """``ApplyGuardrail``: the stand-in's ``guardrail`` callable decides (source, text to guard, grounding
+        sources) -> the response; 404 for a guardrail the stand-in does not know."""
+        s = self.standin
+        with s.stats.lock:
+            s.stats.requests += 1
+            s.stats.guardrail += 1
+        if s.guardrail is None or guardrail_id != s.guardrail_id:
+            self._json(404, {"message": f"guardrail {guardrail_id} not found"}, "ResourceNotFoundException")
+            return
+        blocks = [c.get("text", {}) for c in body.get("content", [])]
+        guard = "\n".join(b.get("text", "") for b in blocks if "grounding_source" not in (b.get("qualifiers") or []))
+        sources = [b.get("text", "") for b in blocks if "grounding_source" in (b.get("qualifiers") or [])]
+        self._json(200, s.guardrail(body.get("source", "INPUT"), guard, sources or None))
 
     def _stream(self, text: str, usage: dict) -> None:
         self.send_response(200)

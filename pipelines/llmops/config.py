@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from harness.config import StrictModel
 
@@ -76,9 +76,18 @@ class GuardrailsConfig(StrictModel):
     input and output."""
     config: str | None = Field(None, description="guardrail JSON applied on every model call: 'techcorp' (the "
                                "case study's file, harness/guardrails/techcorp.json) or a path; none: off")
-    provider: Literal["offline"] = Field("offline", description="where the guardrail runs: offline (Presidio "
-                                         "patterns, MiniLM topics, injection rules + classifier, the offline "
-                                         "hallucination detector)")
+    provider: Literal["offline", "bedrock"] = Field("offline", description="where the guardrail runs: offline "
+                                                    "(Presidio patterns, MiniLM topics, injection rules + "
+                                                    "classifier, the offline hallucination detector) or bedrock "
+                                                    "(ApplyGuardrail on guardrail_id/guardrail_version)")
+    guardrail_id: str | None = Field(None, description="bedrock: the id of a guardrail that exists in the account "
+                                     "(created from the same JSON)")
+    guardrail_version: str = Field("DRAFT", description="bedrock: the guardrail's version (a number or DRAFT)")
+
+    @field_validator("guardrail_version", mode="before")
+    @classmethod
+    def _version_text(cls, v):  # `--set guardrails.guardrail_version=1` reads 1 as a number
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
     input: list[str] = Field([], description="names of registered input hooks (e.g. redact_emails)")
     output: list[str] = Field([], description="names of registered output hooks (e.g. block_empty_output)")
 

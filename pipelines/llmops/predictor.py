@@ -43,7 +43,7 @@ class LLMOpsPredictor(Predictor):
         self.capabilities = frozenset(config.tasks)
         self.index = None
         self._progress = progress
-        self.guard = guard  # harness.guardrails.engine.OfflineGuardrail, or None
+        self.guard = guard  # harness.guardrails OfflineGuardrail or BedrockGuardrail, or None
 
     def config(self) -> dict:
         return self._config.model_dump(mode="json")
@@ -288,7 +288,16 @@ def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPred
         guard_config = load_guardrail_config(config.guardrails.config)
         for note in guard_config.notes:
             progress(f"note: {guard_config.path}: {note}")
-        guard = OfflineGuardrail(guard_config)
+        if config.guardrails.provider == "bedrock":
+            from harness.guardrails.bedrock import BedrockGuardrail
+
+            if not config.guardrails.guardrail_id:
+                raise HarnessInputError("a Bedrock guardrail needs its id (created in the account from the same JSON)",
+                                        field="guardrails.guardrail_id")
+            guard = BedrockGuardrail(guard_config, config.guardrails.guardrail_id, config.guardrails.guardrail_version,
+                                     cfg.region, cfg.endpoint_url, botocore)
+        else:
+            guard = OfflineGuardrail(guard_config)
     return LLMOpsPredictor(config, golden, llm, embedder_factory, prompts, hooks_in, hooks_out, progress=progress,
                            guard=guard)
 
