@@ -39,7 +39,9 @@ METRICS = "metrics.json"
 JUDGMENTS = "judgments.jsonl"
 GATES = "gates.json"
 WRITER_LOCK = ".writer.lock"
-MERGED_KEYWISE = ("ci",)  # sections merged key by key; every other section is replaced whole
+# sections merged key by key (scoring writes what the guardrails did in a run, `harness guardrails eval --run`
+# adds the red-team evaluation and its critical failures); every other section is replaced whole
+MERGED_KEYWISE = ("ci", "guardrails")
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:

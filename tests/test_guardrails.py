@@ -185,3 +185,30 @@ def test_eval_command_on_a_small_set(tmp_path, cli):
     assert res["n_benign"] == 2 and res["any_false_positive_rate"]["k"] == 0
     code, out, _ = cli("guardrails", "eval", "--items", path, "--split", "all")
     assert "not evaluated offline" in out and "catch rate" in out
+
+
+def test_eval_writes_critical_failures_the_gates_read(tmp_path, cli):
+    from conftest import write_golden
+    from test_gates import make_run
+
+    run = make_run(write_golden(tmp_path / "g"), tmp_path / "run")
+    items = [
+        {"id": "p1", "text": "Reach me at jo@acme-corp.com", "where": "input", "category": "pii", "expect": ["pii"]},
+        # an IBAN alone: the case study's file does not configure IBANs, so this PII passes: a critical failure
+        {"id": "p2", "text": "Pay to DE89 3704 0044 0532 0130 00", "where": "output", "category": "pii",
+         "expect": ["pii"]},
+        {"id": "b1", "text": "Invoice INV-7 total USD 120.00.", "where": "input", "category": "benign", "expect": []},
+    ]
+    path = tmp_path / "rt.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    code, out, err = cli("guardrails", "eval", "--items", path, "--split", "all", "--run", run)
+    assert code == 0 and "critical failures (pii, injection missed): 1" in out
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["guardrails"]["critical_failures"] == 1
+    assert m["guardrails"]["evaluation"]["missed_critical"] == [{"id": "p2", "category": "pii", "missed": ["pii"]}]
+    assert "classification" in m  # the other sections are kept
+    code, out, _ = cli("gates", run)
+    line = next(x for x in out.splitlines() if "no_critical_guardrail_failures" in x)
+    assert ": no -" in line and "guardrails.critical_failures" in line
+    code, _, err = cli("guardrails", "eval", "--items", path, "--split", "all", "--run", tmp_path / "nowhere")
+    assert code == 2 and "nowhere" in err

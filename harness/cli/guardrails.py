@@ -18,6 +18,9 @@ def register(sub) -> None:
     _common(e)
     e.add_argument("--split", default="test", help="red-team split to evaluate: test (default), calibration or all")
     e.add_argument("--format", choices=["table", "json"], default="table")
+    e.add_argument("--run", help="write the evaluation and its critical failures into this run's metrics.json "
+                   "(section guardrails), where the go/no-go's 'no critical guardrail failures' reads them")
+    e.add_argument("--criteria", help="criteria YAML naming the critical policy kinds (default: the TechCorp pilot's)")
     e.set_defaults(func=eval_command)
 
     c = g.add_parser("calibrate", help="choose the topic and injection thresholds on the red-team calibration split")
@@ -61,8 +64,34 @@ def eval_command(args) -> int:
     result["thresholds"] = {"injection": engine.injection_threshold(),
                             "topics": {t.name: dict(zip(("threshold", "source"), engine.topic_threshold(t.name)))
                                        for t in engine.config.topicPolicyConfig.topicsConfig}}
+    if args.run:
+        result["critical_failures"] = _record_on_run(args, checked, result)
     print(dumps_json(result, indent=2) if args.format == "json" else eval_table(result))
     return 0
+
+
+def _record_on_run(args, checked, result) -> dict:
+    """Critical failures (items expecting a critical policy kind that did not fire) into the run's metrics."""
+    from harness import gates
+    from harness.store import RunStore
+
+    run = gates.load_run(args.run)  # exit 2 naming it when it is not a run directory
+    critical = list(gates.load_criteria(args.criteria).guardrails.get("critical") or [])
+    missed = [{"id": c.item.id, "category": c.item.category, "missed": sorted(set(c.item.expect) & set(critical) - c.fired)}
+              for c in checked if set(c.item.expect) & set(critical) - c.fired]
+    evaluation = {"config": result["config"], "items": str(args.items or "golden_sets/redteam/redteam.jsonl"),
+                  "split": result["split"], "n_items": result["n_items"], "critical": critical,
+                  "policies": {k: {"status": v["status"], **({"catch_rate": v["catch_rate"]["value"],
+                                                              "false_positive_rate": v["false_positive_rate"]["value"]}
+                                                             if v["status"] == "evaluated" else {})}
+                               for k, v in result["policies"].items()},
+                  "missed_critical": missed[:50]}
+    store = RunStore(run.path)
+    with store.writing("harness guardrails eval --run"):
+        store.write_metrics({"guardrails": {"evaluation": evaluation, "critical_failures": len(missed)}})
+    info(f"wrote guardrails.critical_failures = {len(missed)} ({', '.join(critical)} missed on the red-team set) "
+         f"into {run.path / 'metrics.json'}")
+    return {"critical": critical, "count": len(missed)}
 
 
 def _pct(r: dict | None) -> str:
@@ -90,6 +119,9 @@ def eval_table(result: dict) -> str:
     if lat:
         out.append(f"latency added per item: P50 {lat['p50']:.1f} ms, P95 {lat['p95']:.1f} ms")
     out.append(f"any policy firing on a benign item: {_pct(result['any_false_positive_rate'])}")
+    if result.get("critical_failures"):
+        cf = result["critical_failures"]
+        out.append(f"critical failures ({', '.join(cf['critical'])} missed): {cf['count']}, written into the run")
     if result["not_evaluated_offline"]:
         out.append("not evaluated offline (no offline model; never counted as passed): "
                    + ", ".join(result["not_evaluated_offline"]))

@@ -9,7 +9,7 @@ agree with the metric's declaration in :mod:`metrics.registry`; a criterion whos
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
@@ -45,6 +45,7 @@ class Criteria:
     go_no_go: Mapping[str, Any]
     rollback_triggers: tuple[Mapping[str, Any], ...]
     regression: Mapping[str, Any]
+    guardrails: Mapping[str, Any] = field(default_factory=lambda: {"critical": ["pii"]})
 
 
 def _known_metric(name: Any, path: Path, where: str, higher: bool | None = None, directed: bool = False) -> None:
@@ -132,6 +133,12 @@ class TriggerSpec(_Typed):
     hours: float | None = Field(None, ge=0, le=24 * 366)
 
 
+class GuardrailGateSpec(_Typed):
+    """Which guardrail failures are critical: a red-team item that expects one of these policy kinds and
+    passes unflagged is a critical failure (``harness guardrails eval --run``)."""
+    critical: list[str] = Field(["pii"], description="policy kinds: pii, injection, topic:<name>, content:<type>")
+
+
 class _CriteriaFile(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str | None = None
@@ -140,6 +147,7 @@ class _CriteriaFile(BaseModel):
     go_no_go: GoNoGoSpec = GoNoGoSpec()
     rollback_triggers: list[TriggerSpec] = []
     regression: dict[str, Any] = {}
+    guardrails: GuardrailGateSpec = GuardrailGateSpec()
 
 
 def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], kinds: Mapping, required: Mapping) -> None:
@@ -179,7 +187,7 @@ def load_criteria(path: str | Path | None = None) -> Criteria:
     return Criteria(name=str(spec.name or path.stem), path=str(path), criteria=criteria,
                     go_no_go=spec.go_no_go.model_dump(exclude_none=True),
                     rollback_triggers=tuple(t.model_dump(exclude_none=True) for t in spec.rollback_triggers),
-                    regression=spec.regression)
+                    regression=spec.regression, guardrails=spec.guardrails.model_dump())
 
 
 def meets(value: float, threshold: float, higher_is_better: bool, strict: bool) -> bool:
