@@ -259,7 +259,13 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
     acc = weighted(correct[:, None].astype(float))[:, 0] / n  # every resample has n items
-    macro = f1.mean(axis=1)
+    # a class the sample has (as gold or prediction) that a resample happens to leave out has no F1 in that
+    # resample: left out of its macro average rather than counted as 0 (which would pull every interval of a
+    # small sample below its own estimate); a class absent from the sample itself counts 0 in both, as in
+    # the estimate
+    undefined = (2 * tp + fp + fn == 0) & (2 * tp[0] + fp[0] + fn[0] > 0)[None, :]
+    counted = (~undefined).sum(axis=1)
+    macro = np.where(counted > 0, np.where(undefined, 0.0, f1).sum(axis=1) / np.maximum(counted, 1), 0.0)
     weighted = np.where(support.sum(axis=1) > 0, (f1 * support).sum(axis=1) / support.sum(axis=1), 0.0)
     alpha = (1 - confidence) / 2
     out = {}
