@@ -135,7 +135,7 @@ def _verdict(run: Run, criteria: Criteria, baseline: Run | None) -> dict:
                   for label, conds in (("GO needs", verdict.go), ("NO-GO if", verdict.no_go)) for c in conds]
     unmet = [c.id for c in verdict.go if not c.holds]
     fired = [c.id for c in verdict.no_go if c.holds]
-    summary = (f"NO-GO because {', '.join(fired)} holds" if fired else
+    summary = (f"NO-GO because {', '.join(fired)} {'holds' if len(fired) == 1 else 'hold'}" if fired else
                "every GO condition holds" if verdict.verdict == "GO" else
                f"HOLD: GO conditions not met or not measurable here: {', '.join(unmet)}")
     met = sum(1 for r in results if r.status in ("target met", "must-have met"))
