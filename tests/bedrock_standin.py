@@ -67,6 +67,7 @@ class Stats:
     stream: int = 0
     invoke: int = 0
     guardrail: int = 0
+    guardrail_intervened: int = 0
     throttled: int = 0
     errors: int = 0
     hangs: int = 0
@@ -197,12 +198,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, {"embedding": s.embed(text), "inputTextTokenCount": n_tokens},
                            headers={"X-Amzn-Bedrock-Input-Token-Count": str(n_tokens)})
                 return
+            stop = "end_turn"
+            guard = body.get("guardrailConfig") if s.guardrail is not None else None
+            if guard:  # Converse with a guardrail: checked on the way in, the model's answer on the way out
+                verdict = s.guardrail("INPUT", user_text(body), None)
+                if verdict.get("action") == "GUARDRAIL_INTERVENED":
+                    with s.stats.lock:
+                        s.stats.guardrail_intervened += 1
+                    text, stop = (verdict.get("outputs") or [{"text": "blocked"}])[0]["text"], "guardrail_intervened"
             try:
-                text = s.responder(model_id, body)
+                if stop == "end_turn":
+                    text = s.responder(model_id, body)
             except Exception as exc:  # noqa: BLE001 - a broken responder is a test bug: say so loudly
                 self._json(500, {"message": f"stand-in responder failed: {type(exc).__name__}: {exc}"},
                            "InternalServerException")
                 return
+            if guard and stop == "end_turn":
+                verdict = s.guardrail("OUTPUT", text, None)
+                if verdict.get("action") == "GUARDRAIL_INTERVENED":
+                    with s.stats.lock:
+                        s.stats.guardrail_intervened += 1
+                    text, stop = (verdict.get("outputs") or [{"text": "blocked"}])[0]["text"], "guardrail_intervened"
             n_in = sum(len(p.get("text", "").split()) for m in body.get("messages", []) for p in m.get("content", []))
             n_in += sum(len(p.get("text", "").split()) for p in body.get("system", []))
             usage = {"inputTokens": n_in, "outputTokens": max(1, len(text.split())),
@@ -211,11 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
                 with s.stats.lock:
                     s.stats.converse += 1
                 self._json(200, {"output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-                                 "stopReason": "end_turn", "usage": usage, "metrics": {"latencyMs": 1}})
+                                 "stopReason": stop, "usage": usage, "metrics": {"latencyMs": 1}})
             elif op == "converse-stream":
                 with s.stats.lock:
                     s.stats.stream += 1
-                self._stream(text, usage)
+                self._stream(text, usage, stop)
             else:
                 self._json(404, {"message": f"unknown operation {op}"}, "ResourceNotFoundException")
         except (BrokenPipeError, ConnectionResetError):
@@ -239,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         sources = [b.get("text", "") for b in blocks if "grounding_source" in (b.get("qualifiers") or [])]
         self._json(200, s.guardrail(body.get("source", "INPUT"), guard, sources or None))
 
-    def _stream(self, text: str, usage: dict) -> None:
+    def _stream(self, text: str, usage: dict, stop: str = "end_turn") -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.amazon.eventstream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -249,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         events += [_event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text[i:i + n]}})
                    for i in range(0, len(text), n)]
         events += [_event("contentBlockStop", {"contentBlockIndex": 0}),
-                   _event("messageStop", {"stopReason": "end_turn"}),
+                   _event("messageStop", {"stopReason": stop}),
                    _event("metadata", {"usage": usage, "metrics": {"latencyMs": 1}})]
         for ev in events:
             self.wfile.write(f"{len(ev):X}\r\n".encode() + ev + b"\r\n")

@@ -101,3 +101,35 @@ def test_bedrock_guardrail_needs_an_id(tmp_path, cli):
                        "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
                        "--set", "guardrails.config=techcorp", "--set", "guardrails.provider=bedrock")
     assert code == 2 and "guardrails.guardrail_id" in err
+
+
+def test_converse_carries_the_guardrail_and_its_intervention_is_recorded(tmp_path, cli, offline):
+    """With guardrails.provider=bedrock and Claude on Bedrock, every Converse call carries guardrailConfig; an
+    answer the guardrail blocks (the model leaks an SSN) comes back as stopReason guardrail_intervened and is
+    recorded on its item, never taken as the model's output."""
+    golden = write_golden(tmp_path / "g", docs=[d for d in tiny_docs() if d["split"] == "test"][:2], qa=[])
+    seen = []
+
+    def responder(model_id, body):
+        seen.append(body.get("guardrailConfig"))
+        if "N-012" in user_text(body):
+            return json.dumps({"label": "invoice", "note": "the clerk's SSN is 219-09-9999"})
+        return json.dumps({"label": "receipt"})
+
+    with BedrockStandIn(responder=responder, guardrail=brain(offline)) as server:
+        code, _, err = cli("run", "--pipeline", "llmops", "--golden", golden, "--split", "test", "--out",
+                           tmp_path / "run", "--no-progress", "--set", "llm.provider=bedrock",
+                           "--set", f"llm.model_id={HAIKU}", "--set", f"llm.endpoint_url={server.url}",
+                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", "tasks=[classify]",
+                           "--set", "guardrails.config=techcorp", "--set", "guardrails.provider=bedrock",
+                           "--set", "guardrails.guardrail_id=gr-standin")
+        assert code == 0, err
+        assert server.stats.guardrail_intervened == 1
+    assert seen and all(g == {"guardrailIdentifier": "gr-standin", "guardrailVersion": "DRAFT", "trace": "enabled"}
+                        for g in seen)
+    preds = {json.loads(x)["id"]: json.loads(x) for x in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()}
+    d12 = preds["d012"]
+    assert "guardrail_intervened" in d12["tasks"]["classify"]["error"] and d12.get("label") is None
+    assert preds["d013"]["label"] == "receipt"
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["guardrails"]["fired"].get("converse") == 1

@@ -25,15 +25,16 @@ def build_llm(provider: str, *, model_id: str | None, model_path: str | None, re
               endpoint_url: str | None, temperature: float, max_tokens: int, n_ctx: int, n_threads: int | None,
               seed: int | None, botocore_config, cache_dir: str, cache_enabled: bool,
               cache_params: Mapping[str, Any], progress: Callable[[str], None] = print,
-              what: str = "model") -> CachedLLM:
+              what: str = "model", guardrail_config: Mapping[str, str] | None = None) -> CachedLLM:
     """A cached client: Claude on Bedrock (``provider="bedrock"``) or the embedded local model.
 
     ``cache_params`` are the settings that make two calls different (they are part of the cache key);
-    ``what`` names the client in the progress line ("model", "judge").
+    ``what`` names the client in the progress line ("model", "judge"); ``guardrail_config`` (Bedrock only) is
+    sent as ``guardrailConfig`` on every Converse call.
     """
     if provider == "bedrock":
         client: LLMClient = BedrockLLM(resolve_model_id(model_id or ""), region, endpoint_url, temperature,
-                                       max_tokens, botocore_config)
+                                       max_tokens, botocore_config, guardrail_config)
     else:
         progress(f"loading the local {what} (SmolLM2-135M-Instruct, llama.cpp)")
         kwargs = {"seed": seed} if seed is not None else {}

@@ -32,6 +32,7 @@ class CacheEntry(BaseModel):
     output_tokens: int = Field(ge=0)
     latency_s: float | None = Field(None, ge=0)
     ttft_s: float | None = Field(None, ge=0)
+    stop_reason: str | None = None
 
 
 def call_key(provider: str, model_id: str, params: Mapping[str, Any], messages: Any) -> str:

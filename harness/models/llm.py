@@ -24,6 +24,7 @@ class LLMResult:
     cached: bool = False
     original_latency_s: float | None = None  # for a cache hit: the call's latency when it was made
     original_ttft_s: float | None = None
+    stop_reason: str | None = None  # Bedrock's stopReason (``guardrail_intervened`` when its guardrail acted)
 
 
 class LLMClient(Protocol):
@@ -126,12 +127,13 @@ class BedrockLLM:
     provider = "bedrock"
 
     def __init__(self, model_id: str, region: str, endpoint_url: str | None, temperature: float, max_tokens: int,
-                 client_config) -> None:
+                 client_config, guardrail_config: Mapping[str, str] | None = None) -> None:
         from langchain_aws import ChatBedrockConverse
 
         self.model_id = model_id
+        extra = {"guardrail_config": dict(guardrail_config)} if guardrail_config else {}
         self.chat = ChatBedrockConverse(model=model_id, region_name=region, endpoint_url=endpoint_url,
-                                        temperature=temperature, max_tokens=max_tokens, config=client_config)
+                                        temperature=temperature, max_tokens=max_tokens, config=client_config, **extra)
 
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
         from langchain_core.messages import HumanMessage, SystemMessage
@@ -139,6 +141,7 @@ class BedrockLLM:
         first = None
         parts: list[str] = []
         usage = None
+        stop = None
         for chunk in self.chat.stream([SystemMessage(system), HumanMessage(user)], max_tokens=max_tokens):
             text = chunk.text if isinstance(chunk.text, str) else chunk.text()
             if text:
@@ -147,9 +150,10 @@ class BedrockLLM:
                 parts.append(text)
             if getattr(chunk, "usage_metadata", None):
                 usage = chunk.usage_metadata
+            stop = (getattr(chunk, "response_metadata", None) or {}).get("stopReason", stop)
         usage = usage or {}
         return LLMResult(text="".join(parts), input_tokens=int(usage.get("input_tokens", 0)),
-                         output_tokens=int(usage.get("output_tokens", 0)), first_token_at=first)
+                         output_tokens=int(usage.get("output_tokens", 0)), first_token_at=first, stop_reason=stop)
 
     def close(self) -> None:
         pass
@@ -174,7 +178,7 @@ class CachedLLM:
         if hit is not None:
             return LLMResult(text=hit["text"], input_tokens=hit["input_tokens"], output_tokens=hit["output_tokens"],
                              first_token_at=None, cached=True, original_latency_s=hit.get("latency_s"),
-                             original_ttft_s=hit.get("ttft_s"))
+                             original_ttft_s=hit.get("ttft_s"), stop_reason=hit.get("stop_reason"))
         with self._lock:
             self.calls += 1
         t0 = time.perf_counter()
@@ -183,7 +187,8 @@ class CachedLLM:
         self.cache.put(key, {"text": result.text, "input_tokens": result.input_tokens,
                              "output_tokens": result.output_tokens, "provider": self.provider,
                              "model_id": self.model_id, "latency_s": elapsed,
-                             "ttft_s": None if result.first_token_at is None else result.first_token_at - t0})
+                             "ttft_s": None if result.first_token_at is None else result.first_token_at - t0,
+                             "stop_reason": result.stop_reason})
         return result
 
     def close(self) -> None:

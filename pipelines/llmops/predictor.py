@@ -130,6 +130,12 @@ class LLMOpsPredictor(Predictor):
             return None, Output(error=f"model call failed: {type(exc).__name__}: {exc}", meta=meta)
         usage = TokenUsage(res.input_tokens, res.output_tokens)
         meta["cache_hit"] = res.cached
+        if res.stop_reason == "guardrail_intervened":  # Bedrock's guardrail on the Converse call itself
+            record = meta.setdefault("guardrails", _new_record())
+            record["output"].append({"value": "converse", "source": "OUTPUT", "action": "GUARDRAIL_INTERVENED",
+                                     "blocked": True, "fired": ["converse"], "pii": [], "warnings": []})
+            return None, Output(error="blocked by the Bedrock guardrail on the model call (guardrail_intervened)",
+                                usage=usage, meta=meta)
         if res.cached:
             meta["original_latency_s"] = res.original_latency_s
             meta["original_ttft_s"] = res.original_ttft_s
@@ -269,12 +275,18 @@ def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPred
         raise HarnessInputError(f"Bedrock needs a model id, e.g. --set llm.model_id={BEDROCK_MODELS['claude-3-haiku']}",
                                 field="llm.model_id")
     botocore = client_config(cfg.max_retries, cfg.timeout_s, cfg.concurrency)
+    converse_guardrail = None
+    if config.guardrails.config and config.guardrails.provider == "bedrock" and cfg.provider == "bedrock":
+        # the guardrail also rides on every Converse call (Bedrock applies it around the model itself)
+        converse_guardrail = {"guardrailIdentifier": config.guardrails.guardrail_id or "",
+                              "guardrailVersion": config.guardrails.guardrail_version, "trace": "enabled"}
     llm = build_llm(cfg.provider, model_id=cfg.model_id, model_path=cfg.model_path, region=cfg.region,
                     endpoint_url=cfg.endpoint_url, temperature=cfg.temperature, max_tokens=max(cfg.max_tokens.values()),
                     n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, seed=cfg.seed, botocore_config=botocore,
                     cache_dir=config.cache.dir, cache_enabled=config.cache.enabled,
-                    cache_params={"temperature": cfg.temperature, "seed": cfg.seed if cfg.provider == "local" else None},
-                    progress=progress)
+                    cache_params={"temperature": cfg.temperature, "seed": cfg.seed if cfg.provider == "local" else None,
+                                  **({"guardrail": converse_guardrail} if converse_guardrail else {})},
+                    progress=progress, guardrail_config=converse_guardrail)
 
     def embedder_factory():
         return build_embedder(config.embeddings.provider, model_id=config.embeddings.model_id, region=cfg.region,
