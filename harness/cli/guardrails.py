@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from harness.cli.common import info
-from harness.files import dumps_json
+from harness.files import dumps_json, read_json
 from harness.render import table as render_table
 
 
@@ -144,9 +144,13 @@ def calibrate_command(args) -> int:
     data = calibrate(engine.config, items, progress=args.progress and sys.stderr.isatty())
     data["source"] = str(args.items or "golden_sets/redteam/redteam.jsonl") + " (split calibration)"
     out = Path(args.out) if args.out else CALIBRATION
-    write_page(out, dumps_json(data, indent=2) + "\n")
+    current = read_json(out, "guardrail calibration") if out.is_file() else {}
+    if not isinstance(current, dict) or not isinstance(current.get("guardrails"), dict):
+        current = {"guardrails": {}}
+    current["guardrails"][engine.config.name] = data  # each configuration keeps its own thresholds
+    write_page(out, dumps_json(current, indent=2) + "\n")
     print(dumps_json(data, indent=2))
-    info(f"wrote {out}")
+    info(f"wrote {out} (entry {engine.config.name!r})")
     return 0
 
 

@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.files import read_json, validate
 
 DEFAULT_GUARDRAILS = Path(__file__).resolve().parent / "techcorp.json"
-SHIPPED = {"techcorp": DEFAULT_GUARDRAILS}  # names accepted for guardrails.config besides a path
+# names accepted for guardrails.config besides a path: the case study's file, and the same with topic examples
+SHIPPED = {"techcorp": DEFAULT_GUARDRAILS,
+           "techcorp-with-examples": Path(__file__).resolve().parent / "techcorp-with-examples.json"}
 
 Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 ContentType = Literal["HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT", "PROMPT_ATTACK"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -102,9 +102,12 @@ def _usage(**units: int) -> dict:
     return {k: int(units.get(k, 0)) for k in keys}
 
 
-def load_calibration(path: Path = CALIBRATION) -> dict:
-    """Thresholds chosen by ``harness guardrails calibrate`` (empty before the first calibration)."""
-    return read_json(path, "guardrail calibration") if path.is_file() else {}
+def load_calibration(name: str, path: Path = CALIBRATION) -> dict:
+    """The thresholds ``harness guardrails calibrate`` chose for the guardrail configuration called ``name``
+    (empty for a configuration not calibrated yet)."""
+    data = read_json(path, "guardrail calibration") if path.is_file() else {}
+    found = (data.get("guardrails") or {}).get(name) if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 @dataclass
@@ -112,7 +115,11 @@ class OfflineGuardrail:
     """The configuration applied offline. Stateless between calls (safe to share across threads once the
     models are loaded; the embedder serialises its own calls)."""
     config: GuardrailConfig
-    calibration: dict = field(default_factory=load_calibration)
+    calibration: dict | None = None  # None: this configuration's entry in calibration.json
+
+    def __post_init__(self) -> None:
+        if self.calibration is None:
+            self.calibration = load_calibration(self.config.name)
 
     # -- thresholds
     def topic_threshold(self, name: str) -> tuple[float, str]:
