@@ -25,13 +25,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from pydantic import ValidationError
+
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from harness.files import dumps_json, loads_json, read_json, validation_problem
 from harness.golden import iter_jsonl
 from harness.predictor import Prediction
+from harness.records import MetricsRecord, RunRecord, checked as _checked
 
 RUN_JSON = "run.json"
 PREDICTIONS = "predictions.jsonl"
@@ -58,77 +59,6 @@ def _read_json(path: Path, what: str) -> dict:
     data = read_json(path, what)
     if not isinstance(data, dict):
         raise HarnessInputError(f"{what} must be a JSON object", path=path)
-    return data
-
-
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
-
-
-class PromptRef(_Loose):
-    ref: str | None = None
-    sha256: str | None = None
-    path: str | None = None
-
-
-class PredictorRecord(_Loose):
-    name: str
-    config: dict[str, Any] = {}
-    config_hash: str | None = None
-    prompts: dict[str, PromptRef] = {}
-
-
-class RunRecord(_Loose):
-    """``run.json`` as every reader relies on it (other keys are kept as they are)."""
-    predictor: PredictorRecord
-    golden: dict[str, Any] | None = None
-    split: str
-    tasks: list[str] | None = None
-    item_ids_sha256: str | None = None
-    n_items: int | None = Field(None, ge=0)
-    wall_s: float | None = Field(None, ge=0)
-    started_at: str | None = None
-    ended_at: str | None = None
-    evaluated_on: str | None = None
-    sessions: list[dict[str, Any]] = []
-
-
-class TaskCountsRecord(_Loose):
-    expected: int = Field(0, ge=0)
-
-
-class CountsRecord(_Loose):
-    by_task: dict[str, TaskCountsRecord] = {}
-
-
-class LatencyRecord(_Loose):
-    mean: float | None = Field(None, ge=0)
-    n: int = Field(0, ge=0)
-
-
-class UsageTotals(_Loose):
-    input_tokens: int = Field(0, ge=0)
-    output_tokens: int = Field(0, ge=0)
-    embedding_tokens: int = Field(0, ge=0)
-
-
-class MetricsRecord(_Loose):
-    """``metrics.json``: sections are free-form mappings; the keys readers (gates, cost, reports) rely on are
-    typed."""
-    split: str | None = None
-    golden: dict[str, Any] | None = None
-    ci: dict[str, Any] = {}
-    counts: CountsRecord = CountsRecord()
-    latency: dict[str, LatencyRecord] = {}
-    usage: UsageTotals | None = None
-
-
-def _checked(model: type[BaseModel], data: dict, path: Path) -> dict:
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        loc, problem = validation_problem(exc)
-        raise HarnessInputError(problem, path=path, field=".".join(map(str, loc)) or None) from None
     return data
 
 

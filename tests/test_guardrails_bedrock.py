@@ -20,6 +20,16 @@ pytestmark = pytest.mark.usefixtures("aws_env")
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
+def _run(cli, tmp_path, server, golden, *extra):
+    """``harness run`` of the LLMOps classify task with Claude and the guardrail on the stand-in."""
+    return cli("run", "--pipeline", "llmops", "--golden", golden, "--split", "test", "--out", tmp_path / "run",
+               "--no-progress", "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
+               "--set", f"llm.endpoint_url={server.url}", "--set", f"cache.dir={tmp_path / 'cache'}",
+               "--set", "tasks=[classify]", "--set", "guardrails.config=techcorp",
+               "--set", "guardrails.provider=bedrock",
+               "--set", "guardrails.guardrail_id=gr-standin", *extra)
+
+
 @pytest.fixture(scope="module")
 def offline():
     return OfflineGuardrail(load_guardrail_config())
@@ -79,12 +89,7 @@ def test_pipeline_with_bedrock_guardrail(tmp_path, cli, offline):
         return json.dumps({"label": "receipt" if "Receipt" in user_text(body) else "invoice"})
 
     with BedrockStandIn(responder=responder, guardrail=brain(offline)) as server:
-        code, _, err = cli("run", "--pipeline", "llmops", "--golden", golden, "--split", "test", "--out",
-                           tmp_path / "run", "--no-progress", "--set", "llm.provider=bedrock",
-                           "--set", f"llm.model_id={HAIKU}", "--set", f"llm.endpoint_url={server.url}",
-                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", "tasks=[classify]",
-                           "--set", "guardrails.config=techcorp", "--set", "guardrails.provider=bedrock",
-                           "--set", "guardrails.guardrail_id=gr-standin", "--set", "guardrails.guardrail_version=1")
+        code, _, err = _run(cli, tmp_path, server, golden, "--set", "guardrails.guardrail_version=1")
         assert code == 0, err
         assert server.stats.guardrail >= 5 and server.stats.converse + server.stats.stream == 2
     preds = {json.loads(x)["id"]: json.loads(x) for x in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()}
@@ -117,12 +122,7 @@ def test_converse_carries_the_guardrail_and_its_intervention_is_recorded(tmp_pat
         return json.dumps({"label": "receipt"})
 
     with BedrockStandIn(responder=responder, guardrail=brain(offline)) as server:
-        code, _, err = cli("run", "--pipeline", "llmops", "--golden", golden, "--split", "test", "--out",
-                           tmp_path / "run", "--no-progress", "--set", "llm.provider=bedrock",
-                           "--set", f"llm.model_id={HAIKU}", "--set", f"llm.endpoint_url={server.url}",
-                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", "tasks=[classify]",
-                           "--set", "guardrails.config=techcorp", "--set", "guardrails.provider=bedrock",
-                           "--set", "guardrails.guardrail_id=gr-standin")
+        code, _, err = _run(cli, tmp_path, server, golden)
         assert code == 0, err
         assert server.stats.guardrail_intervened == 1
     assert seen and all(g == {"guardrailIdentifier": "gr-standin", "guardrailVersion": "DRAFT", "trace": "enabled"}

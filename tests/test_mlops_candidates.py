@@ -11,6 +11,7 @@ import numpy as np
 from conftest import TECHCORP
 
 from pipelines.mlops import candidates as C
+from pipelines.mlops import features as F
 
 TRICKY = ["\u0130", "\u0131", "\u017f", "\u212a", "\u00e9", "\u00c9", "\u20ac", "\u00a3", "\u00df", "\n", " ", ".",
           "$", "-", "/", "&", "0", "7", "A", "a"]
@@ -116,12 +117,12 @@ def test_name_spans_equal_reference():
 def test_own_features_equal_reference():
     texts = ["ACME Corp", "Net 30", "", "ß-Straße", "İstanbul Ltd", "a b c d e f", "U.S. dollars", "30 days", "x"]
     words: dict[str, int] = {"x": 0}
-    ids, n_own, num = C._own(texts, words)
+    ids, n_own, num = F._own(texts, words)
     ref_words: dict[str, int] = {"x": 0}
     for i, t in enumerate(texts):
         own = C.TOKEN_RE.findall(t.lower())[:4]
         assert ids[i].tolist() == [ref_words.setdefault(w, len(ref_words)) for w in own] + [-1] * (4 - len(own))
-        n_alpha = len(t) - len(t.translate(C._ALPHA_DEL))
-        n_upper = len(t) - len(t.translate(C._UPPER_DEL))
+        n_alpha = len(t) - len(t.translate(F._ALPHA_DEL))
+        n_upper = len(t) - len(t.translate(F._UPPER_DEL))
         assert (n_own[i], *num[i]) == (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
     assert words == ref_words and list(words) == list(ref_words)
