@@ -36,10 +36,14 @@ def _context_line(text: str, needle: str) -> str:
     raise AssertionError(f"value {needle!r} not found in text")
 
 
-def make_qa(rng: random.Random, docs: list[dict], shown_by_id: dict) -> list[dict]:
+def make_qa(rng: random.Random, docs: list[dict], shown_by_id: dict,
+            per_split: dict[str, int] | None = None) -> list[dict]:
+    """QA items: ``per_split[split]`` documents of each split drawn without replacement (all draws first, in
+    the order of ``per_split``), one question each; an item's split is its document's."""
     qa = []
-    test_docs = [d for d in docs if d["split"] == "test"]
-    picks = rng.sample(test_docs, N_QA)
+    picks = []
+    for split, n in (per_split or {"test": N_QA}).items():
+        picks += rng.sample([d for d in docs if d["split"] == split], n)
     for i, doc in enumerate(picks):
         shown = shown_by_id[doc["id"]]
         names = [n for n, v in doc["fields"].items() if v is not None]
@@ -59,7 +63,7 @@ def make_qa(rng: random.Random, docs: list[dict], shown_by_id: dict) -> list[dic
             contexts = [_context_line(doc["text"], answer_text)]
         qa.append({
             "id": f"qa-{i + 1:04d}",
-            "split": "test",
+            "split": doc["split"],
             "doc_ids": [doc["id"]],
             "question": (f"Which product codes are listed in {which}?" if name == "product_codes"
                          else f"What is the {QUESTION_NAMES[name]} of {which}?"),

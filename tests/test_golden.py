@@ -13,10 +13,53 @@ from golden_sets import techcorp_spec as S
 from harness.golden import load_golden_set
 
 
+COURSE = TECHCORP.parent / "course"
+
+
 def test_techcorp_regenerates_byte_for_byte(tmp_path):
     generate.generate(tmp_path / "tc")
     for name in ("manifest.yaml", "documents.jsonl", "qa.jsonl"):
         assert (tmp_path / "tc" / name).read_bytes() == (TECHCORP / name).read_bytes(), name
+
+
+def test_course_regenerates_byte_for_byte(tmp_path):
+    manifest = generate.generate(tmp_path / "co", profile="course")
+    for name in ("manifest.yaml", "documents.jsonl", "qa.jsonl"):
+        assert (tmp_path / "co" / name).read_bytes() == (COURSE / name).read_bytes(), name
+    assert manifest["name"] == "techcorp-course" and manifest["splits"] == ["dev", "grading"]
+
+
+def test_generate_command_profiles(tmp_path, cli):
+    code, out, _ = cli("golden", "generate", "--profile", "course", "--out", tmp_path / "co")
+    assert code == 0 and "wrote" in out
+    assert (tmp_path / "co" / "qa.jsonl").read_bytes() == (COURSE / "qa.jsonl").read_bytes()
+    code, out, _ = cli("golden", "verify", tmp_path / "co")
+    assert code == 0 and "techcorp-course" in out and "'dev': 18, 'grading': 32" in out
+
+
+def test_course_splits_are_disjoint():
+    """dev (shown to students) and grading (hidden) share no document, no text, and no QA item crosses over."""
+    g = load_golden_set(COURSE)
+    assert g.name == "techcorp-course" and g.manifest.splits == ("dev", "grading")
+    docs = [json.loads(line) for line in (COURSE / "documents.jsonl").open()]
+    by_split = {s: [d for d in docs if d["split"] == s] for s in ("dev", "grading")}
+    assert len(by_split["dev"]) == len(S.CLASSES) and len(by_split["grading"]) == 2 * len(S.CLASSES)
+    assert len(docs) == len(by_split["dev"]) + len(by_split["grading"])
+    ids = {s: {d["id"] for d in rows} for s, rows in by_split.items()}
+    texts = {s: {d["text"] for d in rows} for s, rows in by_split.items()}
+    assert not ids["dev"] & ids["grading"] and not texts["dev"] & texts["grading"]
+    assert not any(a in b or b in a for a in ids["dev"] for b in ids["grading"])
+    for s, rows in by_split.items():
+        assert {d["template_family"] for d in rows} == set(S.IN_DISTRIBUTION_FAMILIES), s
+        summarised = [d["label"] for d in rows if d["summary"]]
+        assert sorted(summarised) == sorted(S.CLASSES), s  # one reference summary per class
+    qa = [json.loads(line) for line in (COURSE / "qa.jsonl").open()]
+    assert collections.Counter(q["split"] for q in qa) == {"dev": 6, "grading": 8}
+    assert [q["id"] for q in qa] == [f"qa-{i:04d}" for i in range(1, len(qa) + 1)]
+    text_of = {d["id"]: d["text"] for d in docs}
+    for q in qa:
+        assert q["doc_ids"] and set(q["doc_ids"]) <= ids[q["split"]], q["id"]
+        assert all(c in text_of[q["doc_ids"][0]] for c in q["reference_contexts"]), q["id"]
 
 
 def test_techcorp_shape():

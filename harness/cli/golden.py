@@ -6,8 +6,10 @@ from __future__ import annotations
 def register(sub) -> None:
     p = sub.add_parser("golden", help="generate, verify or re-checksum golden sets")
     gsub = p.add_subparsers(dest="golden_command", required=True)
-    g = gsub.add_parser("generate", help="regenerate the TechCorp golden set (deterministic)")
-    g.add_argument("--out", default="golden_sets/techcorp")
+    g = gsub.add_parser("generate", help="regenerate a TechCorp golden set (deterministic)")
+    g.add_argument("--profile", choices=["techcorp", "course"], default="techcorp",
+                   help="techcorp (train/test/shift) or course (dev/grading, for graded student variants)")
+    g.add_argument("--out", default=None, help="default: golden_sets/techcorp or golden_sets/course")
     g.add_argument("--seed", type=int, default=None)
     g = gsub.add_parser("verify", help="validate a golden set directory")
     g.add_argument("path")
@@ -26,8 +28,9 @@ def golden_command(args) -> int:
     if args.golden_command == "generate":
         from golden_sets import generate
 
-        generate.generate(args.out, args.seed if args.seed is not None else generate.DEFAULT_SEED)
-        print(f"wrote {args.out}")
+        out = args.out or generate.PROFILES[args.profile].out
+        generate.generate(out, args.seed, args.profile)
+        print(f"wrote {out}")
     elif args.golden_command == "verify":
         g = load_golden_set(args.path)
         counts = {s: len(g.items(s)) for s in g.manifest.splits}
