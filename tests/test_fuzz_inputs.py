@@ -1,7 +1,7 @@
 """Fuzz suite (issue 14): Hypothesis throws generated malformed and hostile variants at every file the harness
-reads (golden manifest and data, predictions, criteria, config, prompts, run directories, cache entries) and
-asserts the input contract: exit 0 or exit 2 with one line, never a traceback, never a hang (each case runs
-under an alarm), nothing written outside the directories it was given."""
+reads (golden manifest and data, predictions, criteria, config, prompts, run directories, cache entries,
+student submissions and class zips) and asserts the input contract: exit 0 or exit 2 with one line, never a
+traceback, never a hang (each case runs under an alarm), nothing written outside the directories it was given."""
 
 from __future__ import annotations
 
@@ -263,3 +263,94 @@ def test_fuzz_cache_entries(base, entry, raw):
     with contextlib.redirect_stderr(io.StringIO()):
         hit = cache.get(key)
     assert hit is None or CacheEntry.model_validate(hit)
+
+
+GRADED_PROMPT = {"id": "classify", "version": 2, "description": "mine", "system": "Answer with JSON only.",
+                 "user": "Labels: $labels\nDocument:\n$document\nReply as JSON: {\"label\": \"<label>\"}"}
+GRADED_SETTINGS = {"chunking": {"chunk_size": 400}, "retrieval": {"top_k": 6}, "llm": {"temperature": 0.2}}
+
+
+@pytest.fixture(scope="module")
+def grading_assignment(base):
+    from harness.grading.assignment import load_assignment
+
+    path = base["root"] / "assignment.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "fuzz", "golden": str(base["golden"]), "tasks": ["classify", "extract"],
+        "settings": {"chunking.chunk_size": {"min": 100, "max": 900}, "retrieval.top_k": {"min": 1, "max": 8},
+                     "llm.temperature": {"min": 0, "max": 1}},
+        "rubric": {"metrics": [{"name": "cls", "metric": "classification.macro_f1", "points": 10, "from": 0.0,
+                                "to": 1.0}]}}))
+    return load_assignment(path)
+
+
+def _alarmed(fn):
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("hang")))
+    signal.alarm(CASE_TIMEOUT_S)
+    try:
+        return fn()
+    finally:
+        signal.alarm(0)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_student_submission(base, grading_assignment, data):
+    """A student's prompt and settings files, mutated or random bytes, plus stray files: ``load_submission``
+    returns a Submission (whose prompts write and load back) or an Invalid with one short line; never raises."""
+    from harness.grading.submission import Invalid, Submission, load_submission, overrides, write_prompt_dir
+    from pipelines.llmops.prompts import DEFAULT_DIR, load_registry
+
+    work = _work(base)
+    folder = work / "alice"
+    folder.mkdir()
+    for name, content in (("classify.yaml", GRADED_PROMPT), ("extract.yaml", {**GRADED_PROMPT, "id": "extract"}),
+                          ("settings.yaml", GRADED_SETTINGS)):
+        how = data.draw(st.sampled_from(["keep", "raw", "mutate", "absent"]))
+        if how == "raw":
+            (folder / name).write_bytes(data.draw(RAW))
+        elif how != "absent":
+            (folder / name).write_text(yaml.safe_dump(data.draw(mutated(content)) if how == "mutate" else content))
+    for name in data.draw(st.lists(st.sampled_from(["README.md", "x.py", ".DS_Store", "summarize.yaml",
+                                                    "notes.txt"]), max_size=2, unique=True)):
+        (folder / name).write_bytes(data.draw(RAW))
+    result = _alarmed(lambda: load_submission("alice", folder, grading_assignment))
+    assert isinstance(result, (Submission, Invalid))
+    if isinstance(result, Invalid):
+        assert "\n" not in result.reason and len(result.reason) <= 200, result.reason
+        return
+    assert all(isinstance(v, (int, float)) for v in result.settings.values()) and overrides(result) is not None
+    refs = write_prompt_dir(result, DEFAULT_DIR, work / "prompts", ["classify", "extract"])
+    assert sorted(load_registry(work / "prompts")) == sorted(refs.values())
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_class_zip(base, grading_assignment, data):
+    """A class zip with bytes flipped or cut: staged per student or refused with one named error; nothing is
+    written outside the staging folder."""
+    import zipfile
+
+    from harness.errors import HarnessInputError
+    from harness.grading.submission import discover
+
+    work = _work(base)
+    with zipfile.ZipFile(work / "class.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export/alice/classify.yaml", yaml.safe_dump(GRADED_PROMPT))
+        zf.writestr("export/bob/settings.yaml", yaml.safe_dump(GRADED_SETTINGS))
+    raw = bytearray((work / "class.zip").read_bytes())
+    for _ in range(data.draw(st.integers(1, 6))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        raw = raw[:data.draw(st.integers(0, len(raw)))]
+    (work / "class.zip").write_bytes(bytes(raw))
+    before = _entries([work])
+    try:
+        folders, problems, invalid = _alarmed(lambda: discover(work / "class.zip", work / "staging",
+                                                               grading_assignment.spec.limits))
+    except HarnessInputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert all(p.parent == work / "staging" for p in folders.values())
+    assert all("\n" not in r and len(r) <= 200 for r in [*invalid.values(), *problems])
+    assert _entries([work]) - before <= {work / "staging"}
