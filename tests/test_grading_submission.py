@@ -90,7 +90,6 @@ def invalid(result, *words) -> str:
     return result.reason
 
 
-# ---------------------------------------------------------------------------------------------- happy path
 def test_folder_submission_with_one_prompt_and_settings(assignment, tmp_path):
     from pipelines.llmops.prompts import load_registry
 
@@ -184,7 +183,6 @@ def test_open_one_folder_and_zips(assignment, tmp_path):
         open_one(folder, tmp_path / "st", limits, "../x")
 
 
-# ---------------------------------------------------------------------------------------------- prompts
 @pytest.mark.parametrize("text,words", [
     ("Classify $doc", ["unknown placeholder $doc", "$document, $labels"]),
     ("Costs $5 for $document", ["invalid placeholder", "$$"]),
@@ -221,7 +219,6 @@ def test_bad_prompt_files(assignment, tmp_path, content, words):
     invalid(load_submission("alice", folder, assignment), *words)
 
 
-# ---------------------------------------------------------------------------------------------- settings
 @pytest.mark.parametrize("settings,words", [
     ({"llm": {"seed": 3}}, ["settings.yaml:", "llm.seed", "not a setting you may change"]),
     ({"chunking": {"chunk_overlap": 10}}, ["chunking.chunk_overlap", "does not let you change it"]),
@@ -248,7 +245,6 @@ def test_settings_line_is_named(assignment, tmp_path):
     assert invalid(load_submission("alice", folder, assignment)).startswith("settings.yaml:4: retrieval.top_k:")
 
 
-# ---------------------------------------------------------------------------------------------- folders
 def test_symlinks_devices_and_subdirectories_are_refused(assignment, tmp_path):
     folder = student(tmp_path / "a", files={"classify.yaml": CLASSIFY, "notes.txt": "x"})
     os.symlink(folder / "notes.txt", folder / "settings.yaml")  # even to a file inside the folder
@@ -297,7 +293,6 @@ def test_unsafe_student_folder_names_are_problems_not_graded(assignment, tmp_pat
         load_submission("../evil", tmp_path / "cls" / "ok-1", assignment)
 
 
-# ---------------------------------------------------------------------------------------------- zips
 def _info(name: str, *, mode: int = 0, flags: int = 0) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name)
     info.create_system = 3
@@ -348,10 +343,8 @@ def test_zip_bombs_and_archive_limits(assignment, tmp_path, monkeypatch):
     assert list(folders) == ["bob"] and "4,096-byte limit" in bad["alice"]
     # a header that lies about the size: never more than it declares is written, and the entry is refused
     lying = bytearray((tmp_path / "b.zip").read_bytes())
-    cd = lying.rindex(b"PK\x01\x02alice"[:4], 0, lying.index(b"PK\x05\x06"))
-    first_cd = lying.index(b"PK\x01\x02")
-    assert first_cd <= cd
-    lying[first_cd + 24:first_cd + 28] = (100).to_bytes(4, "little")  # uncompressed size of alice's entry
+    cd = lying.index(b"PK\x01\x02")  # the central directory's first entry: alice's
+    lying[cd + 24:cd + 28] = (100).to_bytes(4, "little")  # its uncompressed size
     (tmp_path / "lie.zip").write_bytes(bytes(lying))
     folders, _, bad = discover(tmp_path / "lie.zip", tmp_path / "st2", limits)
     assert "cannot be read" in bad["alice"] and "bob" in folders
@@ -392,7 +385,6 @@ def test_staging_is_recreated_and_never_followed(assignment, tmp_path):
     assert sorted(p.name for p in folders["alice"].iterdir()) == ["classify.yaml"]
 
 
-# ---------------------------------------------------------------------------------------------- reasons
 def test_no_reason_echoes_long_content(assignment, tmp_path):
     junk = "Q" * 500
     cases = [{"classify.yaml": {**CLASSIFY, "version": junk}}, {"classify.yaml": {**CLASSIFY, junk: 1}},
