@@ -137,6 +137,8 @@ def load_yaml_text(text: str, path: str = "<text>") -> YamlDoc:
                                 line=None if mark is None else mark.line + 1) from None
     except RecursionError:
         raise HarnessInputError("nested too deeply", path=path) from None
+    except (ValueError, OverflowError) as exc:  # a scalar its tag cannot build: 2020-02-30, !!int abc, 10**5000
+        raise HarnessInputError(f"invalid YAML: {str(exc)[:120]}", path=path) from None
     finally:
         if loader is not None:
             loader.dispose()

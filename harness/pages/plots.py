@@ -223,3 +223,19 @@ def stacked_cost(runs: Sequence[str], rows: Mapping[str, Sequence[float]], xlabe
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(runs) < 3 else -0.15), ncols=3, fontsize=7,
               frameon=False)
     return to_svg(fig, f"{xlabel}: " + "; ".join(f"{r} ${t:.4f}" for r, t in zip(runs, left)))
+
+
+@_draw
+def histogram(values: Sequence[float], top: float, xlabel: str) -> tuple[str, str]:
+    """How many values fall in each tenth of [0, top] (a class's grade distribution)."""
+    edges = np.linspace(0.0, top, 11) if top > 0 else np.linspace(0.0, 1.0, 11)
+    counts, _ = np.histogram(np.clip(np.asarray(values, dtype=float), edges[0], edges[-1]), bins=edges)
+    fig = _figure(2.4)
+    ax = fig.add_subplot()
+    ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=colour(0), edgecolor="white")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("students")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", alpha=0.3)
+    return to_svg(fig, f"{xlabel}: " + ", ".join(f"{lo:g}-{hi:g}: {int(c)}" for lo, hi, c in
+                                                 zip(edges[:-1], edges[1:], counts)))

@@ -72,13 +72,18 @@ class VectorIndex:
     def save(self, directory: Path) -> None:
         import faiss
 
+        # every file atomically, index.faiss last: a reader in another process (students graded on a Dask
+        # cluster share one index) that sees index.faiss sees complete chunks and meta
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / "index.faiss.tmp"
+        tag = f"{os.getpid()}.{threading.get_ident()}.tmp"
+        for name, text in (("chunks.json", dumps_json([c.__dict__ for c in self.chunks], ensure_ascii=False)),
+                           ("meta.json", dumps_json(self.meta, indent=2))):
+            tmp = directory / f"{name}.{tag}"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, directory / name)
+        tmp = directory / f"index.faiss.{tag}"
         faiss.write_index(self.index, str(tmp))
         os.replace(tmp, directory / "index.faiss")
-        (directory / "chunks.json").write_text(dumps_json([c.__dict__ for c in self.chunks], ensure_ascii=False),
-                                               encoding="utf-8")
-        (directory / "meta.json").write_text(dumps_json(self.meta, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "VectorIndex":

@@ -1,0 +1,95 @@
+"""``harness grade check`` (a student's self-check on the dev split) and ``harness grade run`` (an instructor
+grades the class)."""
+
+from __future__ import annotations
+
+import sys
+
+from harness.cli.common import info, progress_flag
+from harness.errors import HarnessInputError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("grade", help="grade student prompt variants (instructors) or check one (students)")
+    gsub = p.add_subparsers(dest="grade_command", required=True)
+
+    c = gsub.add_parser("check", help="validate a submission and run it on the dev split, with the grade's breakdown")
+    c.add_argument("submission", help="the submission folder (or a zip of its files)")
+    c.add_argument("--assignment", required=True, help="the course's assignment.yaml")
+    c.add_argument("--out", default="results/grade-check", help="where the dev runs go (default %(default)s)")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a pipeline setting of the assignment (e.g. a Bedrock endpoint)")
+    c.set_defaults(func=check_command)
+
+    r = gsub.add_parser("run", help="grade a class: grades.csv, gradebook import, Gradescope results, feedback, "
+                        "leaderboard, summary")
+    r.add_argument("--assignment", required=True)
+    r.add_argument("--submissions", required=True, help="a folder of <student_id>/ folders, or a zip of them")
+    r.add_argument("--roster", required=True, help="roster.csv: student_id,name,email[,section,sis_login_id]")
+    r.add_argument("--out", required=True, help="output folder (a rerun resumes and reuses what is graded)")
+    r.add_argument("--workers", type=int, default=1, help="variants run at once (default %(default)s)")
+    r.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local: threads in this process; dask: a Dask cluster (default %(default)s)")
+    r.add_argument("--scheduler", help="dask: address of a running scheduler, tcp://HOST:8786 (default: a "
+                   "LocalCluster of --workers processes on loopback)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a pipeline setting of the assignment, as in harness run")
+    r.add_argument("--dry-run", action="store_true", help="validate every submission and print the plan (calls, "
+                   "tokens, budget) without calling a model")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=run_command)
+
+
+def _command(args) -> str:
+    parts = ["harness grade run", "--assignment", args.assignment, "--submissions", args.submissions, "--roster",
+             args.roster, "--out", args.out]
+    return " ".join(parts)
+
+
+def run_command(args) -> int:
+    from harness.grading import grade_class
+    from harness.render import table
+
+    if args.workers < 1:
+        raise HarnessInputError("must be 1 or more", field="--workers")
+    if args.scheduler and args.executor != "dask":
+        raise HarnessInputError("--scheduler needs --executor dask", field="--scheduler")
+    result = grade_class(args.assignment, args.submissions, args.roster, args.out, workers=args.workers,
+                         executor=args.executor, scheduler=args.scheduler, overrides=args.overrides,
+                         dry_run=args.dry_run, progress=progress_flag(args), info=info, command=_command(args))
+    if args.dry_run:
+        cols = ["student", "status", "calls", "input_tokens", "max_output_tokens", "grading_tokens_max",
+                "budget_tokens", "budget_calls", "fits", "reason"]
+        rows = [[_cell(r.get(c)) for c in cols] for r in result]
+        print(table(cols, rows))
+        print("dry run: no model was called. Tokens are estimates (about 4 characters per token; outputs at most "
+              "max_tokens).")
+        return 0
+    rows = [[e.student.student_id, e.status, "" if e.grade is None else f"{e.grade.total:.2f}", e.reason]
+            for e in result.entries]
+    print(table(["student", "status", "total", "reason"], rows))
+    print(f"\nwrote {args.out}/grades.csv, gradebook.csv, gradescope/, feedback/, leaderboard.html, summary.html")
+    return 0
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def check_command(args) -> int:
+    from harness.grading import check_submission
+    from harness.grading.markdown import feedback_md
+    from harness.grading.outputs import _md_table
+    from harness.grading.submission import Invalid
+
+    res = check_submission(args.submission, args.assignment, args.out, overrides=args.overrides, info=info)
+    if isinstance(res, Invalid):
+        print(f"invalid: {res.reason}", file=sys.stderr)
+        return 1
+    _, fb = res
+    fb = {**fb, "title": fb["title"] + " (dev split: your self-check)"}
+    print(feedback_md(fb, _md_table))
+    print("These points are computed on the dev split; the grade uses the same rubric on the hidden grading split.")
+    return 0

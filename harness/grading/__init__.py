@@ -1,0 +1,123 @@
+"""Instructor grading of student prompt variants (``harness grade check | run``).
+
+Flow: ``assignment.yaml`` (:mod:`.assignment`) + submissions (:mod:`.submission`: folders or a zip, contained)
++ ``roster.csv`` (:mod:`.roster`) -> one LLMOps run per variant on the dev and grading splits, with a budget
+(:mod:`.engine`, :mod:`.budget`), on a local or Dask executor (:mod:`.classroom`) -> rubric points
+(:mod:`.rubric`, :mod:`.scores`) -> feedback (:mod:`.feedback`) -> files (:mod:`.outputs`, the one writer).
+
+Public face: :func:`grade_class` and :func:`check_submission`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from harness.errors import HarnessInputError
+
+
+def _info(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _golden(assignment):
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(assignment.golden_dir)
+    for key in ("dev_split", "grading_split"):
+        split = getattr(assignment.spec, key)
+        if split not in golden.manifest.splits:
+            raise HarnessInputError(f"the golden set has no split {split!r} (it has {', '.join(golden.manifest.splits)})",
+                                    path=assignment.path, field=key)
+    return golden
+
+
+def grade_class(assignment_path: str | Path, submissions: str | Path, roster_path: str | Path, out: str | Path, *,
+                workers: int = 1, executor: str = "local", scheduler: str | None = None,
+                overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
+                info: Callable[[str], None] = _info, command: str = "harness grade run"):
+    """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
+    :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``."""
+    from harness.grading import classroom, feedback, outputs
+    from harness.grading.assignment import load_assignment
+    from harness.grading.plan import estimate_rows
+    from harness.grading.roster import read_roster
+    from harness.grading.submission import discover
+
+    assignment = load_assignment(assignment_path)
+    roster = read_roster(roster_path)
+    golden = _golden(assignment)
+    out = Path(out)
+    found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
+    on_roster = {s.student_id for s in roster}
+    not_on_roster = tuple(sorted(set(found) - on_roster))
+    for sid in not_on_roster:
+        info(f"not on the roster, not graded: {sid}")
+    jobs, settled = classroom.plan(assignment, roster, found, unsafe, out, overrides)
+    if dry_run:
+        return estimate_rows(assignment, golden, jobs, settled, roster)
+    bar = classroom.progress_bar(len(jobs), progress)
+    tally = {"done": 0, "failed": 0, "tokens": 0}
+
+    def done(r) -> None:
+        tally["done"] += 1
+        tally["failed"] += r.status not in ("graded", "over budget")
+        tally["tokens"] += sum(s.get("tokens", 0) for s in r.spent.values())
+        running = min(max(1, workers), len(jobs) - tally["done"])
+        bar.set_postfix_str(f"running {running}, failed {tally['failed']}, tokens {tally['tokens']:,}")
+        bar.update(1)
+        spent = r.spent.get("grading", {})
+        line = f"{r.student_id}: {r.status}" + (f" ({r.reason})" if r.reason else "")
+        if spent:
+            line += f", {spent['tokens']:,} tokens in {spent['calls']:,} calls on the grading split"
+        (bar.write if not bar.disable else info)(line)
+
+    try:
+        results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done)
+    finally:
+        bar.close()
+    entries, names = classroom.grade_results(assignment, roster, settled, results)
+    result = classroom.ClassResult(assignment, tuple(entries), results.get("reference"), not_on_roster,
+                                   tuple(problems), names)
+    feedbacks = {e.student.student_id: feedback.student_feedback(assignment, e, result.reference, golden)
+                 for e in entries}
+    outputs.write_all(result, out, feedbacks, command)
+    return result
+
+
+def check_submission(submission: str | Path, assignment_path: str | Path, out: str | Path, *,
+                     overrides: Sequence[str] = (), info: Callable[[str], None] = _info):
+    """A student's self-check: validate the submission, run it and the reference on the dev split only, and
+    grade the dev run with the rubric. Returns (Invalid | (Grade, feedback dict))."""
+    from harness.grading import classroom, feedback
+    from harness.grading.assignment import load_assignment
+    from harness.grading.engine import REFERENCE, Job
+    from harness.grading.roster import Student
+    from harness.grading.scores import grade_variant
+    from harness.grading.submission import Invalid, load_submission, open_one
+
+    assignment = load_assignment(assignment_path)
+    golden = _golden(assignment)
+    out = Path(out)
+    folder = open_one(Path(submission), out / "staging", assignment.spec.limits)
+    if isinstance(folder, Invalid):
+        return folder
+    sub = load_submission("self", folder, assignment)
+    if isinstance(sub, Invalid):
+        return sub
+    info(f"submission valid: {', '.join(sorted(sub.prompts)) or 'no prompt of its own'}"
+         + (f"; settings {', '.join(f'{k}={v}' for k, v in sorted(sub.settings.items()))}" if sub.settings else ""))
+    jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides), splits=("dev",)),
+            Job("self", str(assignment.path), str(folder), str(out / "self"), tuple(overrides), splits=("dev",))]
+    results = classroom.run_jobs(jobs)
+    mine = results["self"]
+    if mine.status not in ("graded", "over budget"):
+        return Invalid("self", mine.reason or mine.status)
+    g = grade_variant(assignment, mine, results[REFERENCE], role="dev")
+    entry = classroom.Entry(Student("self", "you", ""), mine.status, mine.reason, variant=mine, grade=g)
+    fb = feedback.student_feedback(assignment, entry, None, golden)
+    from harness.store import load_run
+
+    fb["comparison"] = feedback.comparison(load_run(results[REFERENCE].runs["dev"]), load_run(mine.runs["dev"]), golden)
+    return g, fb

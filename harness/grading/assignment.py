@@ -1,0 +1,254 @@
+"""The instructor's ``assignment.yaml``: what students may change, on which data they are graded, their budget
+and the rubric. Read with :func:`load_assignment` (one safe YAML reader, ``file:line: field: problem`` errors).
+
+A minimal file::
+
+    name: techcorp-prompts-1          # the gradebook column; a safe name
+    golden: ../../golden_sets/course  # relative to this file
+    dev_split: dev                    # what students see (grade check, feedback examples)
+    grading_split: grading            # hidden: aggregate figures only, never a document
+    tasks: [classify, extract, answer]
+    rubric:
+      metrics:
+        - {name: classification, metric: classification.macro_f1, points: 40, from: 0.0, to: 1.0}
+
+Paths in the file are relative to the file's own directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from harness.config import StrictModel
+from harness.errors import HarnessInputError
+from harness.files import read_yaml_mapping_doc, safe_name, validate
+
+TaskName = Literal["classify", "extract", "answer", "summarize"]
+
+# the settings a student may change (issue: prompts and RAG settings); the assignment gives each a range
+STUDENT_SETTINGS = ("chunking.chunk_size", "chunking.chunk_overlap", "retrieval.top_k", "llm.temperature",
+                    "llm.max_tokens.classify", "llm.max_tokens.extract", "llm.max_tokens.answer",
+                    "llm.max_tokens.summarize")
+INTEGER_SETTINGS = frozenset(s for s in STUDENT_SETTINGS if s != "llm.temperature")
+
+# placeholders each task's prompt may use (what pipelines/llmops/predictor.py fills in)
+PLACEHOLDERS = {"classify": frozenset({"labels", "document"}), "extract": frozenset({"fields", "label", "document"}),
+                "answer": frozenset({"passages", "question"}), "summarize": frozenset({"document"})}
+
+
+class Range(StrictModel):
+    """The values a student may give one setting (both ends allowed)."""
+    min: float = Field(description="smallest allowed value")
+    max: float = Field(description="largest allowed value")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min > self.max:
+            raise ValueError("min is above max")
+        return self
+
+
+class Budget(StrictModel):
+    """What one student's variant may spend on the grading split. Tokens and calls are counted whether or not a
+    call came from the cache, in item order, so a grade never depends on who was graded first."""
+    tokens: int | None = Field(None, ge=1, description="model input + output tokens; none: no limit")
+    calls: int | None = Field(None, ge=1, description="model calls; none: no limit")
+    wall_s: float | None = Field(None, gt=0, description="model time in seconds (a cached call counts the time it "
+                                 "first took); a safety limit: where it is reached, the grade depends on the machine")
+
+
+class MetricLine(StrictModel):
+    """Points for one metric of the grading run: linear between ``from`` (0 points) and ``to`` (all points), or
+    by ``steps`` (the points of the best step reached). ``relative_to: reference`` scores the difference to the
+    reference variant instead of the value itself."""
+    name: str = Field(min_length=1, max_length=60, description="rubric line name (a column of grades.csv)")
+    metric: str = Field(description="a metric of the registry (`harness metrics`), e.g. classification.macro_f1")
+    points: float = Field(gt=0, description="points of this line when fully met")
+    relative_to: Literal["absolute", "reference"] = Field("absolute", description="score the value itself or its "
+                                                          "difference to the reference variant")
+    from_: float | None = Field(None, alias="from", description="linear: the value (or difference) worth 0 points")
+    to: float | None = Field(None, description="linear: the value (or difference) worth all the points")
+    steps: list[tuple[float, float]] | None = Field(None, description="[[value, points], ...]: the points of the "
+                                                     "best value reached in the metric's better direction")
+
+    model_config = {**StrictModel.model_config, "populate_by_name": True}
+
+    @model_validator(mode="after")
+    def _one_scale(self):
+        linear = self.from_ is not None or self.to is not None
+        if linear == (self.steps is not None):
+            raise ValueError("give either from/to (linear) or steps")
+        if linear and (self.from_ is None or self.to is None or self.from_ == self.to):
+            raise ValueError("a linear line needs from and to, and they must differ")
+        if self.steps is not None and any(p < 0 or p > self.points for _, p in self.steps):
+            raise ValueError("every step's points must be between 0 and the line's points")
+        return self
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from metrics.registry import UnknownMetric, lookup
+
+        try:
+            spec = lookup(v)
+        except UnknownMetric:
+            raise ValueError(f"unknown metric {v!r} (harness metrics lists them)") from None
+        if spec.higher_is_better is None:
+            raise ValueError(f"{v} has no better direction; a rubric cannot score it")
+        return v
+
+
+class CriteriaLine(StrictModel):
+    """Points for the pilot success criteria the grading run meets (at least their must-have)."""
+    name: str = Field("pilot criteria", min_length=1, max_length=60, description="rubric line name")
+    file: str | None = Field(None, description="criteria YAML (default: harness/criteria/techcorp.yaml)")
+    ids: list[str] | None = Field(None, description="criteria that count (default: every criterion whose metric the "
+                                  "graded tasks produce)")
+    points_each: float = Field(gt=0, description="points per criterion met")
+
+
+class Penalty(StrictModel):
+    """Points taken per affected item of the grading split, at most ``max``."""
+    per_item: float = Field(ge=0, description="points per item")
+    max: float = Field(ge=0, description="the most this penalty takes")
+
+
+class Penalties(StrictModel):
+    """Deductions. A penalty never takes the grade below 0."""
+    invalid_output: Penalty = Field(Penalty(per_item=0.0, max=0.0), description="per task output the model gave "
+                                    "that did not parse or was not allowed")
+    errors: Penalty = Field(Penalty(per_item=0.0, max=0.0), description="per task that failed otherwise (model "
+                            "errors, guardrail blocks, not done for lack of budget)")
+    over_budget: float = Field(0.0, ge=0, description="points taken once when the budget stopped the variant")
+
+
+class Rubric(StrictModel):
+    """How a grading run becomes points."""
+    metrics: list[MetricLine] = Field(min_length=1, description="one line per metric")
+    criteria: CriteriaLine | None = Field(None, description="points for pilot criteria met")
+    penalties: Penalties = Field(Penalties(), description="deductions")
+    max_grade: float | None = Field(None, gt=0, description="the grade is capped here (default: the sum of the "
+                                    "lines' points)")
+
+
+class PipelineSpec(StrictModel):
+    """The LLMOps pipeline every variant runs in (students change only prompts and the allowed settings)."""
+    config: str | None = Field(None, description="LLMOps config file (default: pipelines/llmops/config.yaml)")
+    set: list[str] = Field([], description="key=value overrides, as --set in harness run")
+
+
+class ReferenceSpec(StrictModel):
+    """The course's baseline variant, graded once and shown beside every student."""
+    prompts: str | None = Field(None, description="directory of the baseline prompts (default: the shipped ones)")
+
+
+class Limits(StrictModel):
+    """What a submission may hold; anything beyond is graded invalid with the reason."""
+    max_file_bytes: int = Field(64 * 1024, ge=1, description="largest file in a submission")
+    max_files: int = Field(20, ge=1, description="most files in a submission folder")
+    max_archive_bytes: int = Field(64 * 1024 * 1024, ge=1, description="largest uncompressed size of a whole zip")
+    max_archive_entries: int = Field(10_000, ge=1, description="most entries in a zip")
+
+
+class AssignmentFile(StrictModel):
+    """``assignment.yaml`` (see the module docstring)."""
+    name: str = Field(description="assignment id: the gradebook column and the name of its outputs (a safe name)")
+    title: str = Field("", description="shown on pages and feedback")
+    golden: str = Field(description="golden set directory, relative to this file")
+    dev_split: str = Field("dev", description="the split students see and feedback examples come from")
+    grading_split: str = Field("grading", description="the hidden split grades are computed on")
+    tasks: list[TaskName] = Field(min_length=1, description="tasks graded (each variant runs only these)")
+    settings: dict[str, Range] = Field({}, description="setting -> allowed range; a setting not listed may not be "
+                                       f"changed (the changeable ones: {', '.join(STUDENT_SETTINGS)})")
+    pipeline: PipelineSpec = Field(PipelineSpec(), description="the pipeline's config and overrides")
+    reference: ReferenceSpec = Field(ReferenceSpec(), description="the baseline variant")
+    budget: Budget = Field(Budget(), description="per-student budget on the grading split")
+    rubric: Rubric = Field(description="points")
+    limits: Limits = Field(Limits(), description="submission size limits")
+    feedback_examples: int = Field(5, ge=0, le=50, description="per-document examples per task in feedback (dev "
+                                   "split only)")
+
+    @field_validator("settings")
+    @classmethod
+    def _changeable(cls, v: dict) -> dict:
+        for key in v:
+            if key not in STUDENT_SETTINGS:
+                raise ValueError(f"{key!r} is not a setting students may change ({', '.join(STUDENT_SETTINGS)})")
+        return v
+
+    @model_validator(mode="after")
+    def _splits(self):
+        if self.dev_split == self.grading_split:
+            raise ValueError("dev_split and grading_split must differ (the grading split is hidden)")
+        return self
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A checked assignment with its paths resolved."""
+    spec: AssignmentFile
+    path: Path  # the assignment file
+    golden_dir: Path
+    reference_prompts: Path
+    pipeline_config: Path | None
+    criteria_file: Path | None
+    sha256: str  # of the file's bytes: part of every student's grade identity
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def _resolve(base: Path, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    p = Path(value)
+    return p if p.is_absolute() else (base / p)
+
+
+def load_assignment(path: str | Path) -> Assignment:
+    """Read and check ``assignment.yaml``; exit 2 naming the file, line and field on any problem."""
+    import hashlib
+
+    from pipelines.llmops.prompts import DEFAULT_DIR
+
+    path = Path(path)
+    doc = read_yaml_mapping_doc(path, "assignment file")
+    spec = validate(AssignmentFile, doc.data, doc=doc)
+    safe_name(spec.name, path=path, line=doc.line(("name",)), field="name")
+    base = path.parent
+    golden = _resolve(base, spec.golden)
+    if not golden.is_dir():
+        raise HarnessInputError(f"golden set directory {golden} not found (relative to the assignment file)",
+                                path=path, line=doc.line(("golden",)), field="golden")
+    prompts = _resolve(base, spec.reference.prompts) or DEFAULT_DIR
+    if not prompts.is_dir():
+        raise HarnessInputError(f"reference prompt directory {prompts} not found", path=path,
+                                line=doc.line(("reference", "prompts")), field="reference.prompts")
+    config = _resolve(base, spec.pipeline.config)
+    if config is not None and not config.is_file():
+        raise HarnessInputError(f"pipeline config {config} not found", path=path,
+                                line=doc.line(("pipeline", "config")), field="pipeline.config")
+    criteria = _resolve(base, spec.rubric.criteria.file) if spec.rubric.criteria else None
+    for i, line in enumerate(spec.rubric.metrics):
+        task = _metric_task(line.metric)
+        if task not in (*spec.tasks, "run"):
+            raise HarnessInputError(f"{line.metric} comes from the {task} task, which this assignment does not grade",
+                                    path=path, line=doc.line(("rubric", "metrics", i, "metric")),
+                                    field=f"rubric.metrics[{i}].metric")
+    names = [m.name for m in spec.rubric.metrics] + ([spec.rubric.criteria.name] if spec.rubric.criteria else [])
+    if len(set(names)) != len(names):
+        raise HarnessInputError("rubric line names must be unique (they are columns of grades.csv)", path=path,
+                                field="rubric")
+    return Assignment(spec=spec, path=path, golden_dir=golden, reference_prompts=prompts, pipeline_config=config,
+                      criteria_file=criteria, sha256=hashlib.sha256(doc.raw).hexdigest())
+
+
+def _metric_task(metric: str) -> str:
+    from metrics.registry import lookup
+
+    return lookup(metric).task or "run"

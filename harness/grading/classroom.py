@@ -1,0 +1,155 @@
+"""Grade a class: submissions + roster -> one variant run per student (and the reference once) -> rubric
+points -> the outputs of :mod:`harness.grading.outputs`.
+
+Variants run on an executor: ``local`` (a pool of ``workers`` threads in this process, each variant with its
+own model instance) or ``dask`` (a ``distributed`` cluster: a ``LocalCluster`` of ``workers`` processes on
+loopback, or the scheduler at ``scheduler``). Either way each variant is :func:`harness.grading.engine.run_variant`
+on a plain :class:`~harness.grading.engine.Job`, and grades are computed here, after every variant is back, in
+roster order: the same inputs give the same ``grades.csv`` whatever the executor, the number of workers or
+the order in which variants finished.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from harness.grading.engine import REFERENCE, Job, VariantResult, run_variant
+from harness.grading.roster import Student
+
+EXECUTORS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One roster student's outcome."""
+    student: Student
+    status: str  # graded | over budget | invalid | missing | error
+    reason: str = ""
+    variant: VariantResult | None = None
+    grade: object | None = None  # rubric.Grade for graded / over budget
+
+
+@dataclass(frozen=True)
+class ClassResult:
+    assignment: object  # Assignment
+    entries: tuple[Entry, ...]
+    reference: VariantResult | None
+    not_on_roster: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    line_names: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+def plan(assignment, roster: Sequence[Student], found: dict[str, Path], unsafe: dict[str, str], out: Path,
+         overrides: Sequence[str]) -> tuple[list[Job], dict[str, tuple[str, str]]]:
+    """The jobs (reference first, then roster order) and the students settled without a run:
+    student -> (status, reason)."""
+    from harness.grading.submission import Invalid, load_submission
+
+    jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides))]
+    settled: dict[str, tuple[str, str]] = {}
+    for s in roster:
+        if s.student_id in unsafe:
+            settled[s.student_id] = ("invalid", unsafe[s.student_id])
+        elif s.student_id not in found:
+            settled[s.student_id] = ("missing", "no submission")
+        else:
+            sub = load_submission(s.student_id, found[s.student_id], assignment)
+            if isinstance(sub, Invalid):
+                settled[s.student_id] = ("invalid", sub.reason)
+            else:
+                jobs.append(Job(s.student_id, str(assignment.path), str(found[s.student_id]),
+                                str(out / "students" / s.student_id), tuple(overrides)))
+    return jobs, settled
+
+
+def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, scheduler: str | None = None,
+             on_done: Callable[[VariantResult], None] | None = None) -> dict[str, VariantResult]:
+    """Run every job on the executor; ``on_done`` sees each result as it arrives. Results by student id."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}")
+    results: dict[str, VariantResult] = {}
+    for r in (_run_local if executor == "local" else _run_dask)(jobs, workers, scheduler):
+        results[r.student_id] = r
+        if on_done is not None:
+            on_done(r)
+    return results
+
+
+def _run_local(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Iterable[VariantResult]:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    if workers <= 1:
+        for job in jobs:
+            yield run_variant(job)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harness-grade") as pool:
+        futures = [pool.submit(run_variant, job) for job in jobs]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Iterable[VariantResult]:
+    """Variants as Dask tasks (one per student, retried never: a crash is an ``error`` result already)."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        # loopback only, no dashboard: nothing listens beyond this machine
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_variant, job, key=f"variant-{job.student_id}", pure=False) for job in jobs]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def grade_results(assignment, roster: Sequence[Student], settled: dict[str, tuple[str, str]],
+                  results: dict[str, VariantResult]) -> tuple[list[Entry], tuple[str, ...]]:
+    """Rubric points for every roster student, in roster order; returns (entries, rubric line names)."""
+    from harness.grading.scores import grade_variant
+
+    ref = results.get(REFERENCE)
+    entries, names = [], None
+    for s in roster:
+        if s.student_id in settled:
+            status, reason = settled[s.student_id]
+            entries.append(Entry(s, status, reason))
+            continue
+        r = results[s.student_id]
+        if r.status not in ("graded", "over budget"):
+            entries.append(Entry(s, r.status, r.reason, variant=r))
+            continue
+        g = grade_variant(assignment, r, ref)
+        names = names or tuple(line.name for line in g.lines)
+        entries.append(Entry(s, r.status, r.reason, variant=r, grade=g))
+    if names is None:
+        names = tuple(grade_line_names(assignment))
+    return entries, names
+
+
+def grade_line_names(assignment) -> list[str]:
+    from harness.grading.scores import line_names
+
+    return line_names(assignment)
+
+
+def progress_bar(total: int, enabled: bool | None):
+    """The class-level bar: variants done of ``total``, with running/failed/tokens in its postfix."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="grading", unit="variant", file=sys.stderr,
+                disable=(not sys.stderr.isatty()) if enabled is None else not enabled)

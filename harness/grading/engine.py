@@ -1,0 +1,175 @@
+"""Run one variant (a student's submission or the reference) on the dev and grading splits.
+
+:func:`run_variant` takes a :class:`Job` made of plain values, so the same function runs in a thread of this
+process or on a Dask worker; it writes only under the job's own directory (``OUT/students/<id>/`` or
+``OUT/reference/``) and returns a :class:`VariantResult` as plain data. A variant already run with the same
+assignment, submission and overrides is not run again (its ``result.json`` is read back); a variant killed
+half-way resumes from its run directories (the run store keeps every finished item).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.errors import HarnessInputError
+from harness.files import dumps_json, read_json
+
+REFERENCE = "reference"  # the baseline's directory name under OUT (students live under OUT/students/)
+RESULT = "result.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One variant to run: plain values only (pickled to Dask workers)."""
+    student_id: str
+    assignment: str  # path of assignment.yaml
+    folder: str | None  # the submission folder (None: the reference)
+    work_dir: str  # OUT/students/<id> or OUT/reference
+    overrides: tuple[str, ...] = ()  # the instructor's --set
+    splits: tuple[str, ...] = ("grading", "dev")  # which of the assignment's splits to run ("grading", "dev")
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """What running one variant gave (plain data; ``result.json``)."""
+    student_id: str
+    status: str  # graded | over budget | invalid | error
+    reason: str = ""
+    identity: str = ""
+    runs: dict = field(default_factory=dict)  # split role -> run directory
+    spent: dict = field(default_factory=dict)  # split role -> {tokens, calls, seconds}
+    over_budget: dict = field(default_factory=dict)  # split role -> sentence
+    failures: dict = field(default_factory=dict)  # split role -> {failure kind: count}
+    prompts: dict = field(default_factory=dict)  # task -> {ref, sha256, own}
+    settings: dict = field(default_factory=dict)  # the student's settings
+    notes: tuple = ()
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> "VariantResult":
+        return cls(**{**d, "notes": tuple(d.get("notes", ()))})
+
+
+def identity(assignment_sha: str, submission_sha: str | None, overrides: tuple[str, ...],
+             splits: tuple[str, ...]) -> str:
+    """What a variant's outcome depends on: assignment, submission, instructor overrides, splits run."""
+    data = json.dumps([assignment_sha, submission_sha, list(overrides), list(splits)])
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _quiet(_msg: str) -> None:
+    """Pipeline notes inside a variant are not printed (one line per student is, by the coordinator)."""
+
+
+def run_variant(job: Job) -> VariantResult:
+    """Run one variant (see the module docstring). Never raises for a problem of the submission or of a model
+    call: those come back as ``invalid`` or ``error`` with a reason that names no hidden document."""
+    from harness.grading.assignment import load_assignment
+    from harness.grading.submission import Invalid, load_submission
+
+    assignment = load_assignment(job.assignment)
+    work = Path(job.work_dir)
+    sub = None
+    if job.folder is not None:
+        sub = load_submission(job.student_id, Path(job.folder), assignment)
+        if isinstance(sub, Invalid):
+            return VariantResult(job.student_id, "invalid", sub.reason)
+    ident = identity(assignment.sha256, sub.sha256 if sub else None, job.overrides, job.splits)
+    done = work / RESULT
+    if done.is_file():
+        try:
+            old = VariantResult.from_json(read_json(done, "variant result"))
+            if old.identity == ident:
+                return old
+        except (HarnessInputError, TypeError):
+            pass  # unreadable or from another version: run again
+    try:
+        result = _run(job, assignment, sub, ident, work / ident[:12])
+    except HarnessInputError as exc:
+        # a setting or prompt the pipeline refused: the submission's fault, said without hidden data
+        result = VariantResult(job.student_id, "invalid", exc.problem[:200], identity=ident)
+    except Exception as exc:  # noqa: BLE001 - one variant's crash never stops the class
+        result = VariantResult(job.student_id, "error", f"{type(exc).__name__} while running the variant",
+                               identity=ident)
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(dumps_json(result.to_json(), indent=2), encoding="utf-8")
+    tmp.replace(done)
+    return result
+
+
+def variant_overrides(assignment, sub, prompt_refs: dict, prompt_dir: Path, extra: tuple[str, ...]) -> list[str]:
+    """The pipeline settings of a variant, in order: the assignment's, the tasks and prompts, the student's
+    settings, then the instructor's ``--set`` (which wins)."""
+    from harness.grading.submission import overrides as student_settings
+
+    out = list(assignment.spec.pipeline.set)
+    out.append("tasks=[" + ", ".join(assignment.spec.tasks) + "]")
+    out.append(f"prompts.dir={prompt_dir.resolve()}")
+    out += [f"prompts.{task}={ref}" for task, ref in sorted(prompt_refs.items())]
+    if sub is not None:
+        out += student_settings(sub)
+    return out + list(extra)
+
+
+def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
+    from harness import runner
+    from harness.golden import load_golden_set
+    from harness.grading.budget import BudgetedPredictor, spent_by
+    from harness.grading.rubric import failure_kind
+    from harness.grading.plan import reference_templates, variant_config
+    from harness.grading.submission import Submission, write_prompt_dir
+    from harness.pipelines import build_predictor
+    from harness.scoring import score_run
+    from harness.store import RunStore
+
+    golden = load_golden_set(assignment.golden_dir)
+    baseline = {t: p.ref for t, p in reference_templates(assignment, variant_config(assignment, None)).items()}
+    refs = write_prompt_dir(sub or Submission(job.student_id, where, {}, {}, ""), assignment.reference_prompts,
+                            where / "prompts", assignment.spec.tasks, reference=baseline)
+    sets = variant_overrides(assignment, sub, refs, where / "prompts", job.overrides)
+    built = build_predictor("llmops", golden, str(assignment.pipeline_config) if assignment.pipeline_config else None,
+                            sets, progress=_quiet)
+    splits = {"grading": assignment.spec.grading_split, "dev": assignment.spec.dev_split}
+    runs, spent, over, failures = {}, {}, {}, {}
+    with built.predictor as inner:
+        for role in job.splits:
+            run_dir = where / role
+            predictor = BudgetedPredictor(inner, assignment.spec.budget,
+                                          spent_by(RunStore(run_dir).predictions()) if RunStore(run_dir).exists()
+                                          else spent_by(()))
+            runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
+                           config_hash=built.config_hash, batch_size=1, concurrency=1, progress=False,
+                           overwrite="stale", extra={"grading": {"student": job.student_id, "role": role}})
+            score_run(run_dir, golden, progress=False, info=_quiet)
+            preds = RunStore(run_dir).predictions()
+            total = spent_by(preds)
+            runs[role] = str(run_dir)
+            spent[role] = {"tokens": total.tokens, "calls": total.calls, "seconds": round(total.seconds, 3)}
+            kinds: dict[str, int] = {}
+            for p in preds:
+                for r in p.tasks.values():
+                    if r.error:
+                        k = failure_kind(r.error)
+                        kinds[k] = kinds.get(k, 0) + 1
+            failures[role] = dict(sorted(kinds.items()))
+            if kinds.get("over_budget"):
+                over[role] = _first_over(preds)
+    prompts = {task: {"ref": ref, "own": sub is not None and task in sub.prompts} for task, ref in refs.items()}
+    status = "over budget" if "grading" in over else "graded"
+    return VariantResult(job.student_id, status, over.get("grading", ""), identity=ident, runs=runs, spent=spent,
+                         over_budget=over, failures=failures, prompts=prompts,
+                         settings=dict(sub.settings) if sub else {}, notes=tuple(sub.notes) if sub else ())
+
+
+def _first_over(preds) -> str:
+    for p in preds:
+        for r in p.tasks.values():
+            if r.error and r.error.startswith("over budget"):
+                return r.error
+    return "over budget"

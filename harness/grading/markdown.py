@@ -1,0 +1,96 @@
+"""Markdown versions of the feedback and the class summary (the HTML ones: :mod:`harness.pages.grading`)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+Table = Callable[[Sequence[Sequence[str]]], str]
+
+
+def _budget(budget: dict) -> str:
+    parts = [f"{budget['tokens']:,} tokens" if budget.get("tokens") else None,
+             f"{budget['calls']:,} calls" if budget.get("calls") else None,
+             f"{budget['wall_s']:g} s of model time" if budget.get("wall_s") else None]
+    parts = [p for p in parts if p]
+    return ", ".join(parts) if parts else "no limit"
+
+
+def spent_lines(fb: dict) -> list[str]:
+    out = []
+    for role, title in (("grading", "grading split"), ("dev", "dev split")):
+        s = fb["spent"].get(role)
+        if s:
+            out.append(f"- {title}: {s['tokens']:,} tokens in {s['calls']:,} model calls")
+    out.append(f"- budget per split: {_budget(fb['budget'])}")
+    return out
+
+
+def feedback_md(fb: dict, table: Table) -> str:
+    out = [f"# {fb['title']}: feedback for {fb['name']} ({fb['student_id']})", ""]
+    grade = f"{fb['total']:.2f} / {fb['max_grade']:.2f}" if fb["max_grade"] is not None else "none"
+    out += [f"Status: **{fb['status']}**" + (f" ({fb['reason']})" if fb["reason"] else "") + f". Grade: **{grade}**.",
+            ""]
+    if fb["lines"]:
+        out += ["## Points", "", table([["line", "points", "of", "why"]] + [
+            [ln["name"], f"{ln['points']:.2f}", f"{ln['max_points']:.2f}" if ln["kind"] != "penalty" else "",
+             ln["reason"]] for ln in fb["lines"]]), ""]
+    if fb["comparison"]:
+        out += ["## Your variant against the reference (grading split, aggregate figures only)", "",
+                table([["metric", "you", "reference", "difference", "95 % interval", "McNemar p", "n"]] + [
+                    [c["metric"], c["student"], c["reference"], c["difference"], c["ci"], c["p"], str(c["n"])]
+                    for c in fb["comparison"]]), ""]
+        out += [f"- {c['metric']}: {c['sentence']}" for c in fb["comparison"]] + [""]
+    if fb["criteria_failed"]:
+        out += ["## Pilot criteria not met on the grading split", ""]
+        out += [f"- {c}" for c in fb["criteria_failed"]] + [""]
+    if fb["failures"]:
+        out += ["## What failed on the grading split (counts)", ""]
+        out += [f"- {f['kind']}: {f['n']}" for f in fb["failures"]] + [""]
+    out += ["## Tokens spent", ""] + spent_lines(fb) + [""]
+    if fb["prompts"]:
+        out += ["## Your variant", ""]
+        out += [f"- {task}: {p['ref']} ({'yours' if p['own'] else 'the reference prompt'})"
+                for task, p in sorted(fb["prompts"].items())]
+        out += [f"- {k} = {v}" for k, v in sorted(fb["settings"].items())]
+        out += [f"- note: {n}" for n in fb["notes"]] + [""]
+    if any(fb["examples"].values()):
+        out += ["## Examples from the dev split (the grading split stays hidden)", ""]
+        for ex in fb["examples"].get("classify", []):
+            out += [f"- classify {ex['id']}: expected {ex['expected']}, got {ex['got']}. \"{ex['excerpt']}\""]
+        for ex in fb["examples"].get("extract", []):
+            wrong = "; ".join(f"{f['field']}: expected {f['expected']}, got {f['got']}" for f in ex["fields"])
+            out += [f"- extract {ex['id']}: {ex['error'] or wrong}. \"{ex['excerpt']}\""]
+        for ex in fb["examples"].get("answer", []):
+            claims = "; ".join(ex["claims"])
+            out += [f"- answer {ex['id']}: \"{ex['question']}\" -> \"{ex['answer']}\""
+                    + (f" (not supported by the passages: {claims})" if claims else "")]
+        out += ["", "Run `harness grade check` on your submission to see these on the dev split before the deadline.", ""]
+    return "\n".join(out)
+
+
+def summary_md(result, s: dict, table: Table) -> str:
+    spec = result.assignment.spec
+    out = [f"# {spec.title or spec.name}: class summary", "",
+           f"{s['n_roster']} students on the roster; " + ", ".join(f"{n} {k}" for k, n in s["statuses"].items()) + ".",
+           ""]
+    if s["totals"]:
+        out += [f"Grades (of {s['max_grade']:.2f}): mean {s['mean']:.2f}, median {s['median']:.2f}, "
+                f"lowest {min(s['totals']):.2f}, highest {max(s['totals']):.2f}.", ""]
+    if s["failures"]:
+        out += ["## Common failure modes on the grading split (tasks, all students)", ""]
+        out += [f"- {k}: {n}" for k, n in s["failures"]] + [""]
+    if s["criteria_failed"]:
+        out += ["## Pilot criteria most often not met", ""]
+        out += [f"- {k}: {n} students" for k, n in s["criteria_failed"]] + [""]
+    if s["invalid_reasons"]:
+        out += ["## Why submissions were invalid", ""]
+        out += [f"- {k}: {n}" for k, n in s["invalid_reasons"]] + [""]
+    if s["not_on_roster"]:
+        out += ["## Submissions not on the roster (not graded)", ""]
+        out += [f"- {x}" for x in s["not_on_roster"]] + [""]
+    if s["problems"]:
+        out += ["## Problems found reading the submissions", ""]
+        out += [f"- {x}" for x in s["problems"]] + [""]
+    out += ["Files: grades.csv, gradebook.csv (gradebook import), gradescope/<id>/results.json, leaderboard.md/csv/html, "
+            "feedback/<id>.md/html.", ""]
+    return "\n".join(out)

@@ -1,0 +1,243 @@
+"""Grading a class end to end: the shipped example class (examples/course) through the real LLMOps pipeline
+and the real langchain-aws client against the loopback Bedrock stand-in; grades, gradebook exports, feedback,
+the no-leak rule, budgets, resume, and the same grades.csv from either executor and any number of workers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("boto3")
+
+from bedrock_standin import BedrockStandIn, user_text  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "course"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+pytestmark = pytest.mark.usefixtures("aws_env")
+
+STUDENT_FACING = ("feedback", "gradescope", "leaderboard.md", "leaderboard.csv", "leaderboard.html")
+
+
+class Responder:
+    """A deterministic, prompt-sensitive stand-in model: it classifies by the document's title line when the
+    prompt shows the document (and answers the first label when it does not), extracts the document number,
+    and answers a question with the first retrieved passage's first line."""
+
+    def __init__(self, labels):
+        self.labels = list(labels)
+
+    def __call__(self, model_id, body):
+        text = user_text(body)
+        if ", ".join(self.labels) in text:
+            doc = text.rsplit("Document:", 1)[1] if "Document:" in text else ""
+            head = doc.lower().replace(" ", "_")[:300]
+            for label in sorted(self.labels, key=len, reverse=True):
+                if len(doc) > 40 and label in head:
+                    return json.dumps({"label": label})
+            return json.dumps({"label": self.labels[0]})
+        if "document_number (" in text:
+            m = re.search(r"(?:No\.|Number|#)\s*:?\s*([A-Z]{2,4}-[0-9A-Z-]+)", text)
+            return json.dumps({"document_number": m.group(1) if m else None})
+        m = re.search(r"\[([^\]]+)\]\s*(.+)", text)
+        return json.dumps({"answer": m.group(2)[:80] if m else "not found", "citations": [m.group(1)] if m else []})
+
+
+@pytest.fixture(scope="module")
+def labels():
+    from harness.golden import load_golden_set
+
+    return load_golden_set(ROOT / "golden_sets" / "course").manifest.labels
+
+
+@pytest.fixture
+def server(labels):
+    with BedrockStandIn(responder=Responder(labels)) as s:
+        yield s
+
+
+def course(tmp_path: Path, **changes) -> Path:
+    """A copy of the example class whose assignment points at the committed course set (absolute path)."""
+    dest = tmp_path / "course"
+    shutil.copytree(EXAMPLE, dest)
+    text = (dest / "assignment.yaml").read_text()
+    text = text.replace("../../golden_sets/course", str(ROOT / "golden_sets" / "course"))
+    for key, value in changes.items():
+        text = re.sub(rf"(?m)^(\s*){key}: .*$", rf"\g<1>{key}: {value}", text, count=1)
+    (dest / "assignment.yaml").write_text(text)
+    return dest
+
+
+def bedrock(server, tmp_path, cache=True) -> list[str]:
+    sets = ["llm.provider=bedrock", f"llm.model_id={HAIKU}", f"llm.endpoint_url={server.url}",
+            "embeddings.provider=bedrock", f"cache.dir={tmp_path / 'cache'}", f"index_dir={tmp_path / 'index'}"]
+    return sets + ([] if cache else ["cache.enabled=false"])
+
+
+def grade(cli, c: Path, out: Path, sets, *extra):
+    args = ["grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions", "--roster",
+            c / "roster.csv", "--out", out, "--no-progress", *extra]
+    for s in sets:
+        args += ["--set", s]
+    return cli(*args)
+
+
+def rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def test_example_class_graded_with_every_output(cli, tmp_path, server):
+    c = course(tmp_path)
+    code, out, err = grade(cli, c, tmp_path / "out", bedrock(server, tmp_path), "--workers", "2")
+    assert code == 0, err
+    o = tmp_path / "out"
+    g = rows(o / "grades.csv")
+    assert [r["student_id"] for r in g] == ["alice", "bob", "carol", "dan", "mallory"]  # roster order
+    status = {r["student_id"]: r["status"] for r in g}
+    assert status == {"alice": "graded", "bob": "graded", "carol": "graded", "dan": "missing", "mallory": "invalid"}
+    reasons = {r["student_id"]: r["reason"] for r in g}
+    assert "classify.yaml" in reasons["mallory"] and len(reasons["mallory"]) < 250
+    total = {r["student_id"]: float(r["total"]) for r in g}
+    assert total["alice"] > total["bob"]  # bob's prompt forgot the document: worse classification
+    assert total["dan"] == 0 and total["mallory"] == 0
+    assert list(g[0]) == ["student_id", "name", "classification", "extraction", "grounded answers",
+                          "pilot criteria", "invalid outputs", "errors", "over budget", "total", "status", "reason"]
+    assert "not on the roster, not graded: eve" in err
+    book = rows(o / "gradebook.csv")
+    assert list(book[0]) == ["Student", "SIS Login ID", "Section", "techcorp-prompts-1"]
+    assert book[0]["Student"] == "Alice Martin" and book[0]["SIS Login ID"] == "alice@example.edu"
+    gs = json.loads((o / "gradescope" / "alice" / "results.json").read_text())
+    assert gs["score"] == total["alice"]
+    assert {t["name"] for t in gs["tests"]} >= {"classification", "extraction", "grounded answers"}
+    assert all({"name", "score", "output", "visibility"} <= set(t) for t in gs["tests"])
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.html", "summary.md", "summary.html",
+                 "feedback/alice.md", "feedback/alice.html", "feedback/dan.md", "feedback/mallory.html"):
+        assert (o / name).is_file(), name
+    summary = (o / "summary.md").read_text()
+    assert "eve" in summary and "invalid" in summary
+    fb = (o / "feedback" / "bob.md").read_text()
+    assert "Examples from the dev split" in fb and "classify" in fb and "McNemar" in fb
+    assert "tokens in" in fb
+
+
+def _grading_secrets() -> tuple[set[str], set[str]]:
+    """Ids and distinctive lines of the hidden split (lines that occur in no dev item)."""
+    from harness.golden import load_golden_set
+
+    g = load_golden_set(ROOT / "golden_sets" / "course")
+    dev_text = "\n".join((it.text or "") + (it.question or "") for it in g.items("dev"))
+    ids, lines = set(), set()
+    for it in g.items("grading"):
+        ids.add(it.id)
+        for line in ((it.text or "") + "\n" + (it.question or "")).splitlines():
+            line = line.strip()
+            if len(re.sub(r"[^A-Za-z0-9]", "", line)) >= 12 and line not in dev_text:
+                lines.add(line)
+    return ids, lines
+
+
+def test_no_student_facing_file_shows_the_hidden_split(cli, tmp_path, server):
+    c = course(tmp_path)
+    assert grade(cli, c, tmp_path / "out", bedrock(server, tmp_path))[0] == 0
+    ids, lines = _grading_secrets()
+    assert ids and lines
+    files = [p for name in STUDENT_FACING for p in ((tmp_path / "out" / name).rglob("*")
+                                                    if (tmp_path / "out" / name).is_dir() else [tmp_path / "out" / name])
+             if p.is_file()]
+    assert len(files) > 10
+    for p in files:
+        text = p.read_text()
+        leaked = [i for i in ids if re.search(rf"\b{re.escape(i)}\b", text)]
+        assert not leaked, f"{p} names grading items {leaked[:3]}"
+        shown = [line for line in lines if line in text]
+        assert not shown, f"{p} shows grading text {shown[:2]}"
+    # the feedback does show dev documents (the examples come from somewhere)
+    assert re.search(r"\bdoc-000(0[1-9]|1[0-2])\b", (tmp_path / "out" / "feedback" / "bob.md").read_text())
+
+
+def test_same_grades_from_dask_and_a_zip_and_on_rerun(cli, tmp_path, server):
+    c = course(tmp_path)
+    sets = bedrock(server, tmp_path)
+    assert grade(cli, c, tmp_path / "local", sets)[0] == 0
+    first = (tmp_path / "local" / "grades.csv").read_bytes()
+    # the same class as a learning platform's zip, on a Dask LocalCluster of 2 worker processes
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted((c / "submissions").rglob("*")):
+            if p.is_file():
+                z.write(p, "submissions/" + p.relative_to(c / "submissions").as_posix())
+    code, _, err = cli("grade", "run", "--assignment", c / "assignment.yaml", "--submissions", archive, "--roster",
+                       c / "roster.csv", "--out", tmp_path / "dask", "--no-progress", "--executor", "dask",
+                       "--workers", "2", *[a for s in sets for a in ("--set", s)])
+    assert code == 0, err
+    assert (tmp_path / "dask" / "grades.csv").read_bytes() == first
+    # a rerun into the same folder reuses every variant and writes the same bytes
+    assert grade(cli, c, tmp_path / "local", sets)[0] == 0
+    assert (tmp_path / "local" / "grades.csv").read_bytes() == first
+
+
+def test_budget_stops_a_variant_at_the_same_item_whatever_the_order(cli, tmp_path, server):
+    c = course(tmp_path, tokens=6000)
+    sets = bedrock(server, tmp_path)
+    assert grade(cli, c, tmp_path / "a", sets, "--workers", "2")[0] == 0
+    g = {r["student_id"]: r for r in rows(tmp_path / "a" / "grades.csv")}
+    assert g["alice"]["status"] == "over budget" and g["alice"]["reason"].startswith("over budget: ")
+    assert float(g["alice"]["over budget"]) == -10
+    # graded again alone and in the other order, with everything cached: the same stop, the same grade
+    c2 = course(tmp_path / "again", tokens=6000)
+    (c2 / "roster.csv").write_text("student_id,name,email\ncarol,Carol Okafor,c@x\nalice,Alice Martin,alice@x\n")
+    assert grade(cli, c2, tmp_path / "b", sets)[0] == 0
+    g2 = {r["student_id"]: r for r in rows(tmp_path / "b" / "grades.csv")}
+    assert (g2["alice"]["total"], g2["alice"]["reason"]) == (g["alice"]["total"], g["alice"]["reason"])
+    preds = [json.loads(x) for x in next((tmp_path / "a" / "students" / "alice").glob("*/grading/predictions.jsonl"))
+             .read_text().splitlines()]
+    stopped = [p for p in preds if any((t.get("error") or "").startswith("over budget") for t in p["tasks"].values())]
+    assert stopped and len(stopped) < len(preds)
+
+
+def test_a_killed_class_resumes_without_redoing_graded_work(cli, tmp_path, server):
+    c = course(tmp_path)
+    sets = bedrock(server, tmp_path, cache=False)
+    assert grade(cli, c, tmp_path / "out", sets)[0] == 0
+    first = (tmp_path / "out" / "grades.csv").read_bytes()
+    calls = server.stats.requests
+    # as if killed while grading carol: her result is gone and half her grading run
+    carol = tmp_path / "out" / "students" / "carol"
+    (carol / "result.json").unlink()
+    run = next(carol.glob("*/grading"))
+    lines = (run / "predictions.jsonl").read_text().splitlines(keepends=True)
+    (run / "predictions.jsonl").write_text("".join(lines[: len(lines) // 2]))
+    assert grade(cli, c, tmp_path / "out", sets)[0] == 0
+    assert (tmp_path / "out" / "grades.csv").read_bytes() == first
+    redone = server.stats.requests - calls
+    assert 0 < redone < calls / 4  # only carol's missing half, nothing of the others
+
+
+def test_dry_run_plans_without_calling_a_model(cli, tmp_path, server):
+    c = course(tmp_path)
+    code, out, _ = grade(cli, c, tmp_path / "out", bedrock(server, tmp_path), "--dry-run")
+    assert code == 0
+    assert server.stats.requests == 0
+    assert "reference" in out and "alice" in out and "missing" in out and "invalid" in out
+    assert "dry run: no model was called" in out
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_student_self_check_on_the_dev_split(cli, tmp_path, server):
+    c = course(tmp_path)
+    args = ["grade", "check", c / "submissions" / "bob", "--assignment", c / "assignment.yaml", "--out",
+            tmp_path / "check"]
+    for s in bedrock(server, tmp_path):
+        args += ["--set", s]
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert "dev split" in out and "classification" in out and "## Points" in out
+    code, out, err = cli("grade", "check", c / "submissions" / "mallory", "--assignment", c / "assignment.yaml",
+                         "--out", tmp_path / "check2")
+    assert code == 1 and "invalid" in err and "classify.yaml" in err
