@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("llama_cpp")
 pytest.importorskip("sentence_transformers")
 
-from test_pages_browser import SHOTS, Watched, browser  # noqa: E402,F401 - the browser fixture
+from test_pages_browser import SHOTS, Watched  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

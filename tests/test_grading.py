@@ -62,6 +62,31 @@ def server(labels):
         yield s
 
 
+@pytest.fixture(scope="module")
+def graded(labels, tmp_path_factory):
+    """The example class graded once with 2 workers (read by the tests that only look at the outputs)."""
+    from harness.cli import main
+
+    tmp = tmp_path_factory.mktemp("graded")
+    with pytest.MonkeyPatch.context() as mp, BedrockStandIn(responder=Responder(labels)) as s:
+        for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            mp.setenv(k, v)
+        c = course(tmp)
+        args = ["grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions",
+                "--roster", c / "roster.csv", "--out", tmp / "out", "--no-progress", "--workers", "2"]
+        for x in bedrock(s, tmp):
+            args += ["--set", x]
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([str(a) for a in args])
+        assert code == 0, err.getvalue()
+    return tmp / "out", err.getvalue()
+
+
 def course(tmp_path: Path, **changes) -> Path:
     """A copy of the example class whose assignment points at the committed course set (absolute path)."""
     dest = tmp_path / "course"
@@ -92,11 +117,8 @@ def rows(path: Path) -> list[dict]:
     return list(csv.DictReader(path.read_text().splitlines()))
 
 
-def test_example_class_graded_with_every_output(cli, tmp_path, server):
-    c = course(tmp_path)
-    code, out, err = grade(cli, c, tmp_path / "out", bedrock(server, tmp_path), "--workers", "2")
-    assert code == 0, err
-    o = tmp_path / "out"
+def test_example_class_graded_with_every_output(graded):
+    o, err = graded
     g = rows(o / "grades.csv")
     assert [r["student_id"] for r in g] == ["alice", "bob", "carol", "dan", "mallory"]  # roster order
     status = {r["student_id"]: r["status"] for r in g}
@@ -142,13 +164,11 @@ def _grading_secrets() -> tuple[set[str], set[str]]:
     return ids, lines
 
 
-def test_no_student_facing_file_shows_the_hidden_split(cli, tmp_path, server):
-    c = course(tmp_path)
-    assert grade(cli, c, tmp_path / "out", bedrock(server, tmp_path))[0] == 0
+def test_no_student_facing_file_shows_the_hidden_split(graded):
+    out = graded[0]
     ids, lines = _grading_secrets()
     assert ids and lines
-    files = [p for name in STUDENT_FACING for p in ((tmp_path / "out" / name).rglob("*")
-                                                    if (tmp_path / "out" / name).is_dir() else [tmp_path / "out" / name])
+    files = [p for name in STUDENT_FACING for p in ((out / name).rglob("*") if (out / name).is_dir() else [out / name])
              if p.is_file()]
     assert len(files) > 10
     for p in files:
@@ -158,7 +178,7 @@ def test_no_student_facing_file_shows_the_hidden_split(cli, tmp_path, server):
         shown = [line for line in lines if line in text]
         assert not shown, f"{p} shows grading text {shown[:2]}"
     # the feedback does show dev documents (the examples come from somewhere)
-    assert re.search(r"\bdoc-000(0[1-9]|1[0-2])\b", (tmp_path / "out" / "feedback" / "bob.md").read_text())
+    assert re.search(r"\bdoc-000(0[1-9]|1[0-2])\b", (out / "feedback" / "bob.md").read_text())
 
 
 def test_same_grades_from_dask_and_a_zip_and_on_rerun(cli, tmp_path, server):
@@ -241,3 +261,43 @@ def test_student_self_check_on_the_dev_split(cli, tmp_path, server):
     code, out, err = cli("grade", "check", c / "submissions" / "mallory", "--assignment", c / "assignment.yaml",
                          "--out", tmp_path / "check2")
     assert code == 1 and "invalid" in err and "classify.yaml" in err
+
+
+def test_grading_pages_in_a_browser(graded, browser):
+    from test_pages_browser import SHOTS, Watched
+
+    out = graded[0]
+    for name, sections in (("summary.html", ("grades", "failures", "board", "roster")),
+                           ("leaderboard.html", ("board",)),
+                           ("feedback/bob.html", ("points", "reference", "spent", "examples"))):
+        w = Watched(browser, out / name)
+        w.check_clean()
+        for sid in sections:
+            assert w.page.locator(f"section#{sid}").count() == 1, (name, sid)
+        if name == "summary.html":
+            assert w.page.locator("figure svg[role=img]").count() == 1  # the grade distribution
+            w.page.locator("#board th", has_text="total").click()  # sortable
+        assert w.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        w.page.screenshot(path=str(SHOTS / f"grading-{name.replace('/', '-')}.png"), full_page=True)
+        w.page.close()
+
+
+@pytest.mark.slow
+def test_self_check_on_the_embedded_local_model(cli, tmp_path):
+    """The student's command on the real local model (SmolLM2 through llama.cpp), classification only."""
+    (tmp_path / "a.yaml").write_text(f"""name: local-check
+golden: {ROOT / 'golden_sets' / 'course'}
+tasks: [classify]
+rubric:
+  metrics:
+    - {{name: classification, metric: classification.accuracy, points: 10, relative_to: reference, from: -0.2, to: 0.2}}
+  criteria: {{points_each: 2}}
+""")
+    code, out, err = cli("grade", "check", EXAMPLE / "submissions" / "bob", "--assignment", tmp_path / "a.yaml",
+                         "--out", tmp_path / "check", "--set", "llm.n_threads=2")
+    assert code == 0, err
+    assert "| classification |" in out and "classify: classify@2 (yours)" in out
+    assert "Classification accuracy" in out  # the pilot criterion, met or not
+    runs = list((tmp_path / "check").glob("*/*/dev/predictions.jsonl"))
+    assert len(runs) == 2 and all(len(p.read_text().splitlines()) == 12 for p in runs)

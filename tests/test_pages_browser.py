@@ -8,7 +8,6 @@ the reason.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,34 +17,6 @@ from test_gates import make_run
 from test_pages import HOSTILE, hostile_golden
 
 SHOTS = ROOT / ".test-artifacts" / "screenshots"
-# as root in a container chromium needs --no-sandbox; the rest keep it from calling Google's hosts at start-up
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        pytest.skip("no chromium on this machine (make test installs Debian's chromium when run as root with "
-                    "apt-get; elsewhere: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup installs it)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 class Watched:
     """A page with its console errors, uncaught exceptions and every request it made."""
 

@@ -27,7 +27,10 @@ def register(sub) -> None:
     r.add_argument("--submissions", required=True, help="a folder of <student_id>/ folders, or a zip of them")
     r.add_argument("--roster", required=True, help="roster.csv: student_id,name,email[,section,sis_login_id]")
     r.add_argument("--out", required=True, help="output folder (a rerun resumes and reuses what is graded)")
-    r.add_argument("--workers", type=int, default=1, help="variants run at once (default %(default)s)")
+    r.add_argument("--workers", type=int, default=1, help="local: variants run at once (threads); dask: worker "
+                   "processes of the LocalCluster (default %(default)s)")
+    r.add_argument("--threads", type=int, default=1, help="dask: variants run at once in each worker process "
+                   "(default %(default)s; more than 1 pays off with Bedrock, not with the local model)")
     r.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="local: threads in this process; dask: a Dask cluster (default %(default)s)")
     r.add_argument("--scheduler", help="dask: address of a running scheduler, tcp://HOST:8786 (default: a "
@@ -50,12 +53,13 @@ def run_command(args) -> int:
     from harness.grading import grade_class
     from harness.render import table
 
-    if args.workers < 1:
-        raise HarnessInputError("must be 1 or more", field="--workers")
+    for name in ("workers", "threads"):
+        if getattr(args, name) < 1:
+            raise HarnessInputError("must be 1 or more", field=f"--{name}")
     if args.scheduler and args.executor != "dask":
         raise HarnessInputError("--scheduler needs --executor dask", field="--scheduler")
     result = grade_class(args.assignment, args.submissions, args.roster, args.out, workers=args.workers,
-                         executor=args.executor, scheduler=args.scheduler, overrides=args.overrides,
+                         executor=args.executor, scheduler=args.scheduler, threads=args.threads, overrides=args.overrides,
                          dry_run=args.dry_run, progress=progress_flag(args), info=info, command=_command(args))
     if args.dry_run:
         cols = ["student", "status", "calls", "input_tokens", "max_output_tokens", "grading_tokens_max",

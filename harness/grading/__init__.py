@@ -34,7 +34,7 @@ def _golden(assignment):
 
 
 def grade_class(assignment_path: str | Path, submissions: str | Path, roster_path: str | Path, out: str | Path, *,
-                workers: int = 1, executor: str = "local", scheduler: str | None = None,
+                workers: int = 1, executor: str = "local", scheduler: str | None = None, threads: int = 1,
                 overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
                 info: Callable[[str], None] = _info, command: str = "harness grade run"):
     """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
@@ -64,7 +64,8 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         tally["done"] += 1
         tally["failed"] += r.status not in ("graded", "over budget")
         tally["tokens"] += sum(s.get("tokens", 0) for s in r.spent.values())
-        running = min(max(1, workers), len(jobs) - tally["done"])
+        slots = max(1, workers) * (max(1, threads) if executor == "dask" else 1)
+        running = min(slots, len(jobs) - tally["done"])
         bar.set_postfix_str(f"running {running}, failed {tally['failed']}, tokens {tally['tokens']:,}")
         bar.update(1)
         spent = r.spent.get("grading", {})
@@ -74,7 +75,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         (bar.write if not bar.disable else info)(line)
 
     try:
-        results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done)
+        results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done, threads=threads)
     finally:
         bar.close()
     entries, names = classroom.grade_results(assignment, roster, settled, results)

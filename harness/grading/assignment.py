@@ -169,8 +169,8 @@ class AssignmentFile(StrictModel):
     budget: Budget = Field(Budget(), description="per-student budget on the grading split")
     rubric: Rubric = Field(description="points")
     limits: Limits = Field(Limits(), description="submission size limits")
-    feedback_examples: int = Field(5, ge=0, le=50, description="per-document examples per task in feedback (dev "
-                                   "split only)")
+    feedback_examples: int = Field(5, ge=0, le=50, description="per-document examples per task in feedback, from "
+                                   "the dev split (each variant also runs on it); 0: no examples, no dev runs")
 
     @field_validator("settings")
     @classmethod

@@ -49,7 +49,9 @@ def plan(assignment, roster: Sequence[Student], found: dict[str, Path], unsafe: 
     student -> (status, reason)."""
     from harness.grading.submission import Invalid, load_submission
 
-    jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides))]
+    # the dev split is run only for the feedback's examples
+    splits = ("grading", "dev") if assignment.spec.feedback_examples else ("grading",)
+    jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides), splits)]
     settled: dict[str, tuple[str, str]] = {}
     for s in roster:
         if s.student_id in unsafe:
@@ -62,24 +64,26 @@ def plan(assignment, roster: Sequence[Student], found: dict[str, Path], unsafe: 
                 settled[s.student_id] = ("invalid", sub.reason)
             else:
                 jobs.append(Job(s.student_id, str(assignment.path), str(found[s.student_id]),
-                                str(out / "students" / s.student_id), tuple(overrides)))
+                                str(out / "students" / s.student_id), tuple(overrides), splits))
     return jobs, settled
 
 
 def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, scheduler: str | None = None,
-             on_done: Callable[[VariantResult], None] | None = None) -> dict[str, VariantResult]:
-    """Run every job on the executor; ``on_done`` sees each result as it arrives. Results by student id."""
+             on_done: Callable[[VariantResult], None] | None = None, threads: int = 1) -> dict[str, VariantResult]:
+    """Run every job on the executor (``local``: ``workers`` threads; ``dask``: ``workers`` processes of
+    ``threads`` threads each); ``on_done`` sees each result as it arrives. Results by student id."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}")
     results: dict[str, VariantResult] = {}
-    for r in (_run_local if executor == "local" else _run_dask)(jobs, workers, scheduler):
+    run = _run_local(jobs, workers) if executor == "local" else _run_dask(jobs, workers, threads, scheduler)
+    for r in run:
         results[r.student_id] = r
         if on_done is not None:
             on_done(r)
     return results
 
 
-def _run_local(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Iterable[VariantResult]:
+def _run_local(jobs: Sequence[Job], workers: int) -> Iterable[VariantResult]:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     if workers <= 1:
@@ -92,7 +96,7 @@ def _run_local(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Iter
             yield fut.result()
 
 
-def _run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Iterable[VariantResult]:
+def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | None) -> Iterable[VariantResult]:
     """Variants as Dask tasks (one per student, retried never: a crash is an ``error`` result already)."""
     import logging
 
@@ -104,7 +108,7 @@ def _run_dask(jobs: Sequence[Job], workers: int, scheduler: str | None) -> Itera
         client = Client(scheduler, timeout="30s")
     else:
         # loopback only, no dashboard: nothing listens beyond this machine
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, host="127.0.0.1",
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=max(1, threads), processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:

@@ -45,7 +45,9 @@ class LocalEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # "Loading weights" of a 90 MB local file: noise on every load
         path = local_minilm_path()
         self.model = SentenceTransformer(str(path), device="cpu")
         self.name = "sentence-transformers/all-MiniLM-L6-v2"
