@@ -140,10 +140,19 @@ def _parse_money_text(value: str) -> Decimal | None:
 
 
 def normalize_money(value: Any) -> str | None:
+    """An amount as ``1234.50``; text that is not an amount (or one too large to round to cents, as a model
+    can write) is compared as text.
+
+    >>> normalize_money("EUR 1.234,5"), normalize_money("123456789012345678901234567890123")
+    ('1234.50', '123456789012345678901234567890123')
+    """
     amount = parse_money(value)
-    if amount is None:
+    if amount is None or not amount.is_finite():
         return normalize_string(value)
-    return f"{amount.quantize(Decimal('0.01')):.2f}"
+    try:
+        return f"{amount.quantize(Decimal('0.01')):.2f}"
+    except InvalidOperation:  # more digits than the decimal context holds
+        return normalize_string(value)
 
 
 def normalize_enum(value: Any, values: Sequence[str] = (), aliases: Mapping[str, Sequence[str]] | None = None

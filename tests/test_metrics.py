@@ -36,6 +36,12 @@ def test_money(text, value):
     assert normalize_value(text, "money") == value
 
 
+@pytest.mark.parametrize("text", ["9" * 40, "USD 123456789012345678901234567890.12"])
+def test_money_too_large_to_round_is_compared_as_text(text):
+    """A model's output once crashed a whole grading run here (decimal.InvalidOperation)."""
+    assert normalize_value(text, "money") == normalize_value(text, "string")
+
+
 def test_strings_enums_lists():
     assert normalize_value("  Acme   LTD. ", "string") == "acme ltd"
     spec = SimpleNamespace(values=["USD", "Net 30"], aliases={"USD": ["$"], "Net 30": ["30 days net"]})

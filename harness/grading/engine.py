@@ -94,8 +94,13 @@ def run_variant(job: Job) -> VariantResult:
         # a setting or prompt the pipeline refused: the submission's fault, said without hidden data
         result = VariantResult(job.student_id, "invalid", exc.problem[:200], identity=ident)
     except Exception as exc:  # noqa: BLE001 - one variant's crash never stops the class
-        result = VariantResult(job.student_id, "error", f"{type(exc).__name__} while running the variant",
-                               identity=ident)
+        import traceback
+
+        # the traceback (which may quote hidden documents) goes to the instructor's folder, not the reason
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        result = VariantResult(job.student_id, "error", f"{type(exc).__name__} while running the variant (the "
+                               f"traceback is in {work.name}/error.txt, for the instructor)", identity=ident)
     work.mkdir(parents=True, exist_ok=True)
     tmp = done.with_suffix(".tmp")
     tmp.write_text(dumps_json(result.to_json(), indent=2), encoding="utf-8")
@@ -146,11 +151,13 @@ def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
             runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
                            config_hash=built.config_hash, batch_size=1, concurrency=1, progress=False,
                            overwrite="stale", extra={"grading": {"student": job.student_id, "role": role}})
-            score_run(run_dir, golden, progress=False, info=_quiet)
+            metrics = score_run(run_dir, golden, progress=False, info=_quiet)
             preds = RunStore(run_dir).predictions()
             total = spent_by(preds)
             runs[role] = str(run_dir)
-            spent[role] = {"tokens": total.tokens, "calls": total.calls, "seconds": round(total.seconds, 3)}
+            cost = (metrics.get("cost") or {}).get("measured")  # model and embedding usage, priced; no fixed rows
+            spent[role] = {"tokens": total.tokens, "calls": total.calls, "seconds": round(total.seconds, 3),
+                           "cost_usd": cost}
             kinds: dict[str, int] = {}
             for p in preds:
                 for r in p.tasks.values():
