@@ -84,7 +84,7 @@ def run_variant(job: Job) -> VariantResult:
     if done.is_file():
         try:
             old = VariantResult.from_json(read_json(done, "variant result"))
-            if old.identity == ident:
+            if old.identity == ident and old.status != "error":  # a crash is retried on the next run
                 return old
         except (HarnessInputError, TypeError):
             pass  # unreadable or from another version: run again

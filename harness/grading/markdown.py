@@ -20,7 +20,9 @@ def spent_lines(fb: dict) -> list[str]:
     for role, title in (("grading", "grading split"), ("dev", "dev split")):
         s = fb["spent"].get(role)
         if s:
-            out.append(f"- {title}: {s['tokens']:,} tokens in {s['calls']:,} model calls")
+            cost = s.get("cost_usd")
+            out.append(f"- {title}: {s['tokens']:,} tokens in {s['calls']:,} model calls"
+                       + (f", ${cost:.4f} of model use at the configured prices" if isinstance(cost, (int, float)) else ""))
     out.append(f"- budget per split: {_budget(fb['budget'])}")
     return out
 
@@ -76,6 +78,9 @@ def summary_md(result, s: dict, table: Table) -> str:
     if s["totals"]:
         out += [f"Grades (of {s['max_grade']:.2f}): mean {s['mean']:.2f}, median {s['median']:.2f}, "
                 f"lowest {min(s['totals']):.2f}, highest {max(s['totals']):.2f}.", ""]
+    out += [f"Model use, {s['variants_run']} variants (the reference included), dev and grading splits: "
+            f"{s['tokens']:,} tokens in {s['calls']:,} calls"
+            + (f", ${s['cost_usd']:.4f} of model use at the configured prices." if s["cost_usd"] is not None else "."), ""]
     if s["failures"]:
         out += ["## Common failure modes on the grading split (tasks, all students)", ""]
         out += [f"- {k}: {n}" for k, n in s["failures"]] + [""]

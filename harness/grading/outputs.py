@@ -126,12 +126,18 @@ def summary(result) -> dict:
             if line.kind == "criteria" and "not met: " in line.reason:
                 criteria.update(line.reason.split("not met: ", 1)[1].split(", "))
     invalid: Counter = Counter(_reason_kind(e.reason) for e in result.entries if e.status == "invalid")
+    variants = [e.variant for e in result.entries if e.variant is not None] + ([result.reference]
+                                                                               if result.reference else [])
+    spent = [s for v in variants for s in v.spent.values()]
+    costs = [s.get("cost_usd") for s in spent if isinstance(s.get("cost_usd"), (int, float))]
     top = result.entries[0].grade.max_grade if result.entries and result.entries[0].grade else None
     top = next((e.grade.max_grade for e in result.entries if e.grade), top)
     return {"n_roster": len(result.entries), "statuses": dict(sorted(statuses.items())), "totals": totals,
             "max_grade": top, "mean": round(sum(totals) / len(totals), 2) if totals else None,
             "median": _median(totals), "failures": failures.most_common(), "criteria_failed": criteria.most_common(),
             "invalid_reasons": invalid.most_common(), "not_on_roster": list(result.not_on_roster),
+            "tokens": sum(x["tokens"] for x in spent), "calls": sum(x["calls"] for x in spent),
+            "cost_usd": round(sum(costs), 6) if costs else None, "variants_run": len(variants),
             "problems": list(result.problems)}
 
 
