@@ -51,6 +51,7 @@ def _command(args) -> str:
 
 def run_command(args) -> int:
     from harness.grading import grade_class
+    from harness.grading.outputs import _total
     from harness.render import table
 
     for name in ("workers", "threads"):
@@ -69,9 +70,9 @@ def run_command(args) -> int:
         print("dry run: no model was called. Tokens are estimates (about 4 characters per token; outputs at most "
               "max_tokens).")
         return 0
-    rows = [[e.student.student_id, e.status, "" if e.grade is None else f"{e.grade.total:.2f}", e.reason]
-            for e in result.entries]
-    print(table(["student", "status", "total", "reason"], rows))
+    rows = [[e.student.student_id, e.status, e.reason[:90] + ("..." if len(e.reason) > 90 else ""),
+             _total(e)] for e in result.entries]
+    print(table(["student", "status", "reason", "total"], rows, right_align_from=3))
     print(f"\nwrote {args.out}/grades.csv, gradebook.csv, gradescope/, feedback/, leaderboard.html, summary.html")
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from harness.grading.rubric import FAILURE_TITLES
+
 Table = Callable[[Sequence[Sequence[str]]], str]
 
 
@@ -80,10 +82,11 @@ def summary_md(result, s: dict, table: Table) -> str:
                 f"lowest {min(s['totals']):.2f}, highest {max(s['totals']):.2f}.", ""]
     out += [f"Model use, {s['variants_run']} variants (the reference included), dev and grading splits: "
             f"{s['tokens']:,} tokens in {s['calls']:,} calls"
-            + (f", ${s['cost_usd']:.4f} of model use at the configured prices." if s["cost_usd"] is not None else "."), ""]
+            + (f", ${s['cost_usd']:.4f} of model use at the configured prices (the embedded local model costs 0)."
+               if s["cost_usd"] is not None else "."), ""]
     if s["failures"]:
         out += ["## Common failure modes on the grading split (tasks, all students)", ""]
-        out += [f"- {k}: {n}" for k, n in s["failures"]] + [""]
+        out += [f"- {FAILURE_TITLES.get(k, k)}: {n}" for k, n in s["failures"]] + [""]
     if s["criteria_failed"]:
         out += ["## Pilot criteria most often not met", ""]
         out += [f"- {k}: {n} students" for k, n in s["criteria_failed"]] + [""]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from harness.grading.rubric import FAILURE_TITLES
 from harness.pages import Plot, render, status_kind
 
 
@@ -38,4 +39,5 @@ def class_page(result, s: dict, board: Sequence[Sequence[str]], command: str, on
                                       ("roster", "Roster")]
     title = f"{spec.title or spec.name}: " + ("leaderboard" if only_board else "class summary")
     return render("grading_class.html.j2", title=title, command=command, subtitle=f"assignment {spec.name}",
-                  contents=contents, s=s, plot=plot, board=board, rows=rows, only_board=only_board)
+                  contents=contents, s=s, plot=plot, board=board, rows=rows, only_board=only_board,
+                  titles=FAILURE_TITLES)
