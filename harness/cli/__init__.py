@@ -15,7 +15,7 @@ import sys
 
 from harness.errors import HarnessInputError
 
-GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "detect", "metrics", "cost", "guardrails", "grade")
+GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "detect", "metrics", "cost", "guardrails", "grade", "shadow")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,312 @@
+"""The comparison database of the parallel run: every result of both pipelines, one SQLite file.
+
+:func:`open_db` opens (and creates) it in WAL mode with ``synchronous=NORMAL`` and a busy timeout, so the
+dashboard reads while the ingest or the simulator writes; :class:`Writer` is the one writer of the file;
+:func:`ingest` loads a JSONL log of :class:`~harness.shadow.records.ResultRecord` lines. PostgreSQL is not
+supported: it would need a second SQL dialect (upserts, window frames, ISO weeks) for no gain at this size.
+
+Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused):
+
+``results`` -- one row per (doc_id, pipeline), ``WITHOUT ROWID``, primary key ``(doc_id, pipeline)``:
+  the record's scalars (``role``, ``received_at`` as UTC ISO text, ``available`` 0/1, ``latency_s``,
+  ``label``, ``gold_label``, ``error``, ``input_tokens``, ``output_tokens``, ``cost_usd``, ``model_version``,
+  ``prompt_version``, ``hallucinated`` 0/1/NULL) and, computed on insert:
+
+  * ``day`` (``YYYY-MM-DD``, UTC) and ``week`` (ISO year-week, ``2026-W03``) of ``received_at``;
+  * ``label_correct``: 1/0 against ``gold_label``; NULL without gold or when the pipeline was down (an error
+    counts as wrong, as in scoring);
+  * ``fields_correct`` / ``fields_total``: fields right / fields with a gold value (NULL without gold or
+    when down), by the outcomes scoring uses (:func:`metrics.extraction.outcome_columns`, the batched
+    ``document_outcomes``) over the golden set's field schema when the writer has one, else over the
+    record's keys with strings normalised (case, spaces, surrounding punctuation; a list as its sorted
+    normalised items);
+  * ``guardrail_events`` (count) and ``pii_exposed`` (events with ``exposed: true``).
+
+  Indexes ``results_week (week, pipeline, available, latency_s)`` and ``results_day (day, pipeline,
+  available, latency_s)``: a period's rows and its latencies in order.
+``fields`` -- one row per (doc_id, pipeline, field) that was predicted or has a gold value, ``WITHOUT ROWID``,
+  primary key ``(doc_id, pipeline, field)``: ``value`` (the normalised prediction as text, a list as a JSON
+  array; NULL: not predicted) and ``correct`` (1/0 against gold; NULL: gold is null or absent). Joined on
+  (doc_id, field) it gives the pipelines' field agreement, which production traffic (no gold) can measure.
+``events`` -- ``id``, ``ts`` (UTC ISO), ``day``, ``week``, ``kind``, ``detail`` (JSON): scenario events
+  (outage, price change, ramp step) written by the simulator and the cutover; index ``events_ts``.
+``meta`` -- ``key`` (primary key), ``value``: e.g. the scenario's name and seed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from harness.errors import HarnessInputError
+from harness.files import dumps_json, loads_json, validate
+from harness.golden import FieldSpec, iter_jsonl
+from harness.shadow.records import ResultRecord
+from metrics.extraction import outcome_columns
+from metrics.normalize import normalizer
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+TABLES = ("results", "fields", "events", "meta")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    doc_id TEXT NOT NULL, pipeline TEXT NOT NULL CHECK (pipeline IN ('mlops', 'llmops')), role TEXT NOT NULL,
+    received_at TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, available INTEGER NOT NULL,
+    latency_s REAL NOT NULL, label TEXT, gold_label TEXT, label_correct INTEGER,
+    fields_correct INTEGER, fields_total INTEGER, error TEXT,
+    input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL,
+    model_version TEXT, prompt_version TEXT, hallucinated INTEGER,
+    guardrail_events INTEGER NOT NULL, pii_exposed INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, pipeline)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS results_week ON results (week, pipeline, available, latency_s);
+CREATE INDEX IF NOT EXISTS results_day ON results (day, pipeline, available, latency_s);
+CREATE TABLE IF NOT EXISTS fields (
+    doc_id TEXT NOT NULL, pipeline TEXT NOT NULL, field TEXT NOT NULL, value TEXT, correct INTEGER,
+    PRIMARY KEY (doc_id, pipeline, field)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, kind TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_RESULT_COLUMNS = ("doc_id", "pipeline", "role", "received_at", "day", "week", "available", "latency_s", "label",
+                   "gold_label", "label_correct", "fields_correct", "fields_total", "error", "input_tokens",
+                   "output_tokens", "cost_usd", "model_version", "prompt_version", "hallucinated",
+                   "guardrail_events", "pii_exposed")
+_INSERT_RESULT = (f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})")
+
+
+def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """A connection to the comparison database at ``path`` (created with its schema if absent and ``create``).
+
+    Autocommit mode: writes go through :func:`transaction`. A file that is not SQLite, holds other tables, or
+    was written by a newer schema is refused (exit 2 naming it).
+    """
+    path = Path(path)
+    if not create and not path.is_file():
+        raise HarnessInputError("no comparison database here (harness shadow ingest writes one)", path=path)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise HarnessInputError(f"cannot open the comparison database: {exc}", path=path) from None
+    try:
+        _prepare(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HarnessInputError(f"written with comparison-database schema {version}; this harness reads up "
+                                    f"to {SCHEMA_VERSION} (update the harness)", path=path)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if version < SCHEMA_VERSION:
+            with transaction(conn):
+                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if names - set(TABLES):
+                    raise HarnessInputError(f"not a comparison database (it has tables {', '.join(sorted(names))})",
+                                            path=path)
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as exc:
+        raise HarnessInputError(f"not a comparison database: {exc}", path=path) from None
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception): one writer at a time, readers
+    unaffected (WAL)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def period_of(moment: datetime) -> tuple[str, str, str]:
+    """(UTC ISO text, day ``YYYY-MM-DD``, ISO week ``YYYY-Www``) of an aware datetime.
+
+    >>> period_of(datetime(2026, 1, 4, 23, 30, tzinfo=timezone.utc))
+    ('2026-01-04T23:30:00.000000+00:00', '2026-01-04', '2026-W01')
+    """
+    utc = moment.astimezone(timezone.utc)
+    iso = utc.isocalendar()
+    return utc.isoformat(timespec="microseconds"), utc.date().isoformat(), f"{iso.year}-W{iso.week:02d}"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return dumps_json(list(value))
+    return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _plain_spec(name: str, kind: str) -> FieldSpec:
+    return FieldSpec(name, kind)  # type: ignore[arg-type]
+
+
+def _plain_schema(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> dict[str, FieldSpec]:
+    """Without a golden set: every key either side has, as a string field (a list field when a value is a list)."""
+    return {n: _plain_spec(n, "list" if isinstance(gold.get(n), list) or isinstance(pred.get(n), list) else "string")
+            for n in sorted(set(pred) | set(gold))}
+
+
+FieldRows = tuple[list[tuple[str, str | None, int | None]], int | None, int | None]
+
+
+def field_rows(records: Sequence[ResultRecord], schema: Mapping[str, FieldSpec] | None) -> list[FieldRows]:
+    """Per record: its (field, normalised value, correct) rows, fields right and fields with a gold value (both
+    None without gold). A pipeline that was down has no fields. Records sharing a schema are scored together
+    (:func:`metrics.extraction.outcome_columns`: one normaliser per field), each on its own: a record's rows do
+    not depend on the others."""
+    out: list[FieldRows] = [([], None, None)] * len(records)
+    groups: dict[Any, tuple[Mapping[str, FieldSpec], list[int]]] = {}
+    for i, record in enumerate(records):
+        if record.available:
+            spec = schema if schema is not None else _plain_schema(record.fields or {}, record.gold_fields or {})
+            key = None if schema is not None else tuple((n, f.type) for n, f in spec.items())
+            groups.setdefault(key, (spec, []))[1].append(i)
+    for spec, members in groups.values():
+        preds = [records[i].fields or {} for i in members]
+        outcomes = outcome_columns([records[i].gold_fields or {} for i in members], preds, spec)
+        rows: list[list] = [[] for _ in members]
+        for name, field_spec in spec.items():
+            norm = normalizer(field_spec.type, field_spec)
+            for j, (pred, outcome) in enumerate(zip(preds, outcomes[name])):
+                value = _text(norm(pred.get(name)))
+                correct = 1 if outcome == "correct" else 0 if outcome == "wrong" else None
+                if value is not None or correct is not None:
+                    rows[j].append((name, value, correct))
+        for i, got in zip(members, rows):
+            if records[i].gold_fields is None:
+                out[i] = (got, None, None)
+            else:
+                out[i] = (got, sum(c == 1 for _, _, c in got), sum(c is not None for _, _, c in got))
+    return out
+
+
+def result_row(record: ResultRecord, fields_correct: int | None, fields_total: int | None) -> tuple:
+    """The ``results`` row of one record (columns in :data:`_RESULT_COLUMNS` order)."""
+    received, day, week = period_of(record.received_at)
+    label_correct = (int(record.label == record.gold_label)
+                     if record.available and record.gold_label is not None else None)
+    return (record.doc_id, record.pipeline, record.role, received, day, week, int(record.available),
+            record.latency_s, record.label, record.gold_label, label_correct, fields_correct, fields_total,
+            record.error, record.input_tokens, record.output_tokens, record.cost_usd, record.model_version,
+            record.prompt_version, None if record.hallucinated is None else int(record.hallucinated),
+            len(record.guardrail_events), record.pii_exposures)
+
+
+class Writer:
+    """The one writer of a comparison database: results (idempotent on (doc_id, pipeline): a record written
+    again replaces the row and its fields), events and meta.
+
+    ``field_schema``: the golden set's fields (``GoldenSet.manifest.fields``) to score extraction with; without
+    it, values are compared as normalised strings.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, field_schema: Mapping[str, FieldSpec] | None = None,
+                 batch: int = 5000) -> None:
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        self.conn, self.field_schema, self.batch = conn, field_schema, batch
+
+    def add(self, records: Iterable[ResultRecord]) -> int:
+        """Write ``records``, ``batch`` at a time, one transaction per batch; returns how many were written."""
+        written, chunk = 0, []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= self.batch:
+                written += self._write(chunk)
+                chunk = []
+        return written + (self._write(chunk) if chunk else 0)
+
+    def _write(self, chunk: Sequence[ResultRecord]) -> int:
+        last = {(r.doc_id, r.pipeline): r for r in chunk}  # a record repeated in one batch: the last one wins
+        results, fields = [], []
+        for ((doc_id, pipeline), record), (rows, correct, total) in zip(
+                last.items(), field_rows(list(last.values()), self.field_schema)):
+            results.append(result_row(record, correct, total))
+            fields.extend((doc_id, pipeline, name, value, ok) for name, value, ok in rows)
+        with transaction(self.conn):
+            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", list(last))
+            self.conn.executemany(_INSERT_RESULT, results)
+            self.conn.executemany("INSERT INTO fields (doc_id, pipeline, field, value, correct) VALUES (?, ?, ?, ?, ?)",
+                                  fields)
+        return len(chunk)
+
+    def add_event(self, ts: datetime | str, kind: str, detail: Mapping[str, Any] | None = None) -> None:
+        """One scenario event (``ts``: an aware datetime or ISO text with a time zone)."""
+        try:
+            moment = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+        except ValueError:
+            raise HarnessInputError(f"not an ISO 8601 time: {ts!r}", field="ts") from None
+        if moment.tzinfo is None:
+            raise HarnessInputError("an event time needs a time zone", field="ts")
+        text, day, week = period_of(moment)
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO events (ts, day, week, kind, detail) VALUES (?, ?, ?, ?, ?)",
+                              (text, day, week, kind, dumps_json(dict(detail or {}), sort_keys=True)))
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """``meta[key] = value`` (a non-string value stored as JSON)."""
+        with transaction(self.conn):
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                              (key, value if isinstance(value, str) else dumps_json(value)))
+
+
+def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str, FieldSpec] | None = None,
+           batch: int = 5000) -> int:
+    """Validate and write every line of the JSONL result log ``log_path`` into ``db_path``; returns the number
+    of records written. A bad line stops with ``file:line: field: problem`` after the lines before it are
+    committed (rerunning after the fix rewrites them harmlessly)."""
+    log_path = Path(log_path)
+    if not log_path.is_file():
+        raise HarnessInputError("result log not found", path=log_path)
+    conn = open_db(db_path)
+    try:
+        writer, pending, written = Writer(conn, field_schema, batch), [], 0
+        try:
+            for lineno, obj in iter_jsonl(log_path):
+                pending.append(validate(ResultRecord, obj, path=log_path, line=lineno))
+                if len(pending) >= batch:
+                    written += writer.add(pending)
+                    pending = []
+        except HarnessInputError:
+            writer.add(pending)
+            raise
+        return written + writer.add(pending)
+    finally:
+        conn.close()
+
+
+def meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta ORDER BY key"))
+
+
+def events(conn: sqlite3.Connection, column: str | None = None, value: str | None = None) -> list[dict[str, Any]]:
+    """Scenario events in time order; with ``column`` (``day`` or ``week``) and ``value``, those of one period."""
+    where, args = "", ()
+    if column is not None:
+        if column not in ("day", "week"):
+            raise ValueError(f"period column must be day or week, got {column!r}")
+        where, args = f" WHERE {column} = ?", (value,)
+    return [{"ts": ts, "kind": kind, "detail": loads_json(detail)} for ts, kind, detail in
+            conn.execute(f"SELECT ts, kind, detail FROM events{where} ORDER BY ts, id", args)]
