@@ -62,3 +62,13 @@ def train_pipeline(name: str, golden: GoldenSet, config_file: str | None, overri
     if not hasattr(mod, "train"):
         raise HarnessInputError(f"pipeline {name!r} has no model to train", field="pipeline")
     return mod.train(cfg, golden, out, progress=progress)
+
+
+def prompt_registry(name: str = "llmops"):
+    """The versioned-prompt module of a pipeline that has one (``PromptFile``, ``load_registry``,
+    ``DEFAULT_DIR``): grading reads and writes student prompts through it, without importing ``pipelines/``."""
+    _module(name)
+    try:
+        return importlib.import_module(REGISTRY[name] + ".prompts")
+    except ModuleNotFoundError:
+        raise HarnessInputError(f"pipeline {name!r} has no versioned prompts", field="pipeline") from None

@@ -212,7 +212,7 @@ def test_prompt_placeholders_are_contained(assignment, tmp_path, text, words, fi
     (b"- a list\n", ["classify.yaml", "mapping"]),
     (b"id: [unclosed\n", ["classify.yaml", "invalid YAML"]),
     (b"id: classify\nversion: 0x" + b"f" * 3500 + b"\nuser: x\n", ["classify.yaml:2: version:", "too large"]),
-    (b"id: classify\nversion: 1\nuser: x\ndescription: 2020-02-30\n", ["classify.yaml", "cannot be read"]),
+    (b"id: classify\nversion: 1\nuser: x\ndescription: 2020-02-30\n", ["classify.yaml", "invalid YAML"]),
 ])
 def test_bad_prompt_files(assignment, tmp_path, content, words):
     folder = student(tmp_path, files={"classify.yaml": content})

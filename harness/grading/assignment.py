@@ -214,7 +214,7 @@ def load_assignment(path: str | Path) -> Assignment:
     """Read and check ``assignment.yaml``; exit 2 naming the file, line and field on any problem."""
     import hashlib
 
-    from pipelines.llmops.prompts import DEFAULT_DIR
+    from harness.pipelines import prompt_registry
 
     path = Path(path)
     doc = read_yaml_mapping_doc(path, "assignment file")
@@ -225,7 +225,7 @@ def load_assignment(path: str | Path) -> Assignment:
     if not golden.is_dir():
         raise HarnessInputError(f"golden set directory {golden} not found (relative to the assignment file)",
                                 path=path, line=doc.line(("golden",)), field="golden")
-    prompts = _resolve(base, spec.reference.prompts) or DEFAULT_DIR
+    prompts = _resolve(base, spec.reference.prompts) or prompt_registry().DEFAULT_DIR
     if not prompts.is_dir():
         raise HarnessInputError(f"reference prompt directory {prompts} not found", path=path,
                                 line=doc.line(("reference", "prompts")), field="reference.prompts")

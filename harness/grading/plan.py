@@ -24,9 +24,9 @@ def variant_config(assignment, sub):
 
 def reference_templates(assignment, cfg) -> dict:
     """task -> the reference's PromptTemplate: the one the pipeline config names, from the reference dir."""
-    from pipelines.llmops.prompts import load_registry
+    from harness.pipelines import prompt_registry
 
-    registry = load_registry(assignment.reference_prompts)
+    registry = prompt_registry().load_registry(assignment.reference_prompts)
     out = {}
     for task in assignment.spec.tasks:
         ref = getattr(cfg.prompts, task)

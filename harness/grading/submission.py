@@ -25,7 +25,9 @@ from harness.files import YamlDoc, load_yaml_text, safe_name, validate
 from harness.grading.archive import at, is_safe_id, show, skipped, stage_zip
 from harness.grading.assignment import Assignment, Limits
 from harness.grading.checks import Problem, huge_number, placeholder_problem, settings_values
-from pipelines.llmops.prompts import PromptFile
+from harness.pipelines import prompt_registry
+
+PromptFile = prompt_registry().PromptFile  # the format of pipelines/llmops/prompts/*.yaml
 
 TASKS = ("classify", "extract", "answer", "summarize")
 SUBMISSION_FILES = frozenset({f"{t}.yaml" for t in TASKS} | {"settings.yaml"})
@@ -329,9 +331,7 @@ def write_prompt_dir(sub: Submission, reference_dir: Path, dest: Path, tasks: Se
     ``--set prompts.dir=dest --set prompts.classify=classify@3``."""
     import yaml
 
-    from pipelines.llmops.prompts import load_registry
-
-    registry = load_registry(reference_dir)
+    registry = prompt_registry().load_registry(reference_dir)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     wanted = {f"{t}.yaml" for t in tasks}
