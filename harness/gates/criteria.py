@@ -131,6 +131,7 @@ class TriggerSpec(_Typed):
     value: float | None = None
     factor: float | None = Field(None, gt=0)
     hours: float | None = Field(None, ge=0, le=24 * 366)
+    min_records: int = Field(1, ge=1)  # window_mean: a window with fewer records is too small to judge
 
 
 class GuardrailGateSpec(_Typed):

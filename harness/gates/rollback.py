@@ -1,7 +1,8 @@
 """Rollback triggers over monitoring records (JSONL with an ISO ``timestamp``), each reported with the
 window that fired it. Trigger kinds: ``sustained`` (a field below another minus a margin for longer than
 ``hours``), ``sustained_false`` (a flag false for longer than ``hours``), ``sustained_ratio`` (a field above
-``factor`` x another for longer than ``hours``), ``window_mean`` (the mean over any ``hours`` window past a
+``factor`` x another for longer than ``hours``), ``window_mean`` (the mean over any ``hours`` window, of at least
+``min_records`` records, past a
 value), ``any_true`` (a flag ever true)."""
 
 from __future__ import annotations
@@ -93,15 +94,22 @@ def _sustained(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
 
 
 def _window_mean(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
+    """A sliding window over the time-ordered records: each record ends a window of the ``hours`` before it."""
     f, op_name = t.get("field"), t.get("op", ">")
     hours = timedelta(hours=float(t.get("hours", 0)))
+    need = max(1, int(t.get("min_records", 1)))
+    values = [_number(r, f) for r in records]
+    left, total, count = 0, 0.0, 0
     for i, r in enumerate(records):
-        window = [x for x in records[: i + 1] if r["_ts"] - x["_ts"] < hours]
-        vals = [v for v in (_number(x, f) for x in window) if v is not None]
-        if vals and OPS[op_name](sum(vals) / len(vals), t["value"]):
-            start = min(x["_ts"] for x in window)
-            return True, (start.isoformat(), r["_ts"].isoformat()), (
-                f"mean {f} {sum(vals) / len(vals):.3f} {op_name} {t['value']} over {len(vals)} records")
+        if values[i] is not None:
+            total, count = total + values[i], count + 1
+        while left <= i and r["_ts"] - records[left]["_ts"] >= hours:
+            if values[left] is not None:
+                total, count = total - values[left], count - 1
+            left += 1
+        if count >= need and OPS[op_name](total / count, t["value"]):
+            return True, (records[left]["_ts"].isoformat(), r["_ts"].isoformat()), (
+                f"mean {f} {total / count:.3f} {op_name} {t['value']} over {count} records")
     return False, None, ""
 
 
