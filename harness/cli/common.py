@@ -81,3 +81,13 @@ def judge_only(overrides: Sequence[str]) -> list[str]:
 
 def progress_flag(args) -> bool | None:
     return False if getattr(args, "no_progress", False) else None
+
+
+def emit(text: str, out: str | None) -> None:
+    """Print ``text``, or write it to ``out`` (atomically, as a page is written) and say where."""
+    if out is None:
+        print(text)
+        return
+    from harness.pages import write_page
+
+    print(f"wrote {write_page(out, text if text.endswith(chr(10)) else text + chr(10))}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import TABLE_FORMATS
+from harness.cli.common import TABLE_FORMATS, emit
 
 
 def register(sub) -> None:
@@ -40,7 +40,7 @@ def report_command(args) -> int:
     if args.format == "html":
         return _html_report(args)
     metrics = [RunStore(r).read_metrics() for r in args.runs]
-    _emit(report.table([Path(r).name for r in args.runs], metrics, args.format, detail=args.detail), args.out)
+    emit(report.table([Path(r).name for r in args.runs], metrics, args.format, detail=args.detail), args.out)
     return 0
 
 
@@ -51,7 +51,7 @@ def _html_report(args) -> int:
     baseline = gates.load_run(args.baseline) if args.baseline else default_baseline(runs)
     html = pages.report_page(runs, gates.load_criteria(args.criteria), baseline,
                              command="harness report " + " ".join(args.runs) + " --format html")
-    _emit(html, args.out)
+    emit(html, args.out)
     return 0
 
 
@@ -62,15 +62,6 @@ def default_baseline(runs):
         return None
     mlops = [r for r in runs if r.pipeline == "mlops"]
     return mlops[0] if len(mlops) == 1 else runs[0]
-
-
-def _emit(text: str, out: str | None) -> None:
-    if out is None:
-        print(text)
-        return
-    from harness.pages import write_page
-
-    print(f"wrote {write_page(out, text if text.endswith(chr(10)) else text + chr(10))}")
 
 
 def leaderboard_command(args) -> int:
@@ -92,5 +83,5 @@ def leaderboard_command(args) -> int:
         text = leaderboard_page(ranked, args.metric, criteria.path, command=f"harness leaderboard {args.results}")
     else:
         text = leaderboard.render_groups(ranked, args.metric, args.format)
-    _emit(text, args.out)
+    emit(text, args.out)
     return 0

@@ -3,7 +3,7 @@ run's comparison dashboard, each period judged)."""
 
 from __future__ import annotations
 
-from harness.cli.common import TABLE_FORMATS, info
+from harness.cli.common import TABLE_FORMATS, emit, info
 from harness.errors import HarnessInputError
 
 
@@ -23,12 +23,18 @@ def register(sub) -> None:
     p = shadow.add_parser("dashboard", help="MLOps vs LLMOps per week (or day): match, time, cost, errors, status")
     p.add_argument("db", metavar="DB")
     p.add_argument("--period", choices=["week", "day"], default="week")
-    p.add_argument("--format", choices=TABLE_FORMATS, default="table")
+    p.add_argument("--format", choices=TABLE_FORMATS + ["html"], default="table",
+                   help="html: the dashboard page with trend plots and the go/no-go week by week")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of printing (the usual way for html)")
     p.add_argument("--at", metavar="PERIOD", help="the period shown in detail, e.g. 2026-W03 (default: the latest)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of the per-metric tests")
     p.add_argument("--criteria", metavar="FILE", help="criteria file with the go/no-go allowances (default: "
                    "harness/criteria/techcorp.yaml)")
     p.set_defaults(func=dashboard_command)
+
+    from harness.cli import shadow_run
+
+    shadow_run.register(shadow)
 
 
 def ingest_command(args) -> int:
@@ -60,7 +66,30 @@ def dashboard_command(args) -> int:
         if args.at and args.at not in {r.period for r in rows}:
             raise HarnessInputError(f"no results in {args.period} {args.at!r}", path=args.db, field="--at")
         verdicts = judge.judge_all(conn, args.period, args.alpha, criteria)
+        if args.format == "html":
+            text = _page(conn, args, rows, verdicts, criteria)
     finally:
         conn.close()
-    print(dashboard.table(rows, args.format, verdicts, at=args.at, period=args.period))
+    if args.format != "html":
+        text = dashboard.table(rows, args.format, verdicts, at=args.at, period=args.period)
+    emit(text, args.out)
     return 0
+
+
+def _page(conn, args, rows, verdicts, criteria) -> str:
+    from harness.pages.shadow import dashboard_page
+    from harness.shadow.decide import decide
+
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    events = conn.execute("SELECT week, day, kind, detail FROM events ORDER BY ts, id").fetchall()
+    decision = decide(conn, criteria) if args.period == "week" and rows else None
+    ramp = None
+    if decision is not None and decision.status == "GO":
+        from datetime import date, timedelta
+
+        from harness.shadow.cutover import cutover
+
+        ramp = cutover(conn, date.fromisoformat(decision.date) + timedelta(days=1), criteria)
+    command = f"harness shadow dashboard {args.db} --format html" + (" --period day" if args.period == "day" else "")
+    return dashboard_page(rows, verdicts, period=args.period, at=args.at, meta=meta, events=events,
+                          decision=decision, ramp=ramp, command=command)

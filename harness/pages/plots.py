@@ -239,3 +239,50 @@ def histogram(values: Sequence[float], top: float, xlabel: str) -> tuple[str, st
     ax.grid(axis="y", alpha=0.3)
     return to_svg(fig, f"{xlabel}: " + ", ".join(f"{lo:g}-{hi:g}: {int(c)}" for lo, hi, c in
                                                  zip(edges[:-1], edges[1:], counts)))
+
+
+@_draw
+def trends(periods: Sequence[str], panels: Sequence[tuple[str, Mapping[str, Sequence[float | None]], str]],
+           marks: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Small multiples over time: one panel per metric (``(title, {series: value per period}, unit)``, unit
+    ``%`` / ``s`` / ``$``), one line per series (a pipeline), periods on a shared x axis; ``marks`` draws a
+    dashed line at a period with a label (an event: a drift, a price change). A missing value is a gap."""
+    cols = 2
+    rows = (len(panels) + cols - 1) // cols
+    fig = _figure(0.4 + 1.9 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    x = np.arange(len(periods))
+    fmt = {"%": lambda v: f"{v:.1%}", "s": lambda v: f"{v:.2f} s", "$": lambda v: f"${v:.4f}"}
+    desc = []
+    for k, (title, series, unit) in enumerate(panels):
+        ax = axes[k // cols][k % cols]
+        for i, (name, values) in enumerate(series.items()):
+            vals = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+            ax.plot(x, vals, marker="os^D"[i % 4], markersize=3, color=colour(i), label=name,
+                    linestyle=("-", "--")[i % 2])
+            last = next((v for v in reversed(values) if v is not None), None)
+            desc.append(f"{title} {name}: " + ("no data" if last is None else
+                                               f"last {fmt.get(unit, str)(last)}"))
+        if unit == "%":
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        elif unit == "$":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:.2f}"))
+        elif unit == "s":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} s"))
+        for period, label in (marks or {}).items():
+            if period in periods:
+                ax.axvline(periods.index(period), color="#777777", linestyle=":", linewidth=0.8)
+                if k == 0:
+                    ax.annotate(label, (periods.index(period), 1.0), xycoords=("data", "axes fraction"),
+                                fontsize=6, rotation=90, va="top", ha="right", color="#555555")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.legend(loc="best", fontsize=7, frameon=False)
+    for k in range(len(panels), rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    step = max(1, len(periods) // 8)
+    for ax in axes[-1]:
+        ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=30, fontsize=7)
+    return to_svg(fig, "Trends per period: " + "; ".join(desc) + (
+        "; events: " + ", ".join(f"{label} in {p}" for p, label in marks.items()) if marks else ""))

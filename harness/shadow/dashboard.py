@@ -200,8 +200,8 @@ def status_text(verdict: Any) -> str:
     return ", ".join(parts)
 
 
-def period_table(row: Row, verdict: Any = None, fmt: str = "table") -> str:
-    """The case study's table for one period: Metric | MLOps | LLMOps | Delta | Status."""
+def period_rows(row: Row, verdict: Any = None) -> tuple[list[str], list[list[str]]]:
+    """The case study's table for one period as (header, cells): Metric | MLOps | LLMOps | Delta | Status."""
     by_name = {m.metric: m for m in verdict.metrics} if verdict is not None else {}
     body = []
     for title, attr, cell, kind, judged in METRICS:
@@ -213,7 +213,12 @@ def period_table(row: Row, verdict: Any = None, fmt: str = "table") -> str:
     body.append(["Label agreement", "-", "-", f"{_pct(row.label_agreement)} of {row.n_label_pairs:,}",
                  agreement.verdict if agreement else "-"])
     body.append(["Field agreement", "-", "-", f"{_pct(row.field_agreement)} of {row.n_field_pairs:,}", "-"])
-    return render_table(["Metric", "MLOps", "LLMOps", "Delta", "Status"], body, fmt)
+    return ["Metric", "MLOps", "LLMOps", "Delta", "Status"], body
+
+
+def period_table(row: Row, verdict: Any = None, fmt: str = "table") -> str:
+    """:func:`period_rows` as text (``fmt``: table or md)."""
+    return render_table(*period_rows(row, verdict), fmt)
 
 
 def _pair(row: Row, attr: str, cell) -> str:
@@ -222,9 +227,9 @@ def _pair(row: Row, attr: str, cell) -> str:
     return f"{cell(a)} / {cell(b)}"
 
 
-def trend_table(rows: Sequence[Row], verdicts: Mapping[str, Any] | None = None, fmt: str = "table",
-                period: str = "week") -> str:
-    """Period by period: MLOps / LLMOps pairs per metric, agreement and the period's status."""
+def trend_rows(rows: Sequence[Row], verdicts: Mapping[str, Any] | None = None,
+               period: str = "week") -> tuple[list[str], list[list[str]]]:
+    """Period by period as (header, cells): MLOps / LLMOps pairs per metric, agreement, the period's status."""
     header = [period.capitalize(), "Docs", "Classification match", "Extraction match", "Processing time P95",
               "Cost per doc", "Error rate", "Hallucination", "PII", "Label agreement", "Status"]
     body = []
@@ -235,7 +240,13 @@ def trend_table(rows: Sequence[Row], verdicts: Mapping[str, Any] | None = None, 
                      _pair(r, "cost_per_doc", _usd), _pair(r, "error_rate", _pct),
                      _pair(r, "hallucination_rate", _pct), _pair(r, "pii_exposures", _count),
                      _pct(r.label_agreement), v.verdict if v is not None else "-"])
-    return render_table(header, body, fmt)
+    return header, body
+
+
+def trend_table(rows: Sequence[Row], verdicts: Mapping[str, Any] | None = None, fmt: str = "table",
+                period: str = "week") -> str:
+    """:func:`trend_rows` as text (``fmt``: table or md)."""
+    return render_table(*trend_rows(rows, verdicts, period), fmt)
 
 
 def table(rows: Sequence[Row], fmt: str = "table", verdicts: Mapping[str, Any] | None = None,

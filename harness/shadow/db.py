@@ -29,7 +29,7 @@ Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer
   array; NULL: not predicted) and ``correct`` (1/0 against gold; NULL: gold is null or absent). Joined on
   (doc_id, field) it gives the pipelines' field agreement, which production traffic (no gold) can measure.
 ``events`` -- ``id``, ``ts`` (UTC ISO), ``day``, ``week``, ``kind``, ``detail`` (JSON): scenario events
-  (outage, price change, ramp step) written by the simulator and the cutover; index ``events_ts``.
+  (drift, outage, price change, PII burst, ...) written by the simulator; index ``events_ts``.
 ``meta`` -- ``key`` (primary key), ``value``: e.g. the scenario's name and seed.
 """
 

@@ -1,0 +1,124 @@
+"""``harness shadow simulate | decide | cutover``: the parallel run replayed from a scenario, the go/no-go week
+by week, and the blue-green ramp with its rollback triggers (registered by :mod:`harness.cli.shadow`)."""
+
+from __future__ import annotations
+
+from harness.cli.common import TABLE_FORMATS, info, progress_flag
+from harness.errors import HarnessInputError
+
+
+def register(shadow) -> None:
+    p = shadow.add_parser("simulate", help="generate a stream of TechCorp documents day by day; MLOps (production) "
+                          "and LLMOps (shadow) process each one into a comparison database")
+    p.add_argument("--scenario", default="clean-go", help="a shipped scenario (clean-go, no-go, rollback) or a "
+                   "scenario YAML (default %(default)s)")
+    p.add_argument("--out", required=True, metavar="DB", help="the comparison database to write (SQLite)")
+    p.add_argument("--weeks", type=int, help="override the scenario's weeks")
+    p.add_argument("--docs-per-day", type=int, help="override the scenario's documents a day")
+    p.add_argument("--shadow", choices=["scenario", "pipeline"], default="scenario",
+                   help="scenario: the scenario's simulated model (seconds a month); pipeline: the real LLMOps "
+                   "pipeline (the local model by default, Bedrock with --set; slow)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="--shadow pipeline: an LLMOps setting")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=simulate_command)
+
+    p = shadow.add_parser("decide", help="the go/no-go week by week over a comparison database")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("--criteria", metavar="FILE")
+    p.add_argument("--format", choices=TABLE_FORMATS, default="table")
+    p.set_defaults(func=decide_command)
+
+    p = shadow.add_parser("cutover", help="the blue-green ramp 10-25-50-75-100 %% replayed on the stream, rollback "
+                          "triggers checked before each step")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("--start", help="first day of the ramp YYYY-MM-DD (default: the day after the GO week)")
+    p.add_argument("--criteria", metavar="FILE")
+    p.add_argument("--format", choices=TABLE_FORMATS, default="table")
+    p.set_defaults(func=cutover_command)
+
+
+def simulate_command(args) -> int:
+    from harness.shadow.scenario import load_scenario
+    from harness.shadow.simulate import simulate
+
+    scenario = load_scenario(args.scenario)
+    changes = {k: v for k, v in (("weeks", args.weeks), ("docs_per_day", args.docs_per_day)) if v is not None}
+    if changes:
+        from dataclasses import replace
+
+        from harness.files import validate
+        from harness.shadow.scenario import ScenarioFile
+
+        spec = validate(ScenarioFile, {**scenario.spec.model_dump(), **changes}, prefix="--")
+        scenario = replace(scenario, spec=spec, sha256=f"{scenario.sha256}:{sorted(changes.items())}")
+    s = scenario.spec
+    info(f"scenario {s.name}: {s.weeks} weeks x {s.docs_per_day} documents a day from {s.start}; shadow: {args.shadow}")
+    out = simulate(scenario, args.out, shadow=args.shadow, overrides=args.overrides, progress=progress_flag(args),
+                   info=info)
+    info(f"wrote {args.out}: {out['documents']:,} new documents x 2 pipelines in {out['seconds']} s")
+    if s.expect:
+        info("the scenario expects: " + "; ".join(f"{k} {v}" for k, v in s.expect.items()))
+    print(f"next: harness shadow dashboard {args.out}; harness shadow decide {args.out}; harness shadow cutover {args.out}")
+    return 0
+
+
+def decide_command(args) -> int:
+    from harness.gates import load_criteria
+    from harness.shadow.db import open_db
+    from harness.shadow.decide import decide, decision_table, decision_text
+
+    conn = open_db(args.db, create=False)
+    try:
+        d = decide(conn, load_criteria(args.criteria))
+    finally:
+        conn.close()
+    if args.format == "json":
+        from dataclasses import asdict
+
+        from harness.files import dumps_json
+
+        print(dumps_json(asdict(d), indent=2))
+        return 0
+    print(decision_table(d, args.format))
+    print()
+    print(decision_text(d))
+    return 0
+
+
+def cutover_command(args) -> int:
+    from datetime import date, timedelta
+
+    from harness.gates import load_criteria
+    from harness.shadow.cutover import cutover, cutover_table, outcome_text
+    from harness.shadow.db import open_db
+    from harness.shadow.decide import GO, decide
+
+    criteria = load_criteria(args.criteria)
+    conn = open_db(args.db, create=False)
+    try:
+        if args.start:
+            try:
+                start = date.fromisoformat(args.start)
+            except ValueError:
+                raise HarnessInputError(f"not a date YYYY-MM-DD: {args.start!r}", field="--start") from None
+        else:
+            d = decide(conn, criteria)
+            if d.status != GO:
+                raise HarnessInputError(f"no GO decision in this stream ({d.status}); the ramp starts after a GO "
+                                        "(or give --start)", path=args.db)
+            start = date.fromisoformat(d.date) + timedelta(days=1)
+        c = cutover(conn, start, criteria)
+    finally:
+        conn.close()
+    if args.format == "json":
+        from dataclasses import asdict
+
+        from harness.files import dumps_json
+
+        print(dumps_json(asdict(c), indent=2))
+        return 0 if c.status != "rolled back" else 1
+    print(cutover_table(c, args.format))
+    print()
+    print(outcome_text(c))
+    return 0 if c.status != "rolled back" else 1

@@ -1,0 +1,102 @@
+"""The parallel run's dashboard page (``harness shadow dashboard --format html``): trend plots per period, the
+period-by-period table, the case study's table of one period with the judge's reasons, the go/no-go week by
+week (weekly dashboards) and the stream's events. Every figure comes from :mod:`harness.shadow.dashboard`,
+:mod:`harness.shadow.judge` and :mod:`harness.shadow.decide`; this module only lays them out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, Sequence
+
+from harness.pages import Plot, render, status_kind
+
+# (panel title, Figures attribute, unit of the plot)
+PANELS = (("Classification match", "classification_match", "%"), ("Extraction match", "extraction_match", "%"),
+          ("Processing time P95", "latency_p95", "s"), ("Cost per doc", "cost_per_doc", "$"),
+          ("Error rate", "error_rate", "%"), ("Hallucination rate", "hallucination_rate", "%"))
+VERDICT_KIND = {"pass": "pass", "better": "pass", "worse": "fail", "fail": "fail", "no-data": "na", "info": "na"}
+
+
+def _series(rows: Sequence, attr: str) -> dict[str, list[float | None]]:
+    return {name: [getattr(getattr(r, pipeline), attr) if getattr(r, pipeline) else None for r in rows]
+            for name, pipeline in (("MLOps", "mlops"), ("LLMOps", "llmops"))}
+
+
+def _marks(events: Sequence[tuple[str, str, str]], period: str) -> dict[str, str]:
+    """Period -> the events that start in it ("new_template_family, price_change")."""
+    out: dict[str, list[str]] = {}
+    for week, day, kind in events:
+        out.setdefault(week if period == "week" else day, []).append(kind.replace("_", " "))
+    return {p: ", ".join(dict.fromkeys(kinds)) for p, kinds in out.items()}
+
+
+def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, at: str | None,
+                   meta: Mapping[str, str], events: Sequence[tuple[str, str, str, str]], decision=None,
+                   ramp=None, command: str) -> str:
+    """The page (see the module docstring); ``events`` are ``(week, day, kind, detail JSON)`` rows, ``decision``
+    a :class:`harness.shadow.decide.Decision`, ``ramp`` the :class:`harness.shadow.cutover.Cutover` after a GO."""
+    from harness.pages import plots
+    from harness.shadow import dashboard
+
+    periods = [r.period for r in rows]
+    plot = None
+    if rows:
+        plot = Plot.of(plots.trends(periods, [(title, _series(rows, attr), unit) for title, attr, unit in PANELS],
+                                    _marks([e[:3] for e in events], period)))
+    header, body = dashboard.trend_rows(rows, verdicts, period)
+    trend = [{"cells": cells[:-1], "status": cells[-1], "kind": VERDICT_KIND.get(cells[-1], "na")} for cells in body]
+    chosen = next((r for r in rows if r.period == at), None) if at else (rows[-1] if rows else None)
+    detail = None
+    if chosen is not None:
+        v = verdicts.get(chosen.period)
+        p_header, p_body = dashboard.period_rows(chosen, v)
+        detail = {"period": chosen.period, "verdict": v.verdict if v else "not judged",
+                  "kind": VERDICT_KIND.get(v.verdict, "na") if v else "na", "reasons": list(v.reasons) if v else [],
+                  "header": p_header, "rows": p_body}
+    decided = None
+    if decision is not None and decision.weeks:
+        from harness.shadow.decide import decision_text
+
+        ids = [c.id for c in decision.weeks[0].go] + [c.id for c in decision.weeks[0].no_go]
+        word = {True: "yes", False: "no", None: "not measurable"}
+        decided = {"text": decision_text(decision), "status": decision.status,
+                   "kind": status_kind(decision.status), "ids": ids,
+                   "weeks": [{"week": w.week, "status": w.status, "kind": status_kind(w.status), "judge": w.judge,
+                              "checks": [(word[c.holds], c.detail, _check_kind(c.holds, bad=False)) for c in w.go]
+                              + [(word[c.holds], c.detail, _check_kind(c.holds, bad=True)) for c in w.no_go]}
+                             for w in decision.weeks]}
+    cut = None
+    if ramp is not None:
+        from harness.shadow.cutover import outcome_text
+
+        cut = {"status": ramp.status, "kind": {"completed": "pass", "rolled back": "fail"}.get(ramp.status, "warn"),
+               "text": outcome_text(ramp),
+               "steps": [{"day": f"day {s.day}", "date": s.date, "share": f"{s.share:.0%}", "outcome": s.outcome,
+                          "kind": {"advanced": "pass", "rolled back": "fail"}.get(s.outcome, "na"),
+                          "detail": s.detail} for s in ramp.steps]}
+    event_rows = [[day, kind.replace("_", " "), _detail(detail_json)] for _, day, kind, detail_json in events]
+    name = meta.get("scenario") or "comparison database"
+    contents = [("trends", "Trends"), ("periods", f"{period.capitalize()} by {period}"),
+                ("detail", "One period in detail")]
+    if decided:
+        contents.append(("decision", "Go/no-go"))
+    if cut:
+        contents.append(("cutover", "Cutover"))
+    contents.append(("events", "Events"))
+    return render("shadow_dashboard.html.j2", title=f"Parallel run: {name}", command=command,
+                  subtitle=f"MLOps (production) vs LLMOps (shadow), per {period}", contents=contents, plot=plot,
+                  header=header, trend=trend, detail=detail, decided=decided, cut=cut, events=event_rows, meta=meta,
+                  period=period)
+
+
+def _check_kind(holds: bool | None, bad: bool) -> str:
+    """A GO condition that holds is good; a NO-GO condition that holds is bad; not measurable is neither."""
+    return "na" if holds is None else "fail" if holds == bad else "pass"
+
+
+def _detail(text: str) -> str:
+    try:
+        d = json.loads(text) if text else {}
+    except ValueError:
+        return text
+    return ", ".join(f"{k} {v}" for k, v in d.items() if k != "kind") if isinstance(d, dict) else str(d)

@@ -1,0 +1,189 @@
+"""``harness shadow simulate``: the parallel run replayed day by day into a comparison database.
+
+Every document of the stream (:mod:`harness.shadow.stream`) is processed by the **real MLOps pipeline**
+(production: its trained model, its measured time per document) and by the shadow: the **simulated model** of
+the scenario (``shadow="scenario"``: quality, time, tokens and cost are the scenario's figures, drawn per
+document, deterministic by seed) or the **real LLMOps pipeline** (``shadow="pipeline"``: the embedded local
+model or Bedrock through ``--set``; real time and tokens; slow). Results are written through the database's
+one writer as each day finishes, so a reader (the dashboard) can follow a running simulation, and a rerun
+resumes at the first day not complete.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Callable, Sequence
+
+from harness.shadow.records import GuardrailEvent, ResultRecord
+from harness.shadow.scenario import Scenario
+from harness.shadow.stream import StreamDoc, day_documents
+
+
+def _active(spec, kind: str, day: int, pipeline: str | None = None):
+    return [e for e in spec.events if e.kind == kind and e.active(day) and (pipeline is None or e.pipeline == pipeline)]
+
+
+def _down(spec, doc: StreamDoc, pipeline: str) -> bool:
+    """Whether ``pipeline`` is in an outage when ``doc`` arrives (outages start at 09:00 UTC)."""
+    hour = doc.received_at.hour + doc.received_at.minute / 60
+    return any(9 <= hour < 9 + e.hours for e in _active(spec, "outage", doc.day, pipeline))
+
+
+def shadow_model(spec, day: int):
+    """The simulated shadow's figures on ``day``: the scenario's, changed by the version/quality events so far."""
+    m = spec.shadow.model_dump()
+    for e in sorted((e for e in spec.events if e.kind in ("version_change", "quality_change")
+                     and e.first_day() <= day), key=lambda e: e.first_day()):
+        for key in ("accuracy", "field_accuracy", "hallucination_rate", "prompt_version", "model_version"):
+            if getattr(e, key) is not None:
+                m[key] = getattr(e, key)
+    m["price"] = math.prod(e.factor for e in spec.events if e.kind == "price_change" and e.first_day() <= day)
+    m["slow"] = math.prod(e.factor for e in _active(spec, "latency_degradation", day, "llmops"))
+    return m
+
+
+def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> list[ResultRecord]:
+    """The scenario's model on ``docs`` (see the module docstring): one record per document."""
+    out = []
+    for doc in docs:
+        m = shadow_model(spec, doc.day)
+        rng = random.Random(f"{spec.seed}:shadow:{doc.item.id}")
+        base = {"doc_id": doc.item.id, "pipeline": "llmops", "role": "shadow", "received_at": doc.received_at,
+                "gold_label": doc.item.label, "gold_fields": dict(doc.item.fields),
+                "model_version": m["model_version"], "prompt_version": m["prompt_version"]}
+        if _down(spec, doc, "llmops"):
+            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            continue
+        latency = m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"]))
+        if rng.random() < m["error_rate"]:
+            out.append(ResultRecord(**base, latency_s=latency, error="model call failed (simulated)"))
+            continue
+        label = doc.item.label if rng.random() < m["accuracy"] else rng.choice([x for x in labels if x != doc.item.label])
+        fields = {k: (v if v is None or rng.random() < m["field_accuracy"] else _wrong(v))
+                  for k, v in doc.item.fields.items()}
+        events = []
+        if doc.pii:
+            exposed = rng.random() < max((e.exposed_share for e in _active(spec, "pii_burst", doc.day)), default=0.0)
+            events.append(GuardrailEvent(policy="pii", action="none" if exposed else "anonymized", exposed=exposed))
+        out.append(ResultRecord(**base, latency_s=round(latency, 4), label=label, fields=fields,
+                                input_tokens=m["input_tokens"], output_tokens=m["output_tokens"],
+                                cost_usd=round(m["cost_per_doc"] * m["price"], 6),
+                                hallucinated=rng.random() < m["hallucination_rate"], guardrail_events=events))
+    return out
+
+
+def _wrong(v):
+    """A value extraction got wrong: missed (null), as a model most often does."""
+    return None
+
+
+def production(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRecord]:
+    """The real MLOps pipeline on ``docs``: classify, then extract with the predicted type; its time per document
+    is the model's measured time plus the end-to-end overhead of the scenario's ``production`` (section 2)."""
+    up = [d for d in docs if not _down(spec, d, "mlops")]
+    items = [d.item for d in up]
+    t0 = time.perf_counter()
+    labels = predictor.predict(items, "classify") if items else []
+    fields = predictor.predict(items, "extract", [{"classify": o.value} for o in labels]) if items else []
+    per_doc = (time.perf_counter() - t0) / max(1, len(items))
+    done = {d.item.id: (lab, fld) for d, lab, fld in zip(up, labels, fields)}
+    out = []
+    for d in docs:
+        base = {"doc_id": d.item.id, "pipeline": "mlops", "role": "production", "received_at": d.received_at,
+                "gold_label": d.item.label, "gold_fields": dict(d.item.fields), "model_version": "mlops"}
+        if d.item.id not in done:
+            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            continue
+        lab, fld = done[d.item.id]
+        slow = math.prod(e.factor for e in _active(spec, "latency_degradation", d.day, "mlops"))
+        rng = random.Random(f"{spec.seed}:production:{d.item.id}")
+        overhead = max(0.0, rng.gauss(spec.production.overhead_s, spec.production.overhead_sd))
+        out.append(ResultRecord(**base, latency_s=round((per_doc + overhead) * slow, 6), label=lab.value, fields=fld.value,
+                                error=lab.error or fld.error, cost_usd=spec.production.cost_per_doc))
+    return out
+
+
+def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRecord]:
+    """The real LLMOps pipeline on ``docs`` (one document at a time: its own time and tokens)."""
+    out = []
+    for d in docs:
+        base = {"doc_id": d.item.id, "pipeline": "llmops", "role": "shadow", "received_at": d.received_at,
+                "gold_label": d.item.label, "gold_fields": dict(d.item.fields)}
+        if _down(spec, d, "llmops"):
+            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            continue
+        t0 = time.perf_counter()
+        lab = predictor.predict([d.item], "classify")[0]
+        fld = predictor.predict([d.item], "extract", [{"classify": lab.value}])[0]
+        usage = [o.usage for o in (lab, fld) if o.usage is not None]
+        events = [GuardrailEvent(policy=e.get("type", "pii"), action=str(e.get("action", "")).lower() or "masked",
+                                 exposed=False)
+                  for o in (lab, fld) for side in ("input", "output")
+                  for e in ((o.meta.get("guardrails") or {}).get(side) or [])]
+        out.append(ResultRecord(**base, latency_s=round(time.perf_counter() - t0, 4), label=lab.value,
+                                fields=fld.value, error=lab.error or fld.error,
+                                input_tokens=sum(u.input_tokens for u in usage),
+                                output_tokens=sum(u.output_tokens for u in usage),
+                                cost_usd=spec.shadow.cost_per_doc, guardrail_events=events,
+                                model_version=lab.meta.get("model"), prompt_version=lab.meta.get("prompt")))
+    return out
+
+
+def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides: Sequence[str] = (),
+             progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
+    """Run the scenario into the database at ``db_path``; returns a summary (days, documents, seconds)."""
+    import sys
+
+    from tqdm import tqdm
+
+    from harness.golden import load_golden_set
+    from harness.pipelines import build_predictor
+    from harness.shadow.db import Writer, open_db
+    from harness.cli.common import default_golden
+
+    spec = scenario.spec
+    golden = load_golden_set(default_golden())
+    conn = open_db(db_path)
+    writer = Writer(conn, golden.manifest.fields)
+    old = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
+        from harness.errors import HarnessInputError
+
+        raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it", path=db_path)
+    for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
+                       ("seed", str(spec.seed)), ("start", spec.start.isoformat()), ("weeks", str(spec.weeks)),
+                       ("docs_per_day", str(spec.docs_per_day)), ("feedback", spec.feedback), ("audit", spec.audit),
+                       ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
+        writer.set_meta(key, value)
+    done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
+            if n >= 2 * spec.docs_per_day}
+    mlops = build_predictor("mlops", golden, progress=info).predictor
+    llm = build_predictor("llmops", golden, None, ["tasks=[classify, extract]", *overrides], progress=info).predictor \
+        if shadow == "pipeline" else None
+    t0, n_docs = time.perf_counter(), 0
+    days = range(1, spec.weeks * 7 + 1)
+    bar = tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
+               disable=(not sys.stderr.isatty()) if progress is None else not progress)
+    try:
+        for day in bar:
+            docs = day_documents(spec, day)
+            if not docs or docs[0].received_at.date().isoformat() in done:
+                continue
+            for e in spec.events:
+                if e.first_day() == day:
+                    writer.add_event(docs[0].received_at.replace(hour=9, minute=0, second=0, microsecond=0), e.kind,
+                                     e.model_dump(exclude_none=True, exclude_defaults=True))
+            records = production(spec, docs, mlops)
+            records += (pipeline_shadow(spec, docs, llm) if llm is not None
+                        else simulated_shadow(spec, docs, golden.manifest.labels))
+            writer.add(records)
+            n_docs += len(docs)
+    finally:
+        bar.close()
+        mlops.close()
+        if llm is not None:
+            llm.close()
+        conn.close()
+    return {"days": len(days), "documents": n_docs, "seconds": round(time.perf_counter() - t0, 1)}

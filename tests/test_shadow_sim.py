@@ -1,0 +1,180 @@
+"""The parallel run end to end (issue 18): the shipped scenarios simulated into a comparison database through
+the CLI, with the real MLOps pipeline as production, give their expected outcomes (GO in a named week and a
+completed ramp; NO-GO; a rollback at a named ramp step); a simulation resumes; the dashboard page in a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from harness.shadow.cutover import RAMP, served
+from harness.shadow.scenario import load_scenario
+
+SCENARIOS = ("clean-go", "no-go", "rollback")
+
+
+@pytest.fixture(scope="module")
+def streams(tmp_path_factory):
+    """Each shipped scenario simulated once into its own database (``harness shadow simulate``)."""
+    from harness.cli import main
+
+    out = tmp_path_factory.mktemp("shadow")
+    dbs = {}
+    for name in SCENARIOS:
+        db = out / f"{name}.db"
+        assert main(["shadow", "simulate", "--scenario", name, "--out", str(db), "--no-progress"]) == 0
+        dbs[name] = db
+    return dbs
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_shipped_scenario_gives_its_expected_outcome(streams, cli, name):
+    expect = load_scenario(name).spec.expect
+    code, out, err = cli("shadow", "decide", streams[name])
+    assert code == 0, err
+    assert f"Decision: {expect['decision']} " in out, out
+    if "cutover" not in expect:
+        assert expect["decision"].startswith("NO-GO")
+        code, _, err = cli("shadow", "cutover", streams[name])
+        assert code == 2 and "no GO decision" in err  # the ramp starts only after a GO
+        return
+    code, out, err = cli("shadow", "cutover", streams[name])
+    want = expect["cutover"]
+    assert ("Cutover completed" if want == "completed" else "Rolled back: ") in out, out
+    code, out, err = cli("shadow", "cutover", streams[name], "--format", "json")
+    ramp = json.loads(out)
+    outcomes = [(s["day"], s["outcome"]) for s in ramp["steps"]]
+    if want == "completed":
+        assert code == 0 and ramp["status"] == "completed"
+        assert outcomes == [(d, "advanced") for d, _ in RAMP]
+    else:
+        day, trigger = re.fullmatch(r"rolled back at day (\d+) \((\w+)\)", want).groups()
+        assert code == 1 and ramp["status"] == "rolled back" and ramp["trigger"] == trigger
+        assert outcomes[-1] == (int(day), "rolled back")
+        assert all(o == "advanced" for _, o in outcomes[:-1])
+        assert ramp["window"][0] >= ramp["start"]  # the exposure happened during the ramp, not before it
+
+
+def test_no_go_is_held_by_the_week_the_prompt_changed(streams):
+    """The NO-GO names the conditions that stopped it, from the figures of that week."""
+    from harness.gates import load_criteria
+    from harness.shadow.db import open_db
+    from harness.shadow.decide import decide
+
+    conn = open_db(streams["no-go"], create=False)
+    try:
+        d = decide(conn, load_criteria())
+    finally:
+        conn.close()
+    week = next(w for w in d.weeks if w.week == d.week)
+    fired = {c.id for c in week.no_go if c.holds}
+    assert d.status == "NO-GO" and d.week == "2027-W03" and d.date == "2027-01-24"
+    assert fired and fired <= {"accuracy_below_baseline", "hallucination_above_5pct"}, fired
+    assert [w.status for w in d.weeks[: 2]] == ["HOLD", "HOLD"]  # fewer than 4 weeks: no GO yet, nothing wrong
+
+
+def test_the_dashboard_shows_the_drift(streams, cli):
+    """clean-go: new templates from week 2 cut MLOps's classification match; LLMOps's holds (gold-measured)."""
+    code, out, err = cli("shadow", "dashboard", streams["clean-go"], "--format", "json")
+    assert code == 0, err
+    rows = {r["period"]: r for r in json.loads(out)["rows"]}
+    w1, w3 = rows["2027-W01"], rows["2027-W03"]
+    assert w1["mlops"]["classification_match"] > 0.97
+    assert w3["mlops"]["classification_match"] < w1["mlops"]["classification_match"] - 0.05
+    assert w3["llmops"]["classification_match"] > 0.98
+    assert w1["mlops"]["n"] == w1["llmops"]["n"] == 7 * 120
+
+
+def test_simulate_resumes_and_refuses_another_scenario(tmp_path, cli):
+    db = tmp_path / "s.db"
+    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "20",
+                       "--out", db, "--no-progress")
+    assert code == 0, err
+
+    def content():
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT doc_id, pipeline, label, label_correct, hallucinated FROM results "
+                             "ORDER BY doc_id, pipeline").fetchall()
+
+    before = content()
+    assert len(before) == 2 * 7 * 20
+    with sqlite3.connect(db) as c:  # as if the run had stopped during its last day
+        c.execute("DELETE FROM results WHERE day = (SELECT MAX(day) FROM results) AND doc_id IN "
+                  "(SELECT doc_id FROM results WHERE day = (SELECT MAX(day) FROM results) LIMIT 5)")
+    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "20",
+                       "--out", db, "--no-progress")
+    assert code == 0 and "140 new documents" not in err and "20 new documents" in err, err
+    assert content() == before  # the same documents and outcomes: deterministic by seed
+    code, _, err = cli("shadow", "simulate", "--scenario", "clean-go", "--weeks", "1", "--out", db, "--no-progress")
+    assert code == 2 and "another scenario" in err
+
+
+def test_a_broken_scenario_names_its_line(tmp_path, cli):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nseed: 1\nstart: 2027-01-04\nweeks: 2\ndocs_per_day: 10\nevents:\n"
+                   "  - {kind: meteor_strike, week: 1}\n")
+    code, _, err = cli("shadow", "simulate", "--scenario", bad, "--out", tmp_path / "x.db")
+    assert code == 2 and "bad.yaml:7" in err and "kind" in err, err
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_cutover_from_a_given_start_and_bad_dates(streams, cli):
+    code, out, err = cli("shadow", "cutover", streams["no-go"], "--start", "2027-01-05")
+    assert code in (0, 1) and "day 1" in out
+    code, _, err = cli("shadow", "cutover", streams["no-go"], "--start", "05/01/2027")
+    assert code == 2 and "--start" in err
+
+
+def test_the_ramp_only_grows():
+    """A document LLMOps serves at one step it serves at every later step (no flapping between pipelines)."""
+    ids = [f"doc-{i:05d}" for i in range(4000)]
+    shares = [s for _, s in RAMP]
+    for lo, hi in zip(shares, shares[1:]):
+        assert {d for d in ids if served(d, lo)} <= {d for d in ids if served(d, hi)}
+    for s in shares:
+        assert abs(sum(served(d, s) for d in ids) / len(ids) - s) < 0.03
+    assert [d for d, _ in RAMP] == [1, 3, 7, 10, 14]  # section 6, Phase 3: days 1, 3, 7, 10, 14
+
+
+def test_window_mean_needs_its_minimum_of_records():
+    from harness.gates.rollback import evaluate_rollback
+
+    trigger = {"id": "h", "kind": "window_mean", "field": "hallucination_rate", "op": ">", "value": 0.10,
+               "hours": 4, "min_records": 20}
+    def records(rates):
+        return [{"_ts": datetime(2027, 1, 4, 10, m, tzinfo=timezone.utc), "hallucination_rate": v}
+                for m, v in enumerate(rates)]
+
+    one = records([1.0])
+    assert not evaluate_rollback([trigger], one)[0].fired  # one hallucinated answer is not a 4-hour rate
+    many = evaluate_rollback([trigger], records([float(m % 4 == 0) for m in range(30)]))[0]
+    assert many.fired and "over 20 records" in many.detail  # fires as soon as 20 records make a rate: 5 of 20
+
+
+def test_the_dashboard_page_in_a_browser(streams, cli, browser, tmp_path):
+    from test_pages_browser import SHOTS, Watched
+
+    page = tmp_path / "dashboard.html"
+    code, out, err = cli("shadow", "dashboard", streams["rollback"], "--format", "html", "--out", page)
+    assert code == 0, err
+    w = Watched(browser, page)
+    w.check_clean()
+    for sid in ("trends", "periods", "detail", "decision", "cutover", "events"):
+        assert w.page.locator(f"section#{sid}").count() == 1, sid
+    plot = w.page.locator("#trends figure svg[role=img]")
+    assert plot.count() == 1 and "Classification match" in plot.get_attribute("aria-label")
+    assert w.page.locator("#periods tbody tr").count() == 8  # eight weeks
+    assert "GO in 2027-W05" in w.page.locator("#decision").inner_text()
+    ramp = w.page.locator("#cutover").inner_text()
+    assert "Rolled back: pii_exposure" in ramp and ramp.count("advanced") == 2
+    events = w.page.locator("#events").inner_text()
+    assert "new template family" in events and "pii burst" in events
+    w.page.locator("#periods th", has_text="Cost per doc").click()  # sortable
+    assert w.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    w.page.screenshot(path=str(SHOTS / "shadow-dashboard.png"), full_page=True)
+    w.page.close()
