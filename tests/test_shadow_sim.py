@@ -178,3 +178,32 @@ def test_the_dashboard_page_in_a_browser(streams, cli, browser, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     w.page.screenshot(path=str(SHOTS / "shadow-dashboard.png"), full_page=True)
     w.page.close()
+
+
+def test_the_real_llmops_pipeline_as_the_shadow(tmp_path, cli, aws_env):
+    """--shadow pipeline: the LLMOps pipeline itself (langchain-aws against the loopback Bedrock stand-in) writes
+    the shadow's results, with its own answers, tokens and model version."""
+    from bedrock_standin import BedrockStandIn
+    from test_grading import HAIKU, Responder
+
+    from harness.golden import load_golden_set
+    from harness.cli.common import default_golden
+
+    labels = load_golden_set(default_golden()).manifest.labels
+    db = tmp_path / "p.db"
+    with BedrockStandIn(responder=Responder(labels)) as server:
+        code, _, err = cli("shadow", "simulate", "--scenario", "clean-go", "--weeks", "1", "--docs-per-day", "3",
+                           "--shadow", "pipeline", "--out", db, "--no-progress",
+                           "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
+                           "--set", f"llm.endpoint_url={server.url}", "--set", "embeddings.provider=bedrock",
+                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", f"index_dir={tmp_path / 'index'}")
+    assert code == 0, err
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT model_version, input_tokens, output_tokens, label IS NOT NULL, error "
+                         "FROM results WHERE pipeline = 'llmops'").fetchall()
+        meta = dict(c.execute("SELECT key, value FROM meta"))
+    assert len(rows) == 21 and meta["shadow"] == "pipeline"
+    assert all(m.endswith(HAIKU) and i > 0 and o > 0 and has_label and e is None for m, i, o, has_label, e in rows), rows
+    code, out, err = cli("shadow", "dashboard", db, "--format", "json")
+    week = json.loads(out)["rows"][0]
+    assert week["llmops"]["n_classification"] == 21 and week["llmops"]["classification_match"] is not None
