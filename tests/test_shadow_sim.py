@@ -111,6 +111,9 @@ def test_simulate_resumes_and_refuses_another_scenario(tmp_path, cli):
     assert content() == before  # the same documents and outcomes: deterministic by seed
     code, _, err = cli("shadow", "simulate", "--scenario", "clean-go", "--weeks", "1", "--out", db, "--no-progress")
     assert code == 2 and "another scenario" in err
+    code, out, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "2",
+                         "--out", tmp_path / "run", "--no-progress")  # a folder: the database is shadow.db in it
+    assert code == 0 and (tmp_path / "run" / "shadow.db").is_file() and "run/shadow.db" in out, err
 
 
 def test_a_broken_scenario_names_its_line(tmp_path, cli):
@@ -181,29 +184,95 @@ def test_the_dashboard_page_in_a_browser(streams, cli, browser, tmp_path):
 
 
 def test_the_real_llmops_pipeline_as_the_shadow(tmp_path, cli, aws_env):
-    """--shadow pipeline: the LLMOps pipeline itself (langchain-aws against the loopback Bedrock stand-in) writes
-    the shadow's results, with its own answers, tokens and model version."""
+    """--shadow pipeline: the LLMOps pipeline itself (langchain-aws against the loopback Bedrock stand-in, the
+    case study's guardrails on) writes the shadow's results: its answers, tokens, model version and the PII its
+    guardrail blocked in a burst of PII-bearing documents (blocked: no exposure)."""
     from bedrock_standin import BedrockStandIn
     from test_grading import HAIKU, Responder
 
-    from harness.golden import load_golden_set
     from harness.cli.common import default_golden
+    from harness.golden import load_golden_set
 
     labels = load_golden_set(default_golden()).manifest.labels
+    scenario = tmp_path / "pii.yaml"
+    scenario.write_text("name: pii\nseed: 5\nweeks: 1\ndocs_per_day: 3\n"
+                        "events:\n  - {kind: pii_burst, day: 1, days: 7, share: 0.5}\n")
     db = tmp_path / "p.db"
     with BedrockStandIn(responder=Responder(labels)) as server:
-        code, _, err = cli("shadow", "simulate", "--scenario", "clean-go", "--weeks", "1", "--docs-per-day", "3",
-                           "--shadow", "pipeline", "--out", db, "--no-progress",
-                           "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
+        code, _, err = cli("shadow", "simulate", "--scenario", scenario, "--shadow", "pipeline", "--out", db,
+                           "--no-progress", "--set", "llm.provider=bedrock", "--set", f"llm.model_id={HAIKU}",
                            "--set", f"llm.endpoint_url={server.url}", "--set", "embeddings.provider=bedrock",
-                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", f"index_dir={tmp_path / 'index'}")
+                           "--set", f"cache.dir={tmp_path / 'cache'}", "--set", f"index_dir={tmp_path / 'index'}",
+                           "--set", "guardrails.config=techcorp")
     assert code == 0, err
     with sqlite3.connect(db) as c:
-        rows = c.execute("SELECT model_version, input_tokens, output_tokens, label IS NOT NULL, error "
-                         "FROM results WHERE pipeline = 'llmops'").fetchall()
+        rows = c.execute("SELECT model_version, input_tokens, output_tokens, label IS NOT NULL, error, "
+                         "guardrail_events, pii_exposed FROM results WHERE pipeline = 'llmops'").fetchall()
         meta = dict(c.execute("SELECT key, value FROM meta"))
     assert len(rows) == 21 and meta["shadow"] == "pipeline"
-    assert all(m.endswith(HAIKU) and i > 0 and o > 0 and has_label and e is None for m, i, o, has_label, e in rows), rows
+    answered = [r for r in rows if r[4] is None]
+    blocked = [r for r in rows if r[4] is not None]
+    assert answered and all(m.endswith(HAIKU) and i > 0 and o > 0 and has_label for m, i, o, has_label, *_ in answered)
+    # the case study's configuration BLOCKs social security numbers: those documents never reach the model
+    assert blocked and all(e == "blocked by input guardrail: document: pii" and not has_label and events > 0
+                           for _, _, _, has_label, e, events, _ in blocked), blocked
+    assert sum(r[6] for r in rows) == 0  # masked or blocked: no exposure
     code, out, err = cli("shadow", "dashboard", db, "--format", "json")
     week = json.loads(out)["rows"][0]
     assert week["llmops"]["n_classification"] == 21 and week["llmops"]["classification_match"] is not None
+    assert week["llmops"]["guardrail_events"] >= len(blocked) and week["llmops"]["pii_exposures"] == 0
+    assert week["llmops"]["error_rate"] == pytest.approx(len(blocked) / 21)  # a blocked document is an error
+
+
+def test_guardrail_records_become_events():
+    """A PII entity the guardrail only detected (action NONE) reached the model unmasked: an exposure."""
+    from types import SimpleNamespace
+
+    from harness.shadow.simulate import guardrail_events
+
+    out = SimpleNamespace(meta={"guardrails": {"input": [
+        {"action": "GUARDRAIL_INTERVENED", "blocked": False, "fired": ["pii", "injection"],
+         "pii": [{"type": "EMAIL", "action": "ANONYMIZED"}, {"type": "US_SOCIAL_SECURITY_NUMBER", "action": "NONE"}]}],
+        "output": []}})
+    events = guardrail_events([out, SimpleNamespace(meta={})])
+    assert [(e.policy, e.action, e.exposed) for e in events] == [
+        ("pii:EMAIL", "anonymized", False), ("pii:US_SOCIAL_SECURITY_NUMBER", "none", True),
+        ("injection", "intervened", False)]
+
+
+def test_outage_price_and_latency_events(tmp_path, cli):
+    """The events the shipped scenarios do not use, each seen where it should be: an LLMOps outage (its error
+    rate that day, and the unavailability trigger during a ramp), a price change (cost per doc from its week),
+    a latency degradation (P95 on its day)."""
+    scenario = tmp_path / "events.yaml"
+    scenario.write_text("""name: events
+seed: 3
+start: 2027-01-04
+weeks: 2
+docs_per_day: 200
+events:
+  - {kind: outage, day: 2, hours: 3, pipeline: llmops}
+  - {kind: price_change, week: 2, factor: 2.0}
+  - {kind: latency_degradation, day: 9, days: 1, factor: 3.0, pipeline: llmops}
+""")
+    db = tmp_path / "e.db"
+    code, _, err = cli("shadow", "simulate", "--scenario", scenario, "--out", db, "--no-progress")
+    assert code == 0, err
+    code, out, _ = cli("shadow", "dashboard", db, "--period", "day", "--format", "json")
+    days = {r["period"]: r for r in json.loads(out)["rows"]}
+    down = days["2027-01-05"]["llmops"]
+    assert 0.2 < down["error_rate"] < 0.4 and down["n_processed"] == down["n"] - round(down["error_rate"] * down["n"])
+    assert days["2027-01-05"]["mlops"]["error_rate"] == 0.0
+    assert days["2027-01-12"]["llmops"]["latency_p95"] > 2.5 * days["2027-01-11"]["llmops"]["latency_p95"]
+    code, out, _ = cli("shadow", "dashboard", db, "--format", "json")
+    weeks = json.loads(out)["rows"]
+    assert weeks[1]["llmops"]["cost_per_doc"] == pytest.approx(2 * weeks[0]["llmops"]["cost_per_doc"])
+    assert weeks[1]["mlops"]["cost_per_doc"] == pytest.approx(weeks[0]["mlops"]["cost_per_doc"])
+    code, out, _ = cli("shadow", "cutover", db, "--start", "2027-01-04", "--format", "json")
+    ramp = json.loads(out)
+    assert code == 1 and ramp["trigger"] == "unavailable_over_1h", ramp
+    assert ramp["steps"][-1]["day"] == 3  # checked before the 25 % step
+    assert "2027-01-05T09:00" <= ramp["window"][0] < ramp["window"][1] <= "2027-01-05T14"  # the outage 09-12, to the next served
+    with sqlite3.connect(db) as c:
+        assert [k for (k,) in c.execute("SELECT kind FROM events ORDER BY ts")] == \
+            ["outage", "price_change", "latency_degradation"]

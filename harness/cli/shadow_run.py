@@ -12,7 +12,8 @@ def register(shadow) -> None:
                           "and LLMOps (shadow) process each one into a comparison database")
     p.add_argument("--scenario", default="clean-go", help="a shipped scenario (clean-go, no-go, rollback) or a "
                    "scenario YAML (default %(default)s)")
-    p.add_argument("--out", required=True, metavar="DB", help="the comparison database to write (SQLite)")
+    p.add_argument("--out", required=True, metavar="DB|DIR", help="the comparison database to write (SQLite): a "
+                   "file ending .db, .sqlite or .sqlite3, or a folder that gets shadow.db")
     p.add_argument("--weeks", type=int, help="override the scenario's weeks")
     p.add_argument("--docs-per-day", type=int, help="override the scenario's documents a day")
     p.add_argument("--shadow", choices=["scenario", "pipeline"], default="scenario",
@@ -53,14 +54,29 @@ def simulate_command(args) -> int:
         spec = validate(ScenarioFile, {**scenario.spec.model_dump(), **changes}, prefix="--")
         scenario = replace(scenario, spec=spec, sha256=f"{scenario.sha256}:{sorted(changes.items())}")
     s = scenario.spec
+    db = database_path(args.out)
     info(f"scenario {s.name}: {s.weeks} weeks x {s.docs_per_day} documents a day from {s.start}; shadow: {args.shadow}")
-    out = simulate(scenario, args.out, shadow=args.shadow, overrides=args.overrides, progress=progress_flag(args),
+    out = simulate(scenario, db, shadow=args.shadow, overrides=args.overrides, progress=progress_flag(args),
                    info=info)
-    info(f"wrote {args.out}: {out['documents']:,} new documents x 2 pipelines in {out['seconds']} s")
+    info(f"wrote {db}: {out['documents']:,} new documents x 2 pipelines in {out['seconds']} s")
     if s.expect:
         info("the scenario expects: " + "; ".join(f"{k} {v}" for k, v in s.expect.items()))
-    print(f"next: harness shadow dashboard {args.out}; harness shadow decide {args.out}; harness shadow cutover {args.out}")
+    print(f"next: harness shadow dashboard {db}; harness shadow decide {db}; harness shadow cutover {db}")
     return 0
+
+
+def database_path(out: str) -> str:
+    """``--out``: a database file by its suffix, else a folder (created) holding ``shadow.db``."""
+    from pathlib import Path
+
+    p = Path(out)
+    if p.suffix.lower() in (".db", ".sqlite", ".sqlite3"):
+        return str(p)
+    if p.exists() and not p.is_dir():
+        raise HarnessInputError("is neither a folder nor a database file (.db, .sqlite, .sqlite3)", path=p,
+                                field="--out")
+    p.mkdir(parents=True, exist_ok=True)
+    return str(p / "shadow.db")
 
 
 def decide_command(args) -> int:

@@ -118,16 +118,33 @@ def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRe
         lab = predictor.predict([d.item], "classify")[0]
         fld = predictor.predict([d.item], "extract", [{"classify": lab.value}])[0]
         usage = [o.usage for o in (lab, fld) if o.usage is not None]
-        events = [GuardrailEvent(policy=e.get("type", "pii"), action=str(e.get("action", "")).lower() or "masked",
-                                 exposed=False)
-                  for o in (lab, fld) for side in ("input", "output")
-                  for e in ((o.meta.get("guardrails") or {}).get(side) or [])]
+        events = guardrail_events((lab, fld))
         out.append(ResultRecord(**base, latency_s=round(time.perf_counter() - t0, 4), label=lab.value,
                                 fields=fld.value, error=lab.error or fld.error,
                                 input_tokens=sum(u.input_tokens for u in usage),
                                 output_tokens=sum(u.output_tokens for u in usage),
                                 cost_usd=spec.shadow.cost_per_doc, guardrail_events=events,
                                 model_version=lab.meta.get("model"), prompt_version=lab.meta.get("prompt")))
+    return out
+
+
+def guardrail_events(outputs) -> list[GuardrailEvent]:
+    """The pipeline's guardrail records (types and actions, see ``harness.guardrails``) as result-log events: one
+    per PII entity found (``exposed`` when the guardrail detected it and let it through, action ``NONE``: it
+    reached the model or the answer unmasked) and one per other policy that fired."""
+    out = []
+    for o in outputs:
+        record = o.meta.get("guardrails") or {}
+        for side in ("input", "output"):
+            for ev in record.get(side) or []:
+                for entity in ev.get("pii") or []:
+                    action = str(entity.get("action", "")).lower()
+                    out.append(GuardrailEvent(policy=f"pii:{entity.get('type', '?')}", action=action or "detected",
+                                              exposed=action == "none"))
+                for policy in ev.get("fired") or []:
+                    if policy != "pii":
+                        out.append(GuardrailEvent(policy=policy, action="blocked" if ev.get("blocked") else
+                                                  "intervened"))
     return out
 
 
