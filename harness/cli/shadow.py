@@ -8,7 +8,7 @@ from harness.errors import HarnessInputError
 
 
 def register(sub) -> None:
-    group = sub.add_parser("shadow", help="the parallel run: comparison database and dashboard")
+    group = sub.add_parser("shadow", help="the parallel run: simulate or ingest traffic into a comparison database, dashboard, go/no-go, cutover")
     shadow = group.add_subparsers(dest="shadow_command", required=True)
 
     p = shadow.add_parser("ingest", help="load a JSONL result log (one record per document and pipeline) into "

@@ -25,16 +25,17 @@ def register(shadow) -> None:
     p.set_defaults(func=simulate_command)
 
     p = shadow.add_parser("decide", help="the go/no-go week by week over a comparison database")
-    p.add_argument("db", metavar="DB")
-    p.add_argument("--criteria", metavar="FILE")
+    p.add_argument("db", metavar="DB", help="the comparison database")
+    p.add_argument("--criteria", metavar="FILE", help="criteria file with go_no_go (default: the TechCorp pilot's)")
     p.add_argument("--format", choices=TABLE_FORMATS, default="table")
     p.set_defaults(func=decide_command)
 
     p = shadow.add_parser("cutover", help="the blue-green ramp 10-25-50-75-100 %% replayed on the stream, rollback "
                           "triggers checked before each step")
-    p.add_argument("db", metavar="DB")
+    p.add_argument("db", metavar="DB", help="the comparison database")
     p.add_argument("--start", help="first day of the ramp YYYY-MM-DD (default: the day after the GO week)")
-    p.add_argument("--criteria", metavar="FILE")
+    p.add_argument("--criteria", metavar="FILE", help="criteria file with go_no_go and rollback_triggers (default: "
+                   "the TechCorp pilot's)")
     p.add_argument("--format", choices=TABLE_FORMATS, default="table")
     p.set_defaults(func=cutover_command)
 

@@ -73,10 +73,12 @@ def _version() -> str:
         return "(not installed)"
 
 
-def render(template: str, *, title: str, command: str, subtitle: str = "", contents=(), **context: Any) -> str:
-    """A page from ``templates/<template>`` inside the shared layout (header, contents, styles, script)."""
+def render(template: str, *, title: str, command: str, subtitle: str = "", contents=(), source: str = "the run store",
+           **context: Any) -> str:
+    """A page from ``templates/<template>`` inside the shared layout (header, contents, styles, script);
+    ``source`` is what the page was read from, said in its header."""
     page = _environment().get_template(template)
-    return page.render(title=title, command=command, subtitle=subtitle, contents=list(contents),
+    return page.render(title=title, command=command, subtitle=subtitle, contents=list(contents), source=source,
                        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                        version=_version(), css=_asset("page.css"), js=_asset("page.js"), **context)
 

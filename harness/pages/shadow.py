@@ -84,6 +84,7 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
         contents.append(("cutover", "Cutover"))
     contents.append(("events", "Events"))
     return render("shadow_dashboard.html.j2", title=f"Parallel run: {name}", command=command,
+                  source="the comparison database",
                   subtitle=f"MLOps (production) vs LLMOps (shadow), per {period}", contents=contents, plot=plot,
                   header=header, trend=trend, detail=detail, decided=decided, cut=cut, events=event_rows, meta=meta,
                   period=period)
