@@ -50,7 +50,7 @@ def test_shipped_scenario_gives_its_expected_outcome(streams, cli, name):
     outcomes = [(s["day"], s["outcome"]) for s in ramp["steps"]]
     if want == "completed":
         assert code == 0 and ramp["status"] == "completed"
-        assert outcomes == [(d, "advanced") for d, _ in RAMP]
+        assert outcomes == [(d, "advanced") for d, _ in RAMP] + [(20, "completed")]  # after a week at 100 %
     else:
         day, trigger = re.fullmatch(r"rolled back at day (\d+) \((\w+)\)", want).groups()
         assert code == 1 and ramp["status"] == "rolled back" and ramp["trigger"] == trigger
@@ -90,28 +90,32 @@ def test_the_dashboard_shows_the_drift(streams, cli):
 
 
 def test_simulate_resumes_and_refuses_another_scenario(tmp_path, cli):
+    scenario = tmp_path / "resume.yaml"
+    scenario.write_text("name: resume\nseed: 2\nweeks: 1\ndocs_per_day: 20\n"
+                        "events:\n  - {kind: price_change, day: 7, factor: 1.5}\n")
     db = tmp_path / "s.db"
-    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "20",
-                       "--out", db, "--no-progress")
+    code, _, err = cli("shadow", "simulate", "--scenario", scenario, "--out", db, "--no-progress")
     assert code == 0, err
 
     def content():
         with sqlite3.connect(db) as c:
-            return c.execute("SELECT doc_id, pipeline, label, label_correct, hallucinated FROM results "
-                             "ORDER BY doc_id, pipeline").fetchall()
+            return (c.execute("SELECT doc_id, pipeline, label, label_correct, hallucinated, cost_usd FROM results "
+                              "ORDER BY doc_id, pipeline").fetchall(),
+                    c.execute("SELECT ts, kind, detail FROM events ORDER BY id").fetchall())
 
     before = content()
-    assert len(before) == 2 * 7 * 20
-    with sqlite3.connect(db) as c:  # as if the run had stopped during its last day
+    assert len(before[0]) == 2 * 7 * 20 and [k for _, k, _ in before[1]] == ["price_change"]
+    with sqlite3.connect(db) as c:  # as if the run had stopped during its last day, the day of the event
         c.execute("DELETE FROM results WHERE day = (SELECT MAX(day) FROM results) AND doc_id IN "
                   "(SELECT doc_id FROM results WHERE day = (SELECT MAX(day) FROM results) LIMIT 5)")
-    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "20",
-                       "--out", db, "--no-progress")
+    code, _, err = cli("shadow", "simulate", "--scenario", scenario, "--out", db, "--no-progress")
     assert code == 0 and "140 new documents" not in err and "20 new documents" in err, err
-    assert content() == before  # the same documents and outcomes: deterministic by seed
-    code, _, err = cli("shadow", "simulate", "--scenario", "clean-go", "--weeks", "1", "--out", db, "--no-progress")
+    assert content() == before  # the same documents and outcomes (deterministic by seed), the event once
+    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--out", db, "--no-progress")
     assert code == 2 and "another scenario" in err
-    code, out, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "1", "--docs-per-day", "2",
+    code, _, err = cli("shadow", "simulate", "--scenario", "no-go", "--weeks", "2", "--out", tmp_path / "n.db")
+    assert code == 2 and "events[0]" in err and "(--weeks 2)" in err  # its week-3 event is not dropped silently
+    code, out, err = cli("shadow", "simulate", "--scenario", scenario, "--docs-per-day", "2",
                          "--out", tmp_path / "run", "--no-progress")  # a folder: the database is shadow.db in it
     assert code == 0 and (tmp_path / "run" / "shadow.db").is_file() and "run/shadow.db" in out, err
 
@@ -126,10 +130,35 @@ def test_a_broken_scenario_names_its_line(tmp_path, cli):
 
 
 def test_cutover_from_a_given_start_and_bad_dates(streams, cli):
-    code, out, err = cli("shadow", "cutover", streams["no-go"], "--start", "2027-01-05")
-    assert code in (0, 1) and "day 1" in out
+    """no-go's prompt change lands on ramp day 14 when the ramp starts on its second day: the week at 100 %
+    catches the accuracy drop (over 24 h below the MLOps baseline) and rolls back."""
+    code, out, err = cli("shadow", "cutover", streams["no-go"], "--start", "2027-01-05", "--format", "json")
+    ramp = json.loads(out)
+    assert code == 1 and ramp["trigger"] == "accuracy_below_baseline_24h", ramp
+    assert [s["outcome"] for s in ramp["steps"]] == ["advanced"] * 5 + ["rolled back"]
+    assert ramp["window"][0].startswith("2027-01-18")  # the Monday of week 3, when the new prompt arrived
     code, _, err = cli("shadow", "cutover", streams["no-go"], "--start", "05/01/2027")
     assert code == 2 and "--start" in err
+    code, _, err = cli("shadow", "cutover", streams["no-go"], "--start", "2026-12-01")
+    assert code == 2 and "within the stream" in err
+
+
+def test_a_short_outage_does_not_roll_back_and_completion_needs_a_week_at_full(tmp_path, cli):
+    """Half an hour down is not "unavailable for over 1 h" (timed on all of LLMOps's traffic, not only the
+    documents it served); a stream that ends before a week at 100 % leaves the ramp incomplete, not completed;
+    triggers without enough data are named, not passed."""
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text("name: short\nseed: 4\nweeks: 3\ndocs_per_day: 120\nshadow: {accuracy: 0.998}\n"
+                        "events:\n  - {kind: outage, day: 2, hours: 0.5, pipeline: llmops}\n")
+    db = tmp_path / "s.db"
+    assert cli("shadow", "simulate", "--scenario", scenario, "--out", db, "--no-progress")[0] == 0
+    code, out, err = cli("shadow", "cutover", db, "--start", "2027-01-04", "--format", "json")
+    ramp = json.loads(out)
+    assert code == 0 and ramp["status"] == "completed", ramp
+    assert "not measurable: " in ramp["steps"][1]["detail"]  # 10 % of 120 a day: too few for a 4-hour rate
+    code, out, err = cli("shadow", "cutover", db, "--start", "2027-01-06", "--format", "json")
+    ramp = json.loads(out)
+    assert code == 0 and ramp["status"] == "incomplete" and ramp["steps"][-1]["outcome"] == "not reached"
 
 
 def test_the_ramp_only_grows():

@@ -95,5 +95,5 @@ def rollback_command(args) -> int:
     else:
         for t in fired:
             window = f" window {t.window[0]} .. {t.window[1]}" if t.window else ""
-            print(f"{'FIRED' if t.fired else 'ok   '}  {t.id}: {t.detail}{window}")
+            print(f"{'FIRED' if t.fired else 'ok   ' if t.measured else 'n/m  '}  {t.id}: {t.detail}{window}")
     return 1 if any(t.fired for t in fired) else 0

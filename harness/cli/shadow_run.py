@@ -44,16 +44,8 @@ def simulate_command(args) -> int:
     from harness.shadow.scenario import load_scenario
     from harness.shadow.simulate import simulate
 
-    scenario = load_scenario(args.scenario)
     changes = {k: v for k, v in (("weeks", args.weeks), ("docs_per_day", args.docs_per_day)) if v is not None}
-    if changes:
-        from dataclasses import replace
-
-        from harness.files import validate
-        from harness.shadow.scenario import ScenarioFile
-
-        spec = validate(ScenarioFile, {**scenario.spec.model_dump(), **changes}, prefix="--")
-        scenario = replace(scenario, spec=spec, sha256=f"{scenario.sha256}:{sorted(changes.items())}")
+    scenario = load_scenario(args.scenario, changes)
     s = scenario.spec
     db = database_path(args.out)
     info(f"scenario {s.name}: {s.weeks} weeks x {s.docs_per_day} documents a day from {s.start}; shadow: {args.shadow}")

@@ -16,6 +16,7 @@ from harness.errors import HarnessInputError
 from harness.gates.criteria import OPS
 
 Window = tuple[str, str] | None
+NOT_MEASURED = "not measurable"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Trigger:
     fired: bool
     window: Window
     detail: str
+    measured: bool = True  # False: no record carried what the trigger reads (never read as "did not fire")
 
 
 def read_monitoring(path: str | Path) -> list[dict]:
@@ -99,7 +101,7 @@ def _window_mean(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
     hours = timedelta(hours=float(t.get("hours", 0)))
     need = max(1, int(t.get("min_records", 1)))
     values = [_number(r, f) for r in records]
-    left, total, count = 0, 0.0, 0
+    left, total, count, enough = 0, 0.0, 0, False
     for i, r in enumerate(records):
         if values[i] is not None:
             total, count = total + values[i], count + 1
@@ -107,9 +109,12 @@ def _window_mean(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
             if values[left] is not None:
                 total, count = total - values[left], count - 1
             left += 1
+        enough = enough or count >= need
         if count >= need and OPS[op_name](total / count, t["value"]):
             return True, (records[left]["_ts"].isoformat(), r["_ts"].isoformat()), (
                 f"mean {f} {total / count:.3f} {op_name} {t['value']} over {count} records")
+    if not enough:
+        return False, None, f"{NOT_MEASURED}: no {t.get('hours')} h window held {need} {f} records"
     return False, None, ""
 
 
@@ -140,5 +145,9 @@ def evaluate_rollback(triggers: Sequence[Mapping], records: list[dict]) -> list[
         if kind not in KINDS:
             raise HarnessInputError(f"unknown trigger kind {kind!r}", field=f"rollback_triggers.{tid}")
         fired, window, detail = KINDS[kind](t, records)
-        out.append(Trigger(tid, fired, window, detail or "did not fire"))
+        field = t.get("field")
+        measured = not detail.startswith(NOT_MEASURED) and any(r.get(field) is not None for r in records)
+        if not measured and not detail:
+            detail = f"{NOT_MEASURED}: no record has {field}"
+        out.append(Trigger(tid, fired, window, detail or "did not fire", measured))
     return out

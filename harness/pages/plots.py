@@ -246,7 +246,7 @@ def trends(periods: Sequence[str], panels: Sequence[tuple[str, Mapping[str, Sequ
            marks: Mapping[str, str] | None = None) -> tuple[str, str]:
     """Small multiples over time: one panel per metric (``(title, {series: value per period}, unit)``, unit
     ``%`` / ``s`` / ``$``), one line per series (a pipeline), periods on a shared x axis; ``marks`` draws a
-    dashed line at a period with a label (an event: a drift, a price change). A missing value is a gap."""
+    dotted line at a period with a label (an event: a drift, a price change). A missing value is a gap."""
     cols = 2
     rows = (len(panels) + cols - 1) // cols
     fig = _figure(0.4 + 1.9 * rows)

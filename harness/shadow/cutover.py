@@ -2,11 +2,12 @@
 
 From the day after the GO decision (or ``start``), LLMOps serves a growing share of the traffic: day 1 10 %,
 day 3 25 %, day 7 50 %, day 10 75 %, day 14 100 % (which documents it serves is fixed by a hash of their
-id). Before each step, the rollback triggers of the criteria file (``rollback_triggers``: accuracy more than
-5 points below the MLOps baseline for over 24 h, hallucination over 10 % in any 4-hour window, unavailable over
-1 h, a PII exposure, cost over 200 % of the projection for a week) are evaluated by
-:func:`harness.gates.rollback.evaluate_rollback` over hourly monitoring records built from the database
-(reads: the ramp's days only). The ramp advances, or rolls back with the trigger and its window.
+id); after a week at 100 % (ramp day 20) the ramp is completed. Before each step and after that week, the
+rollback triggers of the criteria file (``rollback_triggers``: accuracy more than 5 points below the MLOps
+baseline for over 24 h, hallucination over 10 % in any 4-hour window, unavailable over 1 h, a PII exposure, cost
+over 200 % of the projection for a week) are evaluated by :func:`harness.gates.rollback.evaluate_rollback` over
+per-document monitoring records built from the database (reads: the ramp's days only). The ramp advances, or
+rolls back with the trigger and its window; a trigger without the data to judge it is named "not measurable".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Step:
     day: int  # day of the ramp
     date: str
     share: float
-    outcome: str  # advanced | rolled back | not reached (stream ended) | completed
+    outcome: str  # advanced | rolled back | no data | not reached (stream ended) | completed
     detail: str
 
 
@@ -41,17 +42,22 @@ def served(doc_id: str, share: float) -> bool:
     return zlib.crc32(doc_id.encode()) % 1000 < round(share * 1000)
 
 
+MIN_ACCURACY_RECORDS = 20  # served documents with gold in the trailing 24 h before their accuracy is a figure
+WEEK_AT_FULL = 7  # days at 100 % before the ramp counts as completed (ramp days 14-20)
+
+
 def _records(conn, first: str, last: str, share_on) -> list[dict]:
-    """Monitoring records between the days ``first`` and ``last``: one per document LLMOps served (a 4-hour
-    window's mean of ``hallucinated`` is then that window's rate), with the accuracy of the documents LLMOps
-    served in the trailing 24 hours beside the MLOps baseline's over the same hours (the traffic it would have
-    served)."""
+    """Monitoring records between the days ``first`` and ``last``, one per LLMOps result: every one says whether
+    LLMOps was available (so an outage is timed on all its traffic); those of documents LLMOps served also carry
+    ``pii_exposure``, ``cost``, ``hallucination_rate`` (a 4-hour window's mean is that window's rate) and, once
+    the trailing 24 hours hold :data:`MIN_ACCURACY_RECORDS` served documents with gold, their ``accuracy`` beside
+    the MLOps ``baseline_accuracy`` over the same hours (all traffic: what MLOps would have served)."""
     from collections import deque
     from datetime import datetime, timedelta
 
     rows = conn.execute(
         "SELECT l.doc_id, l.received_at, l.available, l.label_correct, l.hallucinated, l.pii_exposed, l.cost_usd, "
-        "m.label_correct FROM results l JOIN results m ON m.doc_id = l.doc_id AND m.pipeline = 'mlops' "
+        "m.label_correct FROM results l LEFT JOIN results m ON m.doc_id = l.doc_id AND m.pipeline = 'mlops' "
         "WHERE l.pipeline = 'llmops' AND l.day BETWEEN ? AND ? ORDER BY l.received_at", (first, last)).fetchall()
     day = timedelta(hours=24)
     mine, base, out = deque(), deque(), []
@@ -61,30 +67,51 @@ def _records(conn, first: str, last: str, share_on) -> list[dict]:
             base.append((t, base_ok))
         while base and t - base[0][0] > day:
             base.popleft()
+        rec = {"timestamp": ts, "_ts": t, "available": bool(available)}
+        out.append(rec)
         if not served(doc_id, share_on(ts[:10])):
             continue
+        rec.update({"served": True, "pii_exposure": bool(exposed), "cost": cost})
         if correct is not None and available:
             mine.append((t, correct))
         while mine and t - mine[0][0] > day:
             mine.popleft()
-        rec = {"timestamp": ts, "_ts": t, "available": bool(available), "pii_exposure": bool(exposed),
-               "cost": cost or 0.0}
-        if mine and base:
+        if len(mine) >= MIN_ACCURACY_RECORDS and base:
             rec["accuracy"] = sum(v for _, v in mine) / len(mine)
             rec["baseline_accuracy"] = sum(v for _, v in base) / len(base)
         if halluc is not None:
             rec["hallucination_rate"] = float(halluc)
-        out.append(rec)
     return out
 
 
-def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | None = None) -> Cutover:
-    """Replay the ramp from ``start`` (day 1 of the ramp) over the stored stream (see the module docstring)."""
-    from harness.gates import load_criteria
+def _check(conn, criteria, first: str, last: str, share_on, projected: float | None):
+    """The rollback triggers over the ramp so far: (records served, triggers that fired, not measurable)."""
     from harness.gates.rollback import evaluate_rollback
 
+    records = _records(conn, first, last, share_on)
+    if projected is not None:
+        for r in records:
+            if r.get("served"):
+                r["projected_cost"] = projected
+    results = evaluate_rollback(criteria.rollback_triggers, records)
+    return (sum(1 for r in records if r.get("served")), [t for t in results if t.fired],
+            [t.id for t in results if not t.measured])
+
+
+def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | None = None) -> Cutover:
+    """Replay the ramp from ``start`` (day 1 of the ramp) over the stored stream (see the module docstring).
+    Missing data is never a pass: a step with no LLMOps results stops the replay (``incomplete``), triggers
+    that could not be evaluated are named in the step, and ``completed`` needs a week at 100 %."""
+    from harness.errors import HarnessInputError
+    from harness.gates import load_criteria
+
     criteria = criteria or load_criteria()
-    last_day = conn.execute("SELECT MAX(day) FROM results").fetchone()[0]
+    first_day, last_day = conn.execute("SELECT MIN(day), MAX(day) FROM results").fetchone()
+    if first_day is None:
+        raise HarnessInputError("the comparison database holds no results", field="db")
+    if start.isoformat() < first_day or start.isoformat() > last_day:
+        raise HarnessInputError(f"the ramp must start within the stream, {first_day} .. {last_day}",
+                                field="--start")
     if projected_cost_per_doc is None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'projected_cost_per_doc'").fetchone()
         projected_cost_per_doc = float(row[0]) if row else None
@@ -93,37 +120,40 @@ def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | No
         n = (date.fromisoformat(day_text) - start).days + 1
         return max((s for d, s in RAMP if d <= n), default=0.0)
 
-    steps: list[Step] = []
     first = start.isoformat()
-    for i, (day, share) in enumerate(RAMP):
-        when = start + timedelta(days=day - 1)
-        if last_day is None or when.isoformat() > last_day:
-            steps.append(Step(day, when.isoformat(), share, "not reached", f"the stream ends on {last_day}"))
+    checks = [(day, when, share) for day, share in RAMP for when in [start + timedelta(days=day - 1)]]
+    end = start + timedelta(days=RAMP[-1][0] - 1 + WEEK_AT_FULL - 1)
+    checks.append((RAMP[-1][0] + WEEK_AT_FULL - 1, end + timedelta(days=1), 1.0))  # after the week at 100 %
+    steps: list[Step] = []
+    served_before = 0
+    for i, (day, when, share) in enumerate(checks):
+        final = i == len(checks) - 1
+        if not final and when.isoformat() > last_day or final and end.isoformat() > last_day:
+            steps.append(Step(day, (end if final else when).isoformat(), share, "not reached",
+                              f"the stream ends on {last_day}" + (", before a week at 100 %" if final else "")))
             return Cutover(first, tuple(steps), "incomplete", None, None)
-        if i:  # before stepping up: the triggers over everything served so far
-            records = _records(conn, first, (when - timedelta(days=1)).isoformat(), share_on)
-            for r in records:
-                if projected_cost_per_doc is not None:
-                    r["projected_cost"] = projected_cost_per_doc
-            fired = [t for t in evaluate_rollback(criteria.rollback_triggers, records) if t.fired]
+        note = ""
+        if i:  # the triggers over everything served so far, before stepping up (or after the week at 100 %)
+            n, fired, unmeasured = _check(conn, criteria, first, (when - timedelta(days=1)).isoformat(), share_on,
+                                          projected_cost_per_doc)
             if fired:
                 t = fired[0]
-                steps.append(Step(day, when.isoformat(), share, "rolled back",
+                steps.append(Step(day, (end if final else when).isoformat(), share, "rolled back",
                                   f"{t.id}: {t.detail}; window {t.window[0]} .. {t.window[1]}"))
                 return Cutover(first, tuple(steps), "rolled back", t.id, t.window)
-        steps.append(Step(day, when.isoformat(), share, "advanced", f"{share:.0%} of the traffic to LLMOps"))
-    end = start + timedelta(days=RAMP[-1][0] + 6)  # a week at 100 % before the ramp counts as done
-    records = _records(conn, first, min(end.isoformat(), last_day), share_on)
-    for r in records:
-        if projected_cost_per_doc is not None:
-            r["projected_cost"] = projected_cost_per_doc
-    fired = [t for t in evaluate_rollback(criteria.rollback_triggers, records) if t.fired]
-    if fired:
-        t = fired[0]
-        steps.append(Step(RAMP[-1][0], min(end.isoformat(), last_day), 1.0, "rolled back",
-                          f"{t.id}: {t.detail}; window {t.window[0]} .. {t.window[1]}"))
-        return Cutover(first, tuple(steps), "rolled back", t.id, t.window)
-    return Cutover(first, tuple(steps), "completed", None, None)
+            if n == served_before:
+                steps.append(Step(day, when.isoformat(), share, "no data",
+                                  f"LLMOps served no document since {steps[-1].date}: nothing to check"))
+                return Cutover(first, tuple(steps), "incomplete", None, None)
+            served_before = n
+            note = f"; {n:,} served documents checked" + (f"; not measurable: {', '.join(unmeasured)}"
+                                                         if unmeasured else "")
+        if final:
+            steps.append(Step(day, end.isoformat(), 1.0, "completed",
+                              f"a week at 100 % with no rollback trigger fired{note}"))
+            return Cutover(first, tuple(steps), "completed", None, None)
+        steps.append(Step(day, when.isoformat(), share, "advanced", f"{share:.0%} of the traffic to LLMOps{note}"))
+    raise AssertionError("unreachable")
 
 
 def cutover_table(c: Cutover, fmt: str = "table") -> str:

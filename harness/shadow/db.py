@@ -253,7 +253,8 @@ class Writer:
         return len(chunk)
 
     def add_event(self, ts: datetime | str, kind: str, detail: Mapping[str, Any] | None = None) -> None:
-        """One scenario event (``ts``: an aware datetime or ISO text with a time zone)."""
+        """One scenario event (``ts``: an aware datetime or ISO text with a time zone); the same event written
+        again (a resumed simulation) is kept once."""
         try:
             moment = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
         except ValueError:
@@ -262,8 +263,10 @@ class Writer:
             raise HarnessInputError("an event time needs a time zone", field="ts")
         text, day, week = period_of(moment)
         with transaction(self.conn):
-            self.conn.execute("INSERT INTO events (ts, day, week, kind, detail) VALUES (?, ?, ?, ?, ?)",
-                              (text, day, week, kind, dumps_json(dict(detail or {}), sort_keys=True)))
+            detail_text = dumps_json(dict(detail or {}), sort_keys=True)
+            self.conn.execute("INSERT INTO events (ts, day, week, kind, detail) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                              "(SELECT 1 FROM events WHERE ts = ? AND kind = ? AND detail = ?)",
+                              (text, day, week, kind, detail_text, text, kind, detail_text))
 
     def set_meta(self, key: str, value: Any) -> None:
         """``meta[key] = value`` (a non-string value stored as JSON)."""

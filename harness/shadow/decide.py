@@ -8,7 +8,9 @@ classification accuracy -> classification match against gold; hallucination rate
 document latency P95; critical guardrail failures -> PII exposures; user feedback and audit -> the stream's
 ``meta`` (a scenario's ``feedback``/``audit``). "Accuracy drops below MLOps" is read through the weekly judge:
 significantly worse (exact McNemar), so one noisy week does not stop a project. A figure the stream cannot give
-is "not measurable", which never lets a GO through.
+is "not measurable": a GO condition that is not measurable never lets a GO through; a NO-GO condition that is
+not measurable (a compliance violation: no stream records one) cannot stop it, and the decision names it as
+still to be checked. The "consecutive weeks" are consecutive ISO weeks: a week without results breaks them.
 """
 
 from __future__ import annotations
@@ -50,9 +52,21 @@ class Decision:
     held_back_by: tuple[str, ...]  # for HOLD: the conditions that failed or were not measurable in the last week
 
 
+JUDGED = {"classification.accuracy": "Classification match"}  # vs_baseline: the weekly judge's paired verdict
+
+
 def _fig(row, pipeline: str, metric: str) -> float | None:
+    """The dashboard's figure for ``metric``; None when the stream has no such figure (not measurable)."""
     f = getattr(row, pipeline)
-    return None if f is None else getattr(f, FIGURE[metric])
+    return None if f is None or metric not in FIGURE else getattr(f, FIGURE[metric])
+
+
+def _consecutive(periods: Sequence[str]) -> bool:
+    """Whether ISO weeks ``2027-W03``, ``2027-W04``, ... follow each other with none missing."""
+    from datetime import date
+
+    mondays = [date.fromisocalendar(int(p[:4]), int(p.split("-W")[1]), 1) for p in periods]
+    return all((b - a).days == 7 for a, b in zip(mondays, mondays[1:]))
 
 
 def _fmt(v: float | None) -> str:
@@ -65,6 +79,9 @@ def _go(c: Mapping, rows: Sequence, meta: Mapping[str, Any], n: int) -> Check:
         if len(rows) < n:
             return Check(cid, False, f"{len(rows)} of {n} weeks so far")
         last = rows[-n:]
+        if not _consecutive([r.period for r in last]):
+            return Check(cid, False, f"{n} weeks with results are not consecutive: "
+                                     + ", ".join(r.period for r in last))
         vals = [(_fig(r, "llmops", c["metric"]), _fig(r, "mlops", c["metric"]) if kind == "weekly_vs_baseline"
                  else c["value"]) for r in last]
         if any(a is None or b is None for a, b in vals):
@@ -97,7 +114,8 @@ def _go(c: Mapping, rows: Sequence, meta: Mapping[str, Any], n: int) -> Check:
 def _no_go(c: Mapping, row, verdict, meta: Mapping[str, Any]) -> Check:
     kind, cid = c["kind"], c["id"]
     if kind == "vs_baseline":
-        m = next((x for x in verdict.metrics if x.metric == "Classification match"), None) if verdict else None
+        judged = JUDGED.get(c.get("metric", "classification.accuracy"))
+        m = next((x for x in verdict.metrics if x.metric == judged), None) if verdict and judged else None
         if m is None or m.verdict == "no-data":
             return Check(cid, None, "not measurable")
         return Check(cid, m.verdict == "worse", f"{m.verdict} (McNemar p={_fmt(m.p_value)})")
@@ -108,8 +126,8 @@ def _no_go(c: Mapping, row, verdict, meta: Mapping[str, Any]) -> Check:
     if kind == "incident":
         if c.get("type") == "data_exposure":
             v = _fig(row, "llmops", "guardrails.critical_failures")
-            return Check(cid, bool(v), f"{v or 0} PII exposures")
-        return Check(cid, False, "no incident in the stream")
+            return Check(cid, None, "not measurable") if v is None else Check(cid, v > 0, f"{v} PII exposures")
+        return Check(cid, None, f"a stream does not record {c.get('type', 'this incident')}")
     return Check(cid, None, f"condition kind {kind} is not read from a stream")
 
 
@@ -167,7 +185,11 @@ def decision_table(d: Decision, fmt: str = "table") -> str:
 
 def decision_text(d: Decision) -> str:
     if d.status == GO:
-        return f"Decision: GO in {d.week} (week ending {d.date}): every GO condition held for the last weeks."
+        w = next(w for w in d.weeks if w.week == d.week)
+        unchecked = [c.id for c in w.no_go if c.holds is None]
+        return (f"Decision: GO in {d.week} (week ending {d.date}): every GO condition held for the last weeks"
+                + (f"; not measurable from the stream, to be checked elsewhere: {', '.join(unchecked)}"
+                   if unchecked else "") + ".")
     if d.status == NO_GO:
         w = next(w for w in d.weeks if w.week == d.week)
         why = "; ".join(f"{c.id} ({c.detail})" for c in w.no_go if c.holds)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import Field, model_validator
 
@@ -119,8 +119,9 @@ class Scenario:
         return self.spec.name
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A shipped scenario by name (``clean-go``) or a scenario file; exit 2 naming file, line and field."""
+def load_scenario(name_or_path: str | Path, changes: Mapping[str, Any] | None = None) -> Scenario:
+    """A shipped scenario by name (``clean-go``) or a scenario file, with ``changes`` (command-line overrides such
+    as ``{"weeks": 2}``) applied before it is checked; exit 2 naming file, line and field."""
     import hashlib
 
     p = Path(name_or_path)
@@ -130,14 +131,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             known = ", ".join(sorted(x.stem for x in SHIPPED.glob("*.yaml")))
             raise HarnessInputError(f"no scenario {str(name_or_path)!r} (shipped: {known}; or give a file)",
                                     field="--scenario")
+    changes = dict(changes or {})
     doc = read_yaml_mapping_doc(p, "scenario file")
-    spec = validate(ScenarioFile, doc.data, doc=doc)
+    for key, value in changes.items():
+        try:
+            ScenarioFile.model_validate({**doc.data, key: value})
+        except ValueError as e:
+            problems = [err for err in getattr(e, "errors", lambda: [])() if err.get("loc", ("",))[0] == key]
+            if problems:
+                raise HarnessInputError(problems[0].get("msg", str(e)), field=f"--{key.replace('_', '-')}") from None
+    spec = validate(ScenarioFile, {**doc.data, **changes}, doc=doc)
     safe_name(spec.name, path=p, line=doc.line(("name",)), field="name")
     if spec.start.weekday() != 0:
         raise HarnessInputError("start must be a Monday (weeks run Monday to Sunday)", path=p,
                                 line=doc.line(("start",)), field="start")
     for i, e in enumerate(spec.events):
         if e.first_day() > spec.weeks * 7:
-            raise HarnessInputError(f"starts on day {e.first_day()}, after the stream's {spec.weeks * 7} days",
+            raise HarnessInputError(f"starts on day {e.first_day()}, after the stream's {spec.weeks * 7} days"
+                                    + (f" (--weeks {spec.weeks})" if "weeks" in changes else ""),
                                     path=p, line=doc.line(("events", i)), field=f"events[{i}]")
-    return Scenario(spec, p, hashlib.sha256(doc.raw).hexdigest())
+    sha = hashlib.sha256(doc.raw + repr(sorted(changes.items())).encode() if changes else doc.raw).hexdigest()
+    return Scenario(spec, p, sha)

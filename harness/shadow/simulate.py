@@ -32,14 +32,15 @@ def _down(spec, doc: StreamDoc, pipeline: str) -> bool:
 
 
 def shadow_model(spec, day: int):
-    """The simulated shadow's figures on ``day``: the scenario's, changed by the version/quality events so far."""
+    """The simulated shadow's figures on ``day``: the scenario's, changed by the version, quality and price events
+    in force that day (from their first day, for ``days`` when given)."""
     m = spec.shadow.model_dump()
-    for e in sorted((e for e in spec.events if e.kind in ("version_change", "quality_change")
-                     and e.first_day() <= day), key=lambda e: e.first_day()):
+    for e in sorted((e for e in spec.events if e.kind in ("version_change", "quality_change") and e.active(day)),
+                    key=lambda e: e.first_day()):
         for key in ("accuracy", "field_accuracy", "hallucination_rate", "prompt_version", "model_version"):
             if getattr(e, key) is not None:
                 m[key] = getattr(e, key)
-    m["price"] = math.prod(e.factor for e in spec.events if e.kind == "price_change" and e.first_day() <= day)
+    m["price"] = math.prod(e.factor for e in _active(spec, "price_change", day))
     m["slow"] = math.prod(e.factor for e in _active(spec, "latency_degradation", day, "llmops"))
     return m
 
