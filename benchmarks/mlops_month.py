@@ -1,7 +1,7 @@
 """Benchmark: TechCorp's month (50,000 documents) through the MLOps pipeline and the whole harness, against
 TF-IDF + XGBoost classification alone.
 
-    .venv/bin/python benchmarks/mlops_month.py [--docs 50000] [--batch 2000] [--repeat 3]
+    .venv/bin/python benchmarks/mlops_month.py [--docs 50000] [--batch 2000] [--repeat 3] [--set KEY=VALUE ...]
 
 Before the clock starts (not timed): the documents are generated from the TechCorp templates (test-split
 families, a fresh seed), written as a golden set in a temporary directory and loaded; the model is the default
@@ -91,11 +91,14 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=50_000)
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="an MLOps setting, as in harness run (e.g. extractor.n_estimators=30: what a lighter "
+                    "model costs and saves); the model is trained for it first if needed")
     args = ap.parse_args()
     from pipelines.mlops import model
 
     techcorp = load_golden_set(ROOT / "golden_sets" / "techcorp")
-    cfg = load_config(MLOpsConfig, DEFAULT_CONFIG)
+    cfg = load_config(MLOpsConfig, DEFAULT_CONFIG, overrides=args.overrides)
     if not (artifact_path(cfg, techcorp) / "artifact.json").is_file():
         build(cfg, techcorp, progress=lambda m: print(m, file=sys.stderr))
     t = time.perf_counter()
