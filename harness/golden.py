@@ -385,3 +385,13 @@ def write_checksums(root: str | Path) -> dict[str, str]:
     data["files"] = {n: {"sha256": file_sha256(root / n)} for n in names}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return {n: v["sha256"] for n, v in data["files"].items()}
+
+
+def default_golden() -> str:
+    """The TechCorp golden set: the checkout's ``golden_sets/techcorp`` when run from one, else the installed one."""
+    local = Path("golden_sets/techcorp")
+    if (local / "manifest.yaml").is_file():
+        return str(local)
+    import golden_sets
+
+    return str(Path(golden_sets.__file__).parent / "techcorp")

@@ -219,8 +219,7 @@ def test_the_real_llmops_pipeline_as_the_shadow(tmp_path, cli, aws_env):
     from bedrock_standin import BedrockStandIn
     from test_grading import HAIKU, Responder
 
-    from harness.cli.common import default_golden
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
 
     labels = load_golden_set(default_golden()).manifest.labels
     scenario = tmp_path / "pii.yaml"

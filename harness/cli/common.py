@@ -1,11 +1,10 @@
-"""What every command group shares: argument helpers, the default golden set, messages on stderr, dates."""
+"""What every command group shares: argument helpers, messages on stderr, dates, printing or writing output."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Sequence
 
 from harness.errors import HarnessInputError
@@ -19,15 +18,6 @@ def set_offline_env() -> None:
     """No hub, no telemetry: the harness runs offline on the models its packages ship."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
-
-
-def default_golden() -> str:
-    local = Path("golden_sets/techcorp")
-    if (local / "manifest.yaml").is_file():
-        return str(local)
-    import golden_sets
-
-    return str(Path(golden_sets.__file__).parent / "techcorp")
 
 
 def info(msg: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, default_golden, eval_date, info,
+from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, eval_date, info,
                                 judge_config, progress_flag)
 from harness.errors import HarnessInputError
+from harness.golden import default_golden
 
 DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import (TABLE_FORMATS, add_judge_args, default_golden, info, judge_config, judge_only,
+from harness.cli.common import (TABLE_FORMATS, add_judge_args, info, judge_config, judge_only,
                                 progress_flag)
 from harness.errors import HarnessInputError
+from harness.golden import default_golden
 
 
 def register(sub) -> None:

@@ -78,18 +78,15 @@ def dashboard_command(args) -> int:
 
 def _page(conn, args, rows, verdicts, criteria) -> str:
     from harness.pages.shadow import dashboard_page
-    from harness.shadow.decide import decide
+    from harness.shadow.cutover import cutover, ramp_start
+    from harness.shadow.db import events, meta
+    from harness.shadow.decide import GO, decide
 
-    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    events = conn.execute("SELECT week, day, kind, detail FROM events ORDER BY ts, id").fetchall()
-    decision = decide(conn, criteria) if args.period == "week" and rows else None
+    # the weekly page's go/no-go reuses the weeks and verdicts computed above (no second pass over the rows)
+    decision = decide(conn, criteria, rows, verdicts) if args.period == "week" and rows else None
     ramp = None
-    if decision is not None and decision.status == "GO":
-        from datetime import date, timedelta
-
-        from harness.shadow.cutover import cutover
-
-        ramp = cutover(conn, date.fromisoformat(decision.date) + timedelta(days=1), criteria)
+    if decision is not None and decision.status == GO:
+        ramp = cutover(conn, ramp_start(decision), criteria)
     command = f"harness shadow dashboard {args.db} --format html" + (" --period day" if args.period == "day" else "")
-    return dashboard_page(rows, verdicts, period=args.period, at=args.at, meta=meta, events=events,
+    return dashboard_page(rows, verdicts, period=args.period, at=args.at, meta=meta(conn), events=events(conn),
                           decision=decision, ramp=ramp, command=command)

@@ -96,10 +96,10 @@ def decide_command(args) -> int:
 
 
 def cutover_command(args) -> int:
-    from datetime import date, timedelta
+    from datetime import date
 
     from harness.gates import load_criteria
-    from harness.shadow.cutover import cutover, cutover_table, outcome_text
+    from harness.shadow.cutover import cutover, cutover_table, outcome_text, ramp_start
     from harness.shadow.db import open_db
     from harness.shadow.decide import GO, decide
 
@@ -116,7 +116,7 @@ def cutover_command(args) -> int:
             if d.status != GO:
                 raise HarnessInputError(f"no GO decision in this stream ({d.status}); the ramp starts after a GO "
                                         "(or give --start)", path=args.db)
-            start = date.fromisoformat(d.date) + timedelta(days=1)
+            start = ramp_start(d)
         c = cutover(conn, start, criteria)
     finally:
         conn.close()

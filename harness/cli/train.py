@@ -3,7 +3,8 @@ registry: the CLI imports no pipeline)."""
 
 from __future__ import annotations
 
-from harness.cli.common import add_config_args, default_golden, info
+from harness.cli.common import add_config_args, info
+from harness.golden import default_golden
 
 
 def register(sub) -> None:

@@ -5,7 +5,6 @@ week (weekly dashboards) and the stream's events. Every figure comes from :mod:`
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Sequence
 
 from harness.pages import Plot, render, status_kind
@@ -22,18 +21,18 @@ def _series(rows: Sequence, attr: str) -> dict[str, list[float | None]]:
             for name, pipeline in (("MLOps", "mlops"), ("LLMOps", "llmops"))}
 
 
-def _marks(events: Sequence[tuple[str, str, str]], period: str) -> dict[str, str]:
-    """Period -> the events that start in it ("new_template_family, price_change")."""
+def _marks(events: Sequence[Mapping[str, Any]], period: str) -> dict[str, str]:
+    """Period -> the events that start in it ("new template family, price change")."""
     out: dict[str, list[str]] = {}
-    for week, day, kind in events:
-        out.setdefault(week if period == "week" else day, []).append(kind.replace("_", " "))
+    for e in events:
+        out.setdefault(e[period], []).append(e["kind"].replace("_", " "))
     return {p: ", ".join(dict.fromkeys(kinds)) for p, kinds in out.items()}
 
 
 def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, at: str | None,
-                   meta: Mapping[str, str], events: Sequence[tuple[str, str, str, str]], decision=None,
+                   meta: Mapping[str, str], events: Sequence[Mapping[str, Any]], decision=None,
                    ramp=None, command: str) -> str:
-    """The page (see the module docstring); ``events`` are ``(week, day, kind, detail JSON)`` rows, ``decision``
+    """The page (see the module docstring); ``events`` as :func:`harness.shadow.db.events` reads them, ``decision``
     a :class:`harness.shadow.decide.Decision`, ``ramp`` the :class:`harness.shadow.cutover.Cutover` after a GO."""
     from harness.pages import plots
     from harness.shadow import dashboard
@@ -42,7 +41,7 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
     plot = None
     if rows:
         plot = Plot.of(plots.trends(periods, [(title, _series(rows, attr), unit) for title, attr, unit in PANELS],
-                                    _marks([e[:3] for e in events], period)))
+                                    _marks(events, period)))
     header, body = dashboard.trend_rows(rows, verdicts, period)
     trend = [{"cells": cells[:-1], "status": cells[-1], "kind": VERDICT_KIND.get(cells[-1], "na")} for cells in body]
     chosen = next((r for r in rows if r.period == at), None) if at else (rows[-1] if rows else None)
@@ -74,7 +73,7 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
                "steps": [{"day": f"day {s.day}", "date": s.date, "share": f"{s.share:.0%}", "outcome": s.outcome,
                           "kind": {"advanced": "pass", "rolled back": "fail"}.get(s.outcome, "na"),
                           "detail": s.detail} for s in ramp.steps]}
-    event_rows = [[day, kind.replace("_", " "), _detail(detail_json)] for _, day, kind, detail_json in events]
+    event_rows = [[e["day"], e["kind"].replace("_", " "), _detail(e["detail"])] for e in events]
     name = meta.get("scenario") or "comparison database"
     contents = [("trends", "Trends"), ("periods", f"{period.capitalize()} by {period}"),
                 ("detail", "One period in detail")]
@@ -95,9 +94,5 @@ def _check_kind(holds: bool | None, bad: bool) -> str:
     return "na" if holds is None else "fail" if holds == bad else "pass"
 
 
-def _detail(text: str) -> str:
-    try:
-        d = json.loads(text) if text else {}
-    except ValueError:
-        return text
-    return ", ".join(f"{k} {v}" for k, v in d.items() if k != "kind") if isinstance(d, dict) else str(d)
+def _detail(detail: Any) -> str:
+    return ", ".join(f"{k} {v}" for k, v in detail.items() if k != "kind") if isinstance(detail, dict) else str(detail)

@@ -37,6 +37,11 @@ class Cutover:
     window: tuple[str, str] | None
 
 
+def ramp_start(decision) -> date:
+    """Day 1 of the ramp: the day after the GO week of ``decision`` (:func:`harness.shadow.decide.decide`)."""
+    return date.fromisoformat(decision.date) + timedelta(days=1)
+
+
 def served(doc_id: str, share: float) -> bool:
     """Whether LLMOps serves this document at ``share`` (stable: a document served at 25 % is served at 50 %)."""
     return zlib.crc32(doc_id.encode()) % 1000 < round(share * 1000)
@@ -113,8 +118,10 @@ def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | No
         raise HarnessInputError(f"the ramp must start within the stream, {first_day} .. {last_day}",
                                 field="--start")
     if projected_cost_per_doc is None:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'projected_cost_per_doc'").fetchone()
-        projected_cost_per_doc = float(row[0]) if row else None
+        from harness.shadow.db import meta
+
+        value = meta(conn).get("projected_cost_per_doc")
+        projected_cost_per_doc = float(value) if value is not None else None
 
     def share_on(day_text: str) -> float:
         n = (date.fromisoformat(day_text) - start).days + 1

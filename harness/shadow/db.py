@@ -311,5 +311,6 @@ def events(conn: sqlite3.Connection, column: str | None = None, value: str | Non
         if column not in ("day", "week"):
             raise ValueError(f"period column must be day or week, got {column!r}")
         where, args = f" WHERE {column} = ?", (value,)
-    return [{"ts": ts, "kind": kind, "detail": loads_json(detail)} for ts, kind, detail in
-            conn.execute(f"SELECT ts, kind, detail FROM events{where} ORDER BY ts, id", args)]
+    return [{"ts": ts, "day": day, "week": week, "kind": kind, "detail": loads_json(detail)}
+            for ts, day, week, kind, detail in
+            conn.execute(f"SELECT ts, day, week, kind, detail FROM events{where} ORDER BY ts, id", args)]

@@ -131,20 +131,22 @@ def _no_go(c: Mapping, row, verdict, meta: Mapping[str, Any]) -> Check:
     return Check(cid, None, f"condition kind {kind} is not read from a stream")
 
 
-def decide(conn, criteria=None) -> Decision:
-    """Go/no-go week by week (see the module docstring)."""
+def decide(conn, criteria=None, rows: Sequence | None = None, verdicts: Mapping | None = None) -> Decision:
+    """Go/no-go week by week (see the module docstring); ``rows`` and ``verdicts``, the weekly dashboard rows and
+    judge verdicts when the caller has them already, else read here."""
     from datetime import date
 
     from harness.gates import load_criteria
     from harness.shadow.dashboard import weekly
+    from harness.shadow.db import meta as stored_meta
     from harness.shadow.judge import judge_all
 
     criteria = criteria or load_criteria()
     spec = criteria.go_no_go
     n = int(spec.get("weeks", 4))
-    meta = {k: _value(v) for k, v in conn.execute("SELECT key, value FROM meta").fetchall()}
-    rows = weekly(conn, "week")
-    verdicts = judge_all(conn, "week", criteria=criteria)
+    meta = {k: _value(v) for k, v in stored_meta(conn).items()}
+    rows = weekly(conn, "week") if rows is None else rows
+    verdicts = judge_all(conn, "week", criteria=criteria) if verdicts is None else verdicts
     weeks, status, when = [], HOLD, None
     for i, row in enumerate(rows):
         go = tuple(_go(c, rows[: i + 1], meta, n) for c in spec.get("go", ()))

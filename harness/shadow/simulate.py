@@ -31,6 +31,11 @@ def _down(spec, doc: StreamDoc, pipeline: str) -> bool:
     return any(9 <= hour < 9 + e.hours for e in _active(spec, "outage", doc.day, pipeline))
 
 
+def _down_record(base: dict) -> ResultRecord:
+    """A document the pipeline never saw: it was down (counted in its error rate and availability)."""
+    return ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)")
+
+
 def shadow_model(spec, day: int):
     """The simulated shadow's figures on ``day``: the scenario's, changed by the version, quality and price events
     in force that day (from their first day, for ``days`` when given)."""
@@ -55,7 +60,7 @@ def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> 
                 "gold_label": doc.item.label, "gold_fields": dict(doc.item.fields),
                 "model_version": m["model_version"], "prompt_version": m["prompt_version"]}
         if _down(spec, doc, "llmops"):
-            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            out.append(_down_record(base))
             continue
         latency = m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"]))
         if rng.random() < m["error_rate"]:
@@ -95,7 +100,7 @@ def production(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRecord]
         base = {"doc_id": d.item.id, "pipeline": "mlops", "role": "production", "received_at": d.received_at,
                 "gold_label": d.item.label, "gold_fields": dict(d.item.fields), "model_version": "mlops"}
         if d.item.id not in done:
-            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            out.append(_down_record(base))
             continue
         lab, fld = done[d.item.id]
         slow = math.prod(e.factor for e in _active(spec, "latency_degradation", d.day, "mlops"))
@@ -113,7 +118,7 @@ def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRe
         base = {"doc_id": d.item.id, "pipeline": "llmops", "role": "shadow", "received_at": d.received_at,
                 "gold_label": d.item.label, "gold_fields": dict(d.item.fields)}
         if _down(spec, d, "llmops"):
-            out.append(ResultRecord(**base, latency_s=0.0, available=False, error="unavailable (outage)"))
+            out.append(_down_record(base))
             continue
         t0 = time.perf_counter()
         lab = predictor.predict([d.item], "classify")[0]
@@ -156,16 +161,15 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
 
     from tqdm import tqdm
 
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.pipelines import build_predictor
-    from harness.shadow.db import Writer, open_db
-    from harness.cli.common import default_golden
+    from harness.shadow.db import Writer, meta, open_db
 
     spec = scenario.spec
     golden = load_golden_set(default_golden())
     conn = open_db(db_path)
     writer = Writer(conn, golden.manifest.fields)
-    old = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    old = meta(conn)
     if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
         from harness.errors import HarnessInputError
 
