@@ -77,6 +77,16 @@ def _indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return idx
 
 
+def _count_blocks(idx: np.ndarray):
+    """(first resample, counts) a block of resamples at a time: ``counts[i, r]`` is how many times resample
+    ``first + r`` draws item ``i`` (items x resamples: a gather of items reads whole rows)."""
+    n = idx.shape[1]
+    for lo in range(0, len(idx), _BLOCK):
+        block = idx[lo:lo + _BLOCK]
+        flat = (block * len(block) + np.arange(len(block))[:, None]).ravel()
+        yield lo, np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
+
+
 def _resample_sums(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Sum of each column of ``values`` (items x columns) over each resample (rows of ``idx``, item indices).
 
@@ -87,12 +97,29 @@ def _resample_sums(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     if not (np.all(values == np.round(values)) and n * np.abs(values).max(initial=0) < 2 ** 53):
         return np.column_stack([values[:, j][idx].sum(axis=1) for j in range(values.shape[1])])
     out = np.empty((len(idx), values.shape[1]))
-    for lo in range(0, len(idx), _BLOCK):
-        block = idx[lo:lo + _BLOCK]
-        flat = (block + n * np.arange(len(block))[:, None]).ravel()
-        counts = np.bincount(flat, minlength=len(block) * n).reshape(len(block), n)
-        out[lo:lo + len(block)] = counts.astype(float) @ values
+    for lo, counts in _count_blocks(idx):
+        out[lo:lo + counts.shape[1]] = counts.T.astype(float) @ values
     return out
+
+
+def _percentile_plan(n: int, percentiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``np.percentile(x, q)`` (linear method) of any n values: the ranks (0-based, in sorted order) of
+    the two values it interpolates between and the weight of the second, per q; the same arithmetic as
+    numpy's, so the values are the same to the last bit (a test holds it to that)."""
+    q = np.true_divide(np.asarray(percentiles, dtype=float), 100)
+    virtual = n * q + (1 + q * -1) - 1
+    prev = np.floor(virtual).astype(np.intp)
+    nxt = prev + 1
+    above, below = virtual >= n - 1, virtual < 0
+    prev[above], nxt[above] = n - 1, n - 1
+    prev[below], nxt[below] = 0, 0
+    return prev, nxt, np.asarray(virtual - np.floor(virtual), dtype=float)
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """numpy's linear interpolation, as its quantile functions compute it."""
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 def _ratio(n_sum: np.ndarray, d_sum: np.ndarray) -> np.ndarray:
@@ -180,27 +207,40 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
                              n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0
                              ) -> dict[str, dict[float, ConfidenceInterval]]:
     """:func:`bootstrap_statistic_ci` of ``np.percentile(values, q)`` for each sample (name -> values, None
-    values left out) and each q of ``percentiles``: the same intervals, computed a block of resamples at a
-    time, the resamples drawn once for the samples of one size."""
-    draws: dict[int, np.ndarray] = {}
+    values left out) and each q of ``percentiles``: the same intervals (the same resamples, the same values
+    to the last bit), without sorting each resample. A resample's k-th smallest value is the sample's sorted
+    value at the first rank where the running count of draws (in sorted order) exceeds k, so each resample
+    costs one cumulative sum and a binary search per rank needed; the resamples are drawn once for the
+    samples of one size."""
     alpha = (1 - confidence) / 2
-    out = {}
-    for name, values in samples.items():
-        arr = np.asarray([v for v in values if v is not None], dtype=float)
-        if arr.size == 0:
-            out[name] = {q: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed) for q in percentiles}
+    out: dict[str, dict[float, ConfidenceInterval]] = {}
+    arrays = {name: np.asarray([v for v in values if v is not None], dtype=float) for name, values in samples.items()}
+    for size in {a.size for a in arrays.values()}:
+        names = [name for name, a in arrays.items() if a.size == size]
+        if size == 0:
+            for name in names:
+                out[name] = {q: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed)
+                             for q in percentiles}
             continue
-        if arr.size not in draws:
-            draws[arr.size] = _indices(arr.size, n_resamples, seed)
-        idx = draws[arr.size]
-        stats = np.concatenate([np.percentile(arr[idx[lo:lo + _BLOCK]], list(percentiles), axis=1).T
-                                for lo in range(0, n_resamples, _BLOCK)])
-        out[name] = {}
-        for j, q in enumerate(percentiles):
-            low, high = np.quantile(stats[:, j], [alpha, 1 - alpha])
-            out[name][q] = ConfidenceInterval(float(np.percentile(arr, q)), float(low), float(high), confidence,
-                                              int(arr.size), n_resamples, seed)
-    return out
+        prev, nxt, gamma = _percentile_plan(size, percentiles)
+        ranks = np.unique(np.concatenate([prev, nxt]))
+        orders = {name: np.argsort(arrays[name], kind="stable") for name in names}
+        picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in names}
+        for lo, counts in _count_blocks(_indices(size, n_resamples, seed)):
+            for name in names:  # draws of each item, in the sample's sorted order, summed as they go
+                running = np.cumsum(counts[orders[name]], axis=0, dtype=np.int32).T.copy()
+                for r, row in enumerate(running):
+                    picked[name][lo + r] = np.searchsorted(row, ranks, side="right")
+        for name in names:
+            ordered = arrays[name][orders[name]]
+            at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
+            out[name] = {}
+            for j, q in enumerate(percentiles):
+                stats = _lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
+                low, high = np.quantile(stats, [alpha, 1 - alpha])
+                out[name][q] = ConfidenceInterval(float(np.percentile(arrays[name], q)), float(low), float(high),
+                                                  confidence, int(size), n_resamples, seed)
+    return {name: out[name] for name in samples}
 
 
 def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | int]) -> McNemarResult:
@@ -229,8 +269,10 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     """Bootstrap CIs of accuracy, macro F1, weighted F1 and each class's F1 (``per_class.<label>.f1``;
     zero_division=0), vectorised over resamples.
 
-    Each resample reweights items; per-class true positives, false positives and false negatives are
-    weighted sums (exact: whole numbers), so no model or metric is recomputed item by item.
+    The resamples are those of :func:`bootstrap_cis` (the same n, ``n_resamples`` and seed draw the same
+    items), so every interval of a run comes from one set of resamples: the accuracy interval equals
+    ``bootstrap_ci`` of the per-item correctness. Per-class true positives, false positives and false
+    negatives of a resample are sums of whole numbers (exact), so no metric is recomputed item by item.
     """
     n = len(y_true)
     names = ("accuracy", "macro_f1", "weighted_f1")
@@ -245,20 +287,14 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     onehot_t[t >= 0, t[t >= 0]] = 1
     onehot_p = np.zeros((n, L))
     onehot_p[p >= 0, p[p >= 0]] = 1
-    rng = np.random.default_rng(seed)
-    # resample counts per item; whole numbers whose sums stay below 2**24 are exact in float32 too
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float32 if n < 2 ** 24 else float)
-
-    def weighted(x: np.ndarray) -> np.ndarray:  # row 0: the observed sample, then one row per resample
-        return np.concatenate([x.sum(axis=0)[None], (w @ x.astype(w.dtype)).astype(float)])
-
-    tp = weighted(onehot_t * correct[:, None])
-    support = weighted(onehot_t)
-    predicted = weighted(onehot_p)
+    columns = np.column_stack([onehot_t * correct[:, None], onehot_t, onehot_p, correct])
+    # row 0: the observed sample, then one row per resample
+    sums = np.concatenate([columns.sum(axis=0)[None], _resample_sums(columns, _indices(n, n_resamples, seed))])
+    tp, support, predicted = sums[:, :L], sums[:, L:2 * L], sums[:, 2 * L:3 * L]
     fp, fn = predicted - tp, support - tp
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-    acc = weighted(correct[:, None].astype(float))[:, 0] / n  # every resample has n items
+    acc = sums[:, 3 * L] / n  # every resample has n items
     # a class the sample has (as gold or prediction) that a resample happens to leave out has no F1 in that
     # resample: left out of its macro average rather than counted as 0 (which would pull every interval of a
     # small sample below its own estimate); a class absent from the sample itself counts 0 in both, as in

@@ -135,6 +135,41 @@ def test_row_wise_bootstrap_statistic_gives_the_same_interval():
         assert slow == fast
 
 
+
+def test_percentile_intervals_from_draw_counts_equal_sorting_each_resample():
+    """The latency intervals read each resample's order statistics off running draw counts instead of sorting
+    the resample: the same intervals as np.percentile of every resample, to the last bit (ties, tiny samples,
+    the extreme percentiles, None values left out, two sizes in one call)."""
+    import numpy as np
+
+    from metrics.statistics import bootstrap_percentile_cis, bootstrap_statistic_ci
+
+    rng = np.random.default_rng(5)
+    samples = {"exp": list(rng.exponential(size=501)), "ties": list(rng.integers(0, 4, size=501) / 8),
+               "none": [None, *rng.normal(size=37), None], "one": [2.5], "two": [1.0, 3.0], "empty": [None]}
+    qs = (0, 12.5, 50, 95, 99.9, 100)
+    fast = bootstrap_percentile_cis(samples, qs, n_resamples=300, seed=2)
+    assert list(fast) == list(samples)
+    for name, values in samples.items():
+        for q in qs:
+            slow = bootstrap_statistic_ci(values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=300,
+                                          seed=2)
+            assert fast[name][q] == slow, (name, q)
+
+
+def test_classification_and_ratio_intervals_share_their_resamples():
+    """Every interval of a run comes from one set of resamples: the accuracy interval of the classification
+    bootstrap is bootstrap_ci of per-item correctness, exactly."""
+    from metrics.statistics import bootstrap_ci, classification_bootstrap
+
+    y_true = [f"c{i % 5}" for i in range(200)]
+    y_pred = [t if i % 7 else "c0" for i, t in enumerate(y_true)]
+    y_pred[3] = None  # a failed call: wrong
+    cls = classification_bootstrap(y_true, y_pred, [f"c{i}" for i in range(5)], n_resamples=400, seed=1)
+    ratio = bootstrap_ci([int(t == p) for t, p in zip(y_true, y_pred)], n_resamples=400, seed=1)
+    assert (cls["accuracy"].low, cls["accuracy"].high) == (ratio.low, ratio.high)
+    assert cls["accuracy"].low < cls["accuracy"].estimate < cls["accuracy"].high
+
 def test_macro_f1_interval_of_a_small_sample_contains_its_estimate():
     """A resample that leaves a class out has no F1 for it: left out of the macro average, not counted as 0
     (which put the demo subset's interval, [50 %, 83 %], below its own estimate of 100 %)."""
