@@ -86,8 +86,11 @@ def outcome_columns(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[st
     out = {}
     for name, spec in schema.items():
         norm = normalizer(spec.type, spec)
-        g_col = [norm(g.get(name)) for g in golds]
-        p_col = [norm(p.get(name)) for p in preds]
+        g_raw = [g.get(name) for g in golds]
+        g_col = [norm(v) for v in g_raw]
+        # a predicted value equal to the gold one, and of its type, normalises as the gold one did
+        p_col = [gn if type(pv) is type(gv) and pv == gv else norm(pv)
+                 for pv, gv, gn in zip([p.get(name) for p in preds], g_raw, g_col)]
         out[name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
                      for g, pv in zip(g_col, p_col)]
     return out

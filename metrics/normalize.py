@@ -243,7 +243,7 @@ def normalizer(field_type: str, spec: FieldLike | None = None) -> Callable[[Any]
 
     def normalize(value: Any) -> Any:
         if type(value) is not str:
-            return normalize_value(value, field_type, spec)
+            return None if value is None else normalize_value(value, field_type, spec)
         got = seen.get(value, seen)  # the dict itself: not seen yet
         if got is seen:
             got = seen[value] = normalize_value(value, field_type, spec)

@@ -77,27 +77,36 @@ def _indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return idx
 
 
-def _count_blocks(idx: np.ndarray):
-    """(first resample, counts) a block of resamples at a time: ``counts[i, r]`` is how many times resample
-    ``first + r`` draws item ``i`` (items x resamples: a gather of items reads whole rows)."""
-    n = idx.shape[1]
-    for lo in range(0, len(idx), _BLOCK):
+@functools.lru_cache(maxsize=2)
+def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.ndarray], ...]:
+    """The draws of :func:`_indices` as counts, a block of resamples at a time: (first resample, counts) with
+    ``counts[i, r]`` how many times resample ``first + r`` draws item ``i`` (items x resamples, so a gather of
+    items reads whole rows; the smallest unsigned type that holds them). Remembered like the draws: the
+    intervals of one run count them once."""
+    idx = _indices(n, n_resamples, seed)
+    out = []
+    for lo in range(0, n_resamples, _BLOCK):
         block = idx[lo:lo + _BLOCK]
         flat = (block * len(block) + np.arange(len(block))[:, None]).ravel()
-        yield lo, np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
+        counts = np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
+        counts = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
+        counts.setflags(write=False)
+        out.append((lo, counts))
+    return tuple(out)
 
 
-def _resample_sums(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Sum of each column of ``values`` (items x columns) over each resample (rows of ``idx``, item indices).
+def _resample_sums(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Sum of each column of ``values`` (items x columns) over each resample of :func:`_indices`.
 
-    Whole-number columns (counts, 0/1 outcomes) are summed through the number of times each item is drawn,
-    a block of resamples at a time (one matrix product); sums of whole numbers below 2**53 are exact in any
+    Whole-number columns (counts, 0/1 outcomes) are summed through the number of times each item is drawn
+    (:func:`_count_blocks`, one matrix product a block); sums of whole numbers below 2**53 are exact in any
     order, so they equal the item-by-item sums. Other values are summed item by item."""
     n = values.shape[0]
     if not (np.all(values == np.round(values)) and n * np.abs(values).max(initial=0) < 2 ** 53):
+        idx = _indices(n, n_resamples, seed)
         return np.column_stack([values[:, j][idx].sum(axis=1) for j in range(values.shape[1])])
-    out = np.empty((len(idx), values.shape[1]))
-    for lo, counts in _count_blocks(idx):
+    out = np.empty((n_resamples, values.shape[1]))
+    for lo, counts in _count_blocks(n, n_resamples, seed):
         out[lo:lo + counts.shape[1]] = counts.T.astype(float) @ values
     return out
 
@@ -155,8 +164,7 @@ def bootstrap_cis(ratios: Mapping[str, tuple[Sequence[float], Sequence[float] | 
            for name, (num, _) in arrays.items() if name not in live}
     if live:
         n = sizes.pop()
-        sums = _resample_sums(np.column_stack([a for name in live for a in arrays[name]]),
-                              _indices(n, n_resamples, seed))
+        sums = _resample_sums(np.column_stack([a for name in live for a in arrays[name]]), n_resamples, seed)
         alpha = (1 - confidence) / 2
         for j, name in enumerate(live):
             num, den = arrays[name]
@@ -177,7 +185,7 @@ def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[
     b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
     if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
         return PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples, seed)
-    sums = _resample_sums(np.column_stack([a_num, a_d, b_num, b_d]), _indices(a_num.size, n_resamples, seed))
+    sums = _resample_sums(np.column_stack([a_num, a_d, b_num, b_d]), n_resamples, seed)
     diffs = _ratio(sums[:, 2], sums[:, 3]) - _ratio(sums[:, 0], sums[:, 1])
     alpha = (1 - confidence) / 2
     low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
@@ -226,7 +234,7 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
         ranks = np.unique(np.concatenate([prev, nxt]))
         orders = {name: np.argsort(arrays[name], kind="stable") for name in names}
         picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in names}
-        for lo, counts in _count_blocks(_indices(size, n_resamples, seed)):
+        for lo, counts in _count_blocks(size, n_resamples, seed):
             for name in names:  # draws of each item, in the sample's sorted order, summed as they go
                 running = np.cumsum(counts[orders[name]], axis=0, dtype=np.int32).T.copy()
                 for r, row in enumerate(running):
@@ -289,7 +297,7 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     onehot_p[p >= 0, p[p >= 0]] = 1
     columns = np.column_stack([onehot_t * correct[:, None], onehot_t, onehot_p, correct])
     # row 0: the observed sample, then one row per resample
-    sums = np.concatenate([columns.sum(axis=0)[None], _resample_sums(columns, _indices(n, n_resamples, seed))])
+    sums = np.concatenate([columns.sum(axis=0)[None], _resample_sums(columns, n_resamples, seed)])
     tp, support, predicted = sums[:, :L], sums[:, L:2 * L], sums[:, 2 * L:3 * L]
     fp, fn = predicted - tp, support - tp
     with np.errstate(invalid="ignore", divide="ignore"):
