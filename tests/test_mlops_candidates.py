@@ -126,3 +126,31 @@ def test_own_features_equal_reference():
         n_upper = len(t) - len(t.translate(F._UPPER_DEL))
         assert (n_own[i], *num[i]) == (len(own), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper()))
     assert words == ref_words and list(words) == list(ref_words)
+
+
+def test_prediction_matrix_equals_the_full_matrix_columns():
+    """Prediction builds only the columns the field models split on: the same sparse matrix, entry for entry
+    and with the same stored entries (to XGBoost an absent entry is missing, not zero), as building every
+    column and selecting them."""
+    import scipy.sparse as sp
+
+    from harness.golden import load_golden_set
+    from pipelines.mlops.model import _matrix
+
+    golden = load_golden_set(TECHCORP)
+    docs = golden.items("test", kinds=("document",))[:80]
+    batch = C.join_texts([d.text for d in docs])
+    cands = C.find_candidates(batch, C.enum_patterns(golden.manifest.fields))
+    numeric, tokens = F.candidate_features(batch, cands, [d.label for d in docs])
+    numeric[::7, 3] = 0.0  # zeros in a kept numeric column are not stored either
+    vocab = {t: i for i, t in enumerate(sorted(set(tokens.names))[::2])}  # half the tokens known
+    full = _matrix(numeric, tokens, vocab)
+    dense = sp.csr_matrix(numeric)  # the reference: numeric part as scipy stores it, tokens as 0/1 columns
+    assert (full[:, :F.N_NUMERIC] != dense).nnz == 0 and full[:, :F.N_NUMERIC].nnz == dense.nnz
+    for columns in (np.arange(full.shape[1]), np.array([0, 3, 5, 11, 12, 40, 41, full.shape[1] - 1]),
+                    np.arange(F.N_NUMERIC, full.shape[1], 3)):
+        got, want = _matrix(numeric, tokens, vocab, columns), full[:, columns].tocsr()
+        want.sort_indices()
+        assert got.shape == want.shape and got.has_sorted_indices
+        assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+        assert np.array_equal(got.data, want.data)

@@ -36,19 +36,29 @@ def classify(artifact: Artifact, texts: Sequence[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- extractor
-def _matrix(numeric: np.ndarray, tokens: TokenFeatures, vocab: Mapping[str, int]) -> sp.csr_matrix:
-    """Numeric columns first, then one 0/1 column per known context token."""
-    lookup = np.asarray([vocab.get(t, -1) for t in tokens.names] or [-1], dtype=np.int64)
+def _matrix(numeric: np.ndarray, tokens: TokenFeatures, vocab: Mapping[str, int],
+            columns: np.ndarray | None = None) -> sp.csr_matrix:
+    """Numeric columns first, then one 0/1 column per known context token; only ``columns`` of them, in that
+    (increasing) order, when given. Zeros are not stored: to XGBoost an absent entry is a missing value."""
+    n_all = N_NUMERIC + len(vocab)
+    columns = np.arange(n_all) if columns is None else np.asarray(columns)
+    position = np.full(n_all, -1, dtype=np.int64)  # column of the full matrix -> column of this one
+    position[columns] = np.arange(len(columns))
+    lookup = np.asarray([position[N_NUMERIC + vocab[t]] if t in vocab else -1 for t in tokens.names] or [-1],
+                        dtype=np.int64)
     cols = lookup[tokens.keys]
     known = cols >= 0
-    rows, cols = tokens.rows[known], cols[known]
+    numeric = numeric.reshape(len(numeric), N_NUMERIC)
+    kept = columns[columns < N_NUMERIC]
+    n_rows, n_cols = np.nonzero(numeric[:, kept])
+    rows = np.concatenate([n_rows, tokens.rows[known]])
+    cols = np.concatenate([position[kept][n_cols], cols[known]])
+    data = np.concatenate([numeric[:, kept][n_rows, n_cols], np.ones(int(known.sum()), dtype=np.float32)])
     order = np.lexsort((cols, rows))  # each row's columns in increasing order
     indptr = np.zeros(len(numeric) + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=len(numeric)), out=indptr[1:])
-    ind = cols[order].astype(np.int32)
-    token_part = sp.csr_matrix((np.ones(len(ind), dtype=np.float32), ind, indptr), shape=(len(numeric), len(vocab)))
-    dense = sp.csr_matrix(numeric.reshape(len(numeric), N_NUMERIC))
-    return sp.hstack([dense, token_part], format="csr")
+    return sp.csr_matrix((data[order].astype(np.float32), cols[order].astype(np.int32), indptr),
+                         shape=(len(numeric), len(columns)))
 
 
 def _eligible_rows(cands: Candidates, field: str, ftype: str) -> np.ndarray:
@@ -77,7 +87,7 @@ def _candidates(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[
     cands = find_candidates(batch, enum_patterns(fields_schema))
     cands = cands.take(~_stopped(cands, artifact.stoplist))
     numeric, tokens = candidate_features(batch, cands, doc_classes)
-    return cands, _matrix(numeric, tokens, artifact.vocab)[:, artifact.columns]
+    return cands, _matrix(numeric, tokens, artifact.vocab, artifact.columns)
 
 
 def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str | None], fields_schema: Mapping
