@@ -16,8 +16,6 @@ from pipelines.mlops.candidates import TOKEN_RE, TYPE_CODE, TYPES, Candidates, T
 N_NUMERIC = 12
 PREFIXES = ("L", "L1", "R", "S", "P", "O")  # context words: left, just left, right, start of the line,
 # the line above, the span's own words; then the span type (Y), the document class (C), the enum field (E)
-_UPPER_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_ALPHA_DEL = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -90,27 +88,36 @@ def _window(lo: np.ndarray, hi: np.ndarray, width: int) -> tuple[np.ndarray, np.
     return np.nonzero(ok)[0], idx[ok]
 
 
-@lru_cache(maxsize=1 << 16)
-def _own_parts(t: str) -> tuple[tuple[str, ...], float, float, float]:
-    """A span text's first four words (lower-cased) and [number of those words, upper-case share of its ASCII
-    letters, starts upper], remembered (a month of documents repeats its span texts)."""
-    own = tuple(TOKEN_RE.findall(t.lower())[:4])
-    n_alpha = len(t) - len(t.translate(_ALPHA_DEL))
-    n_upper = len(t) - len(t.translate(_UPPER_DEL))
-    return own, float(len(own)), n_upper / n_alpha if n_alpha else 0.0, float(t[:1].isupper())
-
-
 def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each distinct span text: ids of its first four words (-1 padded, new words added to ``words`` in
-    text order) and its numeric features [number of those words, upper-case share of its ASCII letters,
-    starts upper]."""
+    """For each distinct span text: ids of its first four words (lower-cased ASCII words, as ``TOKEN_RE``
+    finds them in the text lower-cased; -1 padded; new words added to ``words`` in text order, then word
+    order) and its numeric features [number of those words, upper-case share of its ASCII letters, starts
+    upper]. All texts are handled at once: lower-casing is per character but for the final sigma (never an
+    ASCII letter), so the words of the texts lower-cased one by one and joined are those of each text."""
+    lows = list(map(str.lower, texts))
+    low = "\n".join(lows)
+    starts = np.zeros(len(texts), dtype=np.int64)  # where each lower-cased text starts in ``low``
+    np.cumsum(np.fromiter(map(len, lows), dtype=np.int64, count=len(lows))[:-1] + 1, out=starts[1:])
+    letter = _codes(low)
+    letter = (letter >= 97) & (letter <= 122)
+    tok_start = np.flatnonzero(np.diff(letter.astype(np.int8), prepend=0) == 1)
+    tok_text = np.searchsorted(starts, tok_start, side="right") - 1
+    first = np.searchsorted(tok_text, np.arange(len(texts)))  # each text's first word
+    rank = np.arange(len(tok_start)) - first[tok_text]
+    keep = rank < 4
+    found = TOKEN_RE.findall(low)  # the same words, in the same order
     ids = np.full((len(texts), 4), -1, dtype=np.int64)
-    parts = [_own_parts(t) for t in texts]
-    for i, (own, *_) in enumerate(parts):
-        if own:
-            ids[i, :len(own)] = [words.setdefault(w, len(words)) for w in own]
-    num = np.array([p[1:] for p in parts], dtype=float).reshape(len(texts), 3)
-    return ids, num[:, 0], num[:, 1:]
+    ids[tok_text[keep], rank[keep]] = [words.setdefault(found[i], len(words)) for i in np.flatnonzero(keep).tolist()]
+    n_own = np.bincount(tok_text[keep], minlength=len(texts)).astype(float)
+    codes = _codes("\n".join(texts))
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
+    upper = np.concatenate([[0], np.cumsum((codes >= 65) & (codes <= 90))])
+    alpha = np.concatenate([[0], np.cumsum(((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122)))])
+    begin = np.concatenate([[0], ends[:-1] + 1]) if len(texts) else ends
+    n_upper, n_alpha = upper[ends] - upper[begin], alpha[ends] - alpha[begin]
+    share = np.where(n_alpha > 0, n_upper / np.maximum(n_alpha, 1), 0.0)
+    starts_upper = np.fromiter((t[:1].isupper() for t in texts), dtype=float, count=len(texts))
+    return ids, n_own, np.column_stack([share, starts_upper]).reshape(len(texts), 2)
 
 
 def _ranks(cands: Candidates, typ: str, value, reverse: bool) -> np.ndarray:
