@@ -42,6 +42,10 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})$")
 _NAMED_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-.]+([a-z]+)\.?[\s\-.,]+(\d{2,4})$")
 _NAMED_MDY = re.compile(r"^([a-z]+)\.?[\s\-.]+(\d{1,2})(?:st|nd|rd|th)?[\s,.\-]+(\d{2,4})$")
 _MONEY_KEEP = re.compile(r"[^0-9,.\-()]")
+_GROUP_SPACE = re.compile(r"(?<=\d)[\s\u00a0'](?=\d{3}\b)")  # a space or apostrophe grouping thousands
+_COMMA_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+_COMMA_DECIMALS = re.compile(r"\d+,\d{1,2}")
+_DOT_THOUSANDS = re.compile(r"\d{1,3}\.\d{3}")
 
 
 class FieldLike(Protocol):
@@ -111,9 +115,9 @@ def parse_money(value: Any) -> Decimal | None:
 @lru_cache(maxsize=1 << 16)
 def _parse_money_text(value: str) -> Decimal | None:
     """:func:`parse_money` of a string, remembered (a Decimal is immutable)."""
-    text = unicodedata.normalize("NFKC", value)
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value)  # NFKC keeps ASCII as it is
     negative = "(" in text and ")" in text
-    text = _MONEY_KEEP.sub("", re.sub(r"(?<=\d)[\s\u00a0'](?=\d{3}\b)", "", text)).strip("()")
+    text = _MONEY_KEEP.sub("", _GROUP_SPACE.sub("", text)).strip("()")
     if text.startswith("-"):
         negative, text = True, text[1:]
     text = text.strip(".,")
@@ -124,13 +128,13 @@ def _parse_money_text(value: str) -> Decimal | None:
         thousands = "." if dec == "," else ","
         text = text.replace(thousands, "").replace(dec, ".")
     elif "," in text:
-        if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+        if _COMMA_THOUSANDS.fullmatch(text):
             text = text.replace(",", "")
-        elif re.fullmatch(r"\d+,\d{1,2}", text):
+        elif _COMMA_DECIMALS.fullmatch(text):
             text = text.replace(",", ".")
         else:
             text = text.replace(",", "")
-    elif text.count(".") > 1 or re.fullmatch(r"\d{1,3}\.\d{3}", text):
+    elif text.count(".") > 1 or _DOT_THOUSANDS.fullmatch(text):
         text = text.replace(".", "")
     try:
         amount = Decimal(text)

@@ -122,15 +122,23 @@ def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.nd
 
 def _ranks(cands: Candidates, typ: str, value, reverse: bool) -> np.ndarray:
     """Rank of each candidate of type ``typ`` among the distinct values of that type in its document (-1
-    for the other candidates)."""
+    for the other candidates). ``value`` is called once per distinct span text; the batch's distinct values
+    are sorted once (Python's order, so equal values such as 0 and Decimal("0.00") are one value) and each
+    document's ranks read off that order."""
     out = np.full(len(cands), -1.0)
-    by_doc: dict[int, list[int]] = {}
-    for r in np.flatnonzero(cands.type == TYPE_CODE[typ]).tolist():
-        by_doc.setdefault(int(cands.doc[r]), []).append(r)
-    for rows in by_doc.values():
-        vals = [value(cands.text[r]) for r in rows]
-        rank = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
-        out[rows] = [rank[v] for v in vals]
+    rows = np.flatnonzero(cands.type == TYPE_CODE[typ])
+    if not rows.size:
+        return out
+    by_text: dict[str, object] = {}
+    vals = [by_text[t] if t in by_text else by_text.setdefault(t, value(t)) for t in map(cands.text.__getitem__,
+                                                                                       rows.tolist())]
+    code = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
+    g = np.fromiter(map(code.__getitem__, vals), dtype=np.int64, count=len(vals))
+    doc = cands.doc[rows]
+    key = doc * len(code) + g
+    distinct = np.unique(key)  # by document, then by rank in the batch
+    first = np.searchsorted(distinct // len(code), doc)  # each document's first distinct value
+    out[rows] = np.searchsorted(distinct, key) - first
     return out
 
 
