@@ -72,6 +72,9 @@ def test_candidates_of_golden_documents_unchanged():
     runs = re.compile(C.NAME_RE.pattern).findall(batch.text)
     spans = C._spans(C.NAME_RE, batch.text)
     assert runs == [batch.text[s:e] for s, e in spans.tolist()]
+    for rx in (C.NAME_RE, C.DATE_RE, C.MONEY_RE, C.CODE_RE, C.DURATION_RE):  # split-based matching = finditer
+        got, found = C._matches(rx, batch.text)
+        assert np.array_equal(got, C._spans(rx, batch.text)) and found == rx.findall(batch.text)
 
 
 def _name_spans_reference(text: str) -> np.ndarray:

@@ -135,10 +135,24 @@ def _run_offsets(run: str) -> tuple[int, ...]:
     return tuple(chain.from_iterable(seen))
 
 
+def _matches(rx: re.Pattern, text: str) -> tuple[np.ndarray, list[str]]:
+    """(spans, matched strings) of a pattern without groups that never matches an empty string, from one
+    ``split`` by the pattern as a group:
+    the pieces alternate between text between matches and matches, so their lengths give the offsets (the
+    same matches as ``finditer``, no match object made)."""
+    pieces = _GROUPED.setdefault(rx, re.compile(f"({rx.pattern})", rx.flags)).split(text)
+    ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
+    found = pieces[1::2]
+    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    return np.column_stack([ends[1::2] - lengths, ends[1::2]]), found
+
+
+_GROUPED: dict[re.Pattern, re.Pattern] = {}  # a pattern -> the same pattern as one group (for _matches)
+
+
 def _name_spans(text: str) -> np.ndarray:
     """Name spans in text order: a one-word run unless it is a connector, the spans of longer runs."""
-    spans = _spans(NAME_RE, text)  # arrays and strings only: no match objects held (they would tax the GC)
-    runs = [text[s:e] for s, e in spans.tolist()]  # the matched runs, without running the pattern again
+    spans, runs = _matches(NAME_RE, text)
     multi = np.fromiter((" " in r for r in runs), dtype=bool, count=len(runs))
     single = ~multi & np.fromiter((r.lower() not in _CONNECTORS for r in runs), dtype=bool, count=len(runs))
     offsets = [_run_offsets(runs[i]) for i in np.flatnonzero(multi).tolist()]
