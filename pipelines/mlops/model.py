@@ -234,7 +234,7 @@ def _learn_stoplist(cands: Candidates, hits: np.ndarray, min_count: int) -> list
 def _stopped(cands: Candidates, stoplist) -> np.ndarray:
     """Whether each candidate is a single-word name on the stoplist."""
     out = np.zeros(len(cands), dtype=bool)
-    for i in np.flatnonzero(cands.type == TYPE_CODE["name"]).tolist():
-        text = cands.text[i]
-        out[i] = " " not in text and text.casefold() in stoplist
+    rows = np.flatnonzero(cands.type == TYPE_CODE["name"])
+    out[rows] = np.fromiter((" " not in t and t.casefold() in stoplist for t in map(cands.text.__getitem__,
+                            rows.tolist())), dtype=bool, count=len(rows))
     return out
