@@ -88,8 +88,9 @@ def outcome_columns(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[st
         norm = normalizer(spec.type, spec)
         g_raw = [g.get(name) for g in golds]
         g_col = [norm(v) for v in g_raw]
-        # a predicted value equal to the gold one, and of its type, normalises as the gold one did
-        p_col = [gn if type(pv) is type(gv) and pv == gv else norm(pv)
+        # a predicted string equal to the gold string normalises as the gold one did (only strings: for
+        # other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0])
+        p_col = [gn if type(pv) is str and type(gv) is str and pv == gv else norm(pv)
                  for pv, gv, gn in zip([p.get(name) for p in preds], g_raw, g_col)]
         out[name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
                      for g, pv in zip(g_col, p_col)]

@@ -83,7 +83,7 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     ``counts[i, r]`` how many times resample ``first + r`` draws item ``i`` (items x resamples, so a gather of
     items reads whole rows; the smallest unsigned type that holds them). Remembered like the draws: the
     intervals of one run count them once."""
-    idx = _indices(n, n_resamples, seed)
+    idx = _indices.__wrapped__(n, n_resamples, seed)  # the same draws; not kept (the counts are, far smaller)
     out = []
     for lo in range(0, n_resamples, _BLOCK):
         block = idx[lo:lo + _BLOCK]
@@ -113,16 +113,19 @@ def _resample_sums(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarra
 
 def _percentile_plan(n: int, percentiles: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ``np.percentile(x, q)`` (linear method) of any n values: the ranks (0-based, in sorted order) of
-    the two values it interpolates between and the weight of the second, per q; the same arithmetic as
-    numpy's, so the values are the same to the last bit (a test holds it to that)."""
+    the two values it interpolates between and the weight of the second, per q, with numpy's arithmetic
+    (position ``(n - 1) * q``, the weight taken from the clipped rank), so the values are the same to the last
+    bit (a test sweeps sizes and percentiles)."""
     q = np.true_divide(np.asarray(percentiles, dtype=float), 100)
-    virtual = n * q + (1 + q * -1) - 1
-    prev = np.floor(virtual).astype(np.intp)
-    nxt = prev + 1
+    virtual = (n - 1) * q
+    prev = np.floor(virtual)
     above, below = virtual >= n - 1, virtual < 0
-    prev[above], nxt[above] = n - 1, n - 1
-    prev[below], nxt[below] = 0, 0
-    return prev, nxt, np.asarray(virtual - np.floor(virtual), dtype=float)
+    prev[above], prev[below] = -1, 0  # as numpy: the last value (read at n - 1), the first value
+    gamma = virtual - prev
+    prev = prev.astype(np.intp)
+    nxt = prev + 1
+    nxt[above | below] = prev[above | below]
+    return np.where(prev < 0, n - 1, prev), np.where(nxt < 0, n - 1, nxt), gamma
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -223,6 +226,13 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
     alpha = (1 - confidence) / 2
     out: dict[str, dict[float, ConfidenceInterval]] = {}
     arrays = {name: np.asarray([v for v in values if v is not None], dtype=float) for name, values in samples.items()}
+    for name, arr in list(arrays.items()):
+        if np.isnan(arr).any():  # a resample that draws a NaN has a NaN percentile: sorted resamples, as numpy
+            out[name] = {q: bootstrap_statistic_ci(arr, lambda a, q=q: float(np.percentile(a, q)),
+                                                   by_row=lambda m, q=q: np.percentile(m, q, axis=1),
+                                                   n_resamples=n_resamples, confidence=confidence, seed=seed)
+                         for q in percentiles}
+            del arrays[name]
     for size in {a.size for a in arrays.values()}:
         names = [name for name, a in arrays.items() if a.size == size]
         if size == 0:

@@ -138,37 +138,68 @@ def test_row_wise_bootstrap_statistic_gives_the_same_interval():
 
 def test_percentile_intervals_from_draw_counts_equal_sorting_each_resample():
     """The latency intervals read each resample's order statistics off running draw counts instead of sorting
-    the resample: the same intervals as np.percentile of every resample, to the last bit (ties, tiny samples,
-    the extreme percentiles, None values left out, two sizes in one call)."""
+    the resample: the same intervals as np.percentile of every resample, to the last bit, over a sweep of sizes
+    and percentiles (where numpy's rounding of the position matters), ties, None values left out, a sample with
+    a NaN (NaN intervals, as numpy gives), several sizes in one call."""
     import numpy as np
 
     from metrics.statistics import bootstrap_percentile_cis, bootstrap_statistic_ci
 
+    def bits(ci):
+        return tuple(float(x).hex() if x is not None else None for x in (ci.estimate, ci.low, ci.high)) + (ci.n,)
+
     rng = np.random.default_rng(5)
-    samples = {"exp": list(rng.exponential(size=501)), "ties": list(rng.integers(0, 4, size=501) / 8),
-               "none": [None, *rng.normal(size=37), None], "one": [2.5], "two": [1.0, 3.0], "empty": [None]}
-    qs = (0, 12.5, 50, 95, 99.9, 100)
-    fast = bootstrap_percentile_cis(samples, qs, n_resamples=300, seed=2)
+    qs = (0, 1, 5, 10, 12.5, 25, 50, 90, 95, 99, 99.9, 100)
+    samples = {f"n{n}": list(np.round(rng.exponential(size=n), 1)) for n in [*range(1, 41), 64, 233, 501]}
+    samples.update({"ties": list(rng.integers(0, 4, size=301) / 8), "none": [None, *rng.normal(size=37), None],
+                    "nan": [1.0, float("nan"), 2.0, 3.0, 4.0], "empty": [None],
+                    "six": [0.1, 0.2, 0.3, 0.7, 1.1, 2.9]})
+    fast = bootstrap_percentile_cis(samples, qs, n_resamples=60, seed=2)
     assert list(fast) == list(samples)
     for name, values in samples.items():
         for q in qs:
-            slow = bootstrap_statistic_ci(values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=300,
-                                          seed=2)
-            assert fast[name][q] == slow, (name, q)
+            slow = bootstrap_statistic_ci(values, lambda a, q=q: float(np.percentile(a, q)), n_resamples=60, seed=2,
+                                          by_row=lambda m, q=q: np.percentile(m, q, axis=1))
+            assert bits(fast[name][q]) == bits(slow), (name, q)
+    assert np.isnan(fast["nan"][50].low) and np.isnan(fast["nan"][0].high)
 
 
 def test_classification_and_ratio_intervals_share_their_resamples():
     """Every interval of a run comes from one set of resamples: the accuracy interval of the classification
-    bootstrap is bootstrap_ci of per-item correctness, exactly."""
-    from metrics.statistics import bootstrap_ci, classification_bootstrap
+    bootstrap is bootstrap_ci of per-item correctness, exactly, and its F1 intervals are those of the F1
+    recomputed item by item on each of those resamples (a class the sample has but a resample leaves out is
+    left out of that resample's macro average)."""
+    import numpy as np
 
-    y_true = [f"c{i % 5}" for i in range(200)]
+    from metrics.statistics import _indices, bootstrap_ci, classification_bootstrap
+
+    labels = [f"c{i}" for i in range(5)]
+    y_true = [f"c{i % 5}" for i in range(40)]
     y_pred = [t if i % 7 else "c0" for i, t in enumerate(y_true)]
-    y_pred[3] = None  # a failed call: wrong
-    cls = classification_bootstrap(y_true, y_pred, [f"c{i}" for i in range(5)], n_resamples=400, seed=1)
+    y_pred[3], y_pred[4] = None, "c9"  # a failed call and a label outside the set: wrong
+    cls = classification_bootstrap(y_true, y_pred, labels, n_resamples=400, seed=1)
     ratio = bootstrap_ci([int(t == p) for t, p in zip(y_true, y_pred)], n_resamples=400, seed=1)
     assert (cls["accuracy"].low, cls["accuracy"].high) == (ratio.low, ratio.high)
     assert cls["accuracy"].low < cls["accuracy"].estimate < cls["accuracy"].high
+
+    def f1s(idx):
+        out, sup = {}, {}
+        for lab in labels:
+            tp = sum(y_true[i] == lab and y_pred[i] == lab for i in idx)
+            fp = sum(y_true[i] != lab and y_pred[i] == lab for i in idx)
+            fn = sum(y_true[i] == lab and y_pred[i] != lab for i in idx)
+            out[lab] = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None
+            sup[lab] = tp + fn
+        return out, sup
+
+    rows = [f1s(idx) for idx in _indices(len(y_true), 400, 1).tolist()]
+    macro = [np.mean([v for v in f.values() if v is not None]) for f, _ in rows]
+    weighted = [sum((v or 0.0) * s[k] for k, v in f.items()) / sum(s.values()) for f, s in rows]
+    per_c2 = [f["c2"] or 0.0 for f, _ in rows]
+    for name, values in (("macro_f1", macro), ("weighted_f1", weighted), ("per_class.c2.f1", per_c2)):
+        low, high = np.quantile(values, [0.025, 0.975])
+        assert (cls[name].low, cls[name].high) == pytest.approx((low, high), abs=1e-12), name
+
 
 def test_macro_f1_interval_of_a_small_sample_contains_its_estimate():
     """A resample that leaves a class out has no F1 for it: left out of the macro average, not counted as 0
@@ -181,3 +212,28 @@ def test_macro_f1_interval_of_a_small_sample_contains_its_estimate():
     y_pred = labels[:8] + ["c0"] * 4  # four classes wrong
     ci = classification_bootstrap(labels, y_pred, labels, n_resamples=500)["macro_f1"]
     assert ci.low <= ci.estimate <= ci.high
+
+
+def test_extraction_outcomes_equal_normalising_each_value():
+    """outcome_columns skips normalising a predicted string equal to its gold string; every other value is
+    normalised, because == is looser than normalising (0.0 == -0.0, [1] == [1.0], [True] == [1])."""
+    from decimal import Decimal
+
+    from metrics.extraction import outcome_columns
+
+    schema = {"s": SimpleNamespace(type="string"), "m": SimpleNamespace(type="money"),
+              "l": SimpleNamespace(type="list"), "d": SimpleNamespace(type="date", date_order="mdy")}
+    pairs = [({"s": 0.0, "m": 0.0, "l": [1], "d": "03/04/2024"}, {"s": -0.0, "m": -0.0, "l": [1.0], "d": "03/04/2024"}),
+             ({"s": "ACME", "m": "$1,200.00", "l": [True, "A"], "d": "2024-03-04"},
+              {"s": "ACME", "m": "1200", "l": [1, "A"], "d": "March 4, 2024"}),
+             ({"s": "Acme ", "m": Decimal("1.0"), "l": ["b", "a"], "d": None},
+              {"s": "acme", "m": Decimal("1.00"), "l": ["a", "b"], "d": "x"}),
+             ({"s": None, "m": None, "l": None, "d": None}, None)]
+    got = outcome_columns([g for g, _ in pairs], [p for _, p in pairs], schema)
+    for name, spec in schema.items():
+        want = []
+        for g, p in pairs:
+            gv, pv = normalize_value(g.get(name), spec.type, spec), normalize_value((p or {}).get(name), spec.type, spec)
+            want.append(("empty" if pv is None else "spurious") if gv is None else ("correct" if pv == gv else "wrong"))
+        assert got[name] == want, name
+    assert got["s"][0] == "wrong" and got["s"][1] == "correct" and got["l"][0] == "wrong"

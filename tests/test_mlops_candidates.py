@@ -149,8 +149,17 @@ def test_prediction_matrix_equals_the_full_matrix_columns():
     numeric[::7, 3] = 0.0  # zeros in a kept numeric column are not stored either
     vocab = {t: i for i, t in enumerate(sorted(set(tokens.names))[::2])}  # half the tokens known
     full = _matrix(numeric, tokens, vocab)
-    dense = sp.csr_matrix(numeric)  # the reference: numeric part as scipy stores it, tokens as 0/1 columns
-    assert (full[:, :F.N_NUMERIC] != dense).nnz == 0 and full[:, :F.N_NUMERIC].nnz == dense.nnz
+    # the reference, built as before: the numeric part as scipy stores a dense array (zeros left out), one
+    # 0/1 column per known token, side by side
+    lookup = np.asarray([vocab.get(t, -1) for t in tokens.names], dtype=np.int64)[tokens.keys]
+    known = lookup >= 0
+    token_part = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), (tokens.rows[known], lookup[known])),
+                               shape=(len(numeric), len(vocab)))
+    ref = sp.hstack([sp.csr_matrix(numeric), token_part], format="csr")
+    ref.sort_indices()
+    assert full.dtype == ref.dtype == np.float32 and full.shape == ref.shape
+    assert np.array_equal(full.indptr, ref.indptr) and np.array_equal(full.indices, ref.indices)
+    assert np.array_equal(full.data, ref.data)
     for columns in (np.arange(full.shape[1]), np.array([0, 3, 5, 11, 12, 40, 41, full.shape[1] - 1]),
                     np.arange(F.N_NUMERIC, full.shape[1], 3)):
         got, want = _matrix(numeric, tokens, vocab, columns), full[:, columns].tocsr()
@@ -158,3 +167,32 @@ def test_prediction_matrix_equals_the_full_matrix_columns():
         assert got.shape == want.shape and got.has_sorted_indices
         assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
         assert np.array_equal(got.data, want.data)
+
+
+
+def test_ranks_equal_ranking_each_document_on_its_own():
+    """Money and date ranks come from one sort of the batch's distinct values: the same ranks as sorting each
+    document's distinct values on its own (equal values such as 0 and Decimal("0.00") are one value)."""
+    from harness.golden import load_golden_set
+    from metrics.normalize import normalize_value, parse_money
+
+    golden = load_golden_set(TECHCORP)
+    docs = golden.items("test", kinds=("document",))[:120]
+    texts = [d.text for d in docs]
+    texts[5] += "\nTotal USD 0.00 and 0,00 EUR and 1.0 and 1.00 USD; due 2024-03-04 or 03/04/2024"
+    texts[6] = texts[5]  # the same values in two documents
+    batch = C.join_texts(texts)
+    cands = C.find_candidates(batch, C.enum_patterns(golden.manifest.fields))
+    for typ, value, reverse in (("money", lambda t: parse_money(t) or 0, True),
+                                ("date", lambda t: normalize_value(t, "date"), False)):
+        got = F._ranks(cands, typ, value, reverse)
+        want = np.full(len(cands), -1.0)
+        by_doc: dict[int, list[int]] = {}
+        for r in np.flatnonzero(cands.type == C.TYPE_CODE[typ]).tolist():
+            by_doc.setdefault(int(cands.doc[r]), []).append(r)
+        for rows in by_doc.values():
+            vals = [value(cands.text[r]) for r in rows]
+            rank = {v: i for i, v in enumerate(sorted(set(vals), reverse=reverse))}
+            want[rows] = [rank[v] for v in vals]
+        assert np.array_equal(got, want), typ
+        assert (got >= 0).sum() == (cands.type == C.TYPE_CODE[typ]).sum() > 100
