@@ -244,11 +244,13 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
         ranks = np.unique(np.concatenate([prev, nxt]))
         orders = {name: np.argsort(arrays[name], kind="stable") for name in names}
         picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in names}
+        dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
+        wanted = ranks.astype(dtype)
         for lo, counts in _count_blocks(size, n_resamples, seed):
             for name in names:  # draws of each item, in the sample's sorted order, summed as they go
-                running = np.cumsum(counts[orders[name]], axis=0, dtype=np.int32).T.copy()
+                running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
                 for r, row in enumerate(running):
-                    picked[name][lo + r] = np.searchsorted(row, ranks, side="right")
+                    picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
         for name in names:
             ordered = arrays[name][orders[name]]
             at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
