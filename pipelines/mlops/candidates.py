@@ -140,14 +140,17 @@ def _matches(rx: re.Pattern, text: str) -> tuple[np.ndarray, list[str]]:
     ``split`` by the pattern as a group:
     the pieces alternate between text between matches and matches, so their lengths give the offsets (the
     same matches as ``finditer``, no match object made)."""
-    pieces = _GROUPED.setdefault(rx, re.compile(f"({rx.pattern})", rx.flags)).split(text)
+    pieces = _as_group(rx).split(text)
     ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
     found = pieces[1::2]
     lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     return np.column_stack([ends[1::2] - lengths, ends[1::2]]), found
 
 
-_GROUPED: dict[re.Pattern, re.Pattern] = {}  # a pattern -> the same pattern as one group (for _matches)
+@lru_cache(maxsize=16)
+def _as_group(rx: re.Pattern) -> re.Pattern:
+    """The same pattern as one group (for :func:`_matches`)."""
+    return re.compile(f"({rx.pattern})", rx.flags)
 
 
 def _name_spans(text: str) -> np.ndarray:

@@ -4,7 +4,6 @@ start, previous line, own words, document class), built for a whole batch with a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -42,14 +41,20 @@ class _Lines:
     count: np.ndarray
 
 
+def _words(low: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(words, starts, ends) of ``TOKEN_RE`` (runs of ASCII lower-case letters) in a lower-cased text, the
+    offsets from the letters' edges."""
+    letter = _codes(low)
+    edge = np.diff(((letter >= 97) & (letter <= 122)).astype(np.int8), prepend=0, append=0)
+    return TOKEN_RE.findall(low), np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+
+
 def _line_tokens(batch: TextBatch) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """(words, starts, ends, line) of every token of the batch."""
     low = batch.text.lower()
     if len(low) == len(batch.text):  # one character for one: tokens of the whole text are those of its lines
-        letter = _codes(low)
-        edge = np.diff(((letter >= 97) & (letter <= 122)).astype(np.int8), prepend=0, append=0)
-        starts = np.flatnonzero(edge == 1)
-        return TOKEN_RE.findall(low), starts, np.flatnonzero(edge == -1), batch.line_of(starts)
+        words, starts, ends = _words(low)
+        return words, starts, ends, batch.line_of(starts)
     words, starts, ends, line = [], [], [], []
     for i, (text, ls) in enumerate(zip(batch.lines, batch.line_starts.tolist())):
         for m in TOKEN_RE.finditer(text.lower()):
@@ -98,21 +103,19 @@ def _own(texts: Sequence[str], words: dict[str, int]) -> tuple[np.ndarray, np.nd
     low = "\n".join(lows)
     starts = np.zeros(len(texts), dtype=np.int64)  # where each lower-cased text starts in ``low``
     np.cumsum(np.fromiter(map(len, lows), dtype=np.int64, count=len(lows))[:-1] + 1, out=starts[1:])
-    letter = _codes(low)
-    letter = (letter >= 97) & (letter <= 122)
-    tok_start = np.flatnonzero(np.diff(letter.astype(np.int8), prepend=0) == 1)
+    found, tok_start, _ = _words(low)
     tok_text = np.searchsorted(starts, tok_start, side="right") - 1
     first = np.searchsorted(tok_text, np.arange(len(texts)))  # each text's first word
     rank = np.arange(len(tok_start)) - first[tok_text]
     keep = rank < 4
-    found = TOKEN_RE.findall(low)  # the same words, in the same order
     ids = np.full((len(texts), 4), -1, dtype=np.int64)
     ids[tok_text[keep], rank[keep]] = [words.setdefault(found[i], len(words)) for i in np.flatnonzero(keep).tolist()]
     n_own = np.bincount(tok_text[keep], minlength=len(texts)).astype(float)
     codes = _codes("\n".join(texts))
     ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
-    upper = np.concatenate([[0], np.cumsum((codes >= 65) & (codes <= 90))])
-    alpha = np.concatenate([[0], np.cumsum(((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122)))])
+    is_upper = (codes >= 65) & (codes <= 90)
+    upper = np.concatenate([[0], np.cumsum(is_upper)])
+    alpha = np.concatenate([[0], np.cumsum(is_upper | ((codes >= 97) & (codes <= 122)))])
     begin = np.concatenate([[0], ends[:-1] + 1]) if len(texts) else ends
     n_upper, n_alpha = upper[ends] - upper[begin], alpha[ends] - alpha[begin]
     share = np.where(n_alpha > 0, n_upper / np.maximum(n_alpha, 1), 0.0)

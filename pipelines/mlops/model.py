@@ -50,10 +50,11 @@ def _matrix(numeric: np.ndarray, tokens: TokenFeatures, vocab: Mapping[str, int]
     known = cols >= 0
     numeric = numeric.reshape(len(numeric), N_NUMERIC)
     kept = columns[columns < N_NUMERIC]
-    n_rows, n_cols = np.nonzero(numeric[:, kept])
+    values = numeric[:, kept]
+    n_rows, n_cols = np.nonzero(values)
     rows = np.concatenate([n_rows, tokens.rows[known]])
     cols = np.concatenate([position[kept][n_cols], cols[known]])
-    data = np.concatenate([numeric[:, kept][n_rows, n_cols], np.ones(int(known.sum()), dtype=np.float32)])
+    data = np.concatenate([values[n_rows, n_cols], np.ones(int(known.sum()), dtype=np.float32)])
     order = np.lexsort((cols, rows))  # each row's columns in increasing order
     indptr = np.zeros(len(numeric) + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=len(numeric)), out=indptr[1:])
