@@ -293,3 +293,41 @@ def safe_name(value: Any, *, path: str | os.PathLike | None = None, line: int | 
                                 "(starting with a letter or digit, no '..', at most 100 characters)",
                                 path=path, line=line, field=field)
     return value
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+def out_file(path: str | os.PathLike, *, field: str = "--out") -> Path:
+    """``path`` as a file the harness may write: exit 2 when it names a directory, or when something on the way
+    to it is a file (the one check every file-writing ``--out`` goes through; :func:`harness.pages.write_page`
+    calls it).
+
+    >>> out_file("results/report.html")
+    PosixPath('results/report.html')
+    >>> out_file(".")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    harness.errors.HarnessInputError: .: --out: is a directory: name a file to write, e.g. ...
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise HarnessInputError(f"is a directory: name a file to write, e.g. {p / 'report.html'}", path=p,
+                                field=field)
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise HarnessInputError(f"{parent} is a file, not a folder", path=p, field=field)
+    return p
+
+
+def out_dir(path: str | os.PathLike, *, field: str = "--out") -> Path:
+    """``path`` as a folder the harness may write into: exit 2 when it is an existing file (or under one).
+
+    >>> out_dir("results/run-1")
+    PosixPath('results/run-1')
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise HarnessInputError("is a file: name a folder to write into", path=p, field=field)
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise HarnessInputError(f"{parent} is a file, not a folder", path=p, field=field)
+    return p

@@ -13,15 +13,37 @@ import csv
 import io
 from typing import Any, Sequence
 
-FORMULA_START = ("=", "+", "-", "@")
+# OWASP's CSV injection rule: a cell starting with one of these is prefixed with a quote (tab and CR included)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MD_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def _md_cell(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def md_text(value: Any) -> str:
+    r"""A value from a file on one line of Markdown: HTML escaped (Markdown viewers render raw HTML), new lines
+    folded. Every Markdown line or cell that carries a value from a file goes through this or :func:`md_cell`.
+
+    >>> md_text("<img src=x onerror=alert(1)>\nnext")
+    '&lt;img src=x onerror=alert(1)&gt; next'
+    """
+    return " ".join(str(value).translate(_MD_HTML).splitlines())
 
 
-def _csv_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (a leading = + - @ gets a quote), numbers as they are."""
+def md_cell(value: Any) -> str:
+    r""":func:`md_text` for a table cell: ``\`` and ``|`` escaped too.
+
+    >>> print(md_cell("a|b <b>"))
+    a\|b &lt;b&gt;
+    """
+    return md_text(str(value).replace("\\", "\\\\").replace("|", "\\|"))
+
+
+def csv_cell(value: Any) -> Any:
+    r"""A cell a spreadsheet will not run as a formula (a leading = + - @ tab or CR gets a quote), numbers as they
+    are, None empty.
+
+    >>> [csv_cell(v) for v in ["=1+1", "\t=cmd", "-3.5", None, 2]]
+    ["'=1+1", "'\t=cmd", '-3.5', '', 2]
+    """
     if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
         return "'" + value
     return "" if value is None else value
@@ -42,13 +64,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "tabl
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow([_csv_cell(h) for h in header])
-        writer.writerows([[_csv_cell(c) for c in row] for row in rows])
+        writer.writerow([csv_cell(h) for h in header])
+        writer.writerows([[csv_cell(c) for c in row] for row in rows])
         return buf.getvalue()
     cells = [[str(c) for c in row] for row in rows]
     if fmt == "md":
-        lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in cells])
+        lines = ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in cells])
     widths = [max(len(str(r[i])) for r in [list(header)] + cells) for i in range(len(header))]
 
     def line(row: Sequence[str]) -> str:

@@ -134,7 +134,7 @@ def test_roster_keeps_file_order_and_optional_columns(tmp_path):
 
 
 def test_csv_cells_are_never_formulas():
-    from harness.grading.outputs import _cell
+    from harness.render import csv_cell as _cell
 
     assert _cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert _cell("-3.50") == "-3.50" and _cell("@x") == "'@x"

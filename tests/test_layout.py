@@ -246,9 +246,10 @@ def test_markdown_and_csv_cells_are_escaped():
     import re
 
     row = table(["a", "b"], [["x|y", "<script>"]], "md").splitlines()[2]
-    assert [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] == ["x\\|y", "<script>"]  # 2 cells, not 3
-    csv_out = table(["a"], [["=HYPERLINK(1)"], ["-3"], ["@x"]], "csv")
+    assert [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] == ["x\\|y", "&lt;script&gt;"]  # 2 cells, not 3
+    csv_out = table(["a"], [["=HYPERLINK(1)"], ["-3"], ["@x"], ["\t=1+1"], ["\r=1+1"]], "csv")
     assert "'=HYPERLINK(1)" in csv_out and "\n-3" in csv_out and "'@x" in csv_out
+    assert "'\t=1+1" in csv_out and "'\r=1+1" in csv_out  # OWASP: tab and CR start a formula too
 
 
 def test_credentials_in_urls_never_reach_run_json(golden, tmp_path):

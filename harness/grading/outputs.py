@@ -22,6 +22,7 @@ from typing import Sequence
 
 from harness.files import dumps_json
 from harness.pages import write_page
+from harness.render import csv_cell
 
 GRADED = ("graded", "over budget")
 
@@ -34,22 +35,8 @@ def _csv(rows: Sequence[Sequence[str]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for row in rows:
-        w.writerow([_cell(c) for c in row])
+        w.writerow([str(csv_cell(c)) for c in row])
     return buf.getvalue()
-
-
-def _cell(c) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    s = str(c)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(s) else s
-
-
-def _numeric(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
 
 
 def _total(e) -> str:

@@ -84,8 +84,11 @@ def render(template: str, *, title: str, command: str, subtitle: str = "", conte
 
 
 def write_page(path: str | Path, html: str) -> Path:
-    """Write ``html`` to ``path`` atomically (a reader never sees half a page); parent folders created."""
-    path = Path(path)
+    """Write ``html`` to ``path`` atomically (a reader never sees half a page); parent folders created. A path
+    that is a directory (or under a file) is exit 2, not a traceback (:func:`harness.files.out_file`)."""
+    from harness.files import out_file
+
+    path = out_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
