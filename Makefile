@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/harness demo
+	$(VENV)/bin/harness demo 2>&1
 
 # the browser tests open the HTML pages in Debian's chromium; installed here when it can be (root + apt-get),
 # otherwise those tests are skipped with the reason

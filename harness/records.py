@@ -11,6 +11,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import HarnessInputError
 from harness.files import validation_problem
 
+def model_label(run_json: dict) -> str:
+    """The model a run used, as pages and tables name it: the MLOps model's version, the LLM as
+    ``provider/model_id``, else ``-``.
+
+    >>> model_label({"predictor": {"llm": {"provider": "local", "model_id": "SmolLM2-135M-Instruct"}}})
+    'local/SmolLM2-135M-Instruct'
+    >>> model_label({"identity": {"model_version": "mlops-3f2a"}})
+    'mlops-3f2a'
+    """
+    ident, pred = run_json.get("identity") or {}, run_json.get("predictor") or {}
+    version = ident.get("model_version") or pred.get("model_version")
+    if version:
+        return str(version)
+    llm = pred.get("llm") if isinstance(pred.get("llm"), dict) else {}
+    if llm.get("model_id"):
+        return f"{llm['provider']}/{llm['model_id']}" if llm.get("provider") else str(llm["model_id"])
+    return "-"
+
+
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
 

@@ -21,12 +21,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from tqdm import tqdm
 
 from harness.config import strip_credentials
 from harness.errors import HarnessInputError
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
+from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import RunStore
 
@@ -159,12 +159,12 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
 
 def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
             config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
-            batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
+            doc_limit: int | None = None, batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
             extra: dict | None = None) -> RunResult:
     """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` (``run.json`` + ``predictions.jsonl``).
 
-    ``limit`` keeps the first N items; ``per_class`` the first N documents of each label and ``qa_limit``
-    the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
+    ``limit`` keeps the first N items; ``per_class`` the first N documents of each label, ``doc_limit`` the
+    first N documents and ``qa_limit`` the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
     (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
     predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
     golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
@@ -172,10 +172,12 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     """
     store = RunStore(out_dir)
     with store.writing(f"harness run --pipeline {predictor.name} --split {split}"):
-        identity = {**_identity(predictor, config_hash, golden, split, limit),
-                    "selection": {"per_class": per_class, "qa_limit": qa_limit}}
+        selection = {"per_class": per_class, "qa_limit": qa_limit,
+                     **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
+        identity = {**_identity(predictor, config_hash, golden, split, limit), "selection": selection}
         old = _open(store, identity, overwrite)
-        items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit)
+        items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit,
+                             doc_limit=doc_limit)
         items = [it for it in items if predictor.tasks_for(it)]
         if not items:
             raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
@@ -204,8 +206,8 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     record = {**record, "predictor": _described(predictor, config, config_hash)}  # now with what prepare built
     store.write_run(record)
     t_start = time.perf_counter()
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{predictor.name}:{split}", unit="item",
-               disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
+    bar = progress_bar(len(items), f"{predictor.name}:{split}", "item", initial=len(items) - len(todo),
+                       enabled=progress)
     try:
         if concurrency > 1:
             _run_concurrent(predictor, todo, concurrency, store, bar)

@@ -14,16 +14,28 @@ ITEM_TASKS = {"qa": {"answer"}, "document": {"classify", "extract"}}
 
 
 def select_items(items: Sequence[Item], limit: int | None = None, per_class: int | None = None,
-                 qa_limit: int | None = None) -> list[Item]:
-    """The first ``per_class`` documents of each label and the first ``qa_limit`` QA items (when given),
-    then the first ``limit`` of what is left, in file order."""
+                 qa_limit: int | None = None, doc_limit: int | None = None) -> list[Item]:
+    """The first ``per_class`` documents of each label, of those the first ``doc_limit`` documents, and the first
+    ``qa_limit`` QA items (each when given: each shrinks only the kind it names), then the first ``limit`` of
+    what is left, in file order.
+
+    >>> from harness.golden import Item
+    >>> items = [Item(id=f"d{i}", kind="document", split="test", label="ab"[i % 2]) for i in range(6)]
+    >>> items += [Item(id=f"q{i}", kind="qa", split="test") for i in range(3)]
+    >>> [it.id for it in select_items(items, per_class=2, doc_limit=3, qa_limit=2)]
+    ['d0', 'd1', 'd2', 'q0', 'q1']
+    """
     out: list[Item] = []
     seen: dict[str | None, int] = {}
-    n_qa = 0
+    n_qa = n_docs = 0
     for it in items:
         if it.kind == "document" and per_class is not None:
             seen[it.label] = seen.get(it.label, 0) + 1
             if seen[it.label] > per_class:
+                continue
+        if it.kind == "document" and doc_limit is not None:
+            n_docs += 1
+            if n_docs > doc_limit:
                 continue
         if it.kind == "qa" and qa_limit is not None:
             n_qa += 1
@@ -50,7 +62,7 @@ def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
     sel = record.get("selection") or {}
     tasks = set(record.get("tasks") or [])
     items = [it for it in select_items(items, limit=sel.get("limit"), per_class=sel.get("per_class"),
-                                       qa_limit=sel.get("qa_limit"))
+                                       qa_limit=sel.get("qa_limit"), doc_limit=sel.get("doc_limit"))
              if ITEM_TASKS[it.kind] & tasks or (it.kind == "document" and it.summary is not None
                                                   and "summarize" in tasks)]
     if ids_hash(items) != record["item_ids_sha256"]:

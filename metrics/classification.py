@@ -46,7 +46,13 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     ``y_pred`` may hold None or labels outside ``labels`` (a failed call, an invalid answer): they count as
     wrong for accuracy and recall and appear in no column of the confusion matrix. ``zero_division`` is the
     value of a precision/recall/F1 whose denominator is zero (a class never predicted, or absent), as in
-    scikit-learn. Macro and weighted F1 average over ``labels`` (default: the sorted gold labels).
+    scikit-learn. Weighted F1 averages over ``labels`` (default: the sorted gold labels) by support; macro F1
+    over those of ``labels`` that occur as gold or prediction (a label a subset never holds nor predicts has no
+    F1, so it is left out rather than counted as 0: three classes of twelve, all right, are 100 %, not 25 %).
+
+    >>> r = classification_scores(["a", "b"], ["a", "b"], labels=["a", "b", "c", "d"])
+    >>> (r.accuracy, r.macro_f1)
+    (1.0, 1.0)
     """
     import warnings
 
@@ -68,8 +74,10 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     with warnings.catch_warnings():  # "a single label was found": expected for one-class golden sets
         warnings.simplefilter("ignore", UserWarning)
         p, r, f, s = precision_recall_fscore_support(true, pred, labels=wanted, zero_division=zero_division)
-        _, _, macro, _ = precision_recall_fscore_support(true, pred, labels=wanted, average="macro",
-                                                         zero_division=zero_division)
+        occurring = set(true.tolist()) | set(pred.tolist())
+        present = [w for w in wanted if w in occurring]
+        _, _, macro, _ = precision_recall_fscore_support(true, pred, labels=present, average="macro",
+                                                         zero_division=zero_division) if present else (0, 0, 0.0, 0)
         _, _, weighted, _ = precision_recall_fscore_support(true, pred, labels=wanted, average="weighted",
                                                             zero_division=zero_division)
         cm = confusion_matrix(true, pred, labels=wanted)

@@ -246,5 +246,14 @@ def format_delta(v: Any, unit: Unit) -> str:
 
 
 def matching(pattern: str) -> list[Metric]:
-    """Declarations whose name matches a shell-style pattern (``harness metrics --match``)."""
+    """Declarations whose name matches a shell-style pattern (``harness metrics --match``); a plain word (no
+    ``*``, ``?`` or ``[``) matches every name that contains it.
+
+    >>> {m.name for m in matching("accuracy")} >= {"classification.accuracy"}
+    True
+    >>> [m.name for m in matching("classification.accuracy")]
+    ['classification.accuracy']
+    """
+    if not any(c in pattern for c in "*?["):
+        pattern = f"*{pattern}*"
     return [m for m in METRICS if fnmatchcase(m.name, pattern)]

@@ -315,11 +315,10 @@ def classification_bootstrap(y_true: Sequence[str], y_pred: Sequence[str | None]
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
     acc = sums[:, 3 * L] / n  # every resample has n items
-    # a class the sample has (as gold or prediction) that a resample happens to leave out has no F1 in that
-    # resample: left out of its macro average rather than counted as 0 (which would pull every interval of a
-    # small sample below its own estimate); a class absent from the sample itself counts 0 in both, as in
-    # the estimate
-    undefined = (2 * tp + fp + fn == 0) & (2 * tp[0] + fp[0] + fn[0] > 0)[None, :]
+    # a class absent from a sample or resample (neither gold nor predicted) has no F1 there: left out of its
+    # macro average rather than counted as 0 (which would pull a small sample's figure and every interval
+    # below what it measured), as in the estimate (metrics.classification.classification_scores)
+    undefined = 2 * tp + fp + fn == 0
     counted = (~undefined).sum(axis=1)
     macro = np.where(counted > 0, np.where(undefined, 0.0, f1).sum(axis=1) / np.maximum(counted, 1), 0.0)
     weighted = np.where(support.sum(axis=1) > 0, (f1 * support).sum(axis=1) / support.sum(axis=1), 0.0)

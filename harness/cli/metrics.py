@@ -4,13 +4,15 @@ accept), and ``harness config``: every settings key of a pipeline or of the judg
 from __future__ import annotations
 
 
+from harness.errors import HarnessInputError
 from harness.files import dumps_json
 from harness.render import table as render_table
 
 
 def register(sub) -> None:
     p = sub.add_parser("metrics", help="list the declared metrics (name, title, unit, direction, task)")
-    p.add_argument("--match", default="*", help="shell-style pattern, e.g. 'classification.*'")
+    p.add_argument("--match", default="*", help="shell-style pattern, e.g. 'classification.*', or a plain word "
+                   "every listed name contains, e.g. extraction")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
     p.set_defaults(func=metrics_command)
 
@@ -24,6 +26,9 @@ def metrics_command(args) -> int:
     from metrics import registry
 
     found = registry.matching(args.match)
+    if not found:
+        raise HarnessInputError(f"no metric matches {args.match!r} ('harness metrics' lists them all)",
+                                field="--match")
     direction = {True: "higher", False: "lower", None: "-"}
     rows = [[m.name, m.title, m.unit, direction[m.higher_is_better], m.task or "run", m.description]
             for m in found]

@@ -41,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("--subset-qa", type=int, default=DEMO_SUBSET["qa_limit"],
                    help="QA items in that subset (default %(default)s)")
     p.add_argument("--subset-limit", type=int, default=None,
-                   help="at most this many documents in that subset (a quicker look; default: no limit)")
+                   help="at most this many documents in that subset (a quicker look; the QA items are set by "
+                        "--subset-qa alone; default: no limit)")
     p.set_defaults(func=demo_command)
 
 
@@ -118,7 +119,9 @@ def demo_command(args) -> int:
             raise HarnessInputError("must be 0 or more", field="--" + name.replace("_", "-"))
     subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa}
     if args.subset_limit is not None:
-        subset["limit"] = args.subset_limit
+        subset["doc_limit"] = args.subset_limit  # documents only: --subset-qa alone sets the QA items
+    for line in demo_plan(golden, subset, args.mlops_only):
+        info(line)
     runs = _demo_runs(golden, Path(args.results), args.mlops_only, subset)
     print(report.table([n for n, _, _ in runs], [m for _, _, m in runs], args.format, detail=args.detail))
     paths = {n: p for n, p, _ in runs}
@@ -132,6 +135,49 @@ def demo_command(args) -> int:
     print(f"\nreport page (open it in a browser): {page}")
     print(f"next: harness compare {base.path} {llm.path}   (paired statistics, documents that differ)")
     return 0
+
+
+# Seconds each unit of the demo took on the project's 2-core machine, idle, with speed_probe() at PROBE_S there
+# (`python benchmarks/demo_estimate.py` measures them). An estimate scales them by this machine's probe now.
+DEMO_REFERENCE = {"probe_s": 0.085, "train_s": 150, "mlops_doc_s": 0.06, "llm_item_s": 5.0, "fixed_s": 30}
+
+
+def demo_plan(golden, subset: dict, mlops_only: bool, probe_s: float | None = None) -> list[str]:
+    """What the demo will do and about how long it will take here (reference timings scaled by a quick
+    measurement of this machine now), as lines for the console."""
+    from harness.pipelines import load_pipeline_config
+    from harness.progress import duration, speed_probe
+    from harness.selection import select_items
+
+    ref = DEMO_REFERENCE
+    factor = max((probe_s if probe_s is not None else speed_probe(5)) / ref["probe_s"], 0.5)
+    mod, cfg = load_pipeline_config("mlops", None, [])
+    trained = (mod.artifact_path(cfg, golden) / "artifact.json").is_file()
+    splits = [s for s in ("test", "shift") if s in golden.manifest.splits]
+    n_docs = {s: len(golden.items(s, kinds=("document",))) for s in splits}
+    sub = select_items(golden.items("test"), **subset) if "test" in splits else []
+    sub_docs = [it for it in sub if it.kind == "document"]
+    sub_qa = [it for it in sub if it.kind == "qa"]
+    mlops_s = (0 if trained else ref["train_s"]) + ref["mlops_doc_s"] * (sum(n_docs.values()) + len(sub_docs))
+    lines = ["harness demo: what it will do"]
+    lines.append(f"  1. MLOps (TF-IDF + XGBoost): " + ("" if trained else
+                 f"train on {golden.name}:train ({len(golden.items('train', kinds=('document',)))} documents), then ")
+                 + "run on " + ", ".join(f"{s} ({n} documents)" for s, n in n_docs.items())
+                 + f" and on the subset ({len(sub_docs)} documents)")
+    total = mlops_s + ref["fixed_s"]
+    if not mlops_only and sub:
+        n_summaries = sum(1 for it in sub_docs if it.summary is not None)
+        calls = 2 * len(sub_docs) + n_summaries + len(sub_qa)
+        index_docs = len({it.id for it in sub_docs} | {d for it in sub_qa for d in it.doc_ids}) if sub_qa else 0
+        total += ref["llm_item_s"] * len(sub)
+        lines.append(f"  2. LLMOps (the embedded SmolLM2-135M-Instruct on this CPU) on the same subset: {len(sub_docs)} "
+                     f"documents and {len(sub_qa)} questions, {calls} model calls"
+                     + (f", a vector index over {index_docs} documents" if index_docs else ""))
+        lines.append("  3. the pilot criteria, the go/no-go verdict of LLMOps against MLOps, and a report page")
+    lines.append(f"  estimate here: about {duration(total * factor)} from a cold start (this machine measured "
+                 f"{factor:.1f}x the reference 2-core machine just now; a re-run reuses what is done)")
+    lines.append("  a quicker look: --subset-limit 3 --subset-qa 2, or --mlops-only; progress lines follow")
+    return lines
 
 
 def _demo_page(llm, base, results: Path) -> Path:

@@ -17,6 +17,7 @@ from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_
 from harness.leaderboard import item_set
 from harness.pages import Plot, plots, render, status_kind
 from harness.pages.documents import Pair, documents, golden_sets_of
+from harness.records import model_label
 from harness.store import Run
 from metrics import registry
 
@@ -140,7 +141,7 @@ def _verdict(run: Run, criteria: Criteria, baseline: Run | None) -> dict:
 def _audit(run: Run) -> list:
     ident = run.run.get("identity") or {}
     pred = run.run.get("predictor") or {}
-    model = ident.get("model_version") or pred.get("model_version") or "-"
+    model = model_label(run.run)
     prompts = ", ".join(f"{t}={p.get('ref', '?')}:{str(p.get('sha256', ''))[:8]}"
                         for t, p in sorted(run.prompts.items()) if isinstance(p, dict)) or "-"
     config_hash = str(ident.get("config_hash") or pred.get("config_hash") or "-")[:12]

@@ -53,7 +53,11 @@ class ChunkingConfig(StrictModel):
 
 class RetrievalConfig(StrictModel):
     """How passages are chosen for an answer."""
-    top_k: int = Field(4, ge=1, description="passages retrieved per question (cosine similarity, FAISS)")
+    top_k: int = Field(4, ge=1, le=100, description="passages retrieved per question (cosine similarity, FAISS)")
+    index: Literal["run", "split"] = Field(
+        "run", description="which documents the vector index holds: 'run', the run's own documents and its QA "
+        "items' documents (quick on a subset; retrieval then picks among fewer passages than over the whole split, "
+        "which makes it easier), or 'split', every document of the run's split (as a production corpus would)")
 
 
 class PromptsConfig(StrictModel):

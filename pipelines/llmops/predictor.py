@@ -70,13 +70,21 @@ class LLMOpsPredictor(Predictor):
         return self._embedder
 
     def prepare(self, items: Sequence[Item]) -> None:
-        """Build (or load) the vector index over the documents of the split before the clock starts."""
+        """Build (or load) the vector index before the clock starts: over the run's own documents and its QA
+        items' documents (``retrieval.index: run``), or over every document of the run's splits (``split``)."""
         if "answer" not in self.capabilities or not any(it.kind == "qa" for it in items):
             return
         from pipelines.llmops.retrieval import get_index
 
         splits = sorted({it.split for it in items})
         docs = [(d.id, d.text) for s in splits for d in self.golden.items(s, kinds=("document",))]
+        if self._config.retrieval.index == "run":
+            wanted = {it.id for it in items if it.kind == "document"} | {d for it in items for d in it.doc_ids}
+            if len(wanted) < len(docs):
+                self._say(f"vector index over the run's {len(wanted)} documents (its documents and its QA items' "
+                          f"documents), not the split's {len(docs)}: retrieval picks among fewer passages, which "
+                          "makes it easier (--set retrieval.index=split for the whole split)")
+            docs = [(i, t) for i, t in docs if i in wanted]
         if self.guard is not None and self.guard.masks_pii():
             # the index holds the documents with their PII masked: retrieved passages, the prompt and the
             # contexts stored in the run never carry it
@@ -84,15 +92,19 @@ class LLMOpsPredictor(Predictor):
         self.index, _ = get_index(docs, self.embedder(), self._config.chunking.chunk_size,
                                   self._config.chunking.chunk_overlap, self._config.index_dir, progress=self._progress)
 
+    def _say(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(message)
+
     def predict(self, items: Sequence[Item], task: str,
                 upstream: Sequence[Mapping[str, Any]] | None = None) -> list[Output]:
         return [self._one(it, task, (upstream[i] if upstream else {}).get("classify"))
                 for i, it in enumerate(items)]
 
     def _progress_iter(self, items, what: str):
-        from tqdm import tqdm
+        from harness.progress import track
 
-        return tqdm(items, desc=what, unit="doc", disable=self._progress is None or len(items) < 50)
+        return track(items, what, "doc", enabled=self._progress is not None and len(items) >= 50)
 
     # -- one item
     def _guard_input(self, task: str, values: dict) -> tuple[dict, list[dict], str | None]:

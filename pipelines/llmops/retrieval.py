@@ -57,10 +57,18 @@ class VectorIndex:
         self.meta = meta
 
     @classmethod
-    def build(cls, chunks: list[Chunk], embedder: Embedder, meta: dict, batch: int = 256) -> "VectorIndex":
+    def build(cls, chunks: list[Chunk], embedder: Embedder, meta: dict, batch: int = 64,
+              show_progress: bool | None = None) -> "VectorIndex":
+        """Embed ``chunks`` ``batch`` at a time (progress as :mod:`harness.progress` shows it; ``False``: none)."""
         import faiss
 
-        pairs = [embedder.embed_counted([c.text for c in chunks[i:i + batch]]) for i in range(0, len(chunks), batch)]
+        from harness.progress import progress
+
+        pairs = []
+        with progress(len(chunks), "embedding the index's chunks", "chunk", enabled=show_progress) as bar:
+            for i in range(0, len(chunks), batch):
+                pairs.append(embedder.embed_counted([c.text for c in chunks[i:i + batch]]))
+                bar.update(len(chunks[i:i + batch]))
         matrix = np.vstack([v for v, _ in pairs]) if pairs else np.zeros((0, 1), dtype=np.float32)
         counts = [n for _, n in pairs]
         tokens = None if any(n is None for n in counts) else sum(counts)  # None: the service did not report them
@@ -141,6 +149,7 @@ def get_index(docs: Sequence[tuple[str, str]], embedder: Embedder, chunk_size: i
         progress(f"building the vector index: {len(docs)} documents, {len(chunks)} chunks, {embedder.name}")
         index = VectorIndex.build(chunks, embedder, {"key": key, "embedding_model": embedder.name,
                                                      "chunk_size": chunk_size, "chunk_overlap": chunk_overlap,
-                                                     "n_documents": len(docs)})
+                                                     "n_documents": len(docs)},
+                                  show_progress=None if progress is not None else False)
         index.save(directory)
         return index, True

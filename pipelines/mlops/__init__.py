@@ -115,7 +115,16 @@ def train(config: MLOpsConfig, golden: GoldenSet, out: str | Path | None = None,
     from pipelines.mlops import model
 
     path = Path(out) if out else artifact_path(config, golden)
-    return model.train(golden, config, path, progress=progress), path
+    return _train(golden, config, path, progress), path
+
+
+def _train(golden: GoldenSet, config: MLOpsConfig, path: Path, progress):
+    """``model.train`` with a line at a steady pace while it runs (training takes minutes on a busy machine)."""
+    from harness.progress import phase
+    from pipelines.mlops import model
+
+    with phase(f"training the MLOps model on {golden.name}:train"):
+        return model.train(golden, config, path, progress=progress)
 
 
 def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool = False) -> MLOpsPredictor:
@@ -130,7 +139,7 @@ def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool 
             raise HarnessInputError("no model artifact here; train one with 'harness train mlops --out DIR'",
                                     path=path)
         progress(f"no trained model at {path}; training on {golden.name}:train")
-        artifact = model.train(golden, config, path, progress=progress)
+        artifact = _train(golden, config, path, progress)
         progress(f"model {artifact.version} written to {path}")
     else:
         artifact = model.load(path, n_jobs=config.n_jobs)
