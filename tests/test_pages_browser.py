@@ -34,6 +34,35 @@ class Watched:
     def check_clean(self):
         assert self.errors == []
         assert all(u.startswith(("file:", "data:")) for u in self.requests), self.requests
+        self.check_layout()
+
+    def check_layout(self):
+        """Issue 26: no table runs wider than the page (nothing hidden to the right, no scrolling box needed) and
+        no plot's legend covers its axes (a legend sits outside them, so every bar, marker and curve shows)."""
+        problems = self.page.evaluate("""() => {
+          const out = [];
+          const width = document.documentElement.clientWidth;
+          for (const t of document.querySelectorAll('table')) {
+            const r = t.getBoundingClientRect();
+            const box = t.closest('.scroll');
+            if (r.right > width + 1 || (box && box.scrollWidth > box.clientWidth + 1))
+              out.push(`table "${(t.querySelector('th') || t).textContent.trim().slice(0, 40)}" is ${Math.round(
+                box ? box.scrollWidth : r.width)} px wide in ${Math.round(box ? box.clientWidth : width)} px`);
+          }
+          const area = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
+                                 Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+          for (const svg of document.querySelectorAll('svg')) {
+            const axes = [...svg.querySelectorAll('g[id^="axes_"]')].map(
+              g => g.querySelector(':scope > g[id^="patch_"]')).filter(Boolean).map(p => p.getBoundingClientRect());
+            for (const leg of svg.querySelectorAll('g[id^="legend_"]')) {
+              const l = leg.getBoundingClientRect();
+              if (axes.some(a => area(a, l) > 1))
+                out.push(`a legend covers the axes of "${(svg.getAttribute('aria-label') || '').slice(0, 60)}"`);
+            }
+          }
+          return out;
+        }""")
+        assert problems == [], problems
 
 
 @pytest.fixture
@@ -99,6 +128,14 @@ def test_report_on_a_laptop_screen(browser, report):
 
 
 def test_leaderboard_in_browser(browser, report, cli, tmp_path):
+    import json
+
+    # a long prompt variant (four tasks, ids of 60 characters): it wraps, errors and cost stay on screen
+    run_json = tmp_path / "results" / "llmops-variant" / "run.json"
+    record = json.loads(run_json.read_text())
+    record["predictor"]["prompts"] = {t: {"ref": f"{t}-{'with-worked-examples-' * 3}v@7", "sha256": "ab" * 32}
+                                      for t in ("classify", "extract", "answer", "summarize")}
+    run_json.write_text(json.dumps(record))
     out = tmp_path / "leaderboard.html"
     code, _, _ = cli("leaderboard", tmp_path / "results", "--format", "html", "--out", out)
     assert code == 0

@@ -37,7 +37,8 @@ class JudgeConfig(StrictModel):
     max_tokens: int = Field(1024, ge=16, description="output-token cap per judge call; a reply cut there is "
                             "recorded as invalid, never scored")
     n_ctx: int = Field(4096, ge=512, description="local judge: context window in tokens")
-    n_threads: int | None = Field(None, ge=1, description="local judge: CPU threads (default: all cores)")
+    n_threads: int | None = Field(None, ge=1, description="local judge: CPU threads (default: the cores not busy when the model loads, "
+                                     "at least 1)")
     timeout_s: float = Field(60, gt=0, description="Bedrock: read timeout of one call, seconds")
     max_retries: int = Field(8, ge=0, description="Bedrock: retries on throttling and 5xx (botocore standard mode)")
     concurrency: int = Field(4, ge=1, description="items judged at once on Bedrock (the local model: one)")

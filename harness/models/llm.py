@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -50,6 +51,31 @@ def smollm2_path() -> Path:
                             field="llm.provider")
 
 
+def free_cores(samples: int = 5) -> int:
+    """The cores this process may use less those other tasks keep busy right now, at least 1.
+
+    llama.cpp's threads wait for each other at a spinning barrier, so a thread per core on a machine shared with
+    other work can run ten times slower than fewer threads (measured here: one call 10 s on 1 thread, 10-141 s
+    on 2, with four other processes busy); the outputs are the same for any thread count. Read from Linux's
+    ``/proc/loadavg`` running count (the median of a few samples); elsewhere every core.
+
+    >>> 1 <= free_cores(1) <= (os.cpu_count() or 1)
+    True
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    running = []
+    for i in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as fh:
+                running.append(int(fh.read().split()[3].split("/")[0]) - 1)  # less this reader itself
+        except (OSError, ValueError, IndexError):
+            return cores
+        if i + 1 < samples:
+            time.sleep(0.02)
+    busy = sorted(running)[len(running) // 2]
+    return max(1, min(cores, cores - busy))
+
+
 class LocalLLM:
     """SmolLM2-135M-Instruct through llama-cpp-python: one instance, calls serialised by a lock.
 
@@ -62,16 +88,15 @@ class LocalLLM:
 
     def __init__(self, model_path: str | Path | None = None, n_ctx: int = 2048, n_threads: int | None = None,
                  seed: int = 0, temperature: float = 0.0) -> None:
-        import os
-
         from llama_cpp import Llama
 
         path = Path(model_path) if model_path else smollm2_path()
         self.model_id = path.stem
         self.temperature = temperature
         self.seed = seed
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
-                         n_threads_batch=n_threads or os.cpu_count() or 1, seed=seed, verbose=False)
+        self.n_threads = n_threads or free_cores()
+        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads,
+                         seed=seed, verbose=False)
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
         self._template = self.llm.metadata.get("tokenizer.chat_template")

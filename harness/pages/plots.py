@@ -38,6 +38,14 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def _legend_below(fig: Figure, ax, n: int, handles=None, labels=None) -> None:
+    """The legend outside the axes, under the figure, where it can never cover a bar, a marker or a curve
+    (constrained layout makes room for it); the browser tests check that no legend overlaps an axes."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(max(n, 1), 4), fontsize=8, frameon=False)
+
+
 def _figure(height: float) -> Figure:
     return Figure(figsize=(WIDTH, height), layout="constrained")
 
@@ -90,8 +98,8 @@ def intervals(names: Sequence[str], series: Mapping[str, Sequence[tuple[float | 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
-    if k > 1:  # below the axes, where it covers no marker
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=min(k, 3), fontsize=8, frameon=False)
+    if k > 1:
+        _legend_below(fig, ax, k)
     return to_svg(fig, f"{xlabel}: " + "; ".join(
         f"{run}: " + ", ".join(f"{n} {v:.1%}" for n, (v, _, _) in zip(names, vals) if v is not None)
         for run, vals in series.items()))
@@ -119,7 +127,7 @@ def bars(categories: Sequence[str], series: Mapping[str, Sequence[float | None]]
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
     if len(series) > 1:
-        ax.legend(loc="lower right", fontsize=8, frameon=True)
+        _legend_below(fig, ax, len(series))
     fmt = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.4g}")
     return to_svg(fig, f"{xlabel} by category: " + "; ".join(
         f"{run}: " + ", ".join(f"{c} {'-' if v is None else fmt(v)}" for c, v in zip(categories, vals))
@@ -134,16 +142,17 @@ def confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str
     rows = m.sum(axis=1, keepdims=True)
     share = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     n = len(labels)
-    fig = _figure(max(3.0, 0.9 + 0.34 * n))
+    # drawn 4.6 inches wide: the page shows two side by side, about that size, so 9-point labels read as 9 points
+    fig = Figure(figsize=(4.6, max(3.2, 1.6 + 0.3 * n)), layout="constrained")
     ax = fig.add_subplot()
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(n):
         for j in range(n):
             if m[i, j]:
-                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=8 if n > 8 else 9,
                         color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(n), labels, fontsize=7)
+    ax.set_xticks(range(n), labels, rotation=45, ha="right", rotation_mode="anchor", fontsize=9)
+    ax.set_yticks(range(n), labels, fontsize=9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title(title)
@@ -169,33 +178,41 @@ def ecdf(values: Sequence[float], points: int = CDF_POINTS) -> tuple[np.ndarray,
     return np.quantile(arr, y), y
 
 
+PERCENTILE_MARKERS = ((50, "o"), (95, "^"), (99, "s"))
+
+
 @_draw
 def latency_cdf(samples: Mapping[str, Sequence[float]], title: str) -> tuple[str, str]:
-    """Latency distribution per run as a CDF on a log time axis, with P50, P95 and P99 marked on each curve."""
-    fig = _figure(2.8)
+    """Latency distribution per run as a CDF on a log time axis, P50, P95 and P99 marked on each curve by a
+    marker of their own (circle, triangle, square); the figures themselves are in the description printed under
+    the plot, so no text sits on the curves; the legend is outside the axes."""
+    from matplotlib.lines import Line2D
+
+    fig = _figure(3.1)
     ax = fig.add_subplot()
-    desc = []
+    desc, handles = [], []
     for i, (run, values) in enumerate(samples.items()):
         if not len(values):
             continue
         x, y = ecdf(values)
-        ax.step(x, y, where="post", color=colour(i), label=run, linestyle=("-", "--", ":", "-.")[i % 4])
-        qs = np.percentile(np.asarray(values, dtype=float), [50, 95, 99])
-        ax.plot(qs, [0.50, 0.95, 0.99], "o", color=colour(i), markersize=4)
-        for q, p in zip(qs, (50, 95, 99)):
-            ax.annotate(f"P{p} {_seconds(q)}", (q, p / 100), textcoords="offset points", xytext=(5, -9 - 9 * i),
-                        fontsize=7, color=colour(i))
+        (line,) = ax.step(x, y, where="post", color=colour(i), label=run, linestyle=("-", "--", ":", "-.")[i % 4])
+        handles.append(line)
+        qs = np.percentile(np.asarray(values, dtype=float), [p for p, _ in PERCENTILE_MARKERS])
+        for q, (p, marker) in zip(qs, PERCENTILE_MARKERS):
+            ax.plot([q], [p / 100], marker, color=colour(i), markersize=5, markeredgecolor="white",
+                    markeredgewidth=0.5)
         desc.append(f"{run}: P50 {_seconds(qs[0])}, P95 {_seconds(qs[1])}, P99 {_seconds(qs[2])} (n={len(values)})")
+    handles += [Line2D([], [], marker=m, linestyle="", color="#444444", label=f"P{p}") for p, m in PERCENTILE_MARKERS]
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _seconds(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())  # unlabelled minor ticks: readable, and far faster to lay out
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.04)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("time (log scale)")
     ax.set_ylabel("share of calls at or below")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend_below(fig, ax, len(handles), handles, [h.get_label() for h in handles])
     return to_svg(fig, f"{title}: " + "; ".join(desc))
 
 
@@ -269,20 +286,25 @@ def trends(periods: Sequence[str], panels: Sequence[tuple[str, Mapping[str, Sequ
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:.2f}"))
         elif unit == "s":
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} s"))
-        for period, label in (marks or {}).items():
-            if period in periods:
+        for number, (period, label) in enumerate((marks or {}).items(), 1):
+            if period in periods:  # a dotted line and its number above the axes; the numbers are explained below
                 ax.axvline(periods.index(period), color="#777777", linestyle=":", linewidth=0.8)
-                if k == 0:
-                    ax.annotate(label, (periods.index(period), 1.0), xycoords=("data", "axes fraction"),
-                                fontsize=6, rotation=90, va="top", ha="right", color="#555555")
-        ax.set_title(title)
+                ax.annotate(str(number), (periods.index(period), 1.0), xycoords=("data", "axes fraction"),
+                            xytext=(0, 2), textcoords="offset points", fontsize=8, ha="center", va="bottom",
+                            color="#333333", fontweight="bold")
+        ax.set_title(title, pad=12 if marks else 6)
         ax.grid(alpha=0.3)
-        if k == 0:
-            ax.legend(loc="best", fontsize=7, frameon=False)
     for k in range(len(panels), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     step = max(1, len(periods) // 8)
-    for ax in axes[-1]:
-        ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=30, fontsize=7)
+    for col in range(cols):  # the period labels under the lowest panel of each column
+        shown = [k for k in range(col, len(panels), cols)]
+        if shown:
+            ax = axes[shown[-1] // cols][col]
+            ax.tick_params(labelbottom=True)
+            ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=30, fontsize=7)
+    first = axes[0][0]
+    _legend_below(fig, first, len(first.get_legend_handles_labels()[0]))
     return to_svg(fig, "Trends per period: " + "; ".join(desc) + (
-        "; events: " + ", ".join(f"{label} in {p}" for p, label in marks.items()) if marks else ""))
+        "; events (the numbered dotted lines): " + ", ".join(f"{n} {label} in {p}" for n, (p, label)
+                                                              in enumerate(marks.items(), 1)) if marks else ""))

@@ -43,7 +43,8 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
         plot = Plot.of(plots.trends(periods, [(title, _series(rows, attr), unit) for title, attr, unit in PANELS],
                                     _marks(events, period)))
     header, body = dashboard.trend_rows(rows, verdicts, period)
-    trend = [{"cells": cells[:-1], "status": cells[-1], "kind": VERDICT_KIND.get(cells[-1], "na")} for cells in body]
+    trend = [{"cells": [_pair(c) for c in cells[:-1]], "status": cells[-1], "kind": VERDICT_KIND.get(cells[-1], "na")}
+             for cells in body]
     chosen = next((r for r in rows if r.period == at), None) if at else (rows[-1] if rows else None)
     detail = None
     if chosen is not None:
@@ -56,13 +57,19 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
     if decision is not None and decision.weeks:
         from harness.shadow.decide import decision_text
 
-        ids = [c.id for c in decision.weeks[0].go] + [c.id for c in decision.weeks[0].no_go]
         word = {True: "yes", False: "no", None: "not measurable"}
+        first = decision.weeks[0]
         decided = {"text": decision_text(decision), "status": decision.status,
-                   "kind": status_kind(decision.status), "ids": ids,
+                   "kind": status_kind(decision.status),
+                   # two tables, GO conditions and NO-GO conditions, so each fits the page and the condition that
+                   # explains a NO-GO is never a column scrolled out of sight
+                   "tables": [{"caption": "GO conditions (all must hold)", "bad": False,
+                               "ids": [(c.id, _heading(c.id)) for c in first.go]},
+                              {"caption": "NO-GO conditions (any one that holds stops the migration)", "bad": True,
+                               "ids": [(c.id, _heading(c.id)) for c in first.no_go]}],
                    "weeks": [{"week": w.week, "status": w.status, "kind": status_kind(w.status), "judge": w.judge,
-                              "checks": [(word[c.holds], c.detail, _check_kind(c.holds, bad=False)) for c in w.go]
-                              + [(word[c.holds], c.detail, _check_kind(c.holds, bad=True)) for c in w.no_go]}
+                              "checks": [[(word[c.holds], c.detail, _check_kind(c.holds, bad=False)) for c in w.go],
+                                         [(word[c.holds], c.detail, _check_kind(c.holds, bad=True)) for c in w.no_go]]}
                              for w in decision.weeks]}
     cut = None
     if ramp is not None:
@@ -72,7 +79,8 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
                "text": outcome_text(ramp),
                "steps": [{"day": f"day {s.day}", "date": s.date, "share": f"{s.share:.0%}", "outcome": s.outcome,
                           "kind": {"advanced": "pass", "rolled back": "fail"}.get(s.outcome, "na"),
-                          "detail": s.detail} for s in ramp.steps]}
+                          "detail": s.detail} for s in ramp.steps],
+               "link": _go_then_ramp(decision, ramp)}
     event_rows = [[e["day"], e["kind"].replace("_", " "), _detail(e["detail"])] for e in events]
     name = meta.get("scenario") or "comparison database"
     contents = [("trends", "Trends"), ("periods", f"{period.capitalize()} by {period}"),
@@ -87,6 +95,44 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
                   subtitle=f"MLOps (production) vs LLMOps (shadow), per {period}", contents=contents, plot=plot,
                   header=header, trend=trend, detail=detail, decided=decided, cut=cut, events=event_rows, meta=meta,
                   period=period)
+
+
+def _pair(cell: Any) -> str:
+    """An ``MLOps / LLMOps`` cell that may break only at its slash (each figure kept whole), so the week table
+    fits the page.
+
+    >>> _pair("2.82 s / 4.89 s") == "2.82\u00a0s / 4.89\u00a0s"
+    True
+    """
+    return " / ".join(part.replace(" ", "\u00a0") for part in str(cell).split(" / "))
+
+
+def _heading(condition_id: str) -> str:
+    """A condition's id as a column heading a person reads (the id stays in the cell's title).
+
+    >>> _heading("accuracy_vs_baseline_4_weeks")
+    'accuracy vs baseline 4 weeks'
+    """
+    return condition_id.replace("_", " ")
+
+
+def _go_then_ramp(decision, ramp) -> str | None:
+    """The sentence that joins a GO to what the ramp did next (a GO opens the ramp; the triggers can still end
+    it), or None when there is nothing to join."""
+    if decision is None or not decision.weeks or ramp is None or not ramp.steps:
+        return None
+    go = next((w.week for w in decision.weeks if w.status == "GO"), None)
+    last = ramp.steps[-1]
+    if go is None:
+        return None
+    opened = f"The go/no-go said GO in {go}, which opened the blue-green ramp on {ramp.steps[0].date}."
+    if ramp.status == "rolled back":
+        return (f"{opened} A GO does not end the watch: before each step the rollback triggers are checked, and on "
+                f"day {last.day} ({last.date}), at {last.share:.0%} of the traffic, {ramp.trigger or 'one'} fired, "
+                "so all traffic went back to MLOps.")
+    if ramp.status == "completed":
+        return f"{opened} No rollback trigger fired at any step: LLMOps serves all traffic."
+    return f"{opened} The ramp has not finished: {ramp.status}."
 
 
 def _check_kind(holds: bool | None, bad: bool) -> str:

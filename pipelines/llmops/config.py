@@ -29,7 +29,8 @@ class LLMConfig(StrictModel):
         {"classify": 16, "extract": 420, "answer": 160, "summarize": 120},
         description="output-token cap per task (a task not listed gets 256)")
     n_ctx: int = Field(2048, ge=256, description="local model: context window in tokens")
-    n_threads: int | None = Field(None, ge=1, description="local model: CPU threads (default: all cores)")
+    n_threads: int | None = Field(None, ge=1, description="local model: CPU threads (default: the cores not busy when the model loads, at "
+                                     "least 1; the outputs are the same for any count)")
     seed: int = Field(0, description="local model: sampling seed (part of the call-cache key)")
     timeout_s: float = Field(60, gt=0, description="Bedrock: read timeout of one call, seconds")
     max_retries: int = Field(8, ge=0, description="Bedrock: retries on throttling and 5xx (botocore standard "
