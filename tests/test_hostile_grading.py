@@ -485,3 +485,33 @@ def test_a_student_called_reference_is_refused(tmp_path, sid):
     (tmp_path / "r.csv").write_text(f"student_id,name,email\nalice,A,a@x\n{sid},R,r@x\n")
     with pytest.raises(HarnessInputError, match=f"r.csv:3: student_id: student id '{sid}' is reserved"):
         read_roster(tmp_path / "r.csv")
+
+
+# ---------------------------------------------------------------------------------------------- beyond the list
+def test_a_reference_over_the_budget_is_said_not_silent(tmp_path):
+    from harness.grading import reference_checked
+    from harness.grading.engine import VariantResult
+
+    said = []
+    reference_checked(VariantResult("reference", "over budget", "over budget: 6,100 tokens of 6,000"), tmp_path,
+                      said.append)
+    assert len(said) == 1 and said[0].startswith("warning: the reference variant went over the per-student budget")
+    with pytest.raises(HarnessInputError, match="the reference variant was not run .invalid: bad"):
+        reference_checked(VariantResult("reference", "invalid", "bad"), tmp_path, said.append)
+
+
+@pytest.mark.parametrize("flag, value", [("--workers", "1000000000"), ("--threads", "0")])
+def test_workers_and_threads_are_bounded(cli, tmp_path, flag, value):
+    c = course(tmp_path)
+    line = _one_error(cli, "grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions",
+                      "--roster", c / "roster.csv", "--out", tmp_path / "out", "--dry-run", flag, value)
+    assert f"{flag}: must be between 1 and 256" in line
+
+
+def test_out_inside_the_submissions_is_refused(cli, tmp_path):
+    c = course(tmp_path)
+    line = _one_error(
+        cli, "grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions", "--roster",
+        c / "roster.csv", "--out", c / "submissions" / "graded", "--dry-run")
+    assert "--out: is inside --submissions" in line
+    assert not (c / "submissions" / "graded").exists()

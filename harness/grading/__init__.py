@@ -65,6 +65,10 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     roster = read_roster(roster_path)
     golden = _golden(assignment)
     out = out_dir(out)
+    source = Path(submissions)
+    if source.is_dir() and source.resolve() in (out.resolve(), *out.resolve().parents):
+        raise HarnessInputError("is inside --submissions: the next run would read its folders as students'; "
+                                "choose a folder outside the submissions", path=out, field="--out")
     public = public_split_warning(assignment, golden)
     if public:
         info(public)
@@ -95,8 +99,8 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
     tally = {"done": 0, "failed": 0, "tokens": 0}
 
     def done(r) -> None:
-        if r.student_id == REFERENCE and r.status != "graded":
-            reference_failed(r, out)
+        if r.student_id == REFERENCE:
+            reference_checked(r, out, info)
         tally["done"] += 1
         tally["failed"] += r.status not in ("graded", "over budget")
         tally["tokens"] += sum(s.get("tokens", 0) for s in r.spent.values())
@@ -123,13 +127,16 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
     return result
 
 
-def reference_failed(r, out: Path) -> None:
-    """Raise: the reference variant ``r`` was not graded, and every student is graded beside the reference."""
-    why = ("went over the per-student budget (raise budget.tokens or budget.calls in the assignment)"
-           if r.status == "over budget" else f"was not run ({r.status})")
-    raise HarnessInputError(f"the reference variant {why}: {r.reason}; no student is graded against a missing "
-                            "reference (nothing was written; graded variants are kept for the next run)",
-                            path=out / "reference")
+def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:
+    """Every student is graded beside the reference: one that was not run (``invalid`` or ``error``) stops the
+    class (exit 2, nothing written; graded variants are kept), one over the budget is said in a warning."""
+    if r.status == "over budget":
+        info(f"warning: the reference variant went over the per-student budget ({r.reason}): lines relative to "
+             "the reference compare with its partial run; raise budget.tokens or budget.calls in the assignment")
+    elif r.status != "graded":
+        raise HarnessInputError(f"the reference variant was not run ({r.status}: {r.reason}); no student is graded "
+                                "against a missing reference (nothing was written; graded variants are kept for "
+                                "the next run)", path=out / "reference")
 
 
 def check_submission(submission: str | Path, assignment_path: str | Path, out: str | Path, *,
@@ -161,8 +168,7 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
         jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides), splits=("dev",)),
                 Job("self", str(assignment.path), str(folder), str(out / "self"), tuple(overrides), splits=("dev",))]
         results = classroom.run_jobs(jobs)
-    if results[REFERENCE].status != "graded":
-        reference_failed(results[REFERENCE], out)
+    reference_checked(results[REFERENCE], out, info)
     mine = results["self"]
     if mine.status == "error":  # a crash or a folder held by another process: not the submission's fault
         raise HarnessInputError(mine.reason, path=out / "self")
