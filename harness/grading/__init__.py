@@ -143,10 +143,10 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
                      overrides: Sequence[str] = (), info: Callable[[str], None] = _info):
     """A student's self-check: validate the submission, run it and the reference on the dev split only, and
     grade the dev run with the rubric. Returns (Invalid | (Grade, feedback dict))."""
+    from harness.files import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
     from harness.grading.engine import REFERENCE, Job
-    from harness.files import out_dir
     from harness.grading.roster import Student
     from harness.grading.scores import grade_variant
     from harness.grading.submission import Invalid, load_submission, open_one
