@@ -66,8 +66,9 @@ class Budget(StrictModel):
     call came from the cache, in item order, so a grade never depends on who was graded first."""
     tokens: int | None = Field(None, ge=1, le=10**12, description="model input + output tokens; none: no limit")
     calls: int | None = Field(None, ge=1, le=10**9, description="model calls; none: no limit")
-    wall_s: float | None = Field(None, gt=0, le=10**7, description="model time in seconds (a cached call counts the time it "
-                                 "first took); a safety limit: where it is reached, the grade depends on the machine")
+    wall_s: float | None = Field(None, gt=0, le=10**7, description="model time in seconds (a cached call counts "
+                                 "the time it first took); a safety limit: where it is reached, the grade depends on "
+                                 "the machine")
 
 
 class MetricLine(StrictModel):
@@ -141,8 +142,8 @@ class Rubric(StrictModel):
     metrics: list[MetricLine] = Field(min_length=1, max_length=50, description="one line per metric")
     criteria: CriteriaLine | None = Field(None, description="points for pilot criteria met")
     penalties: Penalties = Field(Penalties(), description="deductions")
-    max_grade: float | None = Field(None, gt=0, le=50 * POINTS_BOUND, description="the grade is capped here (default: the sum of the "
-                                    "lines' points)")
+    max_grade: float | None = Field(None, gt=0, le=50 * POINTS_BOUND, description="the grade is capped here "
+                                    "(default: the sum of the lines' points)")
 
 
 class PipelineSpec(StrictModel):
