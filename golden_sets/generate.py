@@ -371,13 +371,32 @@ def generate(out_dir: str | Path, seed: int | None = None, profile: Profile | st
     return manifest
 
 
+def output_dir(profile: str, out: str | None, seed: int | None) -> str:
+    """Where ``generate`` writes: ``out``, else the profile's folder in the repository, which only the profile's
+    own seed may write (that set is public; a set drawn with another seed, such as a course's private grading
+    split, goes where ``--out`` says)."""
+    from harness.errors import HarnessInputError
+
+    prof = PROFILES[profile]
+    if out is None and seed is not None and seed != prof.seed:
+        raise HarnessInputError(f"a set drawn with another seed than the profile's ({prof.seed}) needs --out: "
+                                f"{prof.out} is the public one in the repository (for a course's private grading "
+                                "split, a folder students cannot read)", field="--out")
+    return out or prof.out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=list(PROFILES), default="techcorp")
     parser.add_argument("--out", default=None, help="default: the profile's directory under golden_sets/")
     parser.add_argument("--seed", type=int, default=None, help="default: the profile's seed")
     args = parser.parse_args(argv)
-    out = args.out or PROFILES[args.profile].out
+    from harness.errors import HarnessInputError
+
+    try:
+        out = output_dir(args.profile, args.out, args.seed)
+    except HarnessInputError as exc:
+        parser.exit(2, f"error: {exc}\n")
     generate(out, args.seed, args.profile)
     print(f"wrote {out}")
     return 0

@@ -27,6 +27,9 @@ class Profile:
     # start each class's documents at a different family (class index mod the families), so a split with
     # fewer documents per class than families still covers every family
     rotate_families: bool = False
+    # sha256 of the documents.jsonl the profile's own seed gives: the copy in the repository, which anyone who
+    # clones it can read (a grading split drawn from it is public; `grade run` warns)
+    public_sha256: str = ""
 
     def __post_init__(self):
         for split in (*self.qa, *self.summaries):
@@ -46,6 +49,7 @@ TECHCORP = Profile(
     qa={"test": N_QA},
     summaries={"test": 4},
     out="golden_sets/techcorp",
+    public_sha256="17605cfef842bb151b741e2266fd76e4eeb550b42f30cd3167f1a594180c7903",
 )
 
 COURSE = Profile(
@@ -62,6 +66,12 @@ COURSE = Profile(
     summaries={"dev": 1, "grading": 1},
     out="golden_sets/course",
     rotate_families=True,
+    public_sha256="8863db3f3706f2ad6fa06ce46a9f6eac967c5699717e071e4b87a4af73d9a06e",
 )
 
 PROFILES: dict[str, Profile] = {"techcorp": TECHCORP, "course": COURSE}
+
+
+def public_profile(documents_sha256: str | None) -> Profile | None:
+    """The profile whose public set (its own seed, shipped in the repository) has this documents.jsonl, or None."""
+    return next((p for p in PROFILES.values() if documents_sha256 and p.public_sha256 == documents_sha256), None)

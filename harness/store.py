@@ -103,7 +103,58 @@ def merge_sections(current: Mapping[str, Any], sections: Mapping[str, Any]) -> d
     return out
 
 
-_HELD: dict[str, int] = {}  # run directories this process holds (RunStore.writing), with depth
+_HELD: dict[str, int] = {}  # directories this process holds (hold_directory), with depth
+
+
+class DirectoryBusy(HarnessInputError):
+    """Another process holds the directory (:func:`hold_directory`): never the fault of the input."""
+
+
+@contextmanager
+def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> Iterator[None]:
+    """Hold ``root`` for one writer (``what`` says which command; ``noun`` what the directory is, for the
+    message): the one lock of a directory the harness writes.
+
+    An OS file lock (``flock`` on ``root/.writer.lock``): a second writer of the same directory stops at once
+    with exit 2 (:class:`DirectoryBusy`) naming the holder (command, pid, host, start time); a killed
+    holder's lock is released by the OS, so a resume after a kill needs nothing. Re-entrant within a process.
+    """
+    import fcntl
+    from datetime import datetime, timezone
+
+    root = Path(root)
+    key = str(root.resolve())
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    fh = open(root / WRITER_LOCK, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise DirectoryBusy(f"another process is writing this {noun} ({holder}); wait for it to finish or choose "
+                            "another --out", path=root) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since "
+             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+    fh.flush()
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        fh.seek(0)
+        fh.truncate()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 class RunStore:
@@ -183,47 +234,9 @@ class RunStore:
     # -- one writer at a time
     @contextmanager
     def writing(self, what: str) -> Iterator[None]:
-        """Hold the run directory for one writer (``what`` says which command).
-
-        An OS file lock (``flock`` on ``.writer.lock``): a second writer of the same directory stops at once
-        with exit 2 naming the holder; a killed holder's lock is released by the OS, so a resume after a kill
-        needs nothing. Re-entrant within a process (``run`` = execute + score).
-        """
-        import fcntl
-        from datetime import datetime, timezone
-
-        key = str(self.root.resolve())
-        if key in _HELD:
-            _HELD[key] += 1
-            try:
-                yield
-            finally:
-                _HELD[key] -= 1
-            return
-        self.root.mkdir(parents=True, exist_ok=True)
-        fh = open(self.root / WRITER_LOCK, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise HarnessInputError(f"another process is writing this run directory ({holder}); wait for it to "
-                                    "finish or choose another --out", path=self.root) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since "
-                 f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
-        fh.flush()
-        _HELD[key] = 1
-        try:
+        """Hold the run directory for one writer (``what`` says which command): :func:`hold_directory`."""
+        with hold_directory(self.root, what):
             yield
-        finally:
-            del _HELD[key]
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
 
     # -- predictions.jsonl
     def repair_duplicates(self) -> int:

@@ -354,3 +354,78 @@ def test_fuzz_class_zip(base, grading_assignment, data):
     assert all(p.parent == work / "staging" for p in folders.values())
     assert all("\n" not in r and len(r) <= 200 for r in [*invalid.values(), *problems])
     assert _entries([work]) - before <= {work / "staging"}
+
+
+# ---------------------------------------------------------------------------------------------- grading files
+GRADING_ASSIGNMENT = {
+    "name": "fuzz", "title": "Fuzz", "dev_split": "train", "grading_split": "test", "tasks": ["classify", "extract"],
+    "settings": {"retrieval.top_k": {"min": 1, "max": 8}, "llm.temperature": {"min": 0.0, "max": 1.0}},
+    "pipeline": {"config": None, "set": []}, "reference": {"prompts": None},
+    "budget": {"tokens": 120000, "calls": 200, "wall_s": None},
+    "rubric": {"metrics": [{"name": "cls", "metric": "classification.macro_f1", "points": 10, "from": 0.0, "to": 1.0},
+                           {"name": "ext", "metric": "extraction.accuracy", "points": 10,
+                            "steps": [[0.5, 5], [0.9, 10]]}],
+               "criteria": {"name": "pilot", "points_each": 2, "ids": ["classification_accuracy"]},
+               "penalties": {"invalid_output": {"per_item": 0.25, "max": 5}, "errors": {"per_item": 0.5, "max": 5},
+                             "over_budget": 10},
+               "max_grade": 30},
+    "limits": {"max_file_bytes": 65536, "max_files": 20, "max_archive_bytes": 1000000, "max_archive_entries": 100},
+    "feedback_examples": 2,
+}
+GRADING_ROSTER = [["student_id", "name", "email", "section", "sis_login_id"], ["alice", "Alice", "a@x", "A", "al1"],
+                  ["bob", "Bob", "b@x", "B", ""]]
+ROSTER_CELLS = st.one_of(st.text(max_size=20), st.sampled_from(
+    ["reference", "ALICE", "alice", "=cmd()", "<img src=x>", "a\u2028b", "\"", "\"\"", "x" * 131_073, "y" * 300,
+     "\x00", "\r", "../x", ""]))
+
+
+def _grading_class(work: Path, assignment: bytes, roster: bytes) -> list:
+    """A class to grade with --dry-run (no model is called): alice's valid prompt, bob's folder empty."""
+    (work / "subs" / "alice").mkdir(parents=True)
+    (work / "subs" / "bob").mkdir()
+    (work / "subs" / "alice" / "classify.yaml").write_text(yaml.safe_dump(GRADED_PROMPT))
+    (work / "assignment.yaml").write_bytes(assignment)
+    (work / "roster.csv").write_bytes(roster)
+    return ["grade", "run", "--assignment", work / "assignment.yaml", "--submissions", work / "subs", "--roster",
+            work / "roster.csv", "--out", work / "out", "--dry-run"]
+
+
+def _roster_bytes(rows) -> bytes:
+    import csv
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8", "surrogatepass")
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_assignment_file(base, data):
+    """``assignment.yaml`` mutated (numbers huge, negative, NaN-like strings; keys gone or extra) or random
+    bytes: ``grade run --dry-run`` plans or exits 2 with one line, never a traceback."""
+    work = _work(base)
+    doc = {**GRADING_ASSIGNMENT, "golden": str(base["golden"])}
+    raw = data.draw(RAW) if data.draw(st.integers(0, 4)) == 0 else yaml.safe_dump(data.draw(mutated(doc))).encode()
+    check_contract(_grading_class(work, raw, _roster_bytes(GRADING_ROSTER)), [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_roster_file(base, data):
+    """``roster.csv`` with rows of generated and hostile cells (over the csv field limit, U+2028, NUL, quotes,
+    reserved and case-clashing ids) or random bytes: planned or exit 2 with one line."""
+    work = _work(base)
+    doc = yaml.safe_dump({**GRADING_ASSIGNMENT, "golden": str(base["golden"])}).encode()
+    if data.draw(st.integers(0, 3)) == 0:
+        roster = data.draw(RAW)
+    else:
+        rows = [list(r) for r in GRADING_ROSTER]
+        for _ in range(data.draw(st.integers(1, 3))):
+            i = data.draw(st.integers(0, len(rows)))
+            row = data.draw(st.lists(ROSTER_CELLS, max_size=6))
+            if i < len(rows) and row and data.draw(st.booleans()):
+                rows[i][data.draw(st.integers(0, len(rows[i]) - 1))] = row[0]
+            else:
+                rows.insert(i, row)
+        roster = _roster_bytes(rows)
+    check_contract(_grading_class(work, doc, roster), [work], _watched(base))

@@ -10,7 +10,8 @@ def register(sub) -> None:
     g.add_argument("--profile", choices=["techcorp", "course"], default="techcorp",
                    help="techcorp (train/test/shift) or course (dev/grading, for graded student variants)")
     g.add_argument("--out", default=None, help="default: golden_sets/techcorp or golden_sets/course")
-    g.add_argument("--seed", type=int, default=None)
+    g.add_argument("--seed", type=int, default=None, help="default: the profile's (the public set in the "
+                   "repository); another seed draws another set, e.g. a course's private grading split (needs --out)")
     g = gsub.add_parser("verify", help="validate a golden set directory")
     g.add_argument("path")
     g = gsub.add_parser("checksum", help="rewrite the manifest's sha256 of each data file")
@@ -28,7 +29,7 @@ def golden_command(args) -> int:
     if args.golden_command == "generate":
         from golden_sets import generate
 
-        out = args.out or generate.PROFILES[args.profile].out
+        out = generate.output_dir(args.profile, args.out, args.seed)
         generate.generate(out, args.seed, args.profile)
         print(f"wrote {out}")
     elif args.golden_command == "verify":

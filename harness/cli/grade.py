@@ -8,6 +8,8 @@ import sys
 from harness.cli.common import info, progress_flag
 from harness.errors import HarnessInputError
 
+MAX_PARALLEL = 256  # --workers, --threads: variants (or worker processes) at once
+
 
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade student prompt variants (instructors) or check one (students)")
@@ -55,8 +57,8 @@ def run_command(args) -> int:
     from harness.render import table
 
     for name in ("workers", "threads"):
-        if getattr(args, name) < 1:
-            raise HarnessInputError("must be 1 or more", field=f"--{name}")
+        if not 1 <= getattr(args, name) <= MAX_PARALLEL:
+            raise HarnessInputError(f"must be between 1 and {MAX_PARALLEL}", field=f"--{name}")
     if args.scheduler and args.executor != "dask":
         raise HarnessInputError("--scheduler needs --executor dask", field="--scheduler")
     result = grade_class(args.assignment, args.submissions, args.roster, args.out, workers=args.workers,

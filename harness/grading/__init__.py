@@ -33,34 +33,74 @@ def _golden(assignment):
     return golden
 
 
+def public_split_warning(assignment, golden) -> str | None:
+    """One line when the grading split comes from a golden set shipped in the repository (its documents file is
+    the public one: every student who clones the repository can read it), else None."""
+    from golden_sets.profiles import public_profile
+
+    prof = public_profile(golden.manifest.files.get("documents.jsonl"))
+    if prof is None:
+        return None
+    return (f"warning: the grading split {assignment.spec.grading_split!r} is public: {golden.root} is the set "
+            f"{prof.out} of the repository (seed {prof.seed}), which students can read; for a real course "
+            f"generate a private one (harness golden generate --profile course --seed <a private number> --out "
+            "<a private folder>) and point the assignment's golden: at it")
+
+
 def grade_class(assignment_path: str | Path, submissions: str | Path, roster_path: str | Path, out: str | Path, *,
                 workers: int = 1, executor: str = "local", scheduler: str | None = None, threads: int = 1,
                 overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
                 info: Callable[[str], None] = _info, command: str = "harness grade run"):
     """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
     :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``."""
-    from harness.grading import classroom, feedback, outputs
+    from harness.files import out_dir
+    from harness.grading import classroom
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
     from harness.grading.roster import read_roster
     from harness.grading.submission import discover
+    from harness.store import hold_directory
 
     assignment = load_assignment(assignment_path)
     roster = read_roster(roster_path)
     golden = _golden(assignment)
-    out = Path(out)
-    found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
-    on_roster = {s.student_id for s in roster}
-    not_on_roster = tuple(sorted(set(found) - on_roster))
-    for sid in not_on_roster:
-        info(f"not on the roster, not graded: {sid}")
-    jobs, settled = classroom.plan(assignment, roster, found, unsafe, out, overrides)
-    if dry_run:
-        return estimate_rows(assignment, golden, jobs, settled, roster)
+    out = out_dir(out)
+    source = Path(submissions)
+    if source.is_dir() and source.resolve() in (out.resolve(), *out.resolve().parents):
+        raise HarnessInputError("is inside --submissions: the next run would read its folders as students'; "
+                                "choose a folder outside the submissions", path=out, field="--out")
+    public = public_split_warning(assignment, golden)
+    if public:
+        info(public)
+    # one writer of OUT at a time: a second run stops here, naming the first (a killed one's lock is released)
+    with hold_directory(out, "harness grade run" + (" --dry-run" if dry_run else ""), noun="grading folder"):
+        found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
+        on_roster = {s.student_id for s in roster}
+        not_on_roster = tuple(sorted((set(found) | set(unsafe)) - on_roster))
+        for sid in not_on_roster:
+            info(f"not on the roster, not graded: {sid}")
+        for problem in problems:
+            info(f"not graded: {problem}")
+        jobs, settled = classroom.plan(assignment, roster, found, unsafe, out, overrides)
+        if dry_run:
+            return estimate_rows(assignment, golden, jobs, settled, roster, overrides)
+        return _grade(assignment, golden, roster, jobs, settled, out, not_on_roster, problems, workers=workers,
+                      executor=executor, scheduler=scheduler, threads=threads, progress=progress, info=info,
+                      command=command)
+
+
+def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
+           scheduler, threads, progress, info, command):
+    """Run the planned variants (the reference first), grade them and write every output."""
+    from harness.grading import classroom, feedback, outputs
+    from harness.grading.engine import REFERENCE
+
     bar = classroom.progress_bar(len(jobs), progress)
     tally = {"done": 0, "failed": 0, "tokens": 0}
 
     def done(r) -> None:
+        if r.student_id == REFERENCE:
+            reference_checked(r, out, info)
         tally["done"] += 1
         tally["failed"] += r.status not in ("graded", "over budget")
         tally["tokens"] += sum(s.get("tokens", 0) for s in r.spent.values())
@@ -79,7 +119,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     finally:
         bar.close()
     entries, names = classroom.grade_results(assignment, roster, settled, results)
-    result = classroom.ClassResult(assignment, tuple(entries), results.get("reference"), not_on_roster,
+    result = classroom.ClassResult(assignment, tuple(entries), results.get(REFERENCE), not_on_roster,
                                    tuple(problems), names)
     feedbacks = {e.student.student_id: feedback.student_feedback(assignment, e, result.reference, golden)
                  for e in entries}
@@ -87,38 +127,55 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     return result
 
 
+def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:
+    """Every student is graded beside the reference: one that was not run (``invalid`` or ``error``) stops the
+    class (exit 2, nothing written; graded variants are kept), one over the budget is said in a warning."""
+    if r.status == "over budget":
+        info(f"warning: the reference variant went over the per-student budget ({r.reason}): lines relative to "
+             "the reference compare with its partial run; raise budget.tokens or budget.calls in the assignment")
+    elif r.status != "graded":
+        raise HarnessInputError(f"the reference variant was not run ({r.status}: {r.reason}); no student is graded "
+                                "against a missing reference (nothing was written; graded variants are kept for "
+                                "the next run)", path=out / "reference")
+
+
 def check_submission(submission: str | Path, assignment_path: str | Path, out: str | Path, *,
                      overrides: Sequence[str] = (), info: Callable[[str], None] = _info):
     """A student's self-check: validate the submission, run it and the reference on the dev split only, and
     grade the dev run with the rubric. Returns (Invalid | (Grade, feedback dict))."""
+    from harness.files import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
     from harness.grading.engine import REFERENCE, Job
     from harness.grading.roster import Student
     from harness.grading.scores import grade_variant
     from harness.grading.submission import Invalid, load_submission, open_one
+    from harness.store import hold_directory, load_run
 
     assignment = load_assignment(assignment_path)
     golden = _golden(assignment)
-    out = Path(out)
-    folder = open_one(Path(submission), out / "staging", assignment.spec.limits)
-    if isinstance(folder, Invalid):
-        return folder
-    sub = load_submission("self", folder, assignment)
-    if isinstance(sub, Invalid):
-        return sub
-    info(f"submission valid: {', '.join(sorted(sub.prompts)) or 'no prompt of its own'}"
-         + (f"; settings {', '.join(f'{k}={v}' for k, v in sorted(sub.settings.items()))}" if sub.settings else ""))
-    jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides), splits=("dev",)),
-            Job("self", str(assignment.path), str(folder), str(out / "self"), tuple(overrides), splits=("dev",))]
-    results = classroom.run_jobs(jobs)
+    out = out_dir(out)
+    with hold_directory(out, "harness grade check", noun="self-check folder"):
+        folder = open_one(Path(submission), out / "staging", assignment.spec.limits)
+        if isinstance(folder, Invalid):
+            return folder
+        sub = load_submission("self", folder, assignment)
+        if isinstance(sub, Invalid):
+            return sub
+        info(f"submission valid: {', '.join(sorted(sub.prompts)) or 'no prompt of its own'}"
+             + (f"; settings {', '.join(f'{k}={v}' for k, v in sorted(sub.settings.items()))}" if sub.settings
+                else ""))
+        jobs = [Job(REFERENCE, str(assignment.path), None, str(out / REFERENCE), tuple(overrides), splits=("dev",)),
+                Job("self", str(assignment.path), str(folder), str(out / "self"), tuple(overrides), splits=("dev",))]
+        results = classroom.run_jobs(jobs)
+    reference_checked(results[REFERENCE], out, info)
     mine = results["self"]
+    if mine.status == "error":  # a crash or a folder held by another process: not the submission's fault
+        raise HarnessInputError(mine.reason, path=out / "self")
     if mine.status not in ("graded", "over budget"):
         return Invalid("self", mine.reason or mine.status)
     g = grade_variant(assignment, mine, results[REFERENCE], role="dev")
     entry = classroom.Entry(Student("self", "you", ""), mine.status, mine.reason, variant=mine, grade=g)
-    fb = feedback.student_feedback(assignment, entry, None, golden)
-    from harness.store import load_run
-
+    fb = feedback.student_feedback(assignment, entry, None, golden, role="dev")
     fb["comparison"] = feedback.comparison(load_run(results[REFERENCE].runs["dev"]), load_run(mine.runs["dev"]), golden)
     return g, fb

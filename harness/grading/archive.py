@@ -57,6 +57,22 @@ def is_safe_id(name: object) -> bool:
     return isinstance(name, str) and re.fullmatch(SAFE_NAME, name) is not None and ".." not in name
 
 
+def case_clashes(names) -> dict[str, str]:
+    """Student folders whose names differ only in letter case (``good1/`` and ``GOOD1/``): one student on a
+    case-insensitive disk, and which one the roster means cannot be told. Each is refused, with a reason naming
+    them all: name -> reason."""
+    by_fold: dict[str, list[str]] = {}
+    for name in sorted(names):
+        by_fold.setdefault(name.casefold(), []).append(name)
+    out = {}
+    for group in (g for g in by_fold.values() if len(g) > 1):
+        shown = " and ".join(show(n) for n in group)
+        for name in group:
+            out[name] = (f"folders {shown} differ only in letter case (one student, two submissions?); both "
+                         "refused: keep one folder")
+    return out
+
+
 @dataclass
 class Staged:
     """What staging a zip gave: a folder per student, the students refused (id -> reason), archive problems."""
@@ -148,13 +164,10 @@ def stage_zip(zip_path: Path, staging: Path, limits, known: frozenset[str], sing
         groups = _group(infos, known, single, out)
         counter = [0]  # decompressed bytes of the whole archive so far
         done: list[Path] = []
-        seen: set[str] = set()
+        clashes = case_clashes(groups)
+        out.invalid.update(clashes)
         try:
-            for sid in sorted(groups):
-                if sid.casefold() in seen:
-                    out.invalid[sid] = "its folder name differs from another student's only in letter case"
-                    continue
-                seen.add(sid.casefold())
+            for sid in sorted(set(groups) - set(clashes)):
                 dest = staging / sid
                 done.append(dest)
                 reason = _stage_student(zf, groups[sid], dest, limits, counter, zip_path)

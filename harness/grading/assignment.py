@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -28,6 +28,15 @@ from harness.errors import HarnessInputError
 from harness.files import read_yaml_mapping_doc, safe_name, validate
 
 TaskName = Literal["classify", "extract", "answer", "summarize"]
+
+# bounds of every number the file may give (said in the error when one is beyond)
+VALUE_BOUND = 1e9  # a setting's range, a rubric line's from/to and steps: |x| at most this
+POINTS_BOUND = 10_000.0  # points of one line, one criterion, one penalty
+Value = Annotated[float, Field(ge=-VALUE_BOUND, le=VALUE_BOUND)]
+Points = Annotated[float, Field(ge=0, le=POINTS_BOUND)]
+# rubric line names the outputs use for their own columns (grades.csv, leaderboard) and for the penalty lines
+RESERVED_LINE_NAMES = ("student_id", "name", "total", "status", "reason", "rank", "invalid outputs", "errors",
+                       "over budget")
 
 # the settings a student may change (issue: prompts and RAG settings); the assignment gives each a range
 STUDENT_SETTINGS = ("chunking.chunk_size", "chunking.chunk_overlap", "retrieval.top_k", "llm.temperature",
@@ -42,8 +51,8 @@ PLACEHOLDERS = {"classify": frozenset({"labels", "document"}), "extract": frozen
 
 class Range(StrictModel):
     """The values a student may give one setting (both ends allowed)."""
-    min: float = Field(description="smallest allowed value")
-    max: float = Field(description="largest allowed value")
+    min: Value = Field(description="smallest allowed value")
+    max: Value = Field(description="largest allowed value")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -55,10 +64,11 @@ class Range(StrictModel):
 class Budget(StrictModel):
     """What one student's variant may spend on the grading split. Tokens and calls are counted whether or not a
     call came from the cache, in item order, so a grade never depends on who was graded first."""
-    tokens: int | None = Field(None, ge=1, description="model input + output tokens; none: no limit")
-    calls: int | None = Field(None, ge=1, description="model calls; none: no limit")
-    wall_s: float | None = Field(None, gt=0, description="model time in seconds (a cached call counts the time it "
-                                 "first took); a safety limit: where it is reached, the grade depends on the machine")
+    tokens: int | None = Field(None, ge=1, le=10**12, description="model input + output tokens; none: no limit")
+    calls: int | None = Field(None, ge=1, le=10**9, description="model calls; none: no limit")
+    wall_s: float | None = Field(None, gt=0, le=10**7, description="model time in seconds (a cached call counts "
+                                 "the time it first took); a safety limit: where it is reached, the grade depends on "
+                                 "the machine")
 
 
 class MetricLine(StrictModel):
@@ -67,13 +77,14 @@ class MetricLine(StrictModel):
     reference variant instead of the value itself."""
     name: str = Field(min_length=1, max_length=60, description="rubric line name (a column of grades.csv)")
     metric: str = Field(description="a metric of the registry (`harness metrics`), e.g. classification.macro_f1")
-    points: float = Field(gt=0, description="points of this line when fully met")
+    points: float = Field(gt=0, le=POINTS_BOUND, description="points of this line when fully met")
     relative_to: Literal["absolute", "reference"] = Field("absolute", description="score the value itself or its "
                                                           "difference to the reference variant")
-    from_: float | None = Field(None, alias="from", description="linear: the value (or difference) worth 0 points")
-    to: float | None = Field(None, description="linear: the value (or difference) worth all the points")
-    steps: list[tuple[float, float]] | None = Field(None, description="[[value, points], ...]: the points of the "
-                                                     "best value reached in the metric's better direction")
+    from_: Value | None = Field(None, alias="from", description="linear: the value (or difference) worth 0 points")
+    to: Value | None = Field(None, description="linear: the value (or difference) worth all the points")
+    steps: list[tuple[Value, Points]] | None = Field(None, min_length=1, max_length=50, description="[[value, "
+                                                     "points], ...]: the points of the best value reached in the "
+                                                     "metric's better direction")
 
     model_config = {**StrictModel.model_config, "populate_by_name": True}
 
@@ -106,15 +117,15 @@ class CriteriaLine(StrictModel):
     """Points for the pilot success criteria the grading run meets (at least their must-have)."""
     name: str = Field("pilot criteria", min_length=1, max_length=60, description="rubric line name")
     file: str | None = Field(None, description="criteria YAML (default: harness/criteria/techcorp.yaml)")
-    ids: list[str] | None = Field(None, description="criteria that count (default: every criterion whose metric the "
-                                  "graded tasks produce)")
-    points_each: float = Field(gt=0, description="points per criterion met")
+    ids: list[str] | None = Field(None, min_length=1, max_length=100, description="criteria that count (ids of the "
+                                  "criteria file; default: every criterion whose metric the graded tasks produce)")
+    points_each: float = Field(gt=0, le=POINTS_BOUND, description="points per criterion met")
 
 
 class Penalty(StrictModel):
     """Points taken per affected item of the grading split, at most ``max``."""
-    per_item: float = Field(ge=0, description="points per item")
-    max: float = Field(ge=0, description="the most this penalty takes")
+    per_item: Points = Field(description="points per item")
+    max: Points = Field(description="the most this penalty takes")
 
 
 class Penalties(StrictModel):
@@ -123,16 +134,16 @@ class Penalties(StrictModel):
                                     "that did not parse or was not allowed")
     errors: Penalty = Field(Penalty(per_item=0.0, max=0.0), description="per task that failed otherwise (model "
                             "errors, guardrail blocks, not done for lack of budget)")
-    over_budget: float = Field(0.0, ge=0, description="points taken once when the budget stopped the variant")
+    over_budget: Points = Field(0.0, description="points taken once when the budget stopped the variant")
 
 
 class Rubric(StrictModel):
     """How a grading run becomes points."""
-    metrics: list[MetricLine] = Field(min_length=1, description="one line per metric")
+    metrics: list[MetricLine] = Field(min_length=1, max_length=50, description="one line per metric")
     criteria: CriteriaLine | None = Field(None, description="points for pilot criteria met")
     penalties: Penalties = Field(Penalties(), description="deductions")
-    max_grade: float | None = Field(None, gt=0, description="the grade is capped here (default: the sum of the "
-                                    "lines' points)")
+    max_grade: float | None = Field(None, gt=0, le=50 * POINTS_BOUND, description="the grade is capped here "
+                                    "(default: the sum of the lines' points)")
 
 
 class PipelineSpec(StrictModel):
@@ -148,10 +159,11 @@ class ReferenceSpec(StrictModel):
 
 class Limits(StrictModel):
     """What a submission may hold; anything beyond is graded invalid with the reason."""
-    max_file_bytes: int = Field(64 * 1024, ge=1, description="largest file in a submission")
-    max_files: int = Field(20, ge=1, description="most files in a submission folder")
-    max_archive_bytes: int = Field(64 * 1024 * 1024, ge=1, description="largest uncompressed size of a whole zip")
-    max_archive_entries: int = Field(10_000, ge=1, description="most entries in a zip")
+    max_file_bytes: int = Field(64 * 1024, ge=1, le=16 * 1024 * 1024, description="largest file in a submission")
+    max_files: int = Field(20, ge=1, le=1000, description="most files in a submission folder")
+    max_archive_bytes: int = Field(64 * 1024 * 1024, ge=1, le=16 * 1024 ** 3, description="largest uncompressed "
+                                   "size of a whole zip")
+    max_archive_entries: int = Field(10_000, ge=1, le=1_000_000, description="most entries in a zip")
 
 
 class AssignmentFile(StrictModel):
@@ -197,6 +209,7 @@ class Assignment:
     pipeline_config: Path | None
     criteria_file: Path | None
     sha256: str  # of the file's bytes: part of every student's grade identity
+    criteria_ids: tuple[str, ...] = ()  # the criteria the criteria line counts (checked against the file)
 
     @property
     def name(self) -> str:
@@ -234,18 +247,69 @@ def load_assignment(path: str | Path) -> Assignment:
         raise HarnessInputError(f"pipeline config {config} not found", path=path,
                                 line=doc.line(("pipeline", "config")), field="pipeline.config")
     criteria = _resolve(base, spec.rubric.criteria.file) if spec.rubric.criteria else None
+    criteria_ids = _criteria_ids(spec, criteria, path, doc) if spec.rubric.criteria else ()
     for i, line in enumerate(spec.rubric.metrics):
         task = _metric_task(line.metric)
         if task not in (*spec.tasks, "run"):
             raise HarnessInputError(f"{line.metric} comes from the {task} task, which this assignment does not grade",
                                     path=path, line=doc.line(("rubric", "metrics", i, "metric")),
                                     field=f"rubric.metrics[{i}].metric")
-    names = [m.name for m in spec.rubric.metrics] + ([spec.rubric.criteria.name] if spec.rubric.criteria else [])
-    if len(set(names)) != len(names):
-        raise HarnessInputError("rubric line names must be unique (they are columns of grades.csv)", path=path,
-                                field="rubric")
+    _line_names(spec, path, doc)
     return Assignment(spec=spec, path=path, golden_dir=golden, reference_prompts=prompts, pipeline_config=config,
-                      criteria_file=criteria, sha256=hashlib.sha256(doc.raw).hexdigest())
+                      criteria_file=criteria, sha256=hashlib.sha256(doc.raw).hexdigest(), criteria_ids=criteria_ids)
+
+
+def _line_names(spec: AssignmentFile, path: Path, doc) -> None:
+    """Rubric line names are columns of grades.csv: unique, and none of the outputs' own columns."""
+    lines = [(m.name, ("rubric", "metrics", i, "name"), f"rubric.metrics[{i}].name")
+             for i, m in enumerate(spec.rubric.metrics)]
+    if spec.rubric.criteria:
+        lines.append((spec.rubric.criteria.name, ("rubric", "criteria", "name"), "rubric.criteria.name"))
+    seen: set[str] = set()
+    for name, loc, field in lines:
+        if name.strip().casefold() in RESERVED_LINE_NAMES:
+            raise HarnessInputError(f"{name!r} is a name the outputs use for their own column or line (reserved: "
+                                    f"{', '.join(RESERVED_LINE_NAMES)})", path=path, line=doc.line(loc), field=field)
+        if name in seen:
+            raise HarnessInputError(f"rubric line names must be unique (they are columns of grades.csv): {name!r} "
+                                    "is given twice", path=path, line=doc.line(loc), field=field)
+        seen.add(name)
+
+
+def _criteria_ids(spec: AssignmentFile, file: Path | None, path: Path, doc) -> tuple[str, ...]:
+    """The criteria the criteria line counts: each id given must be in the criteria file and measure a graded
+    task or the run (a criterion no run can meet would silently give none of its points); by default every
+    criterion whose metric a graded task produces, and there must be one."""
+    from harness.gates.criteria import load_criteria
+
+    if file is not None and not file.is_file():
+        raise HarnessInputError(f"criteria file {file} not found (relative to the assignment file)", path=path,
+                                line=doc.line(("rubric", "criteria", "file")), field="rubric.criteria.file")
+    criteria = {c.id: c for c in load_criteria(file).criteria}
+
+    def measured(c, tasks=(*spec.tasks, "run")) -> bool:
+        return c.source != "ratings" and bool(c.metric) and _metric_task(c.metric) in tasks
+
+    ids = spec.rubric.criteria.ids
+    if ids is None:  # the default: the graded tasks' own criteria (not the run's latency and cost)
+        chosen = tuple(i for i, c in criteria.items() if measured(c, spec.tasks))
+        if not chosen:
+            raise HarnessInputError("no criterion of the criteria file measures a task this assignment grades; "
+                                    "give rubric.criteria.ids or drop the criteria line", path=path,
+                                    line=doc.line(("rubric", "criteria")), field="rubric.criteria")
+        return chosen
+    for i, cid in enumerate(ids):
+        where = dict(path=path, line=doc.line(("rubric", "criteria", "ids", i)), field=f"rubric.criteria.ids[{i}]")
+        if cid not in criteria:
+            raise HarnessInputError(f"unknown criterion {cid!r} (the criteria file has: {', '.join(criteria)})",
+                                    **where)
+        if not measured(criteria[cid]):
+            what = ("needs ratings, which grading has none of" if criteria[cid].source == "ratings" else
+                    f"measures {criteria[cid].metric}, from a task this assignment does not grade")
+            raise HarnessInputError(f"criterion {cid!r} {what}", **where)
+        if cid in ids[:i]:
+            raise HarnessInputError(f"criterion {cid!r} is given twice", **where)
+    return tuple(ids)
 
 
 def _metric_task(metric: str) -> str:

@@ -74,12 +74,15 @@ def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, sch
     ``threads`` threads each); ``on_done`` sees each result as it arrives. Results by student id."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}")
+    from contextlib import closing
+
     results: dict[str, VariantResult] = {}
     run = _run_local(jobs, workers) if executor == "local" else _run_dask(jobs, workers, threads, scheduler)
-    for r in run:
-        results[r.student_id] = r
-        if on_done is not None:
-            on_done(r)
+    with closing(run):  # ``on_done`` raising stops the class: variants not started are cancelled
+        for r in run:
+            results[r.student_id] = r
+            if on_done is not None:
+                on_done(r)
     return results
 
 
@@ -90,10 +93,13 @@ def _run_local(jobs: Sequence[Job], workers: int) -> Iterable[VariantResult]:
         for job in jobs:
             yield run_variant(job)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harness-grade") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harness-grade")
+    try:
         futures = [pool.submit(run_variant, job) for job in jobs]
         for fut in as_completed(futures):
             yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | None) -> Iterable[VariantResult]:

@@ -71,6 +71,7 @@ def run_variant(job: Job) -> VariantResult:
     call: those come back as ``invalid`` or ``error`` with a reason that names no hidden document."""
     from harness.grading.assignment import load_assignment
     from harness.grading.submission import Invalid, load_submission
+    from harness.store import DirectoryBusy, hold_directory
 
     assignment = load_assignment(job.assignment)
     work = Path(job.work_dir)
@@ -80,6 +81,18 @@ def run_variant(job: Job) -> VariantResult:
         if isinstance(sub, Invalid):
             return VariantResult(job.student_id, "invalid", sub.reason)
     ident = identity(assignment.sha256, sub.sha256 if sub else None, job.overrides, job.splits)
+    try:
+        with hold_directory(work, f"harness grade ({job.student_id})", noun="variant folder"):
+            return _run_held(job, assignment, sub, ident, work)
+    except DirectoryBusy as exc:
+        # another process's lock is never the student's fault: an error for the instructor, retried next run
+        return VariantResult(job.student_id, "error", f"not run: {exc.problem}", identity=ident)
+
+
+def _run_held(job: Job, assignment, sub, ident: str, work: Path) -> VariantResult:
+    """:func:`run_variant` once the variant's folder is held."""
+    from harness.store import DirectoryBusy
+
     done = work / RESULT
     if done.is_file():
         try:
@@ -90,6 +103,8 @@ def run_variant(job: Job) -> VariantResult:
             pass  # unreadable or from another version: run again
     try:
         result = _run(job, assignment, sub, ident, work / ident[:12])
+    except DirectoryBusy:  # a run folder held by another process: not the submission's fault (run_variant)
+        raise
     except HarnessInputError as exc:
         # a setting or prompt the pipeline refused: the submission's fault, said without hidden data
         result = VariantResult(job.student_id, "invalid", exc.problem[:200], identity=ident)

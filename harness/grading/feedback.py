@@ -114,8 +114,9 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def student_feedback(assignment, entry, reference, golden) -> dict:
-    """Everything the feedback files show for one roster student."""
+def student_feedback(assignment, entry, reference, golden, role: str = "grading") -> dict:
+    """Everything the feedback files show for one roster student; ``role``: the split the grade is computed on
+    (``grading``, or ``dev`` for a student's self-check)."""
     from harness.store import load_run
 
     v = entry.variant
@@ -127,7 +128,7 @@ def student_feedback(assignment, entry, reference, golden) -> dict:
         "max_grade": entry.grade.max_grade if entry.grade else None,
         "lines": [vars(line) for line in entry.grade.lines] if entry.grade else [],
         "budget": spec.budget.model_dump(mode="json"), "spent": v.spent if v else {},
-        "failures": failures(v.failures.get("grading", {})) if v else [],
+        "failures": failures(v.failures.get(role, {})) if v else [], "split": role,
         "prompts": v.prompts if v else {}, "settings": v.settings if v else {}, "notes": list(v.notes) if v else [],
         "comparison": [], "examples": {"classify": [], "extract": [], "answer": []}, "criteria_failed": [],
     }

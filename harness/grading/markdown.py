@@ -1,10 +1,18 @@
-"""Markdown versions of the feedback and the class summary (the HTML ones: :mod:`harness.pages.grading`)."""
+"""Markdown versions of the feedback and the class summary (the HTML ones: :mod:`harness.pages.grading`).
+
+Every value that comes from a file (roster names, the assignment's titles and line names, criteria titles,
+reasons quoting a student's file names, dev-split documents and model outputs) goes through
+:func:`harness.render.md_text` (tables: :func:`harness.render.md_cell`): Markdown viewers render raw HTML.
+"""
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 from harness.grading.rubric import FAILURE_TITLES
+from harness.render import md_text as t
+
+SPLIT_TITLES = {"grading": "grading split", "dev": "dev split"}
 
 Table = Callable[[Sequence[Sequence[str]]], str]
 
@@ -30,51 +38,55 @@ def spent_lines(fb: dict) -> list[str]:
 
 
 def feedback_md(fb: dict, table: Table) -> str:
-    out = [f"# {fb['title']}: feedback for {fb['name']} ({fb['student_id']})", ""]
+    """One student's feedback (``table``: rows -> a Markdown table whose cells it escapes)."""
+    split = SPLIT_TITLES[fb.get("split", "grading")]
+    out = [f"# {t(fb['title'])}: feedback for {t(fb['name'])} ({t(fb['student_id'])})", ""]
     grade = f"{fb['total']:.2f} / {fb['max_grade']:.2f}" if fb["max_grade"] is not None else "none"
-    out += [f"Status: **{fb['status']}**" + (f" ({fb['reason']})" if fb["reason"] else "") + f". Grade: **{grade}**.",
-            ""]
+    out += [f"Status: **{t(fb['status'])}**" + (f" ({t(fb['reason'])})" if fb["reason"] else "")
+            + f". Grade: **{grade}**.", ""]
     if fb["lines"]:
         out += ["## Points", "", table([["line", "points", "of", "why"]] + [
             [ln["name"], f"{ln['points']:.2f}", f"{ln['max_points']:.2f}" if ln["kind"] != "penalty" else "",
              ln["reason"]] for ln in fb["lines"]]), ""]
     if fb["comparison"]:
-        out += ["## Your variant against the reference (grading split, aggregate figures only)", "",
+        out += [f"## Your variant against the reference ({split}, aggregate figures only)", "",
                 table([["metric", "you", "reference", "difference", "95 % interval", "McNemar p", "n"]] + [
                     [c["metric"], c["student"], c["reference"], c["difference"], c["ci"], c["p"], str(c["n"])]
                     for c in fb["comparison"]]), ""]
-        out += [f"- {c['metric']}: {c['sentence']}" for c in fb["comparison"]] + [""]
+        out += [f"- {t(c['metric'])}: {t(c['sentence'])}" for c in fb["comparison"]] + [""]
     if fb["criteria_failed"]:
-        out += ["## Pilot criteria not met on the grading split", ""]
-        out += [f"- {c}" for c in fb["criteria_failed"]] + [""]
+        out += [f"## Pilot criteria not met on the {split}", ""]
+        out += [f"- {t(c)}" for c in fb["criteria_failed"]] + [""]
     if fb["failures"]:
-        out += ["## What failed on the grading split (counts)", ""]
-        out += [f"- {f['kind']}: {f['n']}" for f in fb["failures"]] + [""]
+        out += [f"## What failed on the {split} (counts)", ""]
+        out += [f"- {t(f['kind'])}: {f['n']}" for f in fb["failures"]] + [""]
     out += ["## Tokens spent", ""] + spent_lines(fb) + [""]
     if fb["prompts"]:
         out += ["## Your variant", ""]
-        out += [f"- {task}: {p['ref']} ({'yours' if p['own'] else 'the reference prompt'})"
+        out += [f"- {t(task)}: {t(p['ref'])} ({'yours' if p['own'] else 'the reference prompt'})"
                 for task, p in sorted(fb["prompts"].items())]
-        out += [f"- {k} = {v}" for k, v in sorted(fb["settings"].items())]
-        out += [f"- note: {n}" for n in fb["notes"]] + [""]
+        out += [f"- {t(k)} = {t(v)}" for k, v in sorted(fb["settings"].items())]
+        out += [f"- note: {t(n)}" for n in fb["notes"]] + [""]
     if any(fb["examples"].values()):
         out += ["## Examples from the dev split (the grading split stays hidden)", ""]
         for ex in fb["examples"].get("classify", []):
-            out += [f"- classify {ex['id']}: expected {ex['expected']}, got {ex['got']}. \"{ex['excerpt']}\""]
+            out += [f"- classify {t(ex['id'])}: expected {t(ex['expected'])}, got {t(ex['got'])}. "
+                    f"\"{t(ex['excerpt'])}\""]
         for ex in fb["examples"].get("extract", []):
             wrong = "; ".join(f"{f['field']}: expected {f['expected']}, got {f['got']}" for f in ex["fields"])
-            out += [f"- extract {ex['id']}: {ex['error'] or wrong}. \"{ex['excerpt']}\""]
+            out += [f"- extract {t(ex['id'])}: {t(ex['error'] or wrong)}. \"{t(ex['excerpt'])}\""]
         for ex in fb["examples"].get("answer", []):
             claims = "; ".join(ex["claims"])
-            out += [f"- answer {ex['id']}: \"{ex['question']}\" -> \"{ex['answer']}\""
-                    + (f" (not supported by the passages: {claims})" if claims else "")]
+            out += [f"- answer {t(ex['id'])}: \"{t(ex['question'])}\" -> \"{t(ex['answer'])}\""
+                    + (f" (not supported by the passages: {t(claims)})" if claims else "")]
         out += ["", "Run `harness grade check` on your submission to see these on the dev split before the deadline.", ""]
     return "\n".join(out)
 
 
 def summary_md(result, s: dict, table: Table) -> str:
+    """The class summary in Markdown."""
     spec = result.assignment.spec
-    out = [f"# {spec.title or spec.name}: class summary", "",
+    out = [f"# {t(spec.title or spec.name)}: class summary", "",
            f"{s['n_roster']} students on the roster; " + ", ".join(f"{n} {k}" for k, n in s["statuses"].items()) + ".",
            ""]
     if s["totals"]:
@@ -86,19 +98,19 @@ def summary_md(result, s: dict, table: Table) -> str:
                if s["cost_usd"] is not None else "."), ""]
     if s["failures"]:
         out += ["## Common failure modes on the grading split (tasks, all students)", ""]
-        out += [f"- {FAILURE_TITLES.get(k, k)}: {n}" for k, n in s["failures"]] + [""]
+        out += [f"- {t(FAILURE_TITLES.get(k, k))}: {n}" for k, n in s["failures"]] + [""]
     if s["criteria_failed"]:
         out += ["## Pilot criteria most often not met", ""]
-        out += [f"- {k}: {n} students" for k, n in s["criteria_failed"]] + [""]
+        out += [f"- {t(k)}: {n} students" for k, n in s["criteria_failed"]] + [""]
     if s["invalid_reasons"]:
         out += ["## Why submissions were invalid", ""]
-        out += [f"- {k}: {n}" for k, n in s["invalid_reasons"]] + [""]
+        out += [f"- {t(k)}: {n}" for k, n in s["invalid_reasons"]] + [""]
     if s["not_on_roster"]:
         out += ["## Submissions not on the roster (not graded)", ""]
-        out += [f"- {x}" for x in s["not_on_roster"]] + [""]
+        out += [f"- {t(x)}" for x in s["not_on_roster"]] + [""]
     if s["problems"]:
         out += ["## Problems found reading the submissions", ""]
-        out += [f"- {x}" for x in s["problems"]] + [""]
+        out += [f"- {t(x)}" for x in s["problems"]] + [""]
     out += ["Files: grades.csv, gradebook.csv (gradebook import), gradescope/<id>/results.json, leaderboard.md/csv/html, "
             "feedback/<id>.md/html.", ""]
     return "\n".join(out)

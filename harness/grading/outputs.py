@@ -22,7 +22,7 @@ from typing import Sequence
 
 from harness.files import dumps_json
 from harness.pages import write_page
-from harness.render import csv_cell
+from harness.render import csv_cell, md_text, table
 
 GRADED = ("graded", "over budget")
 
@@ -92,10 +92,8 @@ def leaderboard_rows(result) -> list[list[str]]:
 
 
 def _md_table(rows: Sequence[Sequence[str]]) -> str:
-    esc = [[str(c).replace("|", "\\|").replace("\n", " ") for c in r] for r in rows]
-    out = ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * len(esc[0])]
-    out += ["| " + " | ".join(r) + " |" for r in esc[1:]]
-    return "\n".join(out) + "\n"
+    """A Markdown table of ``rows`` (the first is the header), every cell escaped (:func:`harness.render.md_cell`)."""
+    return table(rows[0], rows[1:], "md") + "\n"
 
 
 def summary(result) -> dict:
@@ -156,7 +154,7 @@ def write_all(result, out: Path, feedbacks: dict[str, dict], command: str) -> li
                                   dumps_json(gradescope(e, top), indent=2) + "\n"))
     board = leaderboard_rows(result)
     written += [write_page(out / "leaderboard.csv", _csv(board)),
-                write_page(out / "leaderboard.md", f"# Leaderboard: {result.assignment.spec.name}\n\n"
+                write_page(out / "leaderboard.md", f"# Leaderboard: {md_text(result.assignment.spec.name)}\n\n"
                            + _md_table(board))]
     s = summary(result)
     written.append(write_page(out / "summary.md", summary_md(result, s, _md_table)))

@@ -12,11 +12,12 @@ from harness.grading.engine import REFERENCE
 CHARS_PER_TOKEN = 4
 
 
-def variant_config(assignment, sub):
+def variant_config(assignment, sub, overrides=()):
+    """The pipeline config of a variant: the assignment's settings, the student's, the instructor's ``--set``."""
     from harness.grading.submission import overrides as student_settings
     from harness.pipelines import load_pipeline_config
 
-    sets = list(assignment.spec.pipeline.set) + (student_settings(sub) if sub is not None else [])
+    sets = list(assignment.spec.pipeline.set) + (student_settings(sub) if sub is not None else []) + list(overrides)
     _, cfg = load_pipeline_config("llmops", str(assignment.pipeline_config) if assignment.pipeline_config else None,
                                   sets)
     return cfg
@@ -41,9 +42,9 @@ def reference_templates(assignment, cfg) -> dict:
     return out
 
 
-def estimate(assignment, golden, sub) -> dict:
+def estimate(assignment, golden, sub, overrides=()) -> dict:
     """{calls, input_tokens, max_output_tokens} per split role for one variant."""
-    cfg = variant_config(assignment, sub)
+    cfg = variant_config(assignment, sub, overrides)
     templates = reference_templates(assignment, cfg)
     texts = {t: len(p.system) + len(p.user) for t, p in templates.items()}
     if sub is not None:
@@ -68,7 +69,7 @@ def estimate(assignment, golden, sub) -> dict:
     return out
 
 
-def estimate_rows(assignment, golden, jobs, settled: dict, roster) -> list[dict]:
+def estimate_rows(assignment, golden, jobs, settled: dict, roster, overrides=()) -> list[dict]:
     """One row per roster student (and the reference): status, calls and tokens expected, the budget."""
     from harness.grading.submission import Invalid, load_submission
     from pathlib import Path
@@ -82,7 +83,7 @@ def estimate_rows(assignment, golden, jobs, settled: dict, roster) -> list[dict]
             if isinstance(sub, Invalid):  # cannot happen after plan(); kept for safety
                 rows.append({"student": job.student_id, "status": "invalid", "reason": sub.reason})
                 continue
-        e = estimate(assignment, golden, sub)
+        e = estimate(assignment, golden, sub, overrides)
         g = e["grading"]
         rows.append({"student": job.student_id, "status": "to run" if job.student_id != REFERENCE else "reference",
                      "calls": g["calls"] + e["dev"]["calls"], "input_tokens": g["input_tokens"] + e["dev"]["input_tokens"],

@@ -2,12 +2,14 @@
 
 Columns ``student_id``, ``name``, ``email`` (required) and ``section``, ``sis_login_id`` (optional; the
 gradebook import uses ``sis_login_id``, else the e-mail). A bad row stops with exit 2 naming the line and the
-column; every student id must be a safe name (it becomes a folder).
+column; every student id must be a safe name (it becomes a folder), unique even ignoring letter case, and not
+``reference`` (the baseline variant's row and folder).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from harness.files import safe_name
 REQUIRED = ("student_id", "name", "email")
 OPTIONAL = ("section", "sis_login_id")
 MAX_ROSTER_BYTES = 4 * 1024 * 1024
+MAX_CELL = 256  # characters in one roster cell (a name, an e-mail, a login)
+RESERVED = frozenset({"reference"})  # ids the outputs use themselves (OUT/reference, the baseline's row)
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,10 @@ def read_roster(path: str | Path) -> list[Student]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = _rows(text, path)
     if not rows:
         raise HarnessInputError("roster is empty (expected a header: student_id,name,email)", path=path)
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     for col in REQUIRED:
         if col not in header:
             raise HarnessInputError(f"missing column {col!r} (header: {', '.join(header)})", path=path, line=1)
@@ -59,20 +63,46 @@ def read_roster(path: str | Path) -> list[Student]:
         raise HarnessInputError(f"unknown column {unknown[0]!r} (known: {', '.join(REQUIRED + OPTIONAL)})",
                                 path=path, line=1)
     out, seen = [], {}
-    for n, row in enumerate(rows[1:], start=2):
+    for n, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             raise HarnessInputError(f"{len(row)} cells where the header has {len(header)}", path=path, line=n)
         rec = {h: cell.strip() for h, cell in zip(header, row)}
+        for col, cell in rec.items():
+            if len(cell) > MAX_CELL:
+                raise HarnessInputError(f"{len(cell):,} characters, over the {MAX_CELL} a roster cell may hold",
+                                        path=path, line=n, field=col)
         sid = safe_name(rec["student_id"], path=path, line=n, field="student_id")
-        if sid in seen:
-            raise HarnessInputError(f"student {sid!r} is also on line {seen[sid]}", path=path, line=n,
+        if sid.casefold() in RESERVED:
+            raise HarnessInputError(f"student id {sid!r} is reserved (the outputs' row and folder of the course's "
+                                    "baseline variant); give the student another id", path=path, line=n,
                                     field="student_id")
-        seen[sid] = n
+        if sid.casefold() in seen:
+            first, line = seen[sid.casefold()]
+            same = "" if first == sid else f" as {first!r} (ids that differ only in letter case are one folder)"
+            raise HarnessInputError(f"student {sid!r} is also on line {line}{same}", path=path, line=n,
+                                    field="student_id")
+        seen[sid.casefold()] = (sid, n)
         if not rec["name"]:
             raise HarnessInputError("empty name", path=path, line=n, field="name")
         out.append(Student(sid, rec["name"], rec["email"], rec.get("section", ""), rec.get("sis_login_id", "")))
     if not out:
         raise HarnessInputError("roster has no students", path=path)
     return out
+
+
+def _rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of each CSV row. A quoted cell may hold line breaks, U+2028 and the
+    like (only ``\\n``, ``\\r`` and ``\\r\\n`` end a row); a cell over the csv module's field limit is exit 2."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, start = [], 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problem = (f"a cell over {csv.field_size_limit():,} characters" if "field larger" in str(exc)
+                   else f"not valid CSV: {exc}")
+        raise HarnessInputError(problem, path=path, line=start) from None
+    return rows

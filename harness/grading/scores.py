@@ -7,16 +7,6 @@ from harness.grading.engine import VariantResult
 from harness.grading.rubric import Grade, Line, criteria_line, grade, metric_line, penalty_lines
 
 
-def _criteria(assignment):
-    from harness.gates.criteria import load_criteria
-    from metrics.registry import lookup
-
-    c = assignment.spec.rubric.criteria
-    criteria = load_criteria(assignment.criteria_file)
-    graded = set(assignment.spec.tasks)
-    ids = c.ids or [x.id for x in criteria.criteria
-                    if x.source != "ratings" and x.metric and (lookup(x.metric).task or "run") in graded]
-    return criteria, ids
 
 
 def line_names(assignment) -> list[str]:
@@ -31,7 +21,7 @@ def line_names(assignment) -> list[str]:
 
 def grade_run(assignment, run, reference_run, failures: dict, over_budget: bool) -> Grade:
     """The rubric applied to one run (grading or dev) against the reference's run on the same split."""
-    from harness.gates.criteria import evaluate_criteria
+    from harness.gates.criteria import evaluate_criteria, load_criteria
 
     rubric = assignment.spec.rubric
     lines: list[Line] = []
@@ -40,8 +30,8 @@ def grade_run(assignment, run, reference_run, failures: dict, over_budget: bool)
         val = run.value(m.metric)
         lines.append(metric_line(m, _number(val), _number(ref)))
     if rubric.criteria:
-        criteria, ids = _criteria(assignment)
-        lines.append(criteria_line(rubric.criteria, evaluate_criteria(criteria, run, only=ids)))
+        criteria = load_criteria(assignment.criteria_file)
+        lines.append(criteria_line(rubric.criteria, evaluate_criteria(criteria, run, only=assignment.criteria_ids)))
     lines += penalty_lines(rubric, failures, over_budget)
     return grade(rubric, lines)
 

@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 from harness.errors import HarnessInputError
 from harness.files import YamlDoc, load_yaml_text, safe_name, validate
-from harness.grading.archive import at, is_safe_id, show, skipped, stage_zip
+from harness.grading.archive import at, case_clashes, is_safe_id, show, skipped, stage_zip
 from harness.grading.assignment import Assignment, Limits
 from harness.grading.checks import Problem, huge_number, placeholder_problem, settings_values
 from harness.pipelines import prompt_registry
@@ -92,9 +92,11 @@ def discover(source: Path, staging: Path, limits: Limits
         if any(k == "dir" for _, k in inner) and not any(k == "file" and n in SUBMISSION_FILES for n, k in inner):
             source, entries = source / entries[0][0], inner
     folders: dict[str, Path] = {}
-    invalid: dict[str, str] = {}
+    invalid: dict[str, str] = case_clashes(n for n, k in entries if k != "file" and is_safe_id(n))
     problems: list[str] = []
     for name, kind in entries:
+        if name in invalid:
+            continue
         if kind == "file":
             problems.append(f"{show(name)} is a file at the top of the class, not a student folder; skipped")
         elif not is_safe_id(name):
@@ -104,7 +106,7 @@ def discover(source: Path, staging: Path, limits: Limits
             folders[name] = source / name
         else:
             invalid[name] = f"the student folder is a {kind} (refused)"
-    return folders, problems, invalid
+    return folders, problems, dict(sorted(invalid.items()))
 
 
 def _listing(folder: Path) -> list[tuple[str, str]]:
