@@ -137,9 +137,9 @@ def test_bad_pattern_is_one_error_line_naming_file_and_field(tmp_path, cli, patt
 def test_a_bad_pattern_writes_nothing_else_to_stderr(tmp_path):
     """RE2 logs its parse errors to the process's stderr unless told not to: one line is all the user sees."""
     path = _config(tmp_path, [{"name": "r", "pattern": "(", "action": "BLOCK"}])
-    proc = subprocess.run([sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main(sys.argv[1:]))",
-                           "guardrails", "check", "hello", "--config", str(path)], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    run = "import sys; from harness.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", run, "guardrails", "check", "hello", "--config", str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and proc.stderr.startswith("error:"), proc.stderr
 
 
