@@ -8,7 +8,8 @@ Reading (every YAML and JSON file the project reads goes through here):
   than :data:`MAX_NODES` nodes once its aliases are followed ("billion laughs": a 700-byte file whose
   aliases expand to 10^9 strings). The line of every key is kept, so a typed check can name it.
 * **JSON** (:func:`loads_json`): strict: ``NaN``, ``Infinity`` and numbers too large for a float are refused,
-  as is nesting deeper than Python can parse (``RecursionError`` becomes a named error).
+  as is nesting deeper than Python can parse (``RecursionError`` becomes a named error), and a key given twice
+  in one object (JSON parsers disagree on which one counts; the error names the key and its line).
 * **Typed checks** (:func:`validate`): a pydantic model per file kind; the first problem becomes
   ``file:line: field: problem``.
 
@@ -195,7 +196,46 @@ def _finite_float(text: str) -> float:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)  # stateless: shared
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    """An object's pairs as a dict; a key given twice raises :class:`_DuplicateKey`."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def _duplicate_line(text: str, key: str) -> int | None:
+    """The line where ``key`` is given a second time in one object of ``text`` (on the error path only)."""
+    import re
+
+    stack: list = []
+    for m in re.finditer(r'("(?:[^"\\]|\\.)*")\s*(:?)|[{}\[\]]', text):
+        tok = m.group()
+        if tok in "{[":
+            stack.append(set() if tok == "{" else None)
+        elif tok in "}]":
+            if stack:
+                stack.pop()
+        elif m.group(2) and stack and stack[-1] is not None:
+            name = json.loads(m.group(1))
+            if name == key and name in stack[-1]:
+                return text.count("\n", 0, m.start()) + 1
+            stack[-1].add(name)
+    return None
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float,
+                            object_pairs_hook=_unique_keys)  # stateless: shared
 
 
 def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line: int | None = None) -> Any:
@@ -207,11 +247,22 @@ def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line
     Traceback (most recent call last):
     ...
     harness.errors.HarnessInputError: p.jsonl:3: invalid JSON: NaN is not a number JSON allows
+    >>> loads_json('{"a": 1,\\n "a": 2}', path="g.json")
+    Traceback (most recent call last):
+    ...
+    harness.errors.HarnessInputError: g.json:2: invalid JSON: key 'a' given twice in one object
     """
     try:
         if type(text) is str and not text.startswith("\ufeff"):  # what json.loads does with it, minus a new decoder
             return _DECODER.decode(text)
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        if line is None:
+            decoded = text if isinstance(text, str) else text.decode("utf-8", "replace")
+            line = _duplicate_line(decoded, exc.key)
+        raise HarnessInputError(f"invalid JSON: key {exc.key!r} given twice in one object", path=path,
+                                line=line) from None
     except json.JSONDecodeError as exc:
         raise HarnessInputError(f"broken JSON ({exc.msg} at column {exc.colno})", path=path,
                                 line=line if line is not None else exc.lineno) from None
@@ -246,6 +297,8 @@ def validation_problem(exc: ValidationError) -> tuple[tuple, str]:
     """(location, one-line problem) of a pydantic error's first entry."""
     err = exc.errors()[0]
     msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+    if err["type"] == "value_error" and isinstance((err.get("ctx") or {}).get("error"), ValueError):
+        msg = str(err["ctx"]["error"])  # a validator's own sentence, without pydantic's "Value error, "
     if "input" in err and err["type"] != "missing" and not isinstance(err["input"], (dict, list)):
         shown = repr(err["input"])
         msg = f"{msg} (got {shown[:60] + '...' if len(shown) > 60 else shown})"

@@ -398,6 +398,18 @@ def _roster_bytes(rows) -> bytes:
     return buf.getvalue().encode("utf-8", "surrogatepass")
 
 
+# hostile regular expressions: catastrophic backtracking, syntax only Python reads, broken, huge, matching nothing
+HOSTILE_REGEXES = st.sampled_from(["(a+)+$", "(", "[", "a(?i)b", "\\g<5>", "(?<=x)(a|aa)+$", "((a{1000}){1000}){1000}",
+                                   "a{1001}", "(\\w)\\1", "x*", "", "\\", "(?R)", "(?P<n>a)(?P=n)", "^(\\w+\\s?)*$",
+                                   "x" * 501, "[\\d-\\w]", "(?#", "\\p{L}+", "(?i)"])
+GUARDRAIL = {"name": "fuzz", "sensitiveInformationPolicyConfig": {
+                 "piiEntitiesConfig": [{"type": "EMAIL", "action": "ANONYMIZE"}],
+                 "regexesConfig": [{"name": "r1", "pattern": "[0-9]{3}", "action": "BLOCK"},
+                                   {"name": "r2", "pattern": "a+b", "action": "ANONYMIZE"}]},
+             "wordPolicyConfig": {"wordsConfig": [{"text": "wire fraud"}, {"text": "c++"}]},
+             "harnessPolicies": {"promptInjection": {"enabled": False}, "hallucinationCheck": {"enabled": False}}}
+
+
 @FUZZ
 @given(data=st.data())
 def test_fuzz_assignment_file(base, data):
@@ -429,3 +441,32 @@ def test_fuzz_roster_file(base, data):
                 rows.insert(i, row)
         roster = _roster_bytes(rows)
     check_contract(_grading_class(work, doc, roster), [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_guardrail_config(base, data):
+    """A guardrail JSON mutated (hostile patterns, words and values in any place), or random bytes, checked against
+    hostile texts: exit 0, 1 (blocked) or 2 with one line, within the alarm, never a traceback."""
+    work = _work(base)
+    path = work / "guardrail.json"
+    how = data.draw(st.sampled_from(["raw", "mutate", "regexes", "words"]))
+    if how == "raw":
+        path.write_bytes(data.draw(RAW))
+    else:
+        cfg = json.loads(json.dumps(GUARDRAIL))
+        if how == "regexes":
+            cfg["sensitiveInformationPolicyConfig"]["regexesConfig"] = [
+                {"name": data.draw(st.one_of(st.text(max_size=8), st.sampled_from(["\\g<5>", "\\1", "{x}"]))),
+                 "pattern": data.draw(st.one_of(HOSTILE_REGEXES, st.text(max_size=12))),
+                 "action": data.draw(st.sampled_from(["BLOCK", "ANONYMIZE"]))}
+                for _ in range(data.draw(st.integers(1, 12)))]
+        elif how == "words":
+            cfg["wordPolicyConfig"]["wordsConfig"] = [{"text": t} for t in data.draw(st.lists(
+                st.one_of(st.text(max_size=6), st.sampled_from(["", " ", ".", "a" * 101, "\\b", "(a+)+$"])),
+                max_size=20))]
+        path.write_text(json.dumps(data.draw(mutated(cfg)) if how == "mutate" else cfg))
+    text = data.draw(st.one_of(st.sampled_from(["a" * 40 + "!", "x" + "a" * 60 + "!", "wire fraud 123 aab",
+                                                "ap@example.com " * 50]), st.text(max_size=60)))
+    check_contract(["guardrails", "check", "--config", path, "--where", data.draw(st.sampled_from(["input", "output"])),
+                    "--", text], [work], _watched(base))

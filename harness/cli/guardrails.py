@@ -16,7 +16,8 @@ def register(sub) -> None:
 
     e = g.add_parser("eval", help="catch rate, false-positive rate and precision per policy on a red-team set")
     _common(e)
-    e.add_argument("--split", default="test", help="red-team split to evaluate: test (default), calibration or all")
+    e.add_argument("--split", default="test", choices=["test", "calibration", "all"],
+                   help="red-team split to evaluate: test (default), calibration or all")
     e.add_argument("--format", choices=["table", "json"], default="table")
     e.add_argument("--run", help="write the evaluation and its critical failures into this run's metrics.json "
                    "(section guardrails), where the go/no-go's 'no critical guardrail failures' reads them")
@@ -133,18 +134,17 @@ def eval_table(result: dict) -> str:
 
 
 def calibrate_command(args) -> int:
-    from pathlib import Path
-
+    from harness.files import out_file
     from harness.guardrails.engine import CALIBRATION
     from harness.guardrails.evaluate import calibrate, read_items
     from harness.pages import write_page
 
+    out = out_file(args.out) if args.out else CALIBRATION  # before any work: a directory is exit 2 here
+    current = read_json(out, "guardrail calibration") if out.is_file() else {}
     engine = _engine(args.config)
     items = read_items(args.items, "calibration")
     data = calibrate(engine.config, items, progress=args.progress and sys.stderr.isatty())
     data["source"] = str(args.items or "golden_sets/redteam/redteam.jsonl") + " (split calibration)"
-    out = Path(args.out) if args.out else CALIBRATION
-    current = read_json(out, "guardrail calibration") if out.is_file() else {}
     if not isinstance(current, dict) or not isinstance(current.get("guardrails"), dict):
         current = {"guardrails": {}}
     current["guardrails"][engine.config.name] = data  # each configuration keeps its own thresholds

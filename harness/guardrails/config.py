@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.files import read_json, validate
 
@@ -40,6 +40,26 @@ PII_TYPES = ("ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CA_HEALTH_NU
              "US_BANK_ROUTING_NUMBER", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER",
              "US_SOCIAL_SECURITY_NUMBER", "VEHICLE_IDENTIFICATION_NUMBER")
 ALIASES = {"SSN": "US_SOCIAL_SECURITY_NUMBER"}
+
+# Bedrock's own limits, applied at load (Amazon Bedrock API reference, CreateGuardrail request types):
+# GuardrailRegexConfig: name 1-100 characters, pattern 1-500, description 1-1000
+#   (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailRegexConfig.html);
+# GuardrailSensitiveInformationPolicyConfig.regexesConfig: at most 10 regexes
+#   (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailSensitiveInformationPolicyConfig.html);
+# GuardrailWordConfig.text: 1-100 characters
+#   (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailWordConfig.html);
+# GuardrailWordPolicyConfig.wordsConfig: at most 10,000 words
+#   (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailWordPolicyConfig.html).
+MAX_REGEXES = 10
+MAX_PATTERN_CHARS = 500
+MAX_WORDS = 10_000
+MAX_WORD_CHARS = 100
+
+
+def _at_most(items: list, limit: int, what: str) -> list:
+    if len(items) > limit:
+        raise ValueError(f"{len(items):,} {what}: Bedrock allows at most {limit:,}")
+    return items
 
 
 class _Bedrock(BaseModel):
@@ -73,15 +93,28 @@ class PiiEntity(_Bedrock):
 
 
 class RegexEntity(_Bedrock):
-    name: str
-    pattern: str
+    name: str = Field(min_length=1, max_length=100)
+    pattern: str = Field(min_length=1, max_length=MAX_PATTERN_CHARS)
     action: PiiAction
-    description: str = ""
+    description: str = Field("", max_length=1000)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        from harness.guardrails.regexes import compile_pattern
+
+        compile_pattern(value)  # ValueError naming the problem; cached for the engine
+        return value
 
 
 class SensitiveInformationPolicy(_Bedrock):
     piiEntitiesConfig: list[PiiEntity] = []
     regexesConfig: list[RegexEntity] = []
+
+    @field_validator("regexesConfig", mode="before")
+    @classmethod
+    def _regex_count(cls, value):
+        return _at_most(value, MAX_REGEXES, "regexes") if isinstance(value, list) else value
 
 
 class Topic(_Bedrock):
@@ -103,12 +136,24 @@ class TopicPolicy(_Bedrock):
 
 
 class Word(_Bedrock):
-    text: str
+    text: str = Field(min_length=1, max_length=MAX_WORD_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a word of only white space would block every text with punctuation in it")
+        return value
 
 
 class WordPolicy(_Bedrock):
     wordsConfig: list[Word] = []
     managedWordListsConfig: list[dict] = []
+
+    @field_validator("wordsConfig", mode="before")
+    @classmethod
+    def _word_count(cls, value):
+        return _at_most(value, MAX_WORDS, "words") if isinstance(value, list) else value
 
 
 class GroundingFilter(_Bedrock):
@@ -162,6 +207,11 @@ class GuardrailConfig(_Bedrock):
                for t in self.topicPolicyConfig.topicsConfig if t.type is None]
         out += [f"PII type {e.type!r} read as the API's {e.bedrock_type!r}"
                 for e in self.sensitiveInformationPolicyConfig.piiEntitiesConfig if e.type != e.bedrock_type]
+        from harness.guardrails.regexes import compile_pattern
+
+        out += [f"regex {r.name!r}: {compile_pattern(r.pattern).note}"
+                for r in self.sensitiveInformationPolicyConfig.regexesConfig
+                if compile_pattern(r.pattern).engine != "re2"]
         return out
 
 

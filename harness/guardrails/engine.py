@@ -8,9 +8,10 @@ Policies and how each is evaluated offline:
 policy (Bedrock key)        offline implementation                                   source
 ==========================  =======================================================  ==================
 sensitiveInformationPolicy  Presidio pattern recognizers (:mod:`.pii`); ANONYMIZE     input and output
-                            masks as ``{TYPE}``, BLOCK stops the item; regexes
+                            masks as ``{TYPE}``, BLOCK stops the item; regexes on
+                            RE2 (:mod:`.regexes`)
 topicPolicy                 MiniLM similarity, calibrated thresholds (:mod:`.topics`)  input and output
-wordPolicy                  whole-word, case-insensitive match                       input and output
+wordPolicy                  whole-word, case-insensitive match (:mod:`.words`)        input and output
 contentPolicy PROMPT_ATTACK rules + classifier (:mod:`.injection`)                    input
 contextualGroundingPolicy   the offline hallucination detector over the passages     output (answers)
 contentPolicy HATE/...      no offline model: "not evaluated offline", never passed  -
@@ -18,20 +19,25 @@ contentPolicy HATE/...      no offline model: "not evaluated offline", never pas
 
 The assessment keeps what matched (``match``) as Bedrock does; :meth:`Assessment.events` is the form that
 may be stored (types and actions, never the matched text), so masked PII never reaches a run directory.
+
+A check that cannot be finished within its bound (a regex on Python's engine past its time budget, a word check
+past its look-up bound) blocks the text (fails closed) and says why in ``warnings``, naming the pattern or the
+bound: a guardrail that gives up never lets the text through unchecked.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 
 from harness.files import read_json
 from harness.guardrails import pii
 from harness.guardrails.config import GuardrailConfig
+from harness.guardrails.regexes import BUDGET_S, compile_pattern, replace_spans
+from harness.guardrails.words import WordMatcher
 
 Source = Literal["INPUT", "OUTPUT"]
 CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
@@ -60,7 +66,7 @@ class Assessment:
     policies: dict  # one ``assessments`` entry: topicPolicy, contentPolicy, sensitiveInformationPolicy, ...
     usage: dict  # text units per policy, the keys of Bedrock's GuardrailUsage
     latency_ms: int
-    warnings: tuple[str, ...] = ()  # flags that do not intervene (grounding WARN: "review")
+    warnings: tuple[str, ...] = ()  # flags that do not intervene (grounding WARN: "review"); why a check failed closed
     not_evaluated: tuple[str, ...] = ()  # configured policies with no offline implementation
 
     def to_bedrock(self) -> dict:
@@ -102,6 +108,11 @@ def _usage(**units: int) -> dict:
     return {k: int(units.get(k, 0)) for k in keys}
 
 
+def _over_budget(r) -> str:
+    return (f"regex {r.name!r} ({r.pattern!r}) ran past its {BUDGET_S:g} s budget on Python's engine: "
+            "blocked (fails closed)")
+
+
 def load_calibration(name: str, path: Path = CALIBRATION) -> dict:
     """The thresholds ``harness guardrails calibrate`` chose for the guardrail configuration called ``name``
     (empty for a configuration not calibrated yet)."""
@@ -116,10 +127,12 @@ class OfflineGuardrail:
     models are loaded; the embedder serialises its own calls)."""
     config: GuardrailConfig
     calibration: dict | None = None  # None: this configuration's entry in calibration.json
+    words: WordMatcher = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.calibration is None:
             self.calibration = load_calibration(self.config.name)
+        self.words = WordMatcher([w.text for w in self.config.wordPolicyConfig.wordsConfig])
 
     # -- thresholds
     def topic_threshold(self, name: str) -> tuple[float, str]:
@@ -184,18 +197,27 @@ class OfflineGuardrail:
             findings = pii.find(text, list(entities))
             found = [{"match": text[f.start:f.end], "type": f.type,
                       "action": "BLOCKED" if entities[f.type] == "BLOCK" else "ANONYMIZED"} for f in findings]
-            rx_found = []
+            rx_found, rx_spans = [], {}
             for r in regexes:
-                for m in re.finditer(r.pattern, text):
-                    rx_found.append({"name": r.name, "match": m.group(), "regex": r.pattern,
-                                     "action": "BLOCKED" if r.action == "BLOCK" else "ANONYMIZED"})
+                spans = rx_spans[r.name, r.pattern] = compile_pattern(r.pattern).spans(text)
+                if spans is None:
+                    rx_found.append({"name": r.name, "match": "", "regex": r.pattern, "action": "BLOCKED"})
+                    warnings.append(_over_budget(r))
+                    continue
+                rx_found += [{"name": r.name, "match": text[a:b], "regex": r.pattern,
+                              "action": "BLOCKED" if r.action == "BLOCK" else "ANONYMIZED"} for a, b in spans]
             if found or rx_found:
                 policies["sensitiveInformationPolicy"] = {"piiEntities": found, "regexes": rx_found}
             blocked |= any(x["action"] == "BLOCKED" for x in found + rx_found)
             masked = pii.mask(text, [f for f in findings if entities[f.type] == "ANONYMIZE"])
             for r in regexes:
-                if r.action == "ANONYMIZE":
-                    masked = re.sub(r.pattern, "{" + r.name + "}", masked)
+                if r.action == "ANONYMIZE" and not blocked:
+                    spans = rx_spans[r.name, r.pattern] if masked == text else compile_pattern(r.pattern).spans(masked)
+                    if spans is None:
+                        blocked = True
+                        warnings.append(_over_budget(r))
+                        break
+                    masked = replace_spans(masked, spans, "{" + r.name + "}")
 
         # denied topics
         topics = cfg.topicPolicyConfig.topicsConfig
@@ -213,11 +235,13 @@ class OfflineGuardrail:
                 blocked = True
 
         # words
-        words = [w.text for w in cfg.wordPolicyConfig.wordsConfig]
-        if words and "words" in on:
+        if self.words.words and "words" in on:
             usage["wordPolicyUnits"] = units
-            hit = [{"match": w, "action": "BLOCKED"} for w in words
-                   if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.IGNORECASE)]
+            checked = self.words.check(text)
+            hit = [{"match": w, "action": "BLOCKED"} for w in checked.found]
+            if checked.over_budget:
+                hit.append({"match": "", "action": "BLOCKED"})
+                warnings.append(f"word policy not checked ({checked.over_budget}): blocked (fails closed)")
             if hit:
                 policies["wordPolicy"] = {"customWords": hit}
                 blocked = True

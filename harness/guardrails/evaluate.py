@@ -4,9 +4,11 @@ The red-team set is a JSONL file, one item per line (``golden_sets/redteam/redte
 extend it or bring your own):
 
 ``id``, ``text``, ``where`` (``input`` | ``output``), ``category`` (free text), ``expect`` (the policies that
-must fire, by kind: ``pii``, ``injection``, ``topic:<topic name>``, ``content:<filter type>``; empty for a
-benign item), optionally ``pii`` (the exact PII strings in the text), ``split`` (``calibration`` | ``test``)
-and ``passages`` (for an output item: what it must be grounded in).
+must fire, by kind: ``pii``, ``injection`` (input items), ``topic:<topic name>``, ``content:<filter type>``,
+``word``, ``regex:<name>``, ``grounding`` (output items with passages); empty for a benign item), optionally
+``pii`` (the exact PII strings in the text), ``split`` (``calibration`` | ``test``) and ``passages`` (for an
+output item: what it must be grounded in). What the evaluation cannot measure is refused at load, naming the
+line and field.
 
 Each item goes through the engine on its side (``where``). Per policy kind: **catch rate** (recall) over the
 items that expect it, **false-positive rate** over the benign items (expect nothing), **precision** over the
@@ -39,8 +41,26 @@ class RedTeamItem(BaseModel):
     category: str
     expect: list[str]
     pii: list[str] = []
-    split: str = "test"
+    split: Literal["calibration", "test"] = "test"
     passages: list[str] | None = None
+
+
+def _unsupported(item: RedTeamItem) -> tuple[str, str] | None:
+    """(field, problem) for what the evaluation cannot measure on this item, or None."""
+    for kind in item.expect:
+        if not (kind in ("pii", "injection", "grounding", "word") or
+                kind.startswith(("topic:", "content:", "regex:"))):
+            return "expect", (f"unknown policy kind {kind!r} (pii, injection, grounding, word, topic:<name>, "
+                              "content:<type>, regex:<name>)")
+    if len(set(item.expect)) != len(item.expect):
+        return "expect", "a policy kind is listed twice"
+    if "injection" in item.expect and item.where != "input":
+        return "expect", "injection is checked on the model's input only (where: input)"
+    if "grounding" in item.expect and (item.where != "output" or item.passages is None):
+        return "expect", "grounding is checked on an output item with its passages (where: output, passages)"
+    if item.passages is not None and item.where != "output":
+        return "passages", "passages are read for output items only (where: output)"
+    return None
 
 
 def read_items(path: str | Path | None = None, split: str | None = None) -> list[RedTeamItem]:
@@ -57,10 +77,9 @@ def read_items(path: str | Path | None = None, split: str | None = None) -> list
         if not line.strip():
             continue
         item = validate(RedTeamItem, loads_json(line, path=path, line=n), path=path, line=n)
-        for kind in item.expect:
-            if not (kind in ("pii", "injection", "grounding", "word") or kind.startswith(("topic:", "content:", "regex:"))):
-                raise HarnessInputError(f"unknown policy kind {kind!r} (pii, injection, topic:<name>, content:<type>)",
-                                        path=path, line=n, field="expect")
+        unsupported = _unsupported(item)
+        if unsupported:
+            raise HarnessInputError(unsupported[1], path=path, line=n, field=unsupported[0])
         missing = [s for s in item.pii if s not in item.text]
         if missing:
             raise HarnessInputError(f"PII string {missing[0]!r} does not occur in the text", path=path, line=n,
