@@ -21,7 +21,7 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -43,6 +43,12 @@ WRITER_LOCK = ".writer.lock"
 # sections merged key by key (scoring writes what the guardrails did in a run, `harness guardrails eval --run`
 # adds the red-team evaluation and its critical failures); every other section is replaced whole
 MERGED_KEYWISE = ("ci", "guardrails")
+
+
+def now() -> str:
+    """The time a run directory's records carry (``run.json`` started_at/ended_at/scored_at, the writer lock):
+    UTC, ISO 8601, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -190,7 +196,6 @@ class RunStore:
         needs nothing. Re-entrant within a process (``run`` = execute + score).
         """
         import fcntl
-        from datetime import datetime, timezone
 
         key = str(self.root.resolve())
         if key in _HELD:
@@ -213,7 +218,7 @@ class RunStore:
         fh.seek(0)
         fh.truncate()
         fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since "
-                 f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+                 f"{now()}\n")
         fh.flush()
         _HELD[key] = 1
         try:

@@ -137,7 +137,8 @@ def demo_command(args) -> int:
 def _demo_page(llm, base, results: Path) -> Path:
     """The demo's report page: the two pipelines on the same subset, the MLOps run as the baseline."""
     from harness import gates, pages
+    from harness.pages.report import report_page
 
-    html = pages.report_page([base, llm], gates.load_criteria(), base,
-                             command=f"harness report {base.path} {llm.path} --format html")
+    html = report_page([base, llm], gates.load_criteria(), base,
+                       command=f"harness report {base.path} {llm.path} --format html")
     return pages.write_page(results / "demo-report.html", html).resolve()

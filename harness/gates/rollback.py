@@ -126,15 +126,11 @@ def _any_true(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
     return False, None, ""
 
 
-# trigger kind -> how it is evaluated; a new kind is one function here, and the keys it needs in REQUIRED
+# trigger kind -> how it is evaluated; a new kind is one function here, and the keys it needs in
+# harness.gates.criteria.TRIGGER_KEYS (the criteria file's shape, checked at load)
 KINDS: Mapping[str, Callable[[Mapping, list], tuple[bool, Window, str]]] = {
     "sustained": _sustained, "sustained_false": _sustained, "sustained_ratio": _sustained,
     "window_mean": _window_mean, "any_true": _any_true,
-}
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "sustained": ("field", "below_field", "hours"), "sustained_false": ("field", "hours"),
-    "sustained_ratio": ("field", "of_field", "factor", "hours"), "window_mean": ("field", "value", "hours"),
-    "any_true": ("field",),
 }
 
 
