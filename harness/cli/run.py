@@ -50,8 +50,10 @@ def run_command(args) -> int:
     from harness.golden import load_golden_set
     from harness.judge import split_overrides
     from harness.pipelines import build_predictor
+    from harness.files import out_dir
     from harness.scoring import score_run
 
+    out_dir(args.out)  # a file as --out stops here, before anything runs
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
     pipeline_overrides, judge_overrides = split_overrides(args.overrides)

@@ -34,8 +34,10 @@ def score_command(args) -> int:
     from harness import report
     from harness.golden import load_golden_set
     from harness.scoring import score_external
+    from harness.files import out_dir
     from harness.store import read_predictions
 
+    out_dir(args.out)
     judge_cfg = judge_config(args, judge_only(args.overrides))
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here
