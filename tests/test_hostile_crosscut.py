@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import write_golden
-from harness.cost.pricing import DEFAULT_PRICING
 from harness.errors import HarnessInputError
+from test_cost import _bad as _pricing  # the shipped pricing file, edited, in tmp_path
 from test_gates import make_run
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -26,14 +26,6 @@ def one_line_error(code: int, err: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- pricing numbers
-def _pricing(tmp_path, edit):
-    data = yaml.safe_load(DEFAULT_PRICING.read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / "pricing.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 def _row(d, table="mlops", i=0):
     return d["tables"][table]["rows"][i]
 
