@@ -292,3 +292,50 @@ def test_markdown_output_escapes_every_value_from_a_file(hostile_runs, cli, tmp_
     code, out, err = cli("cost", "--pricing", pricing, "--format", "md")
     assert code == 0 and "#### &lt;img src=x onerror=alert(1)&gt; (&lt;script&gt;" in out, err
     _no_raw_html(out)
+
+
+# ---------------------------------------------------------------------------------------------- gates' inputs
+@pytest.fixture
+def a_run(tmp_path):
+    return make_run(write_golden(tmp_path / "g"), tmp_path / "results" / "r1")
+
+
+def _criteria_with(tmp_path, value):
+    from harness.gates.criteria import DEFAULT_CRITERIA
+
+    data = yaml.safe_load(DEFAULT_CRITERIA.read_text(encoding="utf-8"))
+    data["criteria"][0].update(target=value, must_have=value)
+    path = tmp_path / "criteria.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("value,expect", [("1e400", "out of range: at most 1,000,000,000,000"),
+                                          (float("nan"), "out of range"), (float("inf"), "out of range"),
+                                          (True, "not a number"), (HUGE, "out of range")],
+                         ids=["1e400", "nan", "inf", "true", "4000 digits"])
+def test_criteria_bounds_are_finite_and_bounded(a_run, cli, tmp_path, value, expect):
+    """A target of "1e400" read as inf reached gates.json (ValueError: out of range float); 10^3999 overflowed."""
+    path = _criteria_with(tmp_path, value)
+    code, _, err = cli("gates", a_run, "--criteria", path)
+    line = one_line_error(code, err)
+    assert f"{path}: criteria[0].target: {expect}" in line, line
+
+
+def test_gates_inputs_past_their_limits_exit_2(a_run, cli, tmp_path):
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text('rating\n"' + "5" * 140_000 + '"\n')  # over the csv module's field limit: _csv.Error before
+    code, _, err = cli("gates", a_run, "--ratings", ratings)
+    assert f"{ratings}:2: not a readable CSV: field larger than field limit" in one_line_error(code, err)
+    ratings.write_text("rating\n4\n\x00\n")
+    code, _, err = cli("gates", a_run, "--ratings", ratings)
+    assert f"{ratings}:" in one_line_error(code, err)
+    incidents = tmp_path / "incidents.yaml"
+    incidents.write_text("incidents: [1, {type: data_exposure}]\n")  # AttributeError before
+    code, _, err = cli("gates", a_run, "--incidents", incidents)
+    assert f"{incidents}: incidents[0]: each incident needs a type" in one_line_error(code, err)
+    monitoring = tmp_path / "monitoring.jsonl"
+    monitoring.write_text(json.dumps({"timestamp": "2026-11-20T10:00:00", "accuracy": 10 ** 400,
+                                      "baseline_accuracy": 0.9}) + "\n")  # OverflowError before
+    code, _, err = cli("rollback", monitoring)
+    assert f"{monitoring}:1: accuracy: out of range: at most 1,000,000,000,000,000" in one_line_error(code, err)

@@ -8,6 +8,7 @@ agree with the metric's declaration in :mod:`metrics.registry`; a criterion whos
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from metrics import registry
 DEFAULT_CRITERIA = Path(__file__).resolve().parent.parent / "criteria" / "techcorp.yaml"
 OPS = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 TARGET_MET, MUST_MET, FAILED, NOT_MEASURABLE = "target met", "must-have met", "failed", "not measurable"
+MAX_BOUND = 1e12  # a criterion's target or must-have, either way (every metric here is a fraction, seconds, dollars)
 
 # The kinds a criteria file may name and the keys each needs: part of the file's shape, so checked at load here.
 # How a kind is judged is the function of the same name in harness.gates.go_no_go.KINDS (conditions) and
@@ -96,9 +98,16 @@ def _criterion(c: Any, path: Path, where: str) -> Criterion:
     bounds = {}
     for key in ("target", "must_have"):
         try:
+            if isinstance(c[key], bool):
+                raise TypeError
             bounds[key] = float(c[key])
         except (TypeError, ValueError):
-            raise HarnessInputError(f"not a number: {c[key]!r}", path=path, field=f"{where}.{key}") from None
+            raise HarnessInputError(f"not a number: {c[key]!r}"[:80], path=path, field=f"{where}.{key}") from None
+        except OverflowError:  # an int of 4,000 digits
+            bounds[key] = math.inf
+        if not -MAX_BOUND <= bounds[key] <= MAX_BOUND:  # also NaN and inf ("1e400" is a string a float reads)
+            raise HarnessInputError(f"out of range: at most {MAX_BOUND:,.0f} either way", path=path,
+                                    field=f"{where}.{key}")
     better = OPS[">="] if c["higher_is_better"] else OPS["<="]
     if not better(bounds["target"], bounds["must_have"]):
         raise HarnessInputError("the target is less demanding than the must-have", path=path, field=where)

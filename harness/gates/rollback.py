@@ -17,6 +17,7 @@ from harness.gates.criteria import OPS
 
 Window = tuple[str, str] | None
 NOT_MEASURED = "not measurable"
+MAX_FIGURE = 1e15  # the largest monitoring figure (a rate, seconds, dollars) a trigger reads, either way
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ def _number(r: Mapping, f: str) -> float | None:
     v = r.get(f)
     if v is None:
         return None
+    path, line = r.get("_where", (None, None))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        path, line = r.get("_where", (None, None))
         raise HarnessInputError(f"expected a number, got {v!r}", path=path, line=line, field=f)
+    if not -MAX_FIGURE <= v <= MAX_FIGURE:  # an int of 400 digits, never turned into a float
+        raise HarnessInputError(f"out of range: at most {MAX_FIGURE:,.0f} either way", path=path, line=line, field=f)
     return float(v)
 
 
