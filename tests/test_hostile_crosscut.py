@@ -339,3 +339,21 @@ def test_gates_inputs_past_their_limits_exit_2(a_run, cli, tmp_path):
                                       "baseline_accuracy": 0.9}) + "\n")  # OverflowError before
     code, _, err = cli("rollback", monitoring)
     assert f"{monitoring}:1: accuracy: out of range: at most 1,000,000,000,000,000" in one_line_error(code, err)
+
+
+# ---------------------------------------------------------------------------------------------- judge settings
+@pytest.mark.parametrize("assignment,bound", [
+    ("judge.timeout_s=1e308", "1000000"), ("judge.price_input_per_1k=1e308", "1000000"),
+    ("judge.price_output_per_1k=1e7", "1000000"), ("judge.concurrency=100000000000000000000", "1024"),
+    ("judge.max_tokens=" + "9" * 4000, "1000000"), ("judge.max_retries=1000000", "100"),
+    ("judge.n_ctx=99999999999", "1048576"), ("judge.n_threads=100000", "1024"), ("judge.limit=" + str(10 ** 15), "1000000000"),
+])
+def test_judge_settings_are_bounded(assignment, bound):
+    """Every number of the judge's settings has an upper bound, said in the error (a price of 1e308 would make
+    the judge's cost inf, which metrics.json refuses)."""
+    from harness.judge import load_judge_config
+
+    with pytest.raises(HarnessInputError, match=rf"{assignment.split('=')[0]}: Input should be less than or equal "
+                                                rf"to {bound}\b") as err:
+        load_judge_config(None, [assignment])
+    assert len(str(err.value)) < 300
