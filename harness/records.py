@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import HarnessInputError
 from harness.files import validation_problem
@@ -18,6 +18,7 @@ from harness.files import validation_problem
 MAX_ITEMS = 10**9  # items, documents or calls a run counts
 MAX_TOKENS = 10**12  # tokens a call or a whole run records (a month at 50,000 documents of 100K tokens: 5 x 10^9)
 MAX_SECONDS = 10**6  # seconds one call or one task's mean latency takes (11.6 days)
+MIN_WALL_S = 1e-6  # a run's wall time is 0 (not measured) or at least the clock's microsecond; items / less is inf
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
@@ -51,11 +52,18 @@ class RunRecord(_Loose):
     tasks: list[str] | None = None
     item_ids_sha256: str | None = None
     n_items: int | None = Field(None, ge=0, le=MAX_ITEMS)
-    wall_s: float | None = Field(None, ge=0)
+    wall_s: float | None = Field(None, ge=0, le=1000 * MAX_SECONDS)
     started_at: str | None = None
     ended_at: str | None = None
     evaluated_on: str | None = None
     sessions: list[dict[str, Any]] = []
+
+    @field_validator("wall_s")
+    @classmethod
+    def _measurable(cls, v: float | None) -> float | None:
+        if v is not None and 0 < v < MIN_WALL_S:
+            raise ValueError(f"a wall time is 0 or at least {MIN_WALL_S:g} s")
+        return v
 
 
 class TaskCountsRecord(_Loose):

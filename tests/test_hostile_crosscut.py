@@ -357,3 +357,12 @@ def test_judge_settings_are_bounded(assignment, bound):
                                                 rf"to {bound}\b") as err:
         load_judge_config(None, [assignment])
     assert len(str(err.value)) < 300
+
+
+def test_a_run_with_an_unmeasurable_wall_time_is_refused_not_scored_to_inf(a_run, cli):
+    """wall_s of 5e-324 made throughput inf, and rescoring (`harness judge`) died writing metrics.json."""
+    record = json.loads((a_run / "run.json").read_text())
+    record["wall_s"] = 5e-324
+    (a_run / "run.json").write_text(json.dumps(record))
+    code, _, err = cli("judge", a_run)
+    assert f"{a_run / 'run.json'}: wall_s: " in one_line_error(code, err) and "at least 1e-06 s" in err
