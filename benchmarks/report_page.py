@@ -74,6 +74,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from harness import gates, pages
+    from harness.pages.report import report_page
 
     tmp = Path(tempfile.mkdtemp(prefix="report-page-"))
     try:
@@ -85,7 +86,7 @@ def main() -> int:
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             runs = [gates.load_run(a), gates.load_run(b)]
-            pages.write_page(page, pages.report_page(runs, gates.load_criteria(), runs[0]))
+            pages.write_page(page, report_page(runs, gates.load_criteria(), runs[0]))
             builds.append(time.perf_counter() - t0)
         size = page.stat().st_size
         print(f"page: {size / 1024:,.0f} KiB; built in " + ", ".join(f"{x:.2f}" for x in builds) + " s")

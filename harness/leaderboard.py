@@ -11,7 +11,7 @@ from typing import Sequence
 
 from harness.errors import HarnessInputError
 from harness.gates import Criteria, evaluate_criteria
-from harness.render import table as render_table
+from harness.render import md_text, table as render_table
 from harness.store import Run
 from metrics import registry
 
@@ -112,14 +112,14 @@ def render(rows: list[dict], metric: str, fmt: str = "md") -> str:
 
 def render_groups(groups: dict[str, list[dict]], metric: str, fmt: str = "md") -> str:
     """One table per item set, each under a heading that names it and its n (csv: one table, item_set column;
-    the HTML page is :func:`harness.pages.leaderboard_page`)."""
+    the HTML page is :func:`harness.pages.leaderboard.leaderboard_page`)."""
     if fmt == "csv":
         return render([r for rows in groups.values() for r in rows], metric, "csv")
     if len(groups) == 1:
         return render(next(iter(groups.values())), metric, fmt)
     parts = []
     for key, rows in groups.items():
-        title = f"item set {key[:12]} (n = {rows[0]['items']})"
-        parts.append(f"### {title}")
+        title = f"item set {key[:12]} (n = {rows[0]['items']})"  # the fingerprint comes from run.json
+        parts.append(f"### {md_text(title)}")
         parts.append(render(rows, metric, fmt))
     return "\n\n".join(parts)

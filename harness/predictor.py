@@ -23,6 +23,7 @@ from typing import Any, Literal, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.golden import Item
+from harness.records import MAX_SECONDS, MAX_TOKENS
 
 Task = Literal["classify", "extract", "answer", "summarize"]
 TASKS: tuple[str, ...] = ("classify", "extract", "answer", "summarize")
@@ -143,22 +144,22 @@ class _Record(BaseModel):
 
 
 class UsageRecord(_Record):
-    input_tokens: int = Field(0, ge=0)
-    output_tokens: int = Field(0, ge=0)
-    embedding_tokens: int = Field(0, ge=0)
+    input_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
+    output_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
+    embedding_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
 
 
 class MetaRecord(_Record):
     """A task's ``meta``: free-form, with the keys scoring reads typed."""
     model_config = ConfigDict(allow_inf_nan=False, extra="allow", strict=True)
     cache_hit: bool = False
-    original_latency_s: float | None = Field(None, ge=0)
-    original_ttft_s: float | None = Field(None, ge=0)
+    original_latency_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
+    original_ttft_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
 
 
 class TaskRecord(_Record):
-    latency_s: float | None = Field(None, ge=0)
-    ttft_s: float | None = Field(None, ge=0)
+    latency_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
+    ttft_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     usage: UsageRecord | None = None
     error: str | None = None
     batch_size: int = Field(1, ge=1)

@@ -1,15 +1,25 @@
 """The shapes of ``run.json`` and ``metrics.json`` as the run store reads them: the keys every reader relies on
-are typed (a string where a section belongs is exit 2 naming the file and field); anything else is kept."""
+are typed (a string where a section belongs is exit 2 naming the file and field); anything else is kept.
+
+Counts, tokens and seconds a run records are bounded where they are read (:data:`MAX_ITEMS`,
+:data:`MAX_TOKENS`, :data:`MAX_SECONDS`; ``predictions.jsonl`` lines too, :class:`harness.predictor.TaskRecord`):
+far beyond any real run, they keep what the cost step and the reports compute from them finite."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import HarnessInputError
 from harness.files import validation_problem
+
+MAX_ITEMS = 10**9  # items, documents or calls a run counts
+MAX_TOKENS = 10**12  # tokens a call or a whole run records (a month at 50,000 documents of 100K tokens: 5 x 10^9)
+MAX_SECONDS = 10**6  # seconds one call or one task's mean latency takes (11.6 days)
+MIN_WALL_S = 1e-6  # a run's wall time is 0 (not measured) or at least the clock's microsecond; items / less is inf
+
 
 def model_label(run_json: dict) -> str:
     """The model a run used, as pages and tables name it: the MLOps model's version, the LLM as
@@ -40,11 +50,18 @@ class PromptRef(_Loose):
     path: str | None = None
 
 
+class IndexRecord(_Loose):
+    """The retrieval index a run built (the cost step prices its embedding tokens per document)."""
+    n_documents: int | None = Field(None, ge=0, le=MAX_ITEMS)
+    embedding_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+
+
 class PredictorRecord(_Loose):
     name: str
     config: dict[str, Any] = {}
     config_hash: str | None = None
     prompts: dict[str, PromptRef] = {}
+    index: IndexRecord | None = None
 
 
 class RunRecord(_Loose):
@@ -54,16 +71,23 @@ class RunRecord(_Loose):
     split: str
     tasks: list[str] | None = None
     item_ids_sha256: str | None = None
-    n_items: int | None = Field(None, ge=0)
-    wall_s: float | None = Field(None, ge=0)
+    n_items: int | None = Field(None, ge=0, le=MAX_ITEMS)
+    wall_s: float | None = Field(None, ge=0, le=1000 * MAX_SECONDS)
     started_at: str | None = None
     ended_at: str | None = None
     evaluated_on: str | None = None
     sessions: list[dict[str, Any]] = []
 
+    @field_validator("wall_s")
+    @classmethod
+    def _measurable(cls, v: float | None) -> float | None:
+        if v is not None and 0 < v < MIN_WALL_S:
+            raise ValueError(f"a wall time is 0 or at least {MIN_WALL_S:g} s")
+        return v
+
 
 class TaskCountsRecord(_Loose):
-    expected: int = Field(0, ge=0)
+    expected: int = Field(0, ge=0, le=MAX_ITEMS)
 
 
 class CountsRecord(_Loose):
@@ -71,14 +95,19 @@ class CountsRecord(_Loose):
 
 
 class LatencyRecord(_Loose):
-    mean: float | None = Field(None, ge=0)
-    n: int = Field(0, ge=0)
+    mean: float | None = Field(None, ge=0, le=MAX_SECONDS)
+    n: int = Field(0, ge=0, le=MAX_ITEMS)
 
 
 class UsageTotals(_Loose):
-    input_tokens: int = Field(0, ge=0)
-    output_tokens: int = Field(0, ge=0)
-    embedding_tokens: int = Field(0, ge=0)
+    input_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
+    output_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
+    embedding_tokens: int = Field(0, ge=0, le=MAX_TOKENS)
+
+
+class CostRecord(_Loose):
+    """The ``cost`` section (:mod:`harness.cost.run_cost`): the figures ``harness cost --run`` re-reads."""
+    per_document: float | None = Field(None, ge=0)
 
 
 class MetricsRecord(_Loose):
@@ -90,6 +119,7 @@ class MetricsRecord(_Loose):
     counts: CountsRecord = CountsRecord()
     latency: dict[str, LatencyRecord] = {}
     usage: UsageTotals | None = None
+    cost: CostRecord | None = None
 
 
 def checked(model: type[BaseModel], data: dict, path: Path) -> dict:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -28,14 +27,10 @@ from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
-from harness.store import RunStore
+from harness.store import RunStore, now
 
 PACKAGES = ("docintel-harness", "datasets", "numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
             "langchain-core", "llama-cpp-python", "sentence-transformers", "faiss-cpu", "torch", "ragas")
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def package_versions() -> dict[str, str]:

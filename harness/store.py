@@ -21,7 +21,7 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -43,6 +43,12 @@ WRITER_LOCK = ".writer.lock"
 # sections merged key by key (scoring writes what the guardrails did in a run, `harness guardrails eval --run`
 # adds the red-team evaluation and its critical failures); every other section is replaced whole
 MERGED_KEYWISE = ("ci", "guardrails")
+
+
+def now() -> str:
+    """The time a run directory's records carry (``run.json`` started_at/ended_at/scored_at, the writer lock):
+    UTC, ISO 8601, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -120,7 +126,6 @@ def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> 
     holder's lock is released by the OS, so a resume after a kill needs nothing. Re-entrant within a process.
     """
     import fcntl
-    from datetime import datetime, timezone
 
     root = Path(root)
     key = str(root.resolve())
@@ -143,8 +148,7 @@ def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> 
                             "another --out", path=root) from None
     fh.seek(0)
     fh.truncate()
-    fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since "
-             f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+    fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since {now()}\n")
     fh.flush()
     _HELD[key] = 1
     try:

@@ -261,3 +261,97 @@ def test_credentials_in_urls_never_reach_run_json(golden, tmp_path):
     text = (tmp_path / "r" / "run.json").read_text()
     assert "wJalrXUtnFEMI" not in text and "AKIAEXAMPLE" not in text and "http://127.0.0.1:9/bedrock" in text
     assert strip_credentials(["ftp://u@h/x", "mail@example.com", 3]) == ["ftp://h/x", "mail@example.com", 3]
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the harness modules it imports, from every ``import``/``from`` statement in ``harness/`` (those
+    at the top and those inside functions alike: a function-level import only hides a circle, it does not end
+    it)."""
+    import ast
+
+    from conftest import ROOT
+
+    files = {}
+    for path in (ROOT / "harness").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def module_of(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        graph[module] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from the package, one level up per extra dot
+                    up = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([base] if base else []))
+                names = [base] + [f"{base}.{a.name}" for a in node.names]  # a name may be a submodule
+            else:
+                continue
+            graph[module] |= {t for t in map(module_of, (n for n in names if n.split(".")[0] == "harness"))
+                              if t and t != module}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[frozenset[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(frozenset(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+# engine <-> plan is being given one home on the grading branch (issue 25, item 11); nothing else may be a circle
+ALLOWED_CIRCLES = {frozenset({"harness.grading.engine", "harness.grading.plan"})}
+
+
+def test_harness_modules_import_one_way():
+    """Data flows one way (ARCHITECTURE.md): no two harness modules import each other, directly or round a
+    circle, at the top or inside a function."""
+    graph = _import_graph()
+    assert "harness.cli.cost_run" in graph["harness.cli.cost"]  # the graph sees function-level imports too
+    circles = [sorted(c) for c in _circles(graph) if c not in ALLOWED_CIRCLES]
+    assert circles == []
+    # the finder finds a circle when there is one
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [frozenset("abc")]
+
+
+def test_each_criteria_kind_has_its_judge():
+    """A criteria file's kinds (checked at load, harness.gates.criteria) and the functions that judge them
+    (go_no_go, rollback) name the same kinds."""
+    from harness.gates import criteria, go_no_go, rollback
+
+    assert set(criteria.CONDITION_KEYS) == set(go_no_go.KINDS)
+    assert set(criteria.TRIGGER_KEYS) == set(rollback.KINDS)

@@ -94,10 +94,11 @@ def test_report_page_of_one_run_lists_its_errors(tmp_path, cli):
 
 
 def test_document_table_is_capped_with_a_note(two_runs):
-    from harness import gates, pages
+    from harness import gates
+    from harness.pages.report import report_page
 
     base, other = (gates.load_run(p) for p in two_runs)
-    html = pages.report_page([base, other], gates.load_criteria(), base, doc_limit=1)
+    html = report_page([base, other], gates.load_criteria(), base, doc_limit=1)
     rows = re.findall(r"<tr data-kind=", html)
     assert len(rows) == 1
     assert "more rows not shown" in html and f"harness diff {base.path} {other.path} --format json" in html

@@ -4,10 +4,11 @@ figure disagrees with its own calculation by more than 1 %)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from harness.cost.money import pct, usd
 from harness.files import dumps_json
-from harness.render import table as render_table
+from harness.render import md_text, table as render_table
 
 
 def register(sub) -> None:
@@ -24,17 +25,6 @@ def register(sub) -> None:
                         "review_rate_llmops, reviewer_usd_per_hour, minutes_per_document, tickets_avoided, "
                         "usd_per_ticket")
     p.set_defaults(func=cost_command)
-
-
-def usd(v: Decimal | None, places: str = "0.01") -> str:
-    if v is None:
-        return "-"
-    q = v.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-    return f"-${-q:,}" if q < 0 else f"${q:,}"
-
-
-def pct(v: Decimal | None) -> str:
-    return "-" if v is None else f"{v * 100:+.1f}%"
 
 
 def _num(v: Decimal) -> str:
@@ -108,14 +98,15 @@ def cost_command(args) -> int:
         return 0
     md = args.format == "md"
     head, item = ("#### ", "- ") if md else ("", "  ")
+    text = md_text if md else str  # a title, source or table id from the pricing file, on a Markdown line
     out = []
     for t in key.tables.values():
-        out += [f"{head}{t.table.title} ({t.table.source})", "" if md else None,
+        out += [f"{head}{text(t.table.title)} ({text(t.table.source)})", "" if md else None,
                 render_table(header, table_rows(t), args.format, right_align_from=6), ""]
     docs = key.pricing.documents_per_month
     out += [f"{head}Cost per document at {_num(docs)} documents a month (computed totals)", "" if md else None]
     for tid, t in key.tables.items():
-        out.append(f"{item}{tid}: {usd(t.total)} / {_num(docs)} = {usd(t.per_document, '0.0001')}")
+        out.append(f"{item}{text(tid)}: {usd(t.total)} / {_num(docs)} = {usd(t.per_document, '0.0001')}")
     if {"mlops", "llmops"} <= set(key.tables):
         a, b = key.tables["mlops"], key.tables["llmops"]
         out.append(f"{item}difference: {usd(b.per_document - a.per_document, '0.0001')} per document, "

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from harness.files import dumps_json
-from harness.cli.cost import pct, usd
+from harness.cost.money import pct, usd
 from harness.errors import HarnessInputError
-from harness.render import table as render_table
+from harness.files import dumps_json
+from harness.render import md_text, table as render_table
 
 
 def _prices_of(settings, name: str, lever: str) -> tuple[Decimal, Decimal]:
@@ -66,7 +66,8 @@ def run_cost_command(args) -> int:
     if args.format == "json":
         print(dumps_json(data, indent=2, default=str))
         return 0
-    lines = [f"{run.id}: {usd(month / volume, '0.0001')} per document, {usd(month)} a month at {volume:,} documents "
+    text = md_text if args.format == "md" else str  # a run's name on a Markdown line
+    lines = [f"{text(run.id)}: {usd(month / volume, '0.0001')} per document, {usd(month)} a month at {volume:,} documents "
              f"({usd(fixed_month)} of it fixed rows)" + (f", tokens priced as {levers['price_as']}"
                                                          if "price_as" in levers and levers_out else "")]
     if recorded is not None and abs(Decimal(str(recorded)) - Decimal(str(now["per_document"]))) > Decimal("1e-8"):
@@ -78,8 +79,8 @@ def run_cost_command(args) -> int:
                                     for lv in levers_out], args.format if args.format != "csv" else "table")]
     elif levers:
         lines.append("no model tokens in this run: the token levers do not apply")
-    lines += ["", f"break-even against {('the run ' + args.baseline) if args.baseline else 'the case study MLOps table'}"
-              f" ({usd(baseline)} a month; LLMOps premium {usd(month - baseline)}):"]
+    against = f"the run {text(args.baseline)}" if args.baseline else "the case study MLOps table"
+    lines += ["", f"break-even against {against} ({usd(baseline)} a month; LLMOps premium {usd(month - baseline)}):"]
     lines += [f"  {s}: saves {usd(v)} a month, {t}" for s, v, t in scenarios]
     print("\n".join(lines))
     return 0

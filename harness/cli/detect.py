@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from harness.files import dumps_json
 from harness.render import table as render_table
 
@@ -20,15 +18,17 @@ def register(sub) -> None:
 
 def detect_command(args) -> int:
     from harness.detect import run_detect
+    from harness.files import out_dir, out_file
 
+    if args.out:  # checked before the detector runs: a file, or a folder where a file goes, is exit 2
+        out = out_dir(args.out)
+        files = out_file(out / "verdicts.jsonl"), out_file(out / "detect.json")
     report, verdicts = run_detect(args.fmt, args.file, args.min_support)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        with open(out / "verdicts.jsonl", "w", encoding="utf-8") as fh:
-            for v in verdicts:
-                fh.write(dumps_json(v, ensure_ascii=False) + "\n")
-        (out / "detect.json").write_text(dumps_json(report, indent=2) + "\n", encoding="utf-8")
+        from harness.pages import write_page
+
+        write_page(files[0], "".join(dumps_json(v, ensure_ascii=False) + "\n" for v in verdicts))
+        write_page(files[1], dumps_json(report, indent=2) + "\n")
     if args.json:
         print(dumps_json(report, indent=2))
         return 0

@@ -24,8 +24,11 @@ def register(sub) -> None:
 
 
 def golden_command(args) -> int:
+    from harness.files import out_dir
     from harness.golden import load_golden_set, write_checksums
 
+    if getattr(args, "out", None):
+        out_dir(args.out)  # generate, import: a file as --out stops before anything is written
     if args.golden_command == "generate":
         from golden_sets import generate
 

@@ -45,12 +45,13 @@ def report_command(args) -> int:
 
 
 def _html_report(args) -> int:
-    from harness import gates, pages
+    from harness import gates
+    from harness.pages.report import report_page
 
     runs = [gates.load_run(r) for r in args.runs]
     baseline = gates.load_run(args.baseline) if args.baseline else default_baseline(runs)
-    html = pages.report_page(runs, gates.load_criteria(args.criteria), baseline,
-                             command="harness report " + " ".join(args.runs) + " --format html")
+    html = report_page(runs, gates.load_criteria(args.criteria), baseline,
+                       command="harness report " + " ".join(args.runs) + " --format html")
     emit(html, args.out)
     return 0
 
@@ -78,7 +79,7 @@ def leaderboard_command(args) -> int:
     groups = leaderboard.group_by_items(runs, args.items)
     ranked = {key: leaderboard.rank(rs, args.metric, criteria) for key, rs in groups.items()}
     if args.format == "html":
-        from harness.pages import leaderboard_page
+        from harness.pages.leaderboard import leaderboard_page
 
         text = leaderboard_page(ranked, args.metric, criteria.path, command=f"harness leaderboard {args.results}")
     else:

@@ -51,8 +51,10 @@ def run_command(args) -> int:
     from harness.golden import load_golden_set
     from harness.judge import split_overrides
     from harness.pipelines import build_predictor
+    from harness.files import out_dir
     from harness.scoring import score_run
 
+    out_dir(args.out)  # a file as --out stops here, before anything runs
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
     pipeline_overrides, judge_overrides = split_overrides(args.overrides)
@@ -183,7 +185,8 @@ def demo_plan(golden, subset: dict, mlops_only: bool, probe_s: float | None = No
 def _demo_page(llm, base, results: Path) -> Path:
     """The demo's report page: the two pipelines on the same subset, the MLOps run as the baseline."""
     from harness import gates, pages
+    from harness.pages.report import report_page
 
-    html = pages.report_page([base, llm], gates.load_criteria(), base,
-                             command=f"harness report {base.path} {llm.path} --format html")
+    html = report_page([base, llm], gates.load_criteria(), base,
+                       command=f"harness report {base.path} {llm.path} --format html")
     return pages.write_page(results / "demo-report.html", html).resolve()

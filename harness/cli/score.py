@@ -34,8 +34,10 @@ def score_command(args) -> int:
     from harness import report
     from harness.golden import load_golden_set
     from harness.scoring import score_external
+    from harness.files import out_dir
     from harness.store import read_predictions
 
+    out_dir(args.out)
     judge_cfg = judge_config(args, judge_only(args.overrides))
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here
@@ -54,7 +56,7 @@ def score_command(args) -> int:
 def judge_command(args) -> int:
     from harness import report
     from harness.golden import load_golden_set
-    from harness.judge import judge_run
+    from harness.scoring import score_run
     from harness.store import RunStore
 
     cfg = judge_config(args, judge_only(args.overrides))
@@ -66,7 +68,7 @@ def judge_command(args) -> int:
     if (record.get("golden") or {}).get("sha256") not in (None, golden.manifest.sha256):
         raise HarnessInputError("the run was made on another version of the golden set (sha256 differs); pass "
                                 "the right --golden", path=golden.root)
-    metrics = judge_run(args.run, golden, cfg, progress=progress_flag(args), info=info)
+    metrics = score_run(args.run, golden, judge_config=cfg, progress=progress_flag(args), info=info)
     print(report.table([str(args.run)], [metrics], args.format))
     info(f"wrote {Path(args.run) / 'metrics.json'} and judgments.jsonl")
     return 0

@@ -17,9 +17,12 @@ def register(sub) -> None:
 
 
 def train_command(args) -> int:
+    from harness.files import out_dir
     from harness.golden import load_golden_set
     from harness.pipelines import train_pipeline
 
+    if args.out:
+        out_dir(args.out)
     golden = load_golden_set(args.golden or default_golden())
     artifact, out = train_pipeline(args.pipeline, golden, args.config, args.overrides, args.out, progress=info)
     print(f"{artifact.version} -> {out}")

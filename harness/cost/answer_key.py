@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
-from harness.cost.pricing import Pricing, Row, Table
+from harness.cost.pricing import Pricing, Row, Table, in_order, row_amount
 
 TOLERANCE = Decimal("0.01")  # a stated figure more than 1 % away from its calculation is flagged
 
@@ -58,38 +58,10 @@ class TableResult:
         return {r.row.id: r.computed for r in self.rows}
 
 
-def _order(rows: Sequence[Row]) -> list[Row]:
-    """Rows with every percentage row after the rows it refers to (the file is checked for cycles)."""
-    by_id, done, out = {r.id: r for r in rows}, set(), []
-
-    def visit(r: Row) -> None:
-        if r.id in done:
-            return
-        for ref in r.of:
-            visit(by_id[ref])
-        done.add(r.id)
-        out.append(r)
-
-    for r in rows:
-        visit(r)
-    return out
-
-
-def row_amount(row: Row, amounts: Mapping[str, Decimal]) -> Decimal:
-    if row.kind == "fixed":
-        return row.fixed
-    if row.kind == "percent":
-        return row.percent / 100 * sum((amounts[x] for x in row.of), Decimal(0))
-    product = Decimal(1)
-    for value, _ in row.factors:
-        product *= value
-    return product * row.unit_price / row.divisor
-
-
 def compute_table(table: Table, documents: Decimal, overrides: Mapping[str, Decimal] | None = None) -> TableResult:
     """Every row's amount (``overrides`` replaces the amounts of named rows: a run's measured cost)."""
     amounts: dict[str, Decimal] = {}
-    for row in _order(table.rows):
+    for row in in_order(table.rows):
         amounts[row.id] = (overrides or {}).get(row.id, row_amount(row, amounts))
     results = tuple(RowResult(r, amounts[r.id], None if r.stated is None else check(
         f"{table.id}.{r.id}", f"{table.source}, {r.title}", r.stated, amounts[r.id], r.stated_note))
@@ -124,7 +96,7 @@ def _quoted(q: Mapping[str, Any], results: Mapping[str, TableResult], docs: Deci
         note = "LLMOps over MLOps, computed totals"
         if sa and sb:
             note += f"; from the stated totals {(sb - sa) / sa * 100:+.1f}%"
-        return check(q["id"], q["where"], stated, (b - a) / a, note)
+        return check(q["id"], q["where"], stated, (b - a) / a if a else None, note)
     raise ValueError(f"unknown check {kind!r}")
 
 
@@ -140,7 +112,7 @@ def break_even_checks(conf: Mapping[str, Any], results: Mapping[str, TableResult
         premium = results["llmops"].total - results["mlops"].total
         stated_llm, stated_ml = results["llmops"].table.stated_total, results["mlops"].table.stated_total
         alt = ""
-        if stated_llm and stated_ml:
+        if stated_llm and stated_ml and stated_llm != stated_ml:
             alt = (f"with the stated totals: savings / LLMOps total = {stated.get('savings', now - later) / stated_llm:.2f}x,"
                    f" savings / premium = {stated.get('savings', now - later) / (stated_llm - stated_ml):.2f}x")
         out += [check("break_even.cost_per_review", "section 5, scenario 1: cost per reviewed document",

@@ -11,20 +11,26 @@
 ``cost.per_document`` = measured cost / documents in the run + fixed rows / monthly volume;
 ``cost.total`` = the run's measured cost + its documents' share of the fixed rows;
 ``cost.monthly_projection`` = per document x the monthly volume. The judge's cost stays apart.
-Money is Decimal inside and written as numbers rounded to 8 decimals.
+Money is Decimal inside and written as numbers rounded to 8 decimals. ``runs.yaml`` is typed
+(:class:`SettingsFile`) and every price within its bound (:mod:`harness.cost.money`); the run's own figures are
+bounded where the run store reads them (:mod:`harness.records`).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
+from pydantic import Field
+
+from harness.config import StrictModel
+from harness.cost.money import MAX_PRICE, MAX_QUANTITY, Where, money, rounded
 from harness.errors import HarnessInputError
-from harness.files import YamlDoc, read_yaml_mapping, read_yaml_mapping_doc
+from harness.files import YamlDoc, read_yaml_mapping_doc, validate
 
 DEFAULT_SETTINGS = Path(__file__).with_name("runs.yaml")
 
@@ -36,14 +42,35 @@ class Price:
 
 
 def _price(doc: YamlDoc, key: str) -> Price:
-    from harness.cost.pricing import _Where, money
-
     entry = doc.data.get(key)
-    where = _Where(doc)
+    where = Where(doc)
     if not isinstance(entry, dict) or "usd" not in entry:
         raise where.error(f"needs {key}: {{usd: ..., as_of: ..., source: ...}}", (key,), key)
-    return Price(money(entry["usd"], where, (key, "usd"), f"{key}.usd"),
+    return Price(money(entry["usd"], where, (key, "usd"), f"{key}.usd", MAX_PRICE),
                  f"{entry.get('source', '?')} (as of {entry.get('as_of', '?')})")
+
+
+class VolumeSpec(StrictModel):
+    documents_per_month: int | float | str = Field(description="the monthly volume the fixed rows are spread over "
+                                                   "and the month is projected to (an exact number, 1 .. 10^12, as "
+                                                   "in the pricing file)")
+
+
+class FixedSpec(StrictModel):
+    table: str = Field(description="the pricing file's table whose rows stand in for what a run cannot measure")
+    rows: list[str] = Field([], description="row ids of that table, spread over the volume")
+    measured_replaces: dict[str, str] = Field({}, description="measured row title -> the table row it replaces "
+                                              "when the run measured it")
+
+
+class SettingsFile(StrictModel):
+    """``runs.yaml``: how a run's measured usage becomes money."""
+    volume: VolumeSpec = Field(description="the monthly volume")
+    pricing: str = Field("techcorp.yaml", description="the pricing file of the fixed rows (relative to this file)")
+    models: dict[str, str] = Field({}, description="'<provider>/<model id>' pattern -> price file")
+    embeddings: dict[str, str] = Field({}, description="embedding model pattern -> price file (input_per_1k)")
+    compute: str | None = Field(None, description="the MLOps compute price file (per_hour)")
+    fixed: dict[str, FixedSpec] = Field({}, description="per pipeline: the table rows spread over the volume")
 
 
 @dataclass(frozen=True)
@@ -53,7 +80,7 @@ class CostSettings:
     models: Mapping[str, str]
     embeddings: Mapping[str, str]
     compute: str | None
-    fixed: Mapping[str, Mapping[str, Any]]
+    fixed: Mapping[str, FixedSpec]
     pricing: str
 
     def file(self, rel: str) -> Path:
@@ -61,14 +88,16 @@ class CostSettings:
 
 
 def load_settings(path: str | Path | None = None) -> CostSettings:
+    """Read and check ``runs.yaml`` (default: the shipped one); exit 2 naming the file, line and key."""
     path = Path(path) if path else DEFAULT_SETTINGS
-    data, _ = read_yaml_mapping(path, "cost settings")
-    docs = Decimal(str((data.get("volume") or {}).get("documents_per_month", 0)))
-    if docs <= 0:
-        raise HarnessInputError("must be a positive number", path=path, field="volume.documents_per_month")
-    return CostSettings(path=path, documents_per_month=docs, models=data.get("models") or {},
-                        embeddings=data.get("embeddings") or {}, compute=data.get("compute"), fixed=data.get("fixed") or {},
-                        pricing=data.get("pricing", "techcorp.yaml"))
+    doc = read_yaml_mapping_doc(path, "cost settings")
+    spec = validate(SettingsFile, doc.data, doc=doc)
+    keys, field = ("volume", "documents_per_month"), "volume.documents_per_month"
+    docs = money(spec.volume.documents_per_month, Where(doc), keys, field, MAX_QUANTITY)
+    if docs < 1:
+        raise Where(doc).error("must be at least 1", keys, field)
+    return CostSettings(path=path, documents_per_month=docs, models=spec.models,
+                        embeddings=spec.embeddings, compute=spec.compute, fixed=spec.fixed, pricing=spec.pricing)
 
 
 def _price_file(table: Mapping[str, str], settings: CostSettings, key: str) -> tuple[YamlDoc, Path] | None:
@@ -115,7 +144,7 @@ def _sha(path: Path) -> str:
 
 
 def _num(d: Decimal | None) -> float | None:
-    return None if d is None else float(round(d, 8))
+    return None if d is None else float(rounded(d, "1E-8", ROUND_HALF_EVEN))
 
 
 def _measured(record: Mapping, metrics: Mapping, settings: CostSettings,
@@ -172,21 +201,27 @@ def cost_section(record: Mapping, metrics: Mapping, settings: CostSettings | Non
     if reason or not n_docs:
         return {**base, "per_document": None, "total": None, "monthly_projection": None,
                 "note": reason or "no documents in the run: cost per document is not measurable", "breakdown": []}
-    fixed_conf = settings.fixed.get(pipeline) or {}
+    fixed_conf = settings.fixed.get(pipeline)
     fixed_rows = []
     if fixed_conf:
         pricing_path = settings.file(settings.pricing)
         pricing = load_pricing(pricing_path)
         files[pricing_path.name] = pricing.sha256
-        table = compute_table(pricing.tables[fixed_conf["table"]], pricing.documents_per_month)
+        if fixed_conf.table not in pricing.tables:
+            raise HarnessInputError(f"no table {fixed_conf.table!r} in {pricing_path}", path=settings.path,
+                                    field=f"fixed.{pipeline}.table")
+        table = compute_table(pricing.tables[fixed_conf.table], pricing.documents_per_month)
         amounts, titles = table.amounts, {r.row.id: r.row.title for r in table.rows}
-        replaced = {rid for row, rid in (fixed_conf.get("measured_replaces") or {}).items()
-                    if any(m["row"] == row for m in measured)}
-        for rid in [r for r in fixed_conf.get("rows") or [] if r not in replaced]:
+        unknown = [r for r in fixed_conf.rows if r not in amounts]
+        if unknown:
+            raise HarnessInputError(f"no row {unknown[0]!r} in table {fixed_conf.table!r} of {pricing_path}",
+                                    path=settings.path, field=f"fixed.{pipeline}.rows")
+        replaced = {rid for row, rid in fixed_conf.measured_replaces.items() if any(m["row"] == row for m in measured)}
+        for rid in [r for r in fixed_conf.rows if r not in replaced]:
             monthly = amounts[rid]
             fixed_rows.append({"row": titles[rid], "kind": "fixed estimate", "monthly_usd": monthly,
                                "usd": monthly / settings.documents_per_month * n_docs,
-                               "basis": f"case study table {fixed_conf['table']}, row {rid}: ${monthly:.2f}/month "
+                               "basis": f"case study table {fixed_conf.table}, row {rid}: ${monthly:.2f}/month "
                                         f"/ {settings.documents_per_month} documents"})
     n = Decimal(n_docs)
     total = sum((r["usd"] for r in measured + fixed_rows), Decimal(0))

@@ -24,7 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from harness.cost.money import MAX_PRICE, MAX_QUANTITY, exact
 from harness.errors import HarnessInputError
+from harness.records import MAX_TOKENS
 
 LEVERS = {"prompt_cache_hit_rate": "share of calls served from a cache", "route_share": "share of tokens routed to "
           "route_model", "route_model": "the cheaper model (a key of runs.yaml models, or a short Bedrock name)",
@@ -34,10 +36,14 @@ LEVERS = {"prompt_cache_hit_rate": "share of calls served from a cache", "route_
           "minutes_per_document": "break-even", "tickets_avoided": "break-even", "usd_per_ticket": "break-even"}
 SHARES = ("prompt_cache_hit_rate", "route_share", "context_cut", "batch_discount", "review_rate_now",
           "review_rate_llmops")
+# the bound of each number a lever takes: a share 0..1, a token count, a price, a quantity
+BOUNDS = {**{k: Decimal(1) for k in SHARES}, "output_cap": Decimal(MAX_TOKENS), "reviewer_usd_per_hour": MAX_PRICE,
+          "usd_per_ticket": MAX_PRICE, "minutes_per_document": MAX_QUANTITY, "tickets_avoided": MAX_QUANTITY}
 
 
 def parse_what_if(assignments: Sequence[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs; unknown keys, non-numbers and shares outside 0..1 exit 2 naming the key."""
+    """``KEY=VALUE`` pairs; unknown keys, non-numbers and numbers past their bound (:data:`BOUNDS`: shares 0..1)
+    exit 2 naming the key and the bound."""
     out: dict[str, object] = {}
     for a in assignments:
         if "=" not in a:
@@ -48,13 +54,9 @@ def parse_what_if(assignments: Sequence[str]) -> dict[str, object]:
         if key in ("route_model", "price_as"):
             out[key] = raw
             continue
-        try:
-            value = Decimal(raw)
-        except Exception:  # noqa: BLE001 - decimal raises several kinds
-            raise HarnessInputError(f"not a number: {raw!r}", field=f"--what-if {key}") from None
-        if not value.is_finite() or value < 0 or (key in SHARES and value > 1):
-            raise HarnessInputError(f"out of range: {raw} ({'a share 0..1' if key in SHARES else '>= 0'})",
-                                    field=f"--what-if {key}")
+        value = exact(raw, BOUNDS[key])
+        if isinstance(value, str):
+            raise HarnessInputError(value + (" (a share 0..1)" if key in SHARES else ""), field=f"--what-if {key}")
         out[key] = value
     return out
 
@@ -71,10 +73,19 @@ class Calls:
 
 
 def run_calls(run_dir: str | Path) -> Calls:
+    """The run's model calls; their tokens in all within :data:`harness.records.MAX_TOKENS` (each line is
+    bounded where it is read; so is the whole run, as ``metrics.json``'s ``usage`` is)."""
     from harness.store import RunStore
 
-    return Calls(tuple((r.usage.input_tokens, r.usage.output_tokens) for p in RunStore(run_dir).predictions()
-                       for r in p.tasks.values() if r.usage))
+    store = RunStore(run_dir)
+    calls = Calls(tuple((r.usage.input_tokens, r.usage.output_tokens) for p in store.predictions()
+                        for r in p.tasks.values() if r.usage))
+    for i, name in enumerate(("input_tokens", "output_tokens")):
+        total = sum(t[i] for t in calls.tokens)
+        if total > MAX_TOKENS:
+            raise HarnessInputError(f"the run's calls record {total:,} {name.replace('_', ' ')} in all, over the "
+                                    f"bound of {MAX_TOKENS:,}", path=store.predictions_path, field=f"usage.{name}")
+    return calls
 
 
 def token_cost(calls: Calls, prices: tuple[Decimal, Decimal], levers: Mapping[str, object],

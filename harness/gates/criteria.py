@@ -8,6 +8,7 @@ agree with the metric's declaration in :mod:`metrics.registry`; a criterion whos
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,22 @@ from metrics import registry
 DEFAULT_CRITERIA = Path(__file__).resolve().parent.parent / "criteria" / "techcorp.yaml"
 OPS = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 TARGET_MET, MUST_MET, FAILED, NOT_MEASURABLE = "target met", "must-have met", "failed", "not measurable"
+MAX_BOUND = 1e12  # a criterion's target or must-have, either way (every metric here is a fraction, seconds, dollars)
+
+# The kinds a criteria file may name and the keys each needs: part of the file's shape, so checked at load here.
+# How a kind is judged is the function of the same name in harness.gates.go_no_go.KINDS (conditions) and
+# harness.gates.rollback.KINDS (triggers): a new kind is one entry here and one function there (a test holds the
+# two in step). Data flows one way: go_no_go and rollback read this module, never the reverse.
+CONDITION_KEYS: Mapping[str, tuple[str, ...]] = {
+    "threshold": ("metric", "value"), "vs_baseline": ("metric",), "ratio_to_baseline": ("metric", "factor"),
+    "weekly_vs_baseline": ("metric",), "weekly_threshold": ("metric", "value"), "ratings": ("value",),
+    "audit": (), "incident": ("type",),
+}
+TRIGGER_KEYS: Mapping[str, tuple[str, ...]] = {
+    "sustained": ("field", "below_field", "hours"), "sustained_false": ("field", "hours"),
+    "sustained_ratio": ("field", "of_field", "factor", "hours"), "window_mean": ("field", "value", "hours"),
+    "any_true": ("field",),
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +98,16 @@ def _criterion(c: Any, path: Path, where: str) -> Criterion:
     bounds = {}
     for key in ("target", "must_have"):
         try:
+            if isinstance(c[key], bool):
+                raise TypeError
             bounds[key] = float(c[key])
         except (TypeError, ValueError):
-            raise HarnessInputError(f"not a number: {c[key]!r}", path=path, field=f"{where}.{key}") from None
+            raise HarnessInputError(f"not a number: {c[key]!r}"[:80], path=path, field=f"{where}.{key}") from None
+        except OverflowError:  # an int of 4,000 digits
+            bounds[key] = math.inf
+        if not -MAX_BOUND <= bounds[key] <= MAX_BOUND:  # also NaN and inf ("1e400" is a string a float reads)
+            raise HarnessInputError(f"out of range: at most {MAX_BOUND:,.0f} either way", path=path,
+                                    field=f"{where}.{key}")
     better = OPS[">="] if c["higher_is_better"] else OPS["<="]
     if not better(bounds["target"], bounds["must_have"]):
         raise HarnessInputError("the target is less demanding than the must-have", path=path, field=where)
@@ -100,7 +124,7 @@ class _Typed(BaseModel):
 
 
 class ConditionSpec(_Typed):
-    """One go or no-go condition; which keys a kind needs is ``harness.gates.go_no_go.REQUIRED``."""
+    """One go or no-go condition; which keys a kind needs is :data:`CONDITION_KEYS`."""
     id: str
     kind: str
     title: str | None = None
@@ -119,7 +143,7 @@ class GoNoGoSpec(_Typed):
 
 
 class TriggerSpec(_Typed):
-    """One rollback trigger; which keys a kind needs is ``harness.gates.rollback.REQUIRED``."""
+    """One rollback trigger; which keys a kind needs is :data:`TRIGGER_KEYS`."""
     id: str
     kind: str
     title: str | None = None
@@ -151,13 +175,13 @@ class _CriteriaFile(BaseModel):
     guardrails: GuardrailGateSpec = GuardrailGateSpec()
 
 
-def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], kinds: Mapping, required: Mapping) -> None:
-    """Each spec's kind is known and carries the keys its kind needs."""
+def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], required: Mapping[str, tuple[str, ...]]) -> None:
+    """Each spec's kind is known (a key of ``required``) and carries the keys its kind needs."""
     for i, spec in enumerate(specs):
         loc = (*section.split("."), i)
         where = f"{section}[{i}]"
-        if spec.kind not in kinds:
-            raise HarnessInputError(f"unknown kind {spec.kind!r} (one of {', '.join(kinds)})", path=doc.path,
+        if spec.kind not in required:
+            raise HarnessInputError(f"unknown kind {spec.kind!r} (one of {', '.join(required)})", path=doc.path,
                                     line=doc.line((*loc, "kind")), field=f"{where}.kind")
         for key in required[spec.kind]:
             if getattr(spec, key) is None:
@@ -167,19 +191,17 @@ def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], kinds: Mappin
 
 def load_criteria(path: str | Path | None = None) -> Criteria:
     """Read and check a criteria file (default: the TechCorp pilot's); exit 2 naming the file, line and field."""
-    from harness.gates import go_no_go, rollback
-
     path = Path(path) if path else DEFAULT_CRITERIA
     doc = read_yaml_mapping_doc(path, "criteria file")
     spec = validate(_CriteriaFile, doc.data, doc=doc)
     criteria = tuple(_criterion(c, path, f"criteria[{i}]") for i, c in enumerate(spec.criteria))
     for section in ("go", "no_go"):
         conds = getattr(spec.go_no_go, section)
-        _kinds(doc, f"go_no_go.{section}", conds, go_no_go.KINDS, go_no_go.REQUIRED)
+        _kinds(doc, f"go_no_go.{section}", conds, CONDITION_KEYS)
         for i, cond in enumerate(conds):
             if cond.metric is not None:
                 _known_metric(cond.metric, path, f"go_no_go.{section}[{i}].metric")
-    _kinds(doc, "rollback_triggers", spec.rollback_triggers, rollback.KINDS, rollback.REQUIRED)
+    _kinds(doc, "rollback_triggers", spec.rollback_triggers, TRIGGER_KEYS)
     tolerance = spec.regression.get("tolerance") or {}
     if not isinstance(tolerance, dict):
         raise HarnessInputError("must be a mapping of metric -> tolerance", path=path, field="regression.tolerance")

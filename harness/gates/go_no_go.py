@@ -135,16 +135,12 @@ def _incident(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     return Condition(c["id"], bool(hits), f"{len(hits)} {c.get('type')} incident(s)")
 
 
-# condition kind -> how it is judged; a new kind is one function here, and the keys it needs in REQUIRED
+# condition kind -> how it is judged; a new kind is one function here, and the keys it needs in
+# harness.gates.criteria.CONDITION_KEYS (the criteria file's shape, checked at load)
 KINDS: Mapping[str, Callable[[Mapping, Evidence, list], Condition]] = {
     "threshold": _threshold, "vs_baseline": _vs_baseline, "ratio_to_baseline": _vs_baseline,
     "weekly_vs_baseline": _weekly, "weekly_threshold": _weekly, "ratings": _ratings, "audit": _audit,
     "incident": _incident,
-}
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "threshold": ("metric", "value"), "vs_baseline": ("metric",), "ratio_to_baseline": ("metric", "factor"),
-    "weekly_vs_baseline": ("metric",), "weekly_threshold": ("metric", "value"), "ratings": ("value",),
-    "audit": (), "incident": ("type",),
 }
 
 

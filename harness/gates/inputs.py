@@ -18,16 +18,24 @@ def read_ratings(path: str | Path) -> list[float]:
     out = []
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        if not reader.fieldnames or "rating" not in reader.fieldnames:
-            raise HarnessInputError("expected a 'rating' column", path=path, line=1, field="rating")
-        for i, row in enumerate(reader, start=2):
-            try:
-                value = float(row["rating"])
-            except (TypeError, ValueError):
-                raise HarnessInputError(f"not a number: {row['rating']!r}", path=path, line=i, field="rating") from None
-            if not 1 <= value <= 5:
-                raise HarnessInputError(f"rating {value} outside 1-5", path=path, line=i, field="rating")
-            out.append(value)
+        try:
+            if not reader.fieldnames or "rating" not in reader.fieldnames:
+                raise HarnessInputError("expected a 'rating' column", path=path, line=1, field="rating")
+            for row in reader:
+                i = reader.line_num
+                try:
+                    value = float(row["rating"])
+                except (TypeError, ValueError):
+                    shown = repr(row["rating"])
+                    raise HarnessInputError(f"not a number: {shown if len(shown) <= 40 else shown[:24] + '...'}",
+                                            path=path, line=i, field="rating") from None
+                if not 1 <= value <= 5:
+                    raise HarnessInputError(f"rating {value} outside 1-5", path=path, line=i, field="rating")
+                out.append(value)
+        except csv.Error as exc:  # a cell over the csv module's field limit, a NUL byte
+            raise HarnessInputError(f"not a readable CSV: {exc}", path=path, line=reader.line_num + 1) from None
+        except UnicodeDecodeError as exc:
+            raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
     return out
 
 
@@ -50,4 +58,7 @@ def read_incidents(path: str | Path) -> list[dict]:
     items = data.get("incidents", [])
     if not isinstance(items, list):
         raise HarnessInputError("expected an 'incidents' list", path=path, field="incidents")
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not isinstance(it.get("type"), str):
+            raise HarnessInputError("each incident needs a type (a text)", path=path, field=f"incidents[{i}]")
     return items

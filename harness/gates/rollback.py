@@ -17,6 +17,7 @@ from harness.gates.criteria import OPS
 
 Window = tuple[str, str] | None
 NOT_MEASURED = "not measurable"
+MAX_FIGURE = 1e15  # the largest monitoring figure (a rate, seconds, dollars) a trigger reads, either way
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ def _number(r: Mapping, f: str) -> float | None:
     v = r.get(f)
     if v is None:
         return None
+    path, line = r.get("_where", (None, None))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        path, line = r.get("_where", (None, None))
         raise HarnessInputError(f"expected a number, got {v!r}", path=path, line=line, field=f)
+    if not -MAX_FIGURE <= v <= MAX_FIGURE:  # an int of 400 digits, never turned into a float
+        raise HarnessInputError(f"out of range: at most {MAX_FIGURE:,.0f} either way", path=path, line=line, field=f)
     return float(v)
 
 
@@ -126,15 +129,11 @@ def _any_true(t: Mapping, records: list[dict]) -> tuple[bool, Window, str]:
     return False, None, ""
 
 
-# trigger kind -> how it is evaluated; a new kind is one function here, and the keys it needs in REQUIRED
+# trigger kind -> how it is evaluated; a new kind is one function here, and the keys it needs in
+# harness.gates.criteria.TRIGGER_KEYS (the criteria file's shape, checked at load)
 KINDS: Mapping[str, Callable[[Mapping, list], tuple[bool, Window, str]]] = {
     "sustained": _sustained, "sustained_false": _sustained, "sustained_ratio": _sustained,
     "window_mean": _window_mean, "any_true": _any_true,
-}
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "sustained": ("field", "below_field", "hours"), "sustained_false": ("field", "hours"),
-    "sustained_ratio": ("field", "of_field", "factor", "hours"), "window_mean": ("field", "value", "hours"),
-    "any_true": ("field",),
 }
 
 

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from harness.errors import HarnessInputError
-from harness.golden import GoldenSet, Item
+from harness.golden import Item
 from harness.judge.config import (DEFAULT_CONFIG, METRICS, JudgeCacheConfig, JudgeConfig, JudgeSettings,
                                   load_judge_config, split_overrides)
 from harness.predictor import Prediction
 from harness.store import JUDGMENTS, RunStore
 
 __all__ = ["DEFAULT_CONFIG", "JUDGMENTS", "METRICS", "JudgeCacheConfig", "JudgeConfig", "JudgeSettings", "describe",
-           "judge_items", "judge_model", "judge_run", "load_judge_config", "split_overrides"]
+           "judge_items", "judge_model", "load_judge_config", "split_overrides"]
 
 
 def _input_sha(question: str, answer: str | None, contexts: Sequence[str] | None, reference: str | None) -> str:
@@ -192,15 +192,6 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
     # beyond judge.limit: reported as unscored, never written (a later, larger limit judges it)
     return [record(s, {m: None for m in cfg.metrics}, {m: skip for m in cfg.metrics},
                    ragas_adapter.Usage().to_dict(), 0.0) if skip else done[(s[0].id, s[3])] for s, skip in samples]
-
-
-def judge_run(run_dir: str | Path, golden: GoldenSet, cfg: JudgeConfig, progress: bool | None = None,
-              info: Callable[[str], None] = print) -> dict:
-    """Judge the answers of a run directory; its ``metrics.json`` gets the judge's figures (through the run
-    store, every other section kept). Returns the whole ``metrics.json``."""
-    from harness.scoring import score_run
-
-    return score_run(run_dir, golden, judge_config=cfg, progress=progress, info=info)
 
 
 def describe(cfg: JudgeConfig) -> dict:

@@ -11,7 +11,9 @@ from typing import Literal, Sequence
 from pydantic import Field
 
 from harness.config import StrictModel, load_config
+from harness.cost.money import MAX_PRICE
 from harness.models.bedrock import BEDROCK_PRICES, resolve_model_id
+from harness.records import MAX_ITEMS, MAX_SECONDS
 
 DEFAULT_CONFIG = Path(__file__).with_name("judge.yaml")
 METRICS = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
@@ -34,25 +36,25 @@ class JudgeConfig(StrictModel):
     region: str = Field("us-east-1", description="AWS region of the Bedrock runtime")
     endpoint_url: str | None = Field(None, description="Bedrock runtime URL to use instead of AWS's")
     temperature: float = Field(0.0, ge=0, le=1, description="sampling temperature of the judge")
-    max_tokens: int = Field(1024, ge=16, description="output-token cap per judge call; a reply cut there is "
+    max_tokens: int = Field(1024, ge=16, le=1_000_000, description="output-token cap per judge call; a reply cut there is "
                             "recorded as invalid, never scored")
-    n_ctx: int = Field(4096, ge=512, description="local judge: context window in tokens")
-    n_threads: int | None = Field(None, ge=1, description="local judge: CPU threads (default: the cores not busy when the model loads, "
+    n_ctx: int = Field(4096, ge=512, le=1 << 20, description="local judge: context window in tokens")
+    n_threads: int | None = Field(None, ge=1, le=1024, description="local judge: CPU threads (default: the cores not busy when the model loads, "
                                      "at least 1)")
-    timeout_s: float = Field(60, gt=0, description="Bedrock: read timeout of one call, seconds")
-    max_retries: int = Field(8, ge=0, description="Bedrock: retries on throttling and 5xx (botocore standard mode)")
-    concurrency: int = Field(4, ge=1, description="items judged at once on Bedrock (the local model: one)")
+    timeout_s: float = Field(60, gt=0, le=MAX_SECONDS, description="Bedrock: read timeout of one call, seconds")
+    max_retries: int = Field(8, ge=0, le=100, description="Bedrock: retries on throttling and 5xx (botocore standard mode)")
+    concurrency: int = Field(4, ge=1, le=1024, description="items judged at once on Bedrock (the local model: one)")
     metrics: list[MetricName] = Field(list(METRICS), description="ragas metrics to compute per answer")
     answer_relevancy_strictness: int = Field(3, ge=1, le=10, description="questions ragas generates back from "
                                              "an answer to measure its relevance")
     embeddings: Literal["local", "bedrock"] = Field("local", description="embedder of answer relevancy: "
                                                     "MiniLM (local) or Titan (bedrock)")
     embeddings_model_id: str = Field("amazon.titan-embed-text-v2:0", description="Bedrock embedding model id")
-    price_input_per_1k: float | None = Field(None, ge=0, description="USD per 1,000 judge input tokens "
+    price_input_per_1k: float | None = Field(None, ge=0, le=float(MAX_PRICE), description="USD per 1,000 judge input tokens "
                                              "(default: the Bedrock list price of a known model, 0 for local)")
-    price_output_per_1k: float | None = Field(None, ge=0, description="USD per 1,000 judge output tokens")
+    price_output_per_1k: float | None = Field(None, ge=0, le=float(MAX_PRICE), description="USD per 1,000 judge output tokens")
     cache: JudgeCacheConfig = Field(JudgeCacheConfig(), description="the judge's call cache")
-    limit: int | None = Field(None, ge=1, description="judge only the first N answerable items (a later run "
+    limit: int | None = Field(None, ge=1, le=MAX_ITEMS, description="judge only the first N answerable items (a later run "
                               "with a larger limit judges the rest)")
 
     @property

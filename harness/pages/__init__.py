@@ -3,11 +3,14 @@ viewed) built from the run store and the metric registry.
 
 Public face:
 
-* :func:`report_page` - one run or runs side by side (``harness report --format html``, ``make demo``);
-* :func:`leaderboard_page` - ranked runs (``harness leaderboard --format html``);
 * :func:`render` and :mod:`harness.pages.plots` - the building blocks (base page, status words, criteria
-  and metric tables, figures) the grading and dashboard pages reuse;
+  and metric tables, figures) every page uses;
 * :func:`write_page` - the one writer of a page file (atomic).
+
+Each page is a module on top of these, imported by its command: :mod:`harness.pages.report` (one run or runs
+side by side, ``harness report --format html``, ``make demo``), :mod:`harness.pages.leaderboard` (ranked runs),
+:mod:`harness.pages.grading` and :mod:`harness.pages.shadow`. This package imports none of them (data flows one
+way: a page module reads the building blocks, never the reverse).
 
 Templates are jinja2 with autoescaping on: every value that comes from a document, a run or a file is
 escaped; only SVG drawn by matplotlib from numbers is marked safe (:class:`Plot`).
@@ -104,16 +107,4 @@ def write_page(path: str | Path, html: str) -> Path:
     return path
 
 
-def report_page(*args, **kwargs) -> str:
-    from harness.pages.report import report_page as build
-
-    return build(*args, **kwargs)
-
-
-def leaderboard_page(*args, **kwargs) -> str:
-    from harness.pages.leaderboard import leaderboard_page as build
-
-    return build(*args, **kwargs)
-
-
-__all__ = ["Plot", "leaderboard_page", "render", "report_page", "status_kind", "write_page"]
+__all__ = ["Plot", "render", "status_kind", "write_page"]

@@ -121,9 +121,8 @@ def score_external(golden: GoldenSet, split: str, predictions: Sequence[Predicti
     """Make a run directory of predictions produced elsewhere (``harness score``): ``run.json`` with the
     split's item fingerprint, the predictions in the run store's format (so compare and diff work on it) and
     ``metrics.json``. Returns the whole ``metrics.json``."""
-    from harness.runner import now
     from harness.selection import ids_hash
-    from harness.store import JUDGMENTS, RunStore
+    from harness.store import JUDGMENTS, RunStore, now
 
     store = RunStore(out_dir)
     with store.writing("harness score"):
