@@ -73,7 +73,8 @@ def _kill(proc) -> None:
 
 def _alice_job(c: Path, out: Path, sets: list[str], student: str | None = "alice"):
     from harness.grading.assignment import load_assignment
-    from harness.grading.engine import REFERENCE, Job, identity
+    from harness.grading.engine import Job, identity
+    from harness.grading.roster import REFERENCE
     from harness.grading.submission import load_submission
 
     a = load_assignment(c / "assignment.yaml")

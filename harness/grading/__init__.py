@@ -93,7 +93,7 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
            scheduler, threads, progress, info, command):
     """Run the planned variants (the reference first), grade them and write every output."""
     from harness.grading import classroom, feedback, outputs
-    from harness.grading.engine import REFERENCE
+    from harness.grading.roster import REFERENCE
 
     bar = classroom.progress_bar(len(jobs), progress)
     tally = {"done": 0, "failed": 0, "tokens": 0}
@@ -146,7 +146,8 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
     from harness.files import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
-    from harness.grading.engine import REFERENCE, Job
+    from harness.grading.engine import Job
+    from harness.grading.roster import REFERENCE
     from harness.grading.roster import Student
     from harness.grading.scores import grade_variant
     from harness.grading.submission import Invalid, load_submission, open_one

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from harness.grading.engine import REFERENCE, Job, VariantResult, run_variant
+from harness.grading.engine import Job, VariantResult, run_variant
+from harness.grading.roster import REFERENCE
 from harness.grading.roster import Student
 
 EXECUTORS = ("local", "dask")

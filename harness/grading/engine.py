@@ -16,8 +16,8 @@ from pathlib import Path
 
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, read_json
+from harness.grading.roster import REFERENCE
 
-REFERENCE = "reference"  # the baseline's directory name under OUT (students live under OUT/students/)
 RESULT = "result.json"
 
 

@@ -7,7 +7,7 @@ most each task's ``max_tokens``), beside the budget.
 
 from __future__ import annotations
 
-from harness.grading.engine import REFERENCE
+from harness.grading.roster import REFERENCE
 
 CHARS_PER_TOKEN = 4
 

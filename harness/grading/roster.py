@@ -20,7 +20,8 @@ REQUIRED = ("student_id", "name", "email")
 OPTIONAL = ("section", "sis_login_id")
 MAX_ROSTER_BYTES = 4 * 1024 * 1024
 MAX_CELL = 256  # characters in one roster cell (a name, an e-mail, a login)
-RESERVED = frozenset({"reference"})  # ids the outputs use themselves (OUT/reference, the baseline's row)
+REFERENCE = "reference"  # the baseline's id: its directory under OUT (students live under OUT/students/), its row
+RESERVED = frozenset({REFERENCE})  # ids the outputs use themselves
 
 
 @dataclass(frozen=True)
