@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from harness.errors import HarnessInputError
-from harness.gates import Criteria, evaluate_criteria
+from harness.gates import Criteria, evaluate_criteria, gate_status
 from harness.render import md_text, table as render_table
 from harness.store import Run
 from metrics import registry
@@ -86,11 +86,7 @@ def _row(r: Run, metric: str, criteria: Criteria | None) -> dict:
     for col in COLUMNS:
         row[col] = r.value(col)
     if criteria is not None:
-        res = evaluate_criteria(criteria, r)
-        failed = [c.id for c in res if c.status == "failed"]
-        unmeasured = sum(1 for c in res if c.status == "not measurable")
-        row["gates"] = (f"FAIL ({', '.join(failed)})" if failed else
-                        f"pass ({unmeasured} not measurable)" if unmeasured else "pass")
+        row["gates"] = gate_status(evaluate_criteria(criteria, r))  # the status `harness gates` exits on
     return row
 
 

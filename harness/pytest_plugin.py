@@ -1,11 +1,14 @@
 """pytest plugin: a run's gates as tests (registered through the ``pytest11`` entry point).
 
     pytest --harness-run results/llmops --harness-baseline results/mlops [--harness-criteria FILE]
-           [--harness-only] [--harness-criterion ID ...]
+           [--harness-only] [--harness-criterion ID ...] [--harness-ratings CSV]
+           [--harness-go-no-go [--harness-audit YAML] [--harness-incidents YAML] [--harness-history DIR ...]]
 
-Collects one test per pilot criterion (a must-have that fails or is not measurable fails the test) and one
-per regression check (no metric worse than the baseline by more than its tolerance, as listed under
-``regression.tolerance`` in the criteria file). Failure messages show observed vs threshold and the
+Collects one test per pilot criterion (a must-have that fails or is not measurable fails the test; the user
+satisfaction criterion reads ``--harness-ratings``) and one per regression check (no metric worse than the
+baseline by more than its tolerance, as listed under ``regression.tolerance`` in the criteria file). With
+``--harness-go-no-go``, one more test passes only on a GO verdict (its audit, incident and weekly conditions read
+``--harness-audit``, ``--harness-incidents`` and ``--harness-history``, as ``harness gates`` does). Failure messages show observed vs threshold and the
 documents that flipped. Fixtures ``harness_run``, ``harness_baseline``, ``harness_criteria`` and
 ``harness_gate_results`` serve users' own tests.
 """
@@ -25,6 +28,15 @@ def pytest_addoption(parser) -> None:
     group.addoption("--harness-criterion", action="append", default=[],
                     help="only this criterion (repeatable); regression checks still run")
     group.addoption("--harness-only", action="store_true", help="run only the harness gate tests")
+    group.addoption("--harness-ratings", help="user ratings CSV (column 'rating', 1-5): the user satisfaction "
+                    "criterion and the go/no-go's feedback condition")
+    group.addoption("--harness-go-no-go", action="store_true",
+                    help="add a test that passes only when the go/no-go verdict is GO")
+    group.addoption("--harness-audit", help="audit checklist YAML (items: [{id, satisfied}]) for the go/no-go test")
+    group.addoption("--harness-incidents", help="incident log YAML (incidents: [{type, severity, date}]) for the "
+                    "go/no-go test")
+    group.addoption("--harness-history", action="append", default=[],
+                    help="a folder of dated runs for the go/no-go's weekly conditions (repeatable)")
 
 
 class GateFailure(Exception):
@@ -105,6 +117,31 @@ def regression_checks(run, baseline, tolerances: dict):
     return checks
 
 
+def _go_no_go_check(verdict):
+    def check() -> None:
+        if verdict.verdict != "GO":
+            lines = [f"  GO condition {c.id}: {c.detail}" for c in verdict.go] + \
+                    [f"  NO-GO condition {c.id}: {c.detail}" for c in verdict.no_go]
+            raise GateFailure(f"go/no-go: {verdict.verdict}\n" + "\n".join(lines))
+    return check
+
+
+def _inputs(config) -> dict:
+    """The files ``harness gates`` also reads, from their options (a file the go/no-go test would read is a usage
+    error without ``--harness-go-no-go``)."""
+    from harness import gates
+
+    if not config.getoption("harness_go_no_go"):
+        for name in ("audit", "incidents", "history"):
+            if config.getoption(f"harness_{name}"):
+                raise pytest.UsageError(f"--harness-{name} is read by the go/no-go test: add --harness-go-no-go")
+    ratings, audit, incidents = (config.getoption(f"harness_{n}") for n in ("ratings", "audit", "incidents"))
+    return {"ratings": gates.read_ratings(ratings) if ratings else None,
+            "audit": gates.read_audit(audit) if audit else None,
+            "incidents": gates.read_incidents(incidents) if incidents else None,
+            "history": [r for d in config.getoption("harness_history") for r in gates.load_runs(d)]}
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
     run_path = config.getoption("harness_run")
     if not run_path:
@@ -114,17 +151,33 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     if config.getoption("harness_only"):
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
+    from harness.errors import HarnessInputError
+
+    try:
+        _collect(session, config, items, run_path)
+    except HarnessInputError as exc:  # a file the gates read: one line, as `harness gates` says it
+        raise pytest.UsageError(f"error: {exc}") from None
+
+
+def _collect(session, config, items, run_path) -> None:
+    from harness import gates
+
     run = gates.load_run(run_path)
     criteria = gates.load_criteria(config.getoption("harness_criteria"))
     only = config.getoption("harness_criterion") or None
+    given = _inputs(config)
     parent = session
-    for result in gates.evaluate_criteria(criteria, run, only=only):
+    for result in gates.evaluate_criteria(criteria, run, given["ratings"], only=only):
         items.append(GateItem.from_parent(parent, name=f"criterion::{result.id}", check=_criterion_check(result)))
     base_path = config.getoption("harness_baseline")
-    if base_path:
-        baseline = gates.load_run(base_path)
+    baseline = gates.load_run(base_path) if base_path else None
+    if baseline is not None:
         for name, check in regression_checks(run, baseline, criteria.regression.get("tolerance", {})):
             items.append(GateItem.from_parent(parent, name=name, check=check))
+    if config.getoption("harness_go_no_go"):
+        verdict = gates.evaluate_go_no_go(criteria, run, baseline, given["history"], given["ratings"],
+                                          given["audit"], given["incidents"])
+        items.append(GateItem.from_parent(parent, name="go-no-go", check=_go_no_go_check(verdict)))
 
 
 def _run_option(pytestconfig, option: str, flag: str):
@@ -154,7 +207,8 @@ def harness_criteria(pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def harness_gate_results(harness_run, harness_criteria):
+def harness_gate_results(pytestconfig, harness_run, harness_criteria):
     from harness import gates
 
-    return {r.id: r for r in gates.evaluate_criteria(harness_criteria, harness_run)}
+    ratings = _inputs(pytestconfig)["ratings"]
+    return {r.id: r for r in gates.evaluate_criteria(harness_criteria, harness_run, ratings)}

@@ -134,7 +134,9 @@ METRICS: tuple[Metric, ...] = (
     _m("counts.items", "items", "count", None, headline=True),
     _m("counts.predicted", "items predicted", "count", None),
     _m("counts.errors", "errors", "count", False, headline=True),
-    _m("counts.unscored", "unscored", "count", False, headline=True),
+    _m("counts.unscored", "no prediction", "count", False, headline=True,
+       description="items of a scored task with no prediction: counted wrong in classification and extraction "
+       "(scored as failed calls), left unscored in answers and summaries"),
 )
 
 

@@ -79,7 +79,7 @@ class Stats:
 class BedrockStandIn:
     def __init__(self, responder: Responder = echo_responder, latency_s: float = 0.0, throttle_rate: float = 0.0,
                  error_rate: float = 0.0, hang_rate: float = 0.0, hang_s: float = 5.0, seed: int = 0,
-                 embed_dim: int = 64, chunk_chars: int = 8, guardrail=None, guardrail_id: str = "gr-standin") -> None:
+                 embed_dim: int = 1024, chunk_chars: int = 8, guardrail=None, guardrail_id: str = "gr-standin") -> None:
         self.responder = responder
         self.guardrail, self.guardrail_id = guardrail, guardrail_id  # (source, text, sources) -> ApplyGuardrail response
         self.latency_s, self.throttle_rate, self.error_rate = latency_s, throttle_rate, error_rate
@@ -126,9 +126,12 @@ class BedrockStandIn:
         return None
 
     def embed(self, text: str) -> list[float]:
-        """Deterministic bag-of-words hashing embedding (normalised), so retrieval is meaningful."""
+        """Deterministic bag-of-words hashing embedding (normalised), so retrieval is meaningful; 1,024
+        dimensions, as Titan v2 gives by default."""
+        import re
+
         vec = [0.0] * self.embed_dim
-        for word in text.lower().split():
+        for word in re.findall(r"\w+", text.lower()):
             h = int(hashlib.md5(word.encode()).hexdigest(), 16)
             vec[h % self.embed_dim] += 1.0 if (h >> 8) & 1 else -1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0

@@ -25,14 +25,17 @@ def test_score_external_predictions(tiny_golden, tmp_path, cli):
                          _write(tmp_path / "p.jsonl", preds), "--out", tmp_path / "s")
     assert code == 0, err
     m = json.loads((tmp_path / "s" / "metrics.json").read_text())
-    y_true = [d.label for d in docs[:-1]]
-    y_pred = [p["label"] for p in preds[:-1]]
+    # issue 26: the missing document counts as wrong, as a failed call does (the figure is over all 6, not 5)
+    y_true = [d.label for d in docs]
+    y_pred = [p["label"] for p in preds[:-1]] + ["<no prediction>"]
     assert m["classification"]["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert m["classification"]["macro_f1"] == pytest.approx(
         f1_score(y_true, y_pred, labels=list(g.manifest.labels), average="macro", zero_division=0))
+    assert "note: 1 of 6 documents have no label prediction: counted wrong" in err
+    assert "note: 1 QA items not scored: no prediction answers them" in err
     assert m["counts"]["by_task"]["classify"]["unscored"] == 1 and docs[-1].id in m["counts"]["unscored_ids"]
     assert m["counts"]["unknown_ids"] == ["ghost"] and "not in split" in err
-    assert m["extraction"]["per_field"]["number"]["accuracy"] == 1.0
+    assert m["extraction"]["per_field"]["number"]["accuracy"] == pytest.approx(5 / 6)  # the missing one: wrong
     assert "classification accuracy" in out
 
 

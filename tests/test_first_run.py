@@ -122,3 +122,48 @@ def test_the_report_page_names_the_llm():
                                                                 "model_id": "SmolLM2-135M-Instruct"}}}) \
         == "local/SmolLM2-135M-Instruct"
     assert model_label({"predictor": {"name": "x"}}) == "-"
+
+
+# ---------------------------------------------------------------------------------------------- one status word
+def test_the_gates_status_is_the_status_everywhere(tiny_golden, tmp_path, cli):
+    """Item 5: a run that `harness gates` fails (exit 1: criteria not measurable) reads "fail" on the leaderboard
+    in every format, never a green "pass (2 not measurable)"."""
+    import json
+
+    from test_gates import make_run
+
+    run = make_run(tiny_golden, tmp_path / "results" / "kw")
+    code, out, _ = cli("gates", run)
+    assert code == 1
+    status = json.loads((run / "gates.json").read_text())["status"]
+    assert status.startswith("fail (") and "not measurable: " in status and "cost_per_document" in status
+    assert f"gates for kw: {status}" in out
+    for fmt in ("md", "csv", "html"):
+        code, out, _ = cli("leaderboard", tmp_path / "results", "--format", fmt)
+        assert code == 0 and "pass (" not in out, fmt
+        assert status in out.replace("&#39;", "'"), fmt
+    code, out, _ = cli("leaderboard", tmp_path / "results", "--format", "html")
+    assert 'class="status status-fail"' in out
+
+
+def test_go_no_go_lines_say_the_observation_and_the_condition_apart(tiny_golden, tmp_path, cli):
+    """Item 6: 'observed; needs <condition> (its reference); met / not met', never 'x < y' that reads false."""
+    from test_gates import make_run
+
+    run = make_run(tiny_golden, tmp_path / "r")
+    base = make_run(tiny_golden, tmp_path / "b", fail_ids={"d012"})
+    _, out, _ = cli("gates", run, "--baseline", base)
+    line = next(ln for ln in out.splitlines() if "p95_below_2x_baseline" in ln)
+    assert re.search(r"latency\.document\.p95 [\d.]+ ms; needs < [\d.]+ ms \(2 x b's [\d.]+ ms\); (met|not met)$",
+                     line), line
+    line = next(ln for ln in out.splitlines() if "accuracy_below_baseline" in ln)
+    assert line.endswith("classification.accuracy 100.0%; NO-GO when < 83.3% (b's 83.3%); does not hold"), line
+
+
+def test_a_mistyped_leaderboard_split_names_the_splits_there(tiny_golden, tmp_path, cli):
+    """Item 10: not "no run directories found"."""
+    from test_gates import make_run
+
+    make_run(tiny_golden, tmp_path / "results" / "kw")
+    code, _, err = cli("leaderboard", tmp_path / "results", "--split", "tset")
+    assert code == 2 and "--split: no run of" in err and "has 'tset' (there: test)" in err

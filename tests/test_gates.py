@@ -118,7 +118,7 @@ def test_ratings_and_audit_inputs(tiny_golden, tmp_path, criteria_file, cli):
     audit = tmp_path / "audit.yaml"
     audit.write_text("items:\n  - {id: logging, satisfied: true}\n  - {id: retention, satisfied: false}\n")
     code, out, _ = cli("gates", good, "--audit", audit)
-    assert "unsatisfied: ['retention']" in out
+    assert "unsatisfied: retention; needs every item satisfied; not met" in out
 
 
 @pytest.mark.parametrize("bad,expect", [
@@ -145,7 +145,8 @@ def test_four_consecutive_weeks(tiny_golden, tmp_path, criteria_file, cli):
     latest, base = hist / "llm-2026-11-20", hist / "ml-2026-11-20"
     code, out, _ = cli("gates", latest, "--baseline", base, "--history", hist, "--criteria", criteria_file)
     g = json.loads((latest / "gates.json").read_text())
-    assert g["go_no_go"]["verdict"] == "GO" and "held for 4 consecutive weeks" in out
+    assert g["go_no_go"]["verdict"] == "GO" and "held 2026-W44..2026-W47; needs classification.accuracy >= the " \
+        "baseline's in each of 4 consecutive weeks; met" in out
     assert [w["week"] for w in g["go_no_go"]["weeks"]] == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
     shutil.rmtree(hist / "llm-2026-10-30")  # three weeks of history: too short
     cli("gates", latest, "--baseline", base, "--history", hist, "--criteria", criteria_file)

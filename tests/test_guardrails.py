@@ -209,7 +209,7 @@ def test_eval_writes_critical_failures_the_gates_read(tmp_path, cli):
     assert "classification" in m  # the other sections are kept
     code, out, _ = cli("gates", run)
     line = next(x for x in out.splitlines() if "no_critical_guardrail_failures" in x)
-    assert ": no -" in line and "guardrails.critical_failures" in line
+    assert line.endswith("; not met") and "guardrails.critical_failures 1; needs <= 0" in line
     code, _, err = cli("guardrails", "eval", "--items", path, "--split", "all", "--run", tmp_path / "nowhere")
     assert code == 2 and "nowhere" in err
 

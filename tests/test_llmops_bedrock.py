@@ -16,6 +16,7 @@ from conftest import TECHCORP  # noqa: E402
 from harness.golden import load_golden_set  # noqa: E402
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+pytest_plugins = ["pytester"]  # the README CI recipe runs pytest with the harness plugin
 
 
 pytestmark = pytest.mark.usefixtures("aws_env")  # dummy SigV4 keys, no instance metadata
@@ -223,3 +224,44 @@ def test_bedrock_run_judged_by_a_bedrock_judge(tmp_path, cli):
     assert code == 0, err
     a = json.loads((tmp_path / "r" / "metrics.json").read_text())["answers"]
     assert a["judge"] == {"provider": "none"} and a["source"]["faithfulness"] == "offline detector"
+
+
+class ValueResponder(GoldResponder):
+    """Gold, but an answer is the value alone as the passage writes it ("INV-2025-17967"): grounded word for word
+    (the reference answers' own sentences, "The referenced order or invoice number is ...", carry words the
+    passages lack, which the offline detector counts as unsupported)."""
+
+    def __call__(self, model_id, body):
+        reply = super().__call__(model_id, body)
+        if user_text(body).startswith("Passages:"):
+            obj = json.loads(reply)
+            obj["answer"] = re.split(r" (?:is|are) ", obj["answer"].rstrip("."), maxsplit=1)[-1]
+            reply = json.dumps(obj)
+        return reply
+
+
+def test_the_readme_ci_recipe_passes_on_a_run_that_meets_the_criteria(tmp_path, cli, pytester):
+    """Issue 26, item 3: the README's CI recipe (an LLMOps run on Bedrock gated by the pytest plugin against
+    the TechCorp criteria, its user ratings given, the previous run of the same pipeline as the baseline) passes
+    on a run that meets the criteria, and names the criterion when one is not met."""
+    with BedrockStandIn(responder=ValueResponder(), latency_s=0.01) as server:
+        for out in ("llmops-main", "llmops"):
+            # MiniLM for the index: retrieval that finds the answer's passage, so the gold answers are grounded
+            # (the stand-in's hashed Titan vectors are too crude to find it for every question)
+            code, _, err = _run(cli, tmp_path, server, out, "--set", "embeddings.provider=local")
+            assert code == 0, err
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("rating\n5\n4\n5\n")
+    gate = ["--harness-run", tmp_path / "llmops", "--harness-baseline", tmp_path / "llmops-main", "--harness-only",
+            "--junitxml", tmp_path / "gates.xml"]
+    res = pytester.runpytest_subprocess(*gate, "--harness-ratings", ratings)
+    res.assert_outcomes(passed=6 + 6)  # six pilot criteria, six regression checks
+    assert 'failures="0"' in (tmp_path / "gates.xml").read_text()
+    res = pytester.runpytest_subprocess(*gate)  # no ratings: user satisfaction cannot be measured, so it fails
+    res.assert_outcomes(passed=11, failed=1)
+    assert "User satisfaction (mean rating, 1-5): not measurable" in res.stdout.str()
+    res = pytester.runpytest_subprocess(*gate, "--harness-ratings", ratings, "--harness-go-no-go")
+    res.assert_outcomes(passed=12, failed=1)  # a single week of runs: the go/no-go cannot say GO yet
+    assert "go/no-go: HOLD" in res.stdout.str() and "1 of 4 weeks measured" in res.stdout.str()
+    res = pytester.runpytest_subprocess(*gate, "--harness-audit", tmp_path / "audit.yaml")
+    assert res.ret == 4 and "add --harness-go-no-go" in res.stderr.str()

@@ -65,17 +65,18 @@ def gates_command(args) -> int:
 
 
 def gates_table(results, verdict, run, baseline) -> str:
+    from harness import gates
+
     def num(v):
         return "-" if v is None else f"{v:.4g}"
 
     rows = [[r.title, num(r.observed), r.bound, r.status, r.evidence] for r in results]
     out = [render_table(["criterion", "observed", "target / must-have", "status", "evidence"], rows,
-                        right_align_from=5), ""]
+                        right_align_from=5), "", f"gates for {run.id}: {gates.gate_status(results)}"]
     out.append(f"go/no-go for {run.id}" + (f" against {baseline.id}" if baseline else "") + f": {verdict.verdict}")
-    for label, conds in (("GO needs", verdict.go), ("NO-GO if", verdict.no_go)):
+    for label, conds in (("GO condition", verdict.go), ("NO-GO condition", verdict.no_go)):
         for c in conds:
-            mark = {True: "yes", False: "no", None: "n/a"}[c.holds]
-            out.append(f"  {label} {c.id}: {mark} - {c.detail}")
+            out.append(f"  {label} {c.id}: {c.detail}")
     if verdict.weeks:
         out.append("weekly ledger:")
         for w in verdict.weeks:

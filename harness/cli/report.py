@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.cli.common import TABLE_FORMATS, emit
+from harness.errors import HarnessInputError
 
 
 def register(sub) -> None:
@@ -70,10 +71,14 @@ def leaderboard_command(args) -> int:
     from harness.store import load_runs
 
     runs = load_runs(args.results)
-    if args.split:
-        runs = [r for r in runs if r.split == args.split]
-    if args.golden_sha:
-        runs = [r for r in runs if str(r.golden_sha).startswith(args.golden_sha)]
+    for flag, value, key in (("--split", args.split, lambda r: r.split),
+                             ("--golden-sha", args.golden_sha, lambda r: str(r.golden_sha))):
+        if value and runs:
+            kept = [r for r in runs if (key(r).startswith(value) if flag == "--golden-sha" else key(r) == value)]
+            if not kept:  # a mistyped value names what is there, not "no run directories found"
+                there = ", ".join(sorted({key(r)[:12] for r in runs}))
+                raise HarnessInputError(f"no run of {args.results} has {value!r} (there: {there})", field=flag)
+            runs = kept
     criteria = gates.load_criteria(args.criteria)
     leaderboard.rank(runs, args.metric)  # one golden set and split, a known metric: checked before grouping
     groups = leaderboard.group_by_items(runs, args.items)

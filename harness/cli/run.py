@@ -72,6 +72,8 @@ def run_command(args) -> int:
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")
     print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
+    for note in report.coverage_notes(metrics):
+        info(f"note: {note}")
     info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
     return 0
 

@@ -47,6 +47,8 @@ def score_command(args) -> int:
     metrics = score_external(golden, args.split, preds, args.out, source=str(args.predictions),
                              judge_config=judge_cfg, info=info)
     print(report.table([f"{Path(args.predictions).name}:{args.split}"], [metrics], args.format))
+    for note in report.coverage_notes(metrics):
+        info(f"note: {note}")
     if metrics["counts"]["n_unknown_ids"]:
         info(f"warning: {metrics['counts']['n_unknown_ids']} prediction ids are not in split {args.split!r}")
     info(f"wrote {Path(args.out)}/run.json, predictions.jsonl, metrics.json")

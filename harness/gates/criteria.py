@@ -262,3 +262,25 @@ def evaluate_criteria(criteria: Criteria, run: Run, ratings: Sequence[float] | N
 
 def must_haves_hold(results: Sequence[CriterionResult]) -> bool:
     return all(r.status in (TARGET_MET, MUST_MET) for r in results)
+
+
+def gate_status(results: Sequence[CriterionResult]) -> str:
+    """A run's one gate status, as every output shows it (console, Markdown, CSV, pages; ``harness gates``
+    exits 1 on it, the pytest plugin fails the criteria it names): ``pass`` when every criterion's must-have
+    holds, else ``fail`` with the criteria that failed and those that could not be measured (a criterion that
+    cannot be measured never passes).
+
+    >>> r = [CriterionResult("acc", "Accuracy", 0.9, 0.95, 0.93, ">= 0.95 / >= 0.93", FAILED, "run"),
+    ...      CriterionResult("csat", "Satisfaction", None, 4, 3.5, "> 4 / > 3.5", NOT_MEASURABLE, "no ratings")]
+    >>> gate_status(r)
+    'fail (failed: acc; not measurable: csat)'
+    >>> gate_status(r[:0])
+    'pass'
+    """
+    failed = [r.id for r in results if r.status == FAILED]
+    unmeasured = [r.id for r in results if r.status == NOT_MEASURABLE]
+    if not failed and not unmeasured:
+        return "pass"
+    parts = ([f"failed: {', '.join(failed)}"] if failed else []) + (
+        [f"not measurable: {', '.join(unmeasured)}"] if unmeasured else [])
+    return f"fail ({'; '.join(parts)})"

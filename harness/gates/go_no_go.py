@@ -4,7 +4,7 @@ A condition whose input is missing is ``None`` (not measurable), never a pass.""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
@@ -15,9 +15,47 @@ from harness.store import Run
 
 @dataclass(frozen=True)
 class Condition:
+    """One go/no-go condition judged: ``observed`` (what was measured) and ``need`` (the condition, with its
+    reference) kept apart, ``detail`` the sentence every output prints, e.g. ``349.1 s; needs < 1.382 s (2 x
+    mlops-base's 0.691 s); not met``."""
     id: str
     holds: bool | None  # None: not measurable / history too short
     detail: str
+    observed: str = ""
+    need: str = ""
+
+
+def sentence(c: Condition, role: str) -> str:
+    """``c``'s line for a GO condition (``role="go"``: needs ...; met / not met) or a NO-GO one (NO-GO when ...;
+    holds / does not hold); not measurable in both when ``holds`` is None.
+
+    >>> print(sentence(Condition("p95", False, "", "349.1 s", "< 1.382 s (2 x base's 0.691 s)"), "go"))
+    349.1 s; needs < 1.382 s (2 x base's 0.691 s); not met
+    >>> sentence(Condition("hal", True, "", "6.0 %", "> 5.0 %"), "no_go")
+    '6.0 %; NO-GO when > 5.0 %; holds'
+    """
+    if c.holds is None:
+        word = "not measurable"
+    elif role == "go":
+        word = "met" if c.holds else "not met"
+    else:
+        word = "holds" if c.holds else "does not hold"
+    need = f"needs {c.need}" if role == "go" else f"NO-GO when {c.need}"
+    return "; ".join(x for x in (c.observed, need if c.need else "", word) if x)
+
+
+def _c(c: Mapping, holds: bool | None, observed: str, need: str) -> Condition:
+    return Condition(c["id"], holds, "", observed, need)
+
+
+def _fmt(metric: str, value: Any) -> str:
+    from metrics import registry
+
+    try:
+        unit = registry.lookup(metric).unit
+    except registry.UnknownMetric:
+        unit = None
+    return registry.format_value(value, unit) if unit else f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -76,63 +114,69 @@ def _number(v: Any) -> bool:
 
 
 def _threshold(c: Mapping, ev: Evidence, ledger: list) -> Condition:
-    v = ev.run.value(c["metric"])
+    metric, op = c["metric"], c.get("op", ">=")
+    v = ev.run.value(metric)
+    need = f"{op} {_fmt(metric, c['value'])}"
     if not _number(v):
-        return Condition(c["id"], None, f"{c['metric']} not measured")
-    op = c.get("op", ">=")
-    return Condition(c["id"], bool(OPS[op](v, c["value"])), f"{c['metric']} = {v:.4g} {op} {c['value']}")
+        return _c(c, None, f"{metric} not measured", need)
+    return _c(c, bool(OPS[op](v, c["value"])), f"{metric} {_fmt(metric, v)}", need)
 
 
 def _vs_baseline(c: Mapping, ev: Evidence, ledger: list) -> Condition:
+    metric, op, factor = c["metric"], c.get("op", ">="), c.get("factor", 1)
     if ev.baseline is None:
-        return Condition(c["id"], None, "no baseline run (--baseline)")
-    metric = c["metric"]
+        return _c(c, None, "no baseline run (--baseline)", f"{op} {factor:g} x the baseline's {metric}")
     v, b = ev.run.value(metric), ev.baseline.value(metric)
     if not _number(v) or not _number(b):
-        return Condition(c["id"], None, f"{metric} not measured on both runs")
-    factor = c.get("factor", 1)
+        return _c(c, None, f"{metric} not measured on both runs", f"{op} {factor:g} x the baseline's")
     ref = b * factor
-    return Condition(c["id"], bool(OPS[c.get("op", ">=")](v, ref)),
-                     f"{metric}: {v:.4g} {c.get('op', '>=')} {ref:.4g} ({factor:g}x{ev.baseline.id})")
+    times = f"{factor:g} x " if factor != 1 else ""
+    return _c(c, bool(OPS[op](v, ref)), f"{metric} {_fmt(metric, v)}",
+              f"{op} {_fmt(metric, ref)} ({times}{ev.baseline.id}'s {_fmt(metric, b)})")
 
 
 def _weekly(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     history = list(ev.history) + ([ev.baseline] if ev.baseline and ev.baseline.path not in
                                   {r.path for r in ev.history} else [])  # the baseline counts for its own week
-    weeks = weekly_ledger(ev.run, ev.baseline.pipeline if ev.baseline else None, history, c["metric"], ev.weeks)
+    metric, op = c["metric"], c.get("op", ">=")
+    weeks = weekly_ledger(ev.run, ev.baseline.pipeline if ev.baseline else None, history, metric, ev.weeks)
     ledger.extend({"condition": c["id"], **w} for w in weeks)
     ok = []
     for w in weeks:
         ref = w["baseline_value"] if c["kind"] == "weekly_vs_baseline" else c.get("value")
-        ok.append(bool(OPS[c.get("op", ">=")](w["value"], ref)) if _number(w["value"]) and _number(ref) else None)
+        ok.append(bool(OPS[op](w["value"], ref)) if _number(w["value"]) and _number(ref) else None)
+    ref_text = "the baseline's" if c["kind"] == "weekly_vs_baseline" else _fmt(metric, c.get("value"))
+    need = f"{metric} {op} {ref_text} in each of {ev.weeks} consecutive weeks"
     if False in ok:
-        return Condition(c["id"], False, f"failed in {', '.join(w['week'] for w, o in zip(weeks, ok) if o is False)}")
+        return _c(c, False, f"not held in {', '.join(w['week'] for w, o in zip(weeks, ok) if o is False)}", need)
     if None in ok:
         have = sum(o is not None for o in ok)
-        return Condition(c["id"], None, f"history too short: {have} of {ev.weeks} consecutive weeks measured")
-    return Condition(c["id"], True, f"held for {ev.weeks} consecutive weeks ({weeks[0]['week']}..{weeks[-1]['week']})")
+        return _c(c, None, f"{have} of {ev.weeks} weeks measured", need)
+    return _c(c, True, f"held {weeks[0]['week']}..{weeks[-1]['week']}", need)
 
 
 def _ratings(c: Mapping, ev: Evidence, ledger: list) -> Condition:
-    if not ev.ratings:
-        return Condition(c["id"], None, "no ratings file (--ratings)")
-    mean = sum(ev.ratings) / len(ev.ratings)
     op = c.get("op", ">=")
-    return Condition(c["id"], bool(OPS[op](mean, c["value"])), f"mean rating {mean:.2f} {op} {c['value']}")
+    if not ev.ratings:
+        return _c(c, None, "no ratings file (--ratings)", f"mean rating {op} {c['value']}")
+    mean = sum(ev.ratings) / len(ev.ratings)
+    return _c(c, bool(OPS[op](mean, c["value"])), f"mean rating {mean:.2f} of {len(ev.ratings)}",
+              f"{op} {c['value']}")
 
 
 def _audit(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     if ev.audit is None:
-        return Condition(c["id"], None, "no audit checklist (--audit)")
+        return _c(c, None, "no audit checklist (--audit)", "every item satisfied")
     missing = [it["id"] for it in ev.audit["items"] if not it["satisfied"]]
-    return Condition(c["id"], not missing, "all items satisfied" if not missing else f"unsatisfied: {missing}")
+    return _c(c, not missing, "all items satisfied" if not missing else f"unsatisfied: {', '.join(missing)}",
+              "every item satisfied")
 
 
 def _incident(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     if ev.incidents is None:
-        return Condition(c["id"], None, "no incident log (--incidents)")
+        return _c(c, None, "no incident log (--incidents)", f"any {c.get('type')} incident")
     hits = [i for i in ev.incidents if i.get("type") == c.get("type")]
-    return Condition(c["id"], bool(hits), f"{len(hits)} {c.get('type')} incident(s)")
+    return _c(c, bool(hits), f"{len(hits)} {c.get('type')} incident(s)", f"any {c.get('type')} incident")
 
 
 # condition kind -> how it is judged; a new kind is one function here, and the keys it needs in
@@ -157,8 +201,8 @@ def evaluate_go_no_go(criteria: Criteria, run: Run, baseline: Run | None = None,
             raise HarnessInputError(f"unknown condition kind {kind!r}", path=criteria.path, field=f"go_no_go.{cid}")
         return KINDS[kind]({**c, "id": cid}, ev, ledger)
 
-    go = tuple(judge(c) for c in conf.get("go") or [])
-    no_go = tuple(judge(c) for c in conf.get("no_go") or [])
+    go = tuple(replace(k, detail=sentence(k, "go")) for k in (judge(c) for c in conf.get("go") or []))
+    no_go = tuple(replace(k, detail=sentence(k, "no_go")) for k in (judge(c) for c in conf.get("no_go") or []))
     if any(c.holds for c in no_go):
         verdict = "NO-GO"
     elif go and all(c.holds for c in go):

@@ -32,11 +32,18 @@ def tasks_present(predictions: Sequence[Prediction]) -> list[str]:
     return [t for t in OUTPUT_KEY if any(p.has(t) for p in predictions)]
 
 
-def _counts(items: Sequence[Item], by_id: Mapping[str, Prediction], results: Sequence[TaskScore]) -> dict:
+def _counts(items: Sequence[Item], by_id: Mapping[str, Prediction], results: Sequence[TaskScore],
+            tasks: Sequence[str]) -> dict:
+    from harness.selection import ITEM_TASKS
+
     in_scope = {it.id for it in items}
     unknown = sorted(set(by_id) - in_scope)
     by_task = {task: r.counts for task, r in zip(SCORERS, results) if r is not None}
-    return {"items": len(items), "predicted": sum(1 for i in in_scope if i in by_id),
+    not_scored: dict[str, int] = {}  # items no scored task covers (QA items when no prediction answers), by kind
+    for it in items:
+        if not ITEM_TASKS[it.kind] & set(tasks):
+            not_scored[it.kind] = not_scored.get(it.kind, 0) + 1
+    return {"items": len(items), "predicted": sum(1 for i in in_scope if i in by_id), "not_scored": not_scored,
             "errors": sum(c["errors"] for c in by_task.values()),
             "unscored": sum(c["unscored"] for c in by_task.values()), "by_task": by_task,
             "unscored_ids": [i for r in results if r is not None for i in r.unscored_ids][:50],
@@ -65,7 +72,7 @@ def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, 
     scope = Scope(golden, items, {p.id: p for p in predictions}, judgments, judge)
     results = [SCORERS[t](scope) if t in tasks else None for t in SCORERS]
     out: dict = {"schema_version": SCHEMA_VERSION, "golden": golden.describe(), "split": split,
-                 "counts": _counts(items, scope.by_id, results)}
+                 "counts": _counts(items, scope.by_id, results, tasks)}
     ci: dict = {}
     for r in results:
         if r is not None:

@@ -2,8 +2,11 @@
 ``metrics.json`` and its bootstrap intervals, and returns them (nothing is mutated in place).
 
 Counting rule, the same for every task: ``expected`` items of the right kind; ``scored`` those with an output
-or a recorded error (an error counts as a wrong answer); ``errors`` the failed calls; ``unscored`` the rest
-(no prediction at all for that task).
+or a recorded error; ``errors`` the failed calls; ``unscored`` those with no prediction at all for the task.
+One rule for what is missing: an item with no prediction is scored as a failed call (:data:`NO_PREDICTION`), so
+a figure is always over everything the run was to do (classification and extraction count it wrong; answers and
+summaries leave it unscored, "no prediction", as they leave a failed call unscored, and say how many), never
+over what happened to be predicted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from harness.golden import GoldenSet, Item
-from harness.predictor import Prediction
+from harness.predictor import Prediction, TaskResult
 from metrics import classification_scores, registry
 from metrics.extraction import outcome_columns, scores_from_columns
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
@@ -52,19 +55,28 @@ def _ci(successes, totals=None) -> dict:
     return bootstrap_ci(successes, totals, n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
 
 
-def split_scored(scope: Scope, task: str, pool: Sequence[Item]) -> tuple[list[Item], list[Prediction], dict, tuple]:
-    """(scored items, their predictions, counts, ids of unscored items) for ``task`` over ``pool``."""
-    scored, preds, missing, errors = [], [], [], 0
+NO_PREDICTION = "no prediction"  # the failed call an item without a prediction is scored as
+
+
+def split_scored(scope: Scope, task: str, pool: Sequence[Item], *, fill: bool = True
+                 ) -> tuple[list[Item], list[Prediction], dict, tuple]:
+    """(items, a prediction for each, counts, ids of the items without one) for ``task`` over ``pool``: with
+    ``fill`` every item, one without a prediction given a failed call (:data:`NO_PREDICTION`); without, only the
+    items that have one (a failed call and a missing prediction both end unscored there)."""
+    items, preds, missing, errors = [], [], [], 0
     for it in pool:
         p = scope.by_id.get(it.id)
         if p is None or not p.has(task):
             missing.append(it.id)
-            continue
-        errors += p.error(task) is not None
-        scored.append(it)
+            if not fill:
+                continue
+            p = Prediction(id=it.id, tasks={task: TaskResult(error=NO_PREDICTION)})
+        else:
+            errors += p.error(task) is not None
+        items.append(it)
         preds.append(p)
-    counts = {"expected": len(pool), "scored": len(scored), "errors": errors, "unscored": len(pool) - len(scored)}
-    return scored, preds, counts, tuple(missing)
+    counts = {"expected": len(pool), "scored": len(pool) - len(missing), "errors": errors, "unscored": len(missing)}
+    return items, preds, counts, tuple(missing)
 
 
 def with_derived(task: str, section: str, values: dict, **inputs) -> dict:
@@ -116,7 +128,7 @@ def score_answers(scope: Scope) -> TaskScore:
     from metrics.answers import answer_scores
 
     qa = [it for it in scope.items if it.kind == "qa"]
-    scored, preds, counts, missing = split_scored(scope, "answer", qa)
+    scored, preds, counts, missing = split_scored(scope, "answer", qa, fill=False)
     res = answer_scores([None if p.error("answer") else p.answer for p in preds],
                         [list(p.contexts) if p.contexts else None for p in preds],
                         [it.reference_answer for it in scored], [list(it.reference_contexts) for it in scored])
@@ -131,7 +143,7 @@ def score_answers(scope: Scope) -> TaskScore:
 
 def score_summaries(scope: Scope) -> TaskScore:
     pool = [d for d in scope.documents if d.summary is not None]
-    scored, preds, counts, missing = split_scored(scope, "summarize", pool)
+    scored, preds, counts, missing = split_scored(scope, "summarize", pool, fill=False)
     verdicts = [detect(p.summary, it.text, MIN_SUPPORT_SUMMARY) for it, p in zip(scored, preds)
                 if p.summary and not p.error("summarize")]
     n = len(verdicts)
