@@ -250,6 +250,8 @@ def test_the_readme_ci_recipe_passes_on_a_run_that_meets_the_criteria(tmp_path, 
             # (the stand-in's hashed Titan vectors are too crude to find it for every question)
             code, _, err = _run(cli, tmp_path, server, out, "--set", "embeddings.provider=local")
             assert code == 0, err
+    code, html, _ = cli("report", tmp_path / "llmops", "--format", "html")  # item 7: the page names the LLM
+    assert code == 0 and f"bedrock/{HAIKU}" in html
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("rating\n5\n4\n5\n")
     gate = ["--harness-run", tmp_path / "llmops", "--harness-baseline", tmp_path / "llmops-main", "--harness-only",
