@@ -137,7 +137,7 @@ def test_unchanged_rerun_makes_no_calls_and_prompt_change_reruns_only_its_task(t
         from pipelines.llmops.prompts import DEFAULT_DIR
         for f in DEFAULT_DIR.glob("*.yaml"):
             text = f.read_text()
-            if f.name == "summarize.yaml":
+            if f.name == "summarize-v2.yaml":  # the default summarize prompt
                 text = text.replace("one-sentence factual summaries", "one-sentence precise summaries")
             (prompts / f.name).write_text(text)
         assert _run(cli, tmp_path, server, "c", "--set", f"prompts.dir={prompts}")[0] == 0

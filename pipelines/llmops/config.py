@@ -66,8 +66,8 @@ class PromptsConfig(StrictModel):
     dir: str | None = Field(None, description="directory of prompt YAML files (default: the shipped ones)")
     classify: str = Field("classify@1", description="template of the classify task")
     extract: str = Field("extract@1", description="template of the extract task")
-    answer: str = Field("answer@1", description="template of the answer task")
-    summarize: str = Field("summarize@1", description="template of the summarize task")
+    answer: str = Field("answer@2", description="template of the answer task")
+    summarize: str = Field("summarize@2", description="template of the summarize task")
 
 
 class CacheConfig(StrictModel):
