@@ -5,8 +5,10 @@ Every document of the stream (:mod:`harness.shadow.stream`) is processed by the 
 the scenario (``shadow="scenario"``: quality, time, tokens and cost are the scenario's figures, drawn per
 document, deterministic by seed) or the **real LLMOps pipeline** (``shadow="pipeline"``: the embedded local
 model or Bedrock through ``--set``; real time and tokens; slow). Results are written through the database's
-one writer as each day finishes, so a reader (the dashboard) can follow a running simulation, and a rerun
-resumes at the first day not complete.
+one writer :data:`CHUNK` documents at a time as the day's stream is generated, so memory stays flat however
+large the scenario, a reader (the dashboard) can follow a running simulation, and a rerun resumes at the first
+day not complete (a day partly written is redone: rows are replaced, never doubled). A drawn processing time
+over the result record's bound (a day) is recorded as that bound.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Callable, Sequence
+from itertools import islice
+from typing import Callable, Iterable, Iterator, Sequence
 
-from harness.shadow.records import GuardrailEvent, ResultRecord
+from harness.shadow.records import MAX_LATENCY_S, GuardrailEvent, ResultRecord
 from harness.shadow.scenario import Scenario
 from harness.shadow.stream import StreamDoc, day_documents
+
+CHUNK = 1000  # documents generated, processed by both pipelines and written at a time
 
 
 def _active(spec, kind: str, day: int, pipeline: str | None = None):
@@ -52,9 +57,9 @@ def shadow_model(spec, day: int):
 
 def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> list[ResultRecord]:
     """The scenario's model on ``docs`` (see the module docstring): one record per document."""
-    out = []
+    out, models = [], {}
     for doc in docs:
-        m = shadow_model(spec, doc.day)
+        m = models.get(doc.day) or models.setdefault(doc.day, shadow_model(spec, doc.day))
         rng = random.Random(f"{spec.seed}:shadow:{doc.item.id}")
         base = {"doc_id": doc.item.id, "pipeline": "llmops", "role": "shadow", "received_at": doc.received_at,
                 "gold_label": doc.item.label, "gold_fields": dict(doc.item.fields),
@@ -62,7 +67,7 @@ def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> 
         if _down(spec, doc, "llmops"):
             out.append(_down_record(base))
             continue
-        latency = m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"]))
+        latency = min(MAX_LATENCY_S, m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"])))
         if rng.random() < m["error_rate"]:
             out.append(ResultRecord(**base, latency_s=latency, error="model call failed (simulated)"))
             continue
@@ -106,7 +111,8 @@ def production(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRecord]
         slow = math.prod(e.factor for e in _active(spec, "latency_degradation", d.day, "mlops"))
         rng = random.Random(f"{spec.seed}:production:{d.item.id}")
         overhead = max(0.0, rng.gauss(spec.production.overhead_s, spec.production.overhead_sd))
-        out.append(ResultRecord(**base, latency_s=round((per_doc + overhead) * slow, 6), label=lab.value, fields=fld.value,
+        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, (per_doc + overhead) * slow), 6),
+                                label=lab.value, fields=fld.value,
                                 error=lab.error or fld.error, cost_usd=spec.production.cost_per_doc))
     return out
 
@@ -125,7 +131,7 @@ def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRe
         fld = predictor.predict([d.item], "extract", [{"classify": lab.value}])[0]
         usage = [o.usage for o in (lab, fld) if o.usage is not None]
         events = guardrail_events((lab, fld))
-        out.append(ResultRecord(**base, latency_s=round(time.perf_counter() - t0, 4), label=lab.value,
+        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, time.perf_counter() - t0), 4), label=lab.value,
                                 fields=fld.value, error=lab.error or fld.error,
                                 input_tokens=sum(u.input_tokens for u in usage),
                                 output_tokens=sum(u.output_tokens for u in usage),
@@ -154,10 +160,19 @@ def guardrail_events(outputs) -> list[GuardrailEvent]:
     return out
 
 
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of at most ``size``, taken as they come."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides: Sequence[str] = (),
              progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
     """Run the scenario into the database at ``db_path``; returns a summary (days, documents, seconds)."""
     import sys
+    from datetime import datetime, timedelta, timezone
+    from datetime import time as dtime
 
     from tqdm import tqdm
 
@@ -190,18 +205,19 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
                disable=(not sys.stderr.isatty()) if progress is None else not progress)
     try:
         for day in bar:
-            docs = day_documents(spec, day)
-            if not docs or docs[0].received_at.date().isoformat() in done:
+            on = spec.start + timedelta(days=day - 1)
+            if on.isoformat() in done:
                 continue
             for e in spec.events:
                 if e.first_day() == day:
-                    writer.add_event(docs[0].received_at.replace(hour=9, minute=0, second=0, microsecond=0), e.kind,
+                    writer.add_event(datetime.combine(on, dtime(9), tzinfo=timezone.utc), e.kind,
                                      e.model_dump(exclude_none=True, exclude_defaults=True))
-            records = production(spec, docs, mlops)
-            records += (pipeline_shadow(spec, docs, llm) if llm is not None
-                        else simulated_shadow(spec, docs, golden.manifest.labels))
-            writer.add(records)
-            n_docs += len(docs)
+            for docs in chunks(day_documents(spec, day), CHUNK):
+                records = production(spec, docs, mlops)
+                records += (pipeline_shadow(spec, docs, llm) if llm is not None
+                            else simulated_shadow(spec, docs, golden.manifest.labels))
+                writer.add(records)
+                n_docs += len(docs)
     finally:
         bar.close()
         mlops.close()
