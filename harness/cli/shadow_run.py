@@ -42,11 +42,12 @@ def register(shadow) -> None:
 
 def simulate_command(args) -> int:
     from harness.shadow.scenario import load_scenario
-    from harness.shadow.simulate import simulate
+    from harness.shadow.simulate import shadow_settings, simulate
 
     changes = {k: v for k, v in (("weeks", args.weeks), ("docs_per_day", args.docs_per_day)) if v is not None}
     scenario = load_scenario(args.scenario, changes)
     s = scenario.spec
+    shadow_settings(args.shadow, args.overrides)  # checked before anything is written
     db = database_path(args.out)
     info(f"scenario {s.name}: {s.weeks} weeks x {s.docs_per_day} documents a day from {s.start}; shadow: {args.shadow}")
     out = simulate(scenario, db, shadow=args.shadow, overrides=args.overrides, progress=progress_flag(args),

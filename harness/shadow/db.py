@@ -5,7 +5,9 @@ dashboard reads while the ingest or the simulator writes; :class:`Writer` is the
 :func:`ingest` loads a JSONL log of :class:`~harness.shadow.records.ResultRecord` lines. PostgreSQL is not
 supported: it would need a second SQL dialect (upserts, window frames, ISO weeks) for no gain at this size.
 
-Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused):
+Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused, and so is an
+existing file whose tables or columns differ from these, whatever version it says, before anything is written to
+it):
 
 ``results`` -- one row per (doc_id, pipeline), ``WITHOUT ROWID``, primary key ``(doc_id, pipeline)``:
   the record's scalars (``role``, ``received_at`` as UTC ISO text, ``available`` 0/1, ``latency_s``,
@@ -103,26 +105,70 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
 
 
 def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Check an existing file's schema before anything is written to it (a foreign file is left as it was), then
+    set the connection up and create the schema in a new file."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise HarnessInputError(f"written with comparison-database schema {version}; this harness reads up "
                                     f"to {SCHEMA_VERSION} (update the harness)", path=path)
+        _check_schema(conn, path, complete=version == SCHEMA_VERSION)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         if version < SCHEMA_VERSION:
             with transaction(conn):
-                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if names - set(TABLES):
-                    raise HarnessInputError(f"not a comparison database (it has tables {', '.join(sorted(names))})",
-                                            path=path)
-                for statement in SCHEMA.split(";"):
+                _check_schema(conn, path, complete=False)  # again under the write lock: another process may have
+                for statement in SCHEMA.split(";"):      # created it meanwhile
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.DatabaseError as exc:
         raise HarnessInputError(f"not a comparison database: {exc}", path=path) from None
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    return tuple(row[1] for row in conn.execute("SELECT * FROM pragma_table_info(?)", (table,)))
+
+
+@lru_cache(maxsize=1)
+def expected_columns() -> dict[str, tuple[str, ...]]:
+    """Each table's columns, in order, as :data:`SCHEMA` (the one definition) creates them."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(SCHEMA)
+        return {table: _columns(mem, table) for table in TABLES}
+    finally:
+        mem.close()
+
+
+def _listed(names) -> str:
+    names = sorted(names)
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path, *, complete: bool) -> None:
+    """The one schema check of an existing file: its tables are this schema's, each with exactly this schema's
+    columns (``complete``: every table is there, as in a file that says it has this schema version; otherwise a
+    table may be absent, as in a new file). Else exit 2 naming the file and what differs."""
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+            if not name.startswith("sqlite_")}
+    want = expected_columns()
+    problems = []
+    if have - set(want):
+        problems.append(f"tables not in the schema: {_listed(have - set(want))}")
+    if complete and set(want) - have:
+        problems.append(f"missing tables: {_listed(set(want) - have)}")
+    for table in sorted(have & set(want)):
+        got = _columns(conn, table)
+        if got != want[table]:
+            missing, extra = set(want[table]) - set(got), set(got) - set(want[table])
+            problems.append(f"table {table} " + "; ".join(
+                [f"lacks {_listed(missing)}"] * bool(missing) + [f"has {_listed(extra)}"] * bool(extra)
+                or ["has its columns in another order"]))
+    if problems:
+        said = f" (though it says schema {SCHEMA_VERSION})" if complete else ""
+        raise HarnessInputError(f"not a comparison database{said}: {'; '.join(problems)}", path=path)
 
 
 @contextmanager

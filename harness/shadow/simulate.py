@@ -167,61 +167,89 @@ def chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides: Sequence[str] = (),
-             progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
-    """Run the scenario into the database at ``db_path``; returns a summary (days, documents, seconds)."""
-    import sys
+def shadow_settings(shadow: str, overrides: Sequence[str]) -> list[str]:
+    """The LLMOps settings of ``--shadow pipeline``: classify and extract, then ``overrides`` (``--set``), checked
+    against the pipeline's settings (an unknown key or a wrong value: exit 2 naming it). ``--set`` with the
+    simulated shadow is refused: it would change nothing."""
+    from harness.errors import HarnessInputError
+    from harness.pipelines import load_pipeline_config
+
+    settings = ["tasks=[classify, extract]", *overrides]
+    if overrides:
+        load_pipeline_config("llmops", None, settings)
+        if shadow != "pipeline":
+            raise HarnessInputError("sets the LLMOps pipeline, which only --shadow pipeline runs (the simulated "
+                                    "shadow's figures are the scenario's)", field="--set")
+    return settings
+
+
+def simulate_day(spec, day: int, writer, mlops, llm, labels: Sequence[str], *, chunk: int = CHUNK) -> int:
+    """Day ``day`` of the stream of ``spec`` into ``writer`` (a :class:`harness.shadow.db.Writer`): the events that
+    start that day, then its documents, generated, processed by production (``mlops``) and the shadow (the real
+    pipeline ``llm``, or the scenario's model when None) and written ``chunk`` at a time, so memory does not grow
+    with the documents a day; returns how many documents."""
     from datetime import datetime, timedelta, timezone
     from datetime import time as dtime
 
+    on = spec.start + timedelta(days=day - 1)
+    for e in spec.events:
+        if e.first_day() == day:
+            writer.add_event(datetime.combine(on, dtime(9), tzinfo=timezone.utc), e.kind,
+                             e.model_dump(exclude_none=True, exclude_defaults=True))
+    n = 0
+    for docs in chunks(day_documents(spec, day), chunk):
+        records = production(spec, docs, mlops)
+        records += pipeline_shadow(spec, docs, llm) if llm is not None else simulated_shadow(spec, docs, labels)
+        writer.add(records)
+        n += len(docs)
+    return n
+
+
+def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides: Sequence[str] = (),
+             progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
+    """Run the scenario into the database at ``db_path`` day by day (:func:`simulate_day`), skipping the days
+    already complete; returns a summary (days, documents, seconds)."""
+    import sys
+    from datetime import timedelta
+
     from tqdm import tqdm
 
+    from harness.errors import HarnessInputError
     from harness.golden import default_golden, load_golden_set
     from harness.pipelines import build_predictor
     from harness.shadow.db import Writer, meta, open_db
 
     spec = scenario.spec
+    settings = shadow_settings(shadow, overrides)
     golden = load_golden_set(default_golden())
     conn = open_db(db_path)
-    writer = Writer(conn, golden.manifest.fields)
-    old = meta(conn)
-    if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
-        from harness.errors import HarnessInputError
-
-        raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it", path=db_path)
-    for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
-                       ("seed", str(spec.seed)), ("start", spec.start.isoformat()), ("weeks", str(spec.weeks)),
-                       ("docs_per_day", str(spec.docs_per_day)), ("feedback", spec.feedback), ("audit", spec.audit),
-                       ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
-        writer.set_meta(key, value)
-    done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
-            if n >= 2 * spec.docs_per_day}
-    mlops = build_predictor("mlops", golden, progress=info).predictor
-    llm = build_predictor("llmops", golden, None, ["tasks=[classify, extract]", *overrides], progress=info).predictor \
-        if shadow == "pipeline" else None
-    t0, n_docs = time.perf_counter(), 0
-    days = range(1, spec.weeks * 7 + 1)
-    bar = tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
-               disable=(not sys.stderr.isatty()) if progress is None else not progress)
+    mlops = llm = None
     try:
-        for day in bar:
-            on = spec.start + timedelta(days=day - 1)
-            if on.isoformat() in done:
-                continue
-            for e in spec.events:
-                if e.first_day() == day:
-                    writer.add_event(datetime.combine(on, dtime(9), tzinfo=timezone.utc), e.kind,
-                                     e.model_dump(exclude_none=True, exclude_defaults=True))
-            for docs in chunks(day_documents(spec, day), CHUNK):
-                records = production(spec, docs, mlops)
-                records += (pipeline_shadow(spec, docs, llm) if llm is not None
-                            else simulated_shadow(spec, docs, golden.manifest.labels))
-                writer.add(records)
-                n_docs += len(docs)
+        writer = Writer(conn, golden.manifest.fields)
+        old = meta(conn)
+        if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
+            raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it",
+                                    path=db_path)
+        for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
+                           ("seed", str(spec.seed)), ("start", spec.start.isoformat()), ("weeks", str(spec.weeks)),
+                           ("docs_per_day", str(spec.docs_per_day)), ("feedback", spec.feedback),
+                           ("audit", spec.audit), ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
+            writer.set_meta(key, value)
+        done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
+                if n >= 2 * spec.docs_per_day}
+        mlops = build_predictor("mlops", golden, progress=info).predictor
+        llm = build_predictor("llmops", golden, None, settings, progress=info).predictor \
+            if shadow == "pipeline" else None
+        t0, n_docs = time.perf_counter(), 0
+        days = range(1, spec.weeks * 7 + 1)
+        with tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
+                  disable=(not sys.stderr.isatty()) if progress is None else not progress) as bar:
+            for day in bar:
+                if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
+                    n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
     finally:
-        bar.close()
-        mlops.close()
-        if llm is not None:
-            llm.close()
+        for predictor in (mlops, llm):
+            if predictor is not None:
+                predictor.close()
         conn.close()
     return {"days": len(days), "documents": n_docs, "seconds": round(time.perf_counter() - t0, 1)}
