@@ -20,29 +20,6 @@ RECORD = {"doc_id": "d1", "pipeline": "llmops", "role": "shadow", "received_at":
           "latency_s": 2.5, "label": "invoice", "input_tokens": 900, "output_tokens": 100, "cost_usd": 0.25}
 
 
-@pytest.fixture(scope="module")
-def mlops_artifacts(tmp_path_factory):
-    """The MLOps model, trained once for this file (the simulator trains it on first use under ./artifacts)."""
-    import os
-
-    from harness.golden import default_golden, load_golden_set
-    from harness.pipelines import build_predictor
-
-    root, cwd = tmp_path_factory.mktemp("mlops"), os.getcwd()
-    os.chdir(root)
-    try:
-        build_predictor("mlops", load_golden_set(default_golden()), progress=lambda _: None).predictor.close()
-    finally:
-        os.chdir(cwd)
-    return root / "artifacts"
-
-
-@pytest.fixture
-def trained(mlops_artifacts, tmp_path):
-    """The test's working directory (``tmp_path``) sees the model trained once."""
-    (tmp_path / "artifacts").symlink_to(mlops_artifacts, target_is_directory=True)
-
-
 def refused(code: int, err: str, *needles: str) -> None:
     """Exit 2 with exactly one ``error:`` line, no traceback, that says each of ``needles``."""
     lines = [x for x in err.splitlines() if x.startswith("error:")]
