@@ -245,3 +245,68 @@ def test_simulate_refuses_an_unknown_set_key_naming_it(tmp_path, cli):
     code, _, err = cli(*base, "--set", "llm.temperature=0.1")  # a real key, but the simulated shadow ignores it
     refused(code, err, "--set:", "--shadow pipeline")
     assert not db.exists()
+
+
+# ---------------------------------------------------------------------------------------------- foreign values
+def comparison_db(tmp_path, name: str = "c.db"):
+    """A small comparison database: a week of both pipelines, with gold, written by ``shadow ingest``."""
+    from harness.cli import main
+
+    records = [{**RECORD, "doc_id": f"d{day}-{i}", "pipeline": p, "role": "shadow" if p == "llmops" else "production",
+                "received_at": f"2026-01-{12 + day:02d}T{9 + i:02d}:00:00Z", "gold_label": "invoice",
+                "fields": {"vendor": "Acme"}, "gold_fields": {"vendor": "Acme"}}
+               for day in range(7) for i in range(3) for p in ("mlops", "llmops")]
+    db = tmp_path / name
+    assert main(["shadow", "ingest", str(log_file(tmp_path, *records, name=name + ".jsonl")), "--db", str(db)]) == 0
+    with sqlite3.connect(db) as c:
+        c.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [("feedback", "4.5"), ("audit", "true")])
+    c.close()
+    return db
+
+
+@pytest.mark.parametrize("statement, needle", [
+    ("UPDATE results SET latency_s = 'abc' WHERE doc_id = 'd1-0'", "latency_s"),  # before: ValueError
+    ("UPDATE results SET latency_s = 1e308 WHERE doc_id = 'd1-0'", "latency_s"),  # before: ValueError (arange)
+    ("UPDATE results SET input_tokens = 9000000000000000000", "input_tokens"),  # a SUM overflows SQLite
+    ("UPDATE results SET received_at = '2026-01-13T10:00:00' WHERE doc_id = 'd1-0'", "received_at"),  # naive
+    ("UPDATE results SET week = '2026-W99' WHERE doc_id = 'd1-0'", "week"),  # before: ValueError in decide
+    ("UPDATE results SET day = '9999-12-31', received_at = '9999-12-31T10:00:00.000000+00:00' "
+     "WHERE doc_id = 'd1-0'", "day"),
+    ("UPDATE results SET available = 'yes' WHERE doc_id = 'd1-0'", "available"),
+    ("INSERT INTO events (ts, day, week, kind, detail) VALUES ('2026-01-13T09:00:00.000000+00:00', "
+     "'2026-01-13', '2026-W03', 'outage', 'not json')", "detail"),
+    ("UPDATE meta SET value = 'abc' WHERE key = 'feedback'", "feedback"),  # before: ValueError in decide
+    ("INSERT INTO meta (key, value) VALUES ('projected_cost_per_doc', '1e999')", "projected_cost_per_doc"),
+    ("UPDATE meta SET value = '[1]' WHERE key = 'audit'", "audit"),
+])
+def test_a_database_with_values_the_writer_never_writes_is_refused_on_reading(tmp_path, cli, statement, needle):
+    """Another program wrote the file with this schema but its own values: each reading command names the file,
+    the table and the column instead of a ValueError or TypeError deep in the dashboard."""
+    db = comparison_db(tmp_path)
+    for args in (("dashboard", db), ("decide", db), ("cutover", db, "--start", "2026-01-13")):
+        assert cli("shadow", *args)[0] in (0, 1)
+    with sqlite3.connect(db) as c:
+        c.execute(statement)
+    c.close()
+    for args in (("dashboard", db), ("dashboard", db, "--format", "html", "--out", tmp_path / "d.html"),
+                 ("decide", db), ("cutover", db, "--start", "2026-01-13")):
+        code, _, err = cli("shadow", *args)
+        refused(code, err, f"{db}: ", needle)
+
+
+def test_a_damaged_database_file_is_refused_by_every_command(tmp_path, cli):
+    """Bytes flipped past the first page: the schema check passes, SQLite fails while reading (before: a
+    sqlite3.DatabaseError traceback)."""
+    import random
+
+    db = comparison_db(tmp_path)
+    raw = bytearray(db.read_bytes())
+    rng = random.Random(1)
+    for _ in range(400):
+        raw[rng.randrange(4096, len(raw))] = rng.randrange(256)
+    db.write_bytes(bytes(raw))
+    log = log_file(tmp_path, {**RECORD, "doc_id": "new"}, name="more.jsonl")
+    for args in (("dashboard", db), ("decide", db), ("cutover", db, "--start", "2026-01-13"),
+                 ("ingest", log, "--db", db)):
+        code, _, err = cli("shadow", *args)
+        refused(code, err, f"{db}: ")

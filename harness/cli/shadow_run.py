@@ -75,14 +75,11 @@ def database_path(out: str) -> str:
 
 def decide_command(args) -> int:
     from harness.gates import load_criteria
-    from harness.shadow.db import open_db
+    from harness.shadow.db import database
     from harness.shadow.decide import decide, decision_table, decision_text
 
-    conn = open_db(args.db, create=False)
-    try:
+    with database(args.db, create=False) as conn:
         d = decide(conn, load_criteria(args.criteria))
-    finally:
-        conn.close()
     if args.format == "json":
         from dataclasses import asdict
 
@@ -101,12 +98,11 @@ def cutover_command(args) -> int:
 
     from harness.gates import load_criteria
     from harness.shadow.cutover import cutover, cutover_table, outcome_text, ramp_start
-    from harness.shadow.db import open_db
+    from harness.shadow.db import database
     from harness.shadow.decide import GO, decide
 
     criteria = load_criteria(args.criteria)
-    conn = open_db(args.db, create=False)
-    try:
+    with database(args.db, create=False) as conn:
         if args.start:
             try:
                 start = date.fromisoformat(args.start)
@@ -119,8 +115,6 @@ def cutover_command(args) -> int:
                                         "(or give --start)", path=args.db)
             start = ramp_start(d)
         c = cutover(conn, start, criteria)
-    finally:
-        conn.close()
     if args.format == "json":
         from dataclasses import asdict
 

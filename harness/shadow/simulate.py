@@ -217,39 +217,39 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
     from harness.errors import HarnessInputError
     from harness.golden import default_golden, load_golden_set
     from harness.pipelines import build_predictor
-    from harness.shadow.db import Writer, meta, open_db
+    from harness.shadow.db import Writer, database, meta
 
     spec = scenario.spec
     settings = shadow_settings(shadow, overrides)
     golden = load_golden_set(default_golden())
-    conn = open_db(db_path)
     mlops = llm = None
-    try:
-        writer = Writer(conn, golden.manifest.fields)
-        old = meta(conn)
-        if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
-            raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it",
-                                    path=db_path)
-        for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
-                           ("seed", str(spec.seed)), ("start", spec.start.isoformat()), ("weeks", str(spec.weeks)),
-                           ("docs_per_day", str(spec.docs_per_day)), ("feedback", spec.feedback),
-                           ("audit", spec.audit), ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
-            writer.set_meta(key, value)
-        done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
-                if n >= 2 * spec.docs_per_day}
-        mlops = build_predictor("mlops", golden, progress=info).predictor
-        llm = build_predictor("llmops", golden, None, settings, progress=info).predictor \
-            if shadow == "pipeline" else None
-        t0, n_docs = time.perf_counter(), 0
-        days = range(1, spec.weeks * 7 + 1)
-        with tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
-                  disable=(not sys.stderr.isatty()) if progress is None else not progress) as bar:
-            for day in bar:
-                if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
-                    n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
-    finally:
-        for predictor in (mlops, llm):
-            if predictor is not None:
-                predictor.close()
-        conn.close()
+    with database(db_path) as conn:
+        try:
+            writer = Writer(conn, golden.manifest.fields)
+            old = meta(conn)
+            if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
+                raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it",
+                                        path=db_path)
+            for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
+                               ("seed", str(spec.seed)), ("start", spec.start.isoformat()),
+                               ("weeks", str(spec.weeks)), ("docs_per_day", str(spec.docs_per_day)),
+                               ("feedback", spec.feedback), ("audit", spec.audit),
+                               ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
+                writer.set_meta(key, value)
+            done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
+                    if n >= 2 * spec.docs_per_day}
+            mlops = build_predictor("mlops", golden, progress=info).predictor
+            llm = build_predictor("llmops", golden, None, settings, progress=info).predictor \
+                if shadow == "pipeline" else None
+            t0, n_docs = time.perf_counter(), 0
+            days = range(1, spec.weeks * 7 + 1)
+            with tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
+                      disable=(not sys.stderr.isatty()) if progress is None else not progress) as bar:
+                for day in bar:
+                    if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
+                        n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
+        finally:
+            for predictor in (mlops, llm):
+                if predictor is not None:
+                    predictor.close()
     return {"days": len(days), "documents": n_docs, "seconds": round(time.perf_counter() - t0, 1)}
