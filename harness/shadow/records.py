@@ -57,7 +57,7 @@ PIPELINES = ("mlops", "llmops")
 MAX_LATENCY_S = 86_400.0  # a day: a document's processing time
 MAX_TOKENS = 10_000_000  # a document's model tokens (50x the largest context windows)
 MAX_COST_USD = 10_000.0  # a document's cost
-LAST_DAY = date(9999, 11, 30)  # the last UTC day a record may fall on: its ISO week and a ramp after it fit in the calendar
+LAST_DAY = date(9999, 11, 30)  # the last UTC day of a record: its ISO week and a ramp after it fit in the calendar
 FieldValue = str | list[str] | None
 
 

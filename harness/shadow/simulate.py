@@ -59,7 +59,9 @@ def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> 
     """The scenario's model on ``docs`` (see the module docstring): one record per document."""
     out, models = [], {}
     for doc in docs:
-        m = models.get(doc.day) or models.setdefault(doc.day, shadow_model(spec, doc.day))
+        if doc.day not in models:  # one day's figures for all its documents
+            models[doc.day] = shadow_model(spec, doc.day)
+        m = models[doc.day]
         rng = random.Random(f"{spec.seed}:shadow:{doc.item.id}")
         base = {"doc_id": doc.item.id, "pipeline": "llmops", "role": "shadow", "received_at": doc.received_at,
                 "gold_label": doc.item.label, "gold_fields": dict(doc.item.fields),
@@ -131,8 +133,8 @@ def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRe
         fld = predictor.predict([d.item], "extract", [{"classify": lab.value}])[0]
         usage = [o.usage for o in (lab, fld) if o.usage is not None]
         events = guardrail_events((lab, fld))
-        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, time.perf_counter() - t0), 4), label=lab.value,
-                                fields=fld.value, error=lab.error or fld.error,
+        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, time.perf_counter() - t0), 4),
+                                label=lab.value, fields=fld.value, error=lab.error or fld.error,
                                 input_tokens=sum(u.input_tokens for u in usage),
                                 output_tokens=sum(u.output_tokens for u in usage),
                                 cost_usd=spec.shadow.cost_per_doc, guardrail_events=events,
