@@ -61,7 +61,9 @@ def load_config(model: type[M], default_path: Path, config_file: str | Path | No
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        origin = "--set" if any(a.split("=", 1)[0].strip() == loc for a in overrides) else str(source)
+        keys = [a.split("=", 1)[0].strip() for a in overrides]
+        given = next((k for k in reversed(keys) if k == loc or k.startswith(loc + ".")), None)
+        origin, loc = ("--set", given) if given is not None else (str(source), loc)  # --set a.b.c: name a.b.c
         msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
         raise HarnessInputError(msg, path=origin, field=loc) from None
 

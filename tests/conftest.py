@@ -130,3 +130,25 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def mlops_artifacts(tmp_path_factory) -> Path:
+    """The MLOps model on the default golden set, trained once for the session (``harness shadow simulate`` trains
+    it on first use under ``./artifacts``, and each test works in its own directory)."""
+    from harness.golden import default_golden, load_golden_set
+    from harness.pipelines import build_predictor
+
+    root, cwd = tmp_path_factory.mktemp("mlops"), os.getcwd()
+    os.chdir(root)
+    try:
+        build_predictor("mlops", load_golden_set(default_golden()), progress=lambda _: None).predictor.close()
+    finally:
+        os.chdir(cwd)
+    return root / "artifacts"
+
+
+@pytest.fixture
+def trained(mlops_artifacts, tmp_path) -> None:
+    """The test's working directory (``tmp_path``) sees the MLOps model trained once (:func:`mlops_artifacts`)."""
+    (tmp_path / "artifacts").symlink_to(mlops_artifacts, target_is_directory=True)

@@ -410,6 +410,50 @@ GUARDRAIL = {"name": "fuzz", "sensitiveInformationPolicyConfig": {
              "harnessPolicies": {"promptInjection": {"enabled": False}, "hallucinationCheck": {"enabled": False}}}
 
 
+EDGE_NUMBERS = st.sampled_from([0, 1, 2, 7, 0.5, 1e-300, 3600, 86_400, 86_400.5, 10_000, 10**7, 10**7 + 1, 1e308,
+                                 10**23, -1, 2**63])
+EDGE_TIMES = st.sampled_from(["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "9999-11-30T23:59:59Z",
+                              "9999-12-27T09:00:00Z", "9999-12-31T23:59:59-12:00", "2027-01-04T09:00:00+23:59"])
+EDGE_DAYS = st.sampled_from(["0001-01-01", "9999-11-22", "9999-11-29", "9999-12-27", "2027-01-04"])
+
+
+@st.composite
+def edged(draw, base, times=(), days=()):
+    """``base`` with one or two of its numbers (and its times or days, by key) replaced by an edge value: zero,
+    tiny, at a bound or just past it, too large for a float or SQLite, the first or last days of the calendar.
+    Unlike :func:`mutated`, the file usually stays well-typed, so the run gets past validation."""
+    data = json.loads(json.dumps(base))
+    places = [p for p in _paths(data) if p and (p[-1] in times or p[-1] in days or (
+        isinstance(_at(data, p), (int, float)) and not isinstance(_at(data, p), bool)))]
+    for _ in range(draw(st.integers(1, 2))):
+        path = draw(st.sampled_from(places))
+        parent = _at(data, path[:-1])
+        parent[path[-1]] = draw(EDGE_TIMES if path[-1] in times else EDGE_DAYS if path[-1] in days else EDGE_NUMBERS)
+    return data
+
+
+def _at(data, path):
+    for k in path:
+        data = data[k]
+    return data
+
+
+SHADOW_LOG = [
+    {"doc_id": "a1", "pipeline": "mlops", "role": "production", "received_at": "2027-01-04T09:30:00Z",
+     "latency_s": 2.4, "label": "invoice", "fields": {"vendor": "Acme", "total": "12.50"}, "cost_usd": 0.084,
+     "model_version": "mlops", "gold_label": "invoice", "gold_fields": {"vendor": "Acme", "total": "12.50"}},
+    {"doc_id": "a1", "pipeline": "llmops", "role": "shadow", "received_at": "2027-01-04T10:30:00+01:00",
+     "latency_s": 3.5, "label": "invoice", "fields": {"vendor": "ACME", "total": None}, "input_tokens": 1800,
+     "output_tokens": 220, "cost_usd": 0.25, "model_version": "haiku", "prompt_version": "classify@1",
+     "hallucinated": False, "guardrail_events": [{"policy": "pii", "action": "anonymized", "exposed": False}],
+     "gold_label": "invoice", "gold_fields": {"vendor": "Acme", "total": "12.50"}},
+    {"doc_id": "a2", "pipeline": "mlops", "role": "production", "received_at": "2027-01-11T15:00:00-05:00",
+     "latency_s": 2.1, "label": "receipt", "error": None, "gold_label": "contract"},
+    {"doc_id": "a2", "pipeline": "llmops", "role": "shadow", "received_at": "2027-01-11T20:00:00Z",
+     "latency_s": 0.0, "available": False, "error": "unavailable (outage)", "gold_label": "contract"},
+]
+
+
 @FUZZ
 @given(data=st.data())
 def test_fuzz_assignment_file(base, data):
@@ -470,3 +514,74 @@ def test_fuzz_guardrail_config(base, data):
                                                 "ap@example.com " * 50]), st.text(max_size=60)))
     check_contract(["guardrails", "check", "--config", path, "--where", data.draw(st.sampled_from(["input", "output"])),
                     "--", text], [work], _watched(base))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_shadow_ingest_log(base, data):
+    """A result log with one line mutated, given edge numbers and times, or cut into random bytes: ``shadow
+    ingest`` writes the lines before it or refuses in one line; whatever it wrote, the dashboard (table and
+    page), decide and cutover read."""
+    work = _work(base)
+    records = json.loads(json.dumps(SHADOW_LOG))
+    i = data.draw(st.integers(0, len(records) - 1))
+    log = work / "log.jsonl"
+    how = data.draw(st.sampled_from(["raw", "mutate", "edge", "edge"]))
+    if how == "raw":
+        log.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in records[:i]) + data.draw(RAW) + b"\n")
+    else:
+        records[i] = data.draw(mutated(records[i]) if how == "mutate" else edged(records[i], times=("received_at",)))
+        log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    db = work / "c.db"
+    check_contract(["shadow", "ingest", log, "--db", db], [work], _watched(base))
+    if db.exists():
+        for args in (["dashboard", db], ["dashboard", db, "--period", "day", "--format", "html", "--out",
+                                         work / "d.html"], ["decide", db], ["cutover", db, "--start", "2027-01-04"]):
+            check_contract(["shadow", *args], [work], _watched(base))
+
+
+SCENARIO = {"name": "fuzz", "description": "every kind of event", "seed": 3, "start": "2027-01-04", "weeks": 1,
+            "docs_per_day": 2, "feedback": 4.3, "audit": True,
+            "shadow": {"accuracy": 0.9, "field_accuracy": 0.9, "hallucination_rate": 0.1, "latency_s": 3.5,
+                       "latency_spread": 0.2, "input_tokens": 1800, "output_tokens": 220, "cost_per_doc": 0.25,
+                       "error_rate": 0.1, "model_version": "m1", "prompt_version": "p1"},
+            "production": {"cost_per_doc": 0.084, "overhead_s": 2.3, "overhead_sd": 0.3},
+            "events": [{"kind": "new_template_family", "day": 1, "share": 0.5},
+                       {"kind": "price_change", "day": 2, "factor": 1.5},
+                       {"kind": "outage", "day": 3, "hours": 9, "pipeline": "llmops"},
+                       {"kind": "latency_degradation", "day": 4, "days": 2, "factor": 3, "pipeline": "mlops"},
+                       {"kind": "pii_burst", "day": 5, "days": 2, "share": 0.5, "exposed_share": 0.5},
+                       {"kind": "version_change", "week": 1, "accuracy": 0.5, "prompt_version": "p2"}],
+            "expect": {"decision": "HOLD"}}
+
+
+@settings(FUZZ, max_examples=20)
+@given(data=st.data())
+def test_fuzz_shadow_scenario(base, trained, data):
+    """A scenario mutated, given edge numbers and days, or replaced by random bytes: loaded, or refused in one
+    line naming the file; a loaded one is simulated (shrunk to a week of two documents a day when it asks for
+    more) and read back, exit 0 or 2 with one line, never a traceback or a runaway."""
+    from harness.errors import HarnessInputError
+    from harness.shadow.scenario import load_scenario
+
+    work = _work(base)
+    path = work / "scenario.yaml"
+    how = data.draw(st.sampled_from(["raw", "mutate", "mutate", "edge", "edge"]))
+    if how == "raw":
+        path.write_bytes(data.draw(RAW))
+    else:
+        path.write_text(yaml.safe_dump(data.draw(mutated(SCENARIO) if how == "mutate" else
+                                                 edged(SCENARIO, days=("start",)))))
+    try:
+        spec = _alarmed(lambda: load_scenario(path)).spec
+    except HarnessInputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+        spec = None
+    db = work / "s.db"
+    args = ["shadow", "simulate", "--scenario", path, "--out", db, "--no-progress"]
+    if spec is None or spec.weeks * 7 * spec.docs_per_day > 14:
+        args += ["--weeks", "1", "--docs-per-day", "2"]
+    if check_contract(args, [work], _watched(base)) == 0:
+        for more in (["dashboard", db, "--format", "html", "--out", work / "d.html"], ["decide", db],
+                     ["cutover", db, "--start", "2027-01-04"]):
+            check_contract(["shadow", *more], [work], _watched(base))

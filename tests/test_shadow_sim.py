@@ -18,16 +18,24 @@ SCENARIOS = ("clean-go", "no-go", "rollback")
 
 
 @pytest.fixture(scope="module")
-def streams(tmp_path_factory):
-    """Each shipped scenario simulated once into its own database (``harness shadow simulate``)."""
+def streams(tmp_path_factory, mlops_artifacts):
+    """Each shipped scenario simulated once into its own database (``harness shadow simulate``), in a folder
+    that sees the MLOps model trained once."""
+    import os
+
     from harness.cli import main
 
-    out = tmp_path_factory.mktemp("shadow")
+    out, cwd = tmp_path_factory.mktemp("shadow"), os.getcwd()
+    (out / "artifacts").symlink_to(mlops_artifacts, target_is_directory=True)
     dbs = {}
-    for name in SCENARIOS:
-        db = out / f"{name}.db"
-        assert main(["shadow", "simulate", "--scenario", name, "--out", str(db), "--no-progress"]) == 0
-        dbs[name] = db
+    os.chdir(out)
+    try:
+        for name in SCENARIOS:
+            db = out / f"{name}.db"
+            assert main(["shadow", "simulate", "--scenario", name, "--out", str(db), "--no-progress"]) == 0
+            dbs[name] = db
+    finally:
+        os.chdir(cwd)
     return dbs
 
 
@@ -89,7 +97,7 @@ def test_the_dashboard_shows_the_drift(streams, cli):
     assert w1["mlops"]["n"] == w1["llmops"]["n"] == 7 * 120
 
 
-def test_simulate_resumes_and_refuses_another_scenario(tmp_path, cli):
+def test_simulate_resumes_and_refuses_another_scenario(tmp_path, cli, trained):
     scenario = tmp_path / "resume.yaml"
     scenario.write_text("name: resume\nseed: 2\nweeks: 1\ndocs_per_day: 20\n"
                         "events:\n  - {kind: price_change, day: 7, factor: 1.5}\n")
@@ -143,7 +151,7 @@ def test_cutover_from_a_given_start_and_bad_dates(streams, cli):
     assert code == 2 and "within the stream" in err
 
 
-def test_a_short_outage_does_not_roll_back_and_completion_needs_a_week_at_full(tmp_path, cli):
+def test_a_short_outage_does_not_roll_back_and_completion_needs_a_week_at_full(tmp_path, cli, trained):
     """Half an hour down is not "unavailable for over 1 h" (timed on all of LLMOps's traffic, not only the
     documents it served); a stream that ends before a week at 100 % leaves the ramp incomplete, not completed;
     triggers without enough data are named, not passed."""
@@ -212,7 +220,7 @@ def test_the_dashboard_page_in_a_browser(streams, cli, browser, tmp_path):
     w.page.close()
 
 
-def test_the_real_llmops_pipeline_as_the_shadow(tmp_path, cli, aws_env):
+def test_the_real_llmops_pipeline_as_the_shadow(tmp_path, cli, aws_env, trained):
     """--shadow pipeline: the LLMOps pipeline itself (langchain-aws against the loopback Bedrock stand-in, the
     case study's guardrails on) writes the shadow's results: its answers, tokens, model version and the PII its
     guardrail blocked in a burst of PII-bearing documents (blocked: no exposure)."""
@@ -268,7 +276,7 @@ def test_guardrail_records_become_events():
         ("injection", "intervened", False)]
 
 
-def test_outage_price_and_latency_events(tmp_path, cli):
+def test_outage_price_and_latency_events(tmp_path, cli, trained):
     """The events the shipped scenarios do not use, each seen where it should be: an LLMOps outage (its error
     rate that day, and the unavailability trigger during a ramp), a price change (cost per doc from its week),
     a latency degradation (P95 on its day)."""

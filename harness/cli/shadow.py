@@ -55,21 +55,22 @@ def ingest_command(args) -> int:
 def dashboard_command(args) -> int:
     from harness.gates import load_criteria
     from harness.shadow import dashboard, judge
-    from harness.shadow.db import open_db
+    from harness.shadow.db import database
 
     if not 0 < args.alpha < 1:
         raise HarnessInputError("must be between 0 and 1", field="--alpha")
+    if args.out is not None:
+        from harness.files import out_file
+
+        out_file(args.out)  # before the work, not after it
     criteria = load_criteria(args.criteria)
-    conn = open_db(args.db, create=False)
-    try:
+    with database(args.db, create=False) as conn:
         rows = dashboard.weekly(conn, args.period)
         if args.at and args.at not in {r.period for r in rows}:
             raise HarnessInputError(f"no results in {args.period} {args.at!r}", path=args.db, field="--at")
         verdicts = judge.judge_all(conn, args.period, args.alpha, criteria)
         if args.format == "html":
             text = _page(conn, args, rows, verdicts, criteria)
-    finally:
-        conn.close()
     if args.format != "html":
         text = dashboard.table(rows, args.format, verdicts, at=args.at, period=args.period)
     emit(text, args.out)

@@ -42,11 +42,12 @@ def register(shadow) -> None:
 
 def simulate_command(args) -> int:
     from harness.shadow.scenario import load_scenario
-    from harness.shadow.simulate import simulate
+    from harness.shadow.simulate import shadow_settings, simulate
 
     changes = {k: v for k, v in (("weeks", args.weeks), ("docs_per_day", args.docs_per_day)) if v is not None}
     scenario = load_scenario(args.scenario, changes)
     s = scenario.spec
+    shadow_settings(args.shadow, args.overrides)  # checked before anything is written
     db = database_path(args.out)
     info(f"scenario {s.name}: {s.weeks} weeks x {s.docs_per_day} documents a day from {s.start}; shadow: {args.shadow}")
     out = simulate(scenario, db, shadow=args.shadow, overrides=args.overrides, progress=progress_flag(args),
@@ -74,14 +75,11 @@ def database_path(out: str) -> str:
 
 def decide_command(args) -> int:
     from harness.gates import load_criteria
-    from harness.shadow.db import open_db
+    from harness.shadow.db import database
     from harness.shadow.decide import decide, decision_table, decision_text
 
-    conn = open_db(args.db, create=False)
-    try:
+    with database(args.db, create=False) as conn:
         d = decide(conn, load_criteria(args.criteria))
-    finally:
-        conn.close()
     if args.format == "json":
         from dataclasses import asdict
 
@@ -100,12 +98,11 @@ def cutover_command(args) -> int:
 
     from harness.gates import load_criteria
     from harness.shadow.cutover import cutover, cutover_table, outcome_text, ramp_start
-    from harness.shadow.db import open_db
+    from harness.shadow.db import database
     from harness.shadow.decide import GO, decide
 
     criteria = load_criteria(args.criteria)
-    conn = open_db(args.db, create=False)
-    try:
+    with database(args.db, create=False) as conn:
         if args.start:
             try:
                 start = date.fromisoformat(args.start)
@@ -118,8 +115,6 @@ def cutover_command(args) -> int:
                                         "(or give --start)", path=args.db)
             start = ramp_start(d)
         c = cutover(conn, start, criteria)
-    finally:
-        conn.close()
     if args.format == "json":
         from dataclasses import asdict
 

@@ -5,7 +5,9 @@ dashboard reads while the ingest or the simulator writes; :class:`Writer` is the
 :func:`ingest` loads a JSONL log of :class:`~harness.shadow.records.ResultRecord` lines. PostgreSQL is not
 supported: it would need a second SQL dialect (upserts, window frames, ISO weeks) for no gain at this size.
 
-Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused):
+Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused, and so is an
+existing file whose tables or columns differ from these, whatever version it says, before anything is written to
+it):
 
 ``results`` -- one row per (doc_id, pipeline), ``WITHOUT ROWID``, primary key ``(doc_id, pipeline)``:
   the record's scalars (``role``, ``received_at`` as UTC ISO text, ``available`` 0/1, ``latency_s``,
@@ -45,7 +47,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, loads_json, validate
 from harness.golden import FieldSpec, iter_jsonl
-from harness.shadow.records import ResultRecord
+from harness.shadow.records import LAST_DAY, MAX_COST_USD, MAX_LATENCY_S, MAX_TOKENS, ResultRecord
 from metrics.extraction import outcome_columns
 from metrics.normalize import normalizer
 
@@ -84,8 +86,9 @@ _INSERT_RESULT = (f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLUMNS)}
 def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """A connection to the comparison database at ``path`` (created with its schema if absent and ``create``).
 
-    Autocommit mode: writes go through :func:`transaction`. A file that is not SQLite, holds other tables, or
-    was written by a newer schema is refused (exit 2 naming it).
+    Autocommit mode: writes go through :func:`transaction`. A file that is not SQLite, holds other tables or
+    columns, or was written by a newer schema is refused (exit 2 naming it). Opened to read (``create=False``),
+    its values are checked too (:func:`check_values`): another program may have written the file.
     """
     path = Path(path)
     if not create and not path.is_file():
@@ -95,34 +98,155 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise HarnessInputError(f"cannot open the comparison database: {exc}", path=path) from None
     try:
-        _prepare(conn, path)
+        _prepare(conn, path, values=not create)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+def _prepare(conn: sqlite3.Connection, path: Path, values: bool = False) -> None:
+    """Check an existing file's schema before anything is written to it (a foreign file is left as it was), then
+    set the connection up and create the schema in a new file; ``values``: check the values too."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise HarnessInputError(f"written with comparison-database schema {version}; this harness reads up "
                                     f"to {SCHEMA_VERSION} (update the harness)", path=path)
+        _check_schema(conn, path, complete=version == SCHEMA_VERSION)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         if version < SCHEMA_VERSION:
             with transaction(conn):
-                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if names - set(TABLES):
-                    raise HarnessInputError(f"not a comparison database (it has tables {', '.join(sorted(names))})",
-                                            path=path)
-                for statement in SCHEMA.split(";"):
+                _check_schema(conn, path, complete=False)  # again under the write lock: another process may have
+                for statement in SCHEMA.split(";"):      # created it meanwhile
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if values:
+            check_values(conn, path)
     except sqlite3.DatabaseError as exc:
         raise HarnessInputError(f"not a comparison database: {exc}", path=path) from None
+
+
+@contextmanager
+def database(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+    """:func:`open_db` for the length of a command, closed at the end; a file damaged past its first page (an
+    SQLite error while it is read or written) is exit 2 naming it, not a traceback."""
+    conn = open_db(path, create=create)
+    try:
+        yield conn
+    except sqlite3.DatabaseError as exc:
+        raise HarnessInputError(f"the comparison database failed: {exc}", path=path) from None
+    finally:
+        conn.close()
+
+
+_TIME = "[0-9]" * 4 + "-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]." + "[0-9]" * 6 + "+00:00"
+_DAY = "typeof({0}) = 'text' AND date({0}) = {0} AND {0} <= '" + LAST_DAY.isoformat() + "'"
+_WEEK = "typeof({0}) = 'text' AND {0} GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'"
+_COUNT = "typeof({0}) = 'integer' AND {0} BETWEEN 0 AND 1000000000"
+_FLAG = "typeof({0}) = 'integer' AND {0} IN (0, 1)"
+_TEXT = "{0} IS NULL OR typeof({0}) = 'text'"
+_NUMBER = "typeof({0}) IN ('integer', 'real') AND {0} BETWEEN 0 AND {1}"
+VALUE_CHECKS = {  # table -> (column, SQL that holds for every value the writer writes)
+    "results": (
+        ("doc_id", "typeof(doc_id) = 'text'"), ("pipeline", "pipeline IN ('mlops', 'llmops')"),
+        ("role", "role IN ('production', 'shadow', 'canary')"),
+        ("received_at", f"typeof(received_at) = 'text' AND received_at GLOB '{_TIME}' AND "
+                        "datetime(received_at) IS NOT NULL AND substr(received_at, 1, 10) = day"),
+        ("day", _DAY.format("day")), ("week", _WEEK.format("week")), ("available", _FLAG.format("available")),
+        ("latency_s", _NUMBER.format("latency_s", MAX_LATENCY_S)),
+        ("input_tokens", "typeof(input_tokens) = 'integer' AND " + _NUMBER.format("input_tokens", MAX_TOKENS)),
+        ("output_tokens", "typeof(output_tokens) = 'integer' AND " + _NUMBER.format("output_tokens", MAX_TOKENS)),
+        ("cost_usd", "cost_usd IS NULL OR " + _NUMBER.format("cost_usd", MAX_COST_USD)),
+        *((c, "{0} IS NULL OR {1}".format(c, _FLAG.format(c))) for c in ("label_correct", "hallucinated")),
+        *((c, "{0} IS NULL OR {1}".format(c, _COUNT.format(c))) for c in ("fields_correct", "fields_total")),
+        *((c, _COUNT.format(c)) for c in ("guardrail_events", "pii_exposed")),
+        *((c, _TEXT.format(c)) for c in ("label", "gold_label", "error", "model_version", "prompt_version"))),
+    "events": (("ts", f"typeof(ts) = 'text' AND ts GLOB '{_TIME}' AND datetime(ts) IS NOT NULL"),
+               ("day", _DAY.format("day")), ("week", _WEEK.format("week")), ("kind", "typeof(kind) = 'text'"),
+               ("detail", "CASE WHEN typeof(detail) = 'text' AND json_valid(detail) THEN json_type(detail) = 'object' "
+                          "ELSE 0 END")),
+    "meta": (("key", "typeof(key) = 'text'"), ("value", "typeof(value) = 'text'")),
+}
+META_CHECKS = {"feedback": (1, 5), "projected_cost_per_doc": (0, MAX_COST_USD)}  # numbers the readers compute with
+
+
+def check_values(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Every value the readers compute with is one the writer writes (:data:`VALUE_CHECKS`: types, bounds, UTC
+    times, ISO weeks, JSON details; :data:`META_CHECKS`), else exit 2 naming the file, the table, the column and
+    the first row that differs. One pass over each table; the ``fields`` table is only counted, never computed
+    with, and is not read here."""
+    for table, checks in VALUE_CHECKS.items():
+        first_bad = " ".join(f"WHEN NOT coalesce({sql}, 0) THEN '{column}'" for column, sql in checks)
+        key = "doc_id || ' ' || pipeline" if table == "results" else "id" if table == "events" else "key"
+        row = conn.execute(f"SELECT {key}, CASE {first_bad} END AS bad FROM {table} WHERE bad IS NOT NULL "
+                           "LIMIT 1").fetchone()
+        if row is not None:
+            raise HarnessInputError(f"table {table}, row {str(row[0])[:80]!r}: {row[1]} holds a value this harness "
+                                    "never writes (wrong type, out of bounds or malformed)", path=path)
+    values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('audit', 'feedback', "
+                               "'projected_cost_per_doc')"))
+    for key, (low, high) in META_CHECKS.items():
+        value = _meta_value(values.get(key, "null"))
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                      and low <= value <= high):
+            raise HarnessInputError(f"meta {key} is {str(values[key])[:40]!r}, not a number {low}-{high:,}", path=path)
+    if _meta_value(values.get("audit", "null")) not in (None, True, False):
+        raise HarnessInputError(f"meta audit is {values['audit'][:40]!r}, not true, false or null", path=path)
+
+
+def _meta_value(text: str) -> Any:
+    try:
+        return loads_json(text)
+    except HarnessInputError:
+        return text
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    return tuple(row[1] for row in conn.execute("SELECT * FROM pragma_table_info(?)", (table,)))
+
+
+@lru_cache(maxsize=1)
+def expected_columns() -> dict[str, tuple[str, ...]]:
+    """Each table's columns, in order, as :data:`SCHEMA` (the one definition) creates them."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(SCHEMA)
+        return {table: _columns(mem, table) for table in TABLES}
+    finally:
+        mem.close()
+
+
+def _listed(names) -> str:
+    names = sorted(names)
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path, *, complete: bool) -> None:
+    """The one schema check of an existing file: its tables are this schema's, each with exactly this schema's
+    columns (``complete``: every table is there, as in a file that says it has this schema version; otherwise a
+    table may be absent, as in a new file). Else exit 2 naming the file and what differs."""
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+            if not name.startswith("sqlite_")}
+    want = expected_columns()
+    problems = []
+    if have - set(want):
+        problems.append(f"tables not in the schema: {_listed(have - set(want))}")
+    if complete and set(want) - have:
+        problems.append(f"missing tables: {_listed(set(want) - have)}")
+    for table in sorted(have & set(want)):
+        got = _columns(conn, table)
+        if got != want[table]:
+            missing, extra = set(want[table]) - set(got), set(got) - set(want[table])
+            problems.append(f"table {table} " + "; ".join(
+                [f"lacks {_listed(missing)}"] * bool(missing) + [f"has {_listed(extra)}"] * bool(extra)
+                or ["has its columns in another order"]))
+    if problems:
+        said = f" (though it says schema {SCHEMA_VERSION})" if complete else ""
+        raise HarnessInputError(f"not a comparison database{said}: {'; '.join(problems)}", path=path)
 
 
 @contextmanager
@@ -283,8 +407,7 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
     log_path = Path(log_path)
     if not log_path.is_file():
         raise HarnessInputError("result log not found", path=log_path)
-    conn = open_db(db_path)
-    try:
+    with database(db_path) as conn:
         writer, pending, written = Writer(conn, field_schema, batch), [], 0
         try:
             for lineno, obj in iter_jsonl(log_path):
@@ -296,8 +419,6 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
             writer.add(pending)
             raise
         return written + writer.add(pending)
-    finally:
-        conn.close()
 
 
 def meta(conn: sqlite3.Connection) -> dict[str, str]:

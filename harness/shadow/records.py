@@ -12,13 +12,13 @@ pipeline            ``mlops`` | ``llmops`` (required)           which pipeline p
 role                ``production`` | ``shadow`` | ``canary``    how the pipeline served this document
 received_at         ISO 8601 with a time zone (required)        when the document arrived (day and ISO week are
                                                                 taken from it in UTC)
-latency_s           float >= 0 (required)                       this pipeline's processing time for the document
+latency_s           float 0-86,400 (required)                   this pipeline's processing time for the document
 label               str | null                                  predicted class (null: none, e.g. an error)
 fields              {name: str | [str] | null} | null           extracted fields
 error               str | null                                  the error, if processing failed
-input_tokens,       int >= 0, default 0                         model tokens used
+input_tokens,       int 0-10,000,000, default 0                 model tokens used
 output_tokens
-cost_usd            float >= 0 | null                           cost of this document on this pipeline
+cost_usd            float 0-10,000 | null                       cost of this document on this pipeline (USD)
 model_version,      str | null                                  what produced the answer
 prompt_version
 hallucinated        bool | null                                 an answer/summary flagged unsupported (null: not
@@ -33,7 +33,10 @@ gold_fields                                                     absent in produc
 ==================  =========================================  ===============================================
 
 Any other key is refused, as are wrong types (``"1"`` for a number, ``1`` for a boolean), a ``received_at``
-without a time zone, NaN and negative times, tokens or costs; the error names ``file:line: field``.
+without a time zone or whose UTC day is after :data:`LAST_DAY`, NaN, and numbers outside their bounds
+(:data:`MAX_LATENCY_S`, :data:`MAX_TOKENS`, :data:`MAX_COST_USD`: far beyond any real document, and small
+enough that a database's sums over millions of rows stay exact); the error names ``file:line: field`` and the
+bound.
 
 >>> r = ResultRecord.model_validate({"doc_id": "d1", "pipeline": "llmops", "role": "shadow",
 ...     "received_at": "2026-01-14T09:30:00+01:00", "latency_s": 2.5, "label": "invoice"})
@@ -43,7 +46,7 @@ without a time zone, NaN and negative times, tokens or costs; the error names ``
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
@@ -51,6 +54,10 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 from harness.config import StrictModel
 
 PIPELINES = ("mlops", "llmops")
+MAX_LATENCY_S = 86_400.0  # a day: a document's processing time
+MAX_TOKENS = 10_000_000  # a document's model tokens (50x the largest context windows)
+MAX_COST_USD = 10_000.0  # a document's cost
+LAST_DAY = date(9999, 11, 30)  # the last UTC day of a record: its ISO week and a ramp after it fit in the calendar
 FieldValue = str | list[str] | None
 
 
@@ -73,14 +80,15 @@ class ResultRecord(StrictModel):
         description="how the pipeline served the document: production, shadow (result not used) or canary")
     received_at: AwareDatetime = Field(strict=False, description="when the document arrived: ISO 8601 with a "
                                        "time zone; its UTC day and ISO week place it on the dashboard")
-    latency_s: float = Field(ge=0, description="this pipeline's processing time for this document, seconds")
+    latency_s: float = Field(ge=0, le=MAX_LATENCY_S, description="this pipeline's processing time for this "
+                             "document, seconds (at most a day)")
     label: str | None = Field(None, description="predicted class; null when none (an error, down)")
     fields: dict[str, FieldValue] | None = Field(None, description="extracted fields: name -> text, list or null")
     error: str | None = Field(None, description="the error when processing failed, else null")
-    input_tokens: int = Field(0, ge=0, description="model input tokens used for this document")
-    output_tokens: int = Field(0, ge=0, description="model output tokens used for this document")
-    cost_usd: float | None = Field(None, ge=0, description="cost of this document on this pipeline (USD); null "
-                                   "when not known")
+    input_tokens: int = Field(0, ge=0, le=MAX_TOKENS, description="model input tokens used for this document")
+    output_tokens: int = Field(0, ge=0, le=MAX_TOKENS, description="model output tokens used for this document")
+    cost_usd: float | None = Field(None, ge=0, le=MAX_COST_USD, description="cost of this document on this "
+                                   "pipeline (USD); null when not known")
     model_version: str | None = Field(None, description="model (or artifact) version that produced the result")
     prompt_version: str | None = Field(None, description="prompt version (LLMOps)")
     hallucinated: bool | None = Field(None, description="an answer or summary flagged unsupported; null: not "
@@ -96,6 +104,18 @@ class ResultRecord(StrictModel):
     def _iso_text(cls, value: Any) -> Any:
         if not isinstance(value, (str, datetime)):
             raise ValueError("must be an ISO 8601 date and time with a time zone, e.g. 2026-01-14T09:30:00Z")
+        return value
+
+    @field_validator("received_at")
+    @classmethod
+    def _in_utc_range(cls, value: datetime) -> datetime:
+        try:
+            day = value.astimezone(timezone.utc).date()
+        except OverflowError:
+            day = None
+        if day is None or day > LAST_DAY:
+            raise ValueError(f"must fall on 0001-01-01 .. {LAST_DAY} in UTC, the days the comparison database "
+                             "takes (its ISO week and a cutover ramp after it must fit in the calendar)")
         return value
 
     @property

@@ -5,8 +5,10 @@ Every document of the stream (:mod:`harness.shadow.stream`) is processed by the 
 the scenario (``shadow="scenario"``: quality, time, tokens and cost are the scenario's figures, drawn per
 document, deterministic by seed) or the **real LLMOps pipeline** (``shadow="pipeline"``: the embedded local
 model or Bedrock through ``--set``; real time and tokens; slow). Results are written through the database's
-one writer as each day finishes, so a reader (the dashboard) can follow a running simulation, and a rerun
-resumes at the first day not complete.
+one writer :data:`CHUNK` documents at a time as the day's stream is generated, so memory stays flat however
+large the scenario, a reader (the dashboard) can follow a running simulation, and a rerun resumes at the first
+day not complete (a day partly written is redone: rows are replaced, never doubled). A drawn processing time
+over the result record's bound (a day) is recorded as that bound.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Callable, Sequence
+from itertools import islice
+from typing import Callable, Iterable, Iterator, Sequence
 
-from harness.shadow.records import GuardrailEvent, ResultRecord
+from harness.shadow.records import MAX_LATENCY_S, GuardrailEvent, ResultRecord
 from harness.shadow.scenario import Scenario
 from harness.shadow.stream import StreamDoc, day_documents
+
+CHUNK = 1000  # documents generated, processed by both pipelines and written at a time
 
 
 def _active(spec, kind: str, day: int, pipeline: str | None = None):
@@ -52,9 +57,11 @@ def shadow_model(spec, day: int):
 
 def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> list[ResultRecord]:
     """The scenario's model on ``docs`` (see the module docstring): one record per document."""
-    out = []
+    out, models = [], {}
     for doc in docs:
-        m = shadow_model(spec, doc.day)
+        if doc.day not in models:  # one day's figures for all its documents
+            models[doc.day] = shadow_model(spec, doc.day)
+        m = models[doc.day]
         rng = random.Random(f"{spec.seed}:shadow:{doc.item.id}")
         base = {"doc_id": doc.item.id, "pipeline": "llmops", "role": "shadow", "received_at": doc.received_at,
                 "gold_label": doc.item.label, "gold_fields": dict(doc.item.fields),
@@ -62,7 +69,7 @@ def simulated_shadow(spec, docs: Sequence[StreamDoc], labels: Sequence[str]) -> 
         if _down(spec, doc, "llmops"):
             out.append(_down_record(base))
             continue
-        latency = m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"]))
+        latency = min(MAX_LATENCY_S, m["latency_s"] * m["slow"] * math.exp(rng.gauss(0.0, m["latency_spread"])))
         if rng.random() < m["error_rate"]:
             out.append(ResultRecord(**base, latency_s=latency, error="model call failed (simulated)"))
             continue
@@ -106,7 +113,8 @@ def production(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRecord]
         slow = math.prod(e.factor for e in _active(spec, "latency_degradation", d.day, "mlops"))
         rng = random.Random(f"{spec.seed}:production:{d.item.id}")
         overhead = max(0.0, rng.gauss(spec.production.overhead_s, spec.production.overhead_sd))
-        out.append(ResultRecord(**base, latency_s=round((per_doc + overhead) * slow, 6), label=lab.value, fields=fld.value,
+        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, (per_doc + overhead) * slow), 6),
+                                label=lab.value, fields=fld.value,
                                 error=lab.error or fld.error, cost_usd=spec.production.cost_per_doc))
     return out
 
@@ -125,8 +133,8 @@ def pipeline_shadow(spec, docs: Sequence[StreamDoc], predictor) -> list[ResultRe
         fld = predictor.predict([d.item], "extract", [{"classify": lab.value}])[0]
         usage = [o.usage for o in (lab, fld) if o.usage is not None]
         events = guardrail_events((lab, fld))
-        out.append(ResultRecord(**base, latency_s=round(time.perf_counter() - t0, 4), label=lab.value,
-                                fields=fld.value, error=lab.error or fld.error,
+        out.append(ResultRecord(**base, latency_s=round(min(MAX_LATENCY_S, time.perf_counter() - t0), 4),
+                                label=lab.value, fields=fld.value, error=lab.error or fld.error,
                                 input_tokens=sum(u.input_tokens for u in usage),
                                 output_tokens=sum(u.output_tokens for u in usage),
                                 cost_usd=spec.shadow.cost_per_doc, guardrail_events=events,
@@ -154,58 +162,96 @@ def guardrail_events(outputs) -> list[GuardrailEvent]:
     return out
 
 
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of at most ``size``, taken as they come."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def shadow_settings(shadow: str, overrides: Sequence[str]) -> list[str]:
+    """The LLMOps settings of ``--shadow pipeline``: classify and extract, then ``overrides`` (``--set``), checked
+    against the pipeline's settings (an unknown key or a wrong value: exit 2 naming it). ``--set`` with the
+    simulated shadow is refused: it would change nothing."""
+    from harness.errors import HarnessInputError
+    from harness.pipelines import load_pipeline_config
+
+    settings = ["tasks=[classify, extract]", *overrides]
+    if overrides:
+        load_pipeline_config("llmops", None, settings)
+        if shadow != "pipeline":
+            raise HarnessInputError("sets the LLMOps pipeline, which only --shadow pipeline runs (the simulated "
+                                    "shadow's figures are the scenario's)", field="--set")
+    return settings
+
+
+def simulate_day(spec, day: int, writer, mlops, llm, labels: Sequence[str], *, chunk: int = CHUNK) -> int:
+    """Day ``day`` of the stream of ``spec`` into ``writer`` (a :class:`harness.shadow.db.Writer`): the events that
+    start that day, then its documents, generated, processed by production (``mlops``) and the shadow (the real
+    pipeline ``llm``, or the scenario's model when None) and written ``chunk`` at a time, so memory does not grow
+    with the documents a day; returns how many documents."""
+    from datetime import datetime, timedelta, timezone
+    from datetime import time as dtime
+
+    on = spec.start + timedelta(days=day - 1)
+    for e in spec.events:
+        if e.first_day() == day:
+            writer.add_event(datetime.combine(on, dtime(9), tzinfo=timezone.utc), e.kind,
+                             e.model_dump(exclude_none=True, exclude_defaults=True))
+    n = 0
+    for docs in chunks(day_documents(spec, day), chunk):
+        records = production(spec, docs, mlops)
+        records += pipeline_shadow(spec, docs, llm) if llm is not None else simulated_shadow(spec, docs, labels)
+        writer.add(records)
+        n += len(docs)
+    return n
+
+
 def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides: Sequence[str] = (),
              progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
-    """Run the scenario into the database at ``db_path``; returns a summary (days, documents, seconds)."""
+    """Run the scenario into the database at ``db_path`` day by day (:func:`simulate_day`), skipping the days
+    already complete; returns a summary (days, documents, seconds)."""
     import sys
+    from datetime import timedelta
 
     from tqdm import tqdm
 
+    from harness.errors import HarnessInputError
     from harness.golden import default_golden, load_golden_set
     from harness.pipelines import build_predictor
-    from harness.shadow.db import Writer, meta, open_db
+    from harness.shadow.db import Writer, database, meta
 
     spec = scenario.spec
+    settings = shadow_settings(shadow, overrides)
     golden = load_golden_set(default_golden())
-    conn = open_db(db_path)
-    writer = Writer(conn, golden.manifest.fields)
-    old = meta(conn)
-    if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
-        from harness.errors import HarnessInputError
-
-        raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it", path=db_path)
-    for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
-                       ("seed", str(spec.seed)), ("start", spec.start.isoformat()), ("weeks", str(spec.weeks)),
-                       ("docs_per_day", str(spec.docs_per_day)), ("feedback", spec.feedback), ("audit", spec.audit),
-                       ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
-        writer.set_meta(key, value)
-    done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
-            if n >= 2 * spec.docs_per_day}
-    mlops = build_predictor("mlops", golden, progress=info).predictor
-    llm = build_predictor("llmops", golden, None, ["tasks=[classify, extract]", *overrides], progress=info).predictor \
-        if shadow == "pipeline" else None
-    t0, n_docs = time.perf_counter(), 0
-    days = range(1, spec.weeks * 7 + 1)
-    bar = tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
-               disable=(not sys.stderr.isatty()) if progress is None else not progress)
-    try:
-        for day in bar:
-            docs = day_documents(spec, day)
-            if not docs or docs[0].received_at.date().isoformat() in done:
-                continue
-            for e in spec.events:
-                if e.first_day() == day:
-                    writer.add_event(docs[0].received_at.replace(hour=9, minute=0, second=0, microsecond=0), e.kind,
-                                     e.model_dump(exclude_none=True, exclude_defaults=True))
-            records = production(spec, docs, mlops)
-            records += (pipeline_shadow(spec, docs, llm) if llm is not None
-                        else simulated_shadow(spec, docs, golden.manifest.labels))
-            writer.add(records)
-            n_docs += len(docs)
-    finally:
-        bar.close()
-        mlops.close()
-        if llm is not None:
-            llm.close()
-        conn.close()
+    mlops = llm = None
+    with database(db_path) as conn:
+        try:
+            writer = Writer(conn, golden.manifest.fields)
+            old = meta(conn)
+            if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
+                raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it",
+                                        path=db_path)
+            for key, value in (("scenario", spec.name), ("scenario_sha256", scenario.sha256), ("shadow", shadow),
+                               ("seed", str(spec.seed)), ("start", spec.start.isoformat()),
+                               ("weeks", str(spec.weeks)), ("docs_per_day", str(spec.docs_per_day)),
+                               ("feedback", spec.feedback), ("audit", spec.audit),
+                               ("projected_cost_per_doc", spec.shadow.cost_per_doc)):
+                writer.set_meta(key, value)
+            done = {d for d, n in conn.execute("SELECT day, COUNT(*) FROM results GROUP BY day")
+                    if n >= 2 * spec.docs_per_day}
+            mlops = build_predictor("mlops", golden, progress=info).predictor
+            llm = build_predictor("llmops", golden, None, settings, progress=info).predictor \
+                if shadow == "pipeline" else None
+            t0, n_docs = time.perf_counter(), 0
+            days = range(1, spec.weeks * 7 + 1)
+            with tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
+                      disable=(not sys.stderr.isatty()) if progress is None else not progress) as bar:
+                for day in bar:
+                    if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
+                        n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
+        finally:
+            for predictor in (mlops, llm):
+                if predictor is not None:
+                    predictor.close()
     return {"days": len(days), "documents": n_docs, "seconds": round(time.perf_counter() - t0, 1)}

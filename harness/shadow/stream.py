@@ -1,11 +1,14 @@
 """The simulated traffic: TechCorp documents day by day, from the golden-set generator, deterministic by
-(seed, day) so any day can be regenerated on its own (a resumed simulation redoes only unfinished days)."""
+(seed, day) so any day can be regenerated on its own (a resumed simulation redoes only unfinished days). A day
+is generated one document at a time (:func:`day_documents` is an iterator), so a simulation holds only the
+documents it is processing, however many a day the scenario asks for."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
 from harness.golden import Item
 
@@ -26,8 +29,9 @@ def _events(spec, kind: str, day: int):
     return [e for e in spec.events if e.kind == kind and e.active(day)]
 
 
-def day_documents(spec, day: int) -> list[StreamDoc]:
-    """The documents of ``day`` (1-based) of the scenario ``spec``, in arrival order."""
+def day_documents(spec, day: int) -> Iterator[StreamDoc]:
+    """The documents of ``day`` (1-based) of the scenario ``spec``, in arrival order, generated as they are
+    taken (only the day's arrival times are drawn up front)."""
     from golden_sets import techcorp_spec as S
     from golden_sets.generate import render
 
@@ -37,7 +41,6 @@ def day_documents(spec, day: int) -> list[StreamDoc]:
     pii = max((e.share for e in _events(spec, "pii_burst", day)), default=0.0)
     seconds = sorted(rng.uniform(8 * 3600, 18 * 3600) for _ in range(spec.docs_per_day))
     labels = list(S.CLASSES)
-    out = []
     for i, sec in enumerate(seconds):
         label = labels[rng.randrange(len(labels))]
         held_out = rng.random() < drift
@@ -54,5 +57,4 @@ def day_documents(spec, day: int) -> list[StreamDoc]:
         fields = {name: draft.gold.get(name) for name in S.FIELDS}
         item = Item(id=f"s{spec.seed}-d{day:03d}-{i:05d}", kind="document", split="stream", text=text, label=label,
                     fields=fields)
-        out.append(StreamDoc(item, start + timedelta(seconds=round(sec, 3)), day, family, carries_pii))
-    return out
+        yield StreamDoc(item, start + timedelta(seconds=round(sec, 3)), day, family, carries_pii)
