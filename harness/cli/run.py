@@ -8,7 +8,6 @@ from pathlib import Path
 from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, eval_date, info,
                                 judge_config, progress_flag)
 from harness.errors import HarnessInputError
-from harness.golden import default_golden
 
 DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
 
@@ -48,7 +47,7 @@ def register(sub) -> None:
 
 def run_command(args) -> int:
     from harness import report, runner
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.judge import split_overrides
     from harness.pipelines import build_predictor
     from harness.files import out_dir
@@ -115,7 +114,7 @@ def demo_command(args) -> int:
     with the pilot criteria and the go/no-go verdict of LLMOps against the MLOps baseline on that subset."""
     from harness import gates, report
     from harness.cli.gates import evaluate, gates_table
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
 
     golden = load_golden_set(args.golden or default_golden())
     for name in ("subset_per_class", "subset_qa", "subset_limit"):
