@@ -6,8 +6,7 @@ directory, :func:`score` predictions made elsewhere.
 The names below are imported on first use (PEP 562), so ``import harness.errors`` or ``harness --help`` does
 not pay for numpy, pydantic and the scoring code.
 
-``__version__`` is the one source of the version number: ``pyproject.toml`` reads it (``dynamic``), and
-``harness --version``, ``run.json`` and the report pages' footer print it.
+``__version__`` comes from :mod:`harness.version`, the one place the version number is written.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from harness.version import __version__
 
 # public name -> the module that defines it
 _EXPORTS = {"HarnessInputError": "harness.errors", "GoldenSet": "harness.golden", "Item": "harness.golden",

@@ -19,7 +19,7 @@ GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "dete
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness import __version__
+    from harness.version import __version__
 
     parser = argparse.ArgumentParser(prog="harness", description="Evaluate and compare document-intelligence "
                                      "pipelines on golden sets.")
