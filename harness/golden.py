@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
-from harness.files import loads_json, read_yaml_mapping_doc, safe_name, validate
+from harness.files import iter_jsonl, read_yaml_mapping_doc, safe_name, validate
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
 DOC_KEYS = ("id", "split", "text", "label", "fields")
@@ -234,22 +234,6 @@ def _load_manifest(root: Path) -> Manifest:
 
 
 # ---------------------------------------------------------------------------------------------- records
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
-            if not text.strip():
-                continue
-            obj = loads_json(text, path=path, line=lineno)
-            if not isinstance(obj, dict):
-                raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
-            yield lineno, obj
-
-
 def check_field_value(spec: FieldSpec, value: Any) -> str | None:
     """Return a problem description if ``value`` does not fit the field's type, else None."""
     if value is None:
