@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessInputError
-from harness.golden import iter_jsonl
+from harness.files import iter_jsonl
 from metrics.hallucination import MIN_SUPPORT_ANSWER, MIN_SUPPORT_SUMMARY, detect
 
 

@@ -10,6 +10,7 @@ Reading (every YAML and JSON file the project reads goes through here):
 * **JSON** (:func:`loads_json`): strict: ``NaN``, ``Infinity`` and numbers too large for a float are refused,
   as is nesting deeper than Python can parse (``RecursionError`` becomes a named error), and a key given twice
   in one object (JSON parsers disagree on which one counts; the error names the key and its line).
+  :func:`iter_jsonl` reads JSON Lines the same way, naming the line of a bad record.
 * **Typed checks** (:func:`validate`): a pydantic model per file kind; the first problem becomes
   ``file:line: field: problem``.
 
@@ -24,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, Iterator, Mapping, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -285,6 +286,22 @@ def read_json(path: str | os.PathLike, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
     return loads_json(text, path=path)
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
+            if not text.strip():
+                continue
+            obj = loads_json(text, path=path, line=lineno)
+            if not isinstance(obj, dict):
+                raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
+            yield lineno, obj
 
 
 def dumps_json(data: Any, **kwargs: Any) -> str:

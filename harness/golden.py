@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
-from harness.files import loads_json, read_yaml_mapping_doc, safe_name, validate
+from harness.files import iter_jsonl, read_yaml_mapping_doc, safe_name, validate
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
 DOC_KEYS = ("id", "split", "text", "label", "fields")
+DOC_COLUMNS = (*DOC_KEYS, "summary")
 QA_KEYS = ("id", "split", "doc_ids", "question", "reference_answer", "reference_contexts")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -69,11 +70,62 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Records:
+    """A golden set's validated records, column by column (one list per key, in file order).
+
+    ``len``, iteration (a dict per record), :meth:`rows` of a split, :meth:`to_dict` (the columns, as fresh
+    lists and dicts) and :meth:`select_columns`. Until 0.2.0 these were ``datasets.Dataset`` objects (pyarrow and pandas in every
+    install, for a container); ``datasets.Dataset.from_dict(records.to_dict())`` builds one again.
+
+    >>> r = Records.from_rows([{"id": "a", "fields": {"n": ["1"]}}, {"id": "b", "fields": {"n": None}}], ("id", "fields"))
+    >>> len(r), r.to_dict()["id"], [row["fields"]["n"] for row in r]
+    (2, ['a', 'b'], [['1'], None])
+    """
+    columns: Mapping[str, list]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict], keys: tuple[str, ...]) -> "Records":
+        return cls({k: [r[k] for r in rows] for k in keys})
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.rows())
+
+    def to_dict(self) -> dict[str, list]:
+        """The columns, copied down to their lists and dicts (a caller may change what it gets)."""
+        return {k: [_copied(v) for v in col] for k, col in self.columns.items()}
+
+    def select_columns(self, names: list[str]) -> "Records":
+        return Records({k: self.columns[k] for k in names})
+
+    def rows(self, split: str | None = None) -> list[dict]:
+        """The records (of one split), in file order, as fresh dicts."""
+        names = list(self.columns)
+        at = names.index("split") if split is not None else 0
+        return [dict(zip(names, map(_copied, values))) for values in zip(*self.columns.values())
+                if split is None or values[at] == split]
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
 class GoldenSet:
     root: Path
     manifest: Manifest
-    documents: Any  # datasets.Dataset
-    qa: Any  # datasets.Dataset
+    documents: Records
+    qa: Records
 
     @property
     def name(self) -> str:
@@ -98,18 +150,17 @@ class GoldenSet:
     def _items(self, split: str, kinds: tuple[str, ...]) -> list[Item]:
         out: list[Item] = []
         if "document" in kinds:
-            cols = self.documents.to_dict()  # column-wise: far faster than row by row
-            n = len(cols["split"])
-            out = [Item(id=i, kind="document", split=split, text=text, label=label, fields=fields, summary=summary)
+            cols = self.documents.columns  # column-wise: far faster than row by row; read, never changed
+            out = [Item(id=i, kind="document", split=split, text=text, label=label, fields=_copied(fields),
+                        summary=summary)
                    for i, text, label, fields, summary, s in
-                   zip(cols["id"], cols["text"], cols["label"], cols["fields"], cols.get("summary", [None] * n),
-                       cols["split"]) if s == split]
+                   zip(cols["id"], cols["text"], cols["label"], cols["fields"], cols["summary"], cols["split"])
+                   if s == split]
         if "qa" in kinds:
             by_id = {}
-            for row in _split_rows(self.qa, split):
+            for row in self.qa.rows(split):
                 if not by_id:
-                    docs = self.documents.select_columns(["id", "text"]).to_dict()
-                    by_id = dict(zip(docs["id"], docs["text"]))
+                    by_id = dict(zip(self.documents.columns["id"], self.documents.columns["text"]))
                 out.append(Item(id=row["id"], kind="qa", split=split, question=row["question"],
                                 doc_ids=tuple(row["doc_ids"]), reference_answer=row["reference_answer"],
                                 reference_contexts=tuple(row["reference_contexts"]),
@@ -118,13 +169,6 @@ class GoldenSet:
 
     def documents_by_id(self) -> dict[str, dict]:
         return {row["id"]: row for row in self.documents}
-
-
-def _split_rows(dataset, split: str) -> list[dict]:
-    """The rows of one split, in file order (read column-wise: far faster than row by row)."""
-    cols = dataset.to_dict()
-    names = list(cols)
-    return [dict(zip(names, values)) for values, s in zip(zip(*cols.values()), cols["split"]) if s == split]
 
 
 # ---------------------------------------------------------------------------------------------- manifest
@@ -190,22 +234,6 @@ def _load_manifest(root: Path) -> Manifest:
 
 
 # ---------------------------------------------------------------------------------------------- records
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
-            if not text.strip():
-                continue
-            obj = loads_json(text, path=path, line=lineno)
-            if not isinstance(obj, dict):
-                raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
-            yield lineno, obj
-
-
 def check_field_value(spec: FieldSpec, value: Any) -> str | None:
     """Return a problem description if ``value`` does not fit the field's type, else None."""
     if value is None:
@@ -324,28 +352,13 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _features(manifest: Manifest):
-    from datasets import Features, List, Value
-
-    field_types = {name: (List(Value("string")) if spec.type == "list" else Value("string"))
-                   for name, spec in manifest.fields.items()}
-    docs = Features({"id": Value("string"), "split": Value("string"), "text": Value("string"),
-                     "label": Value("string"), "fields": field_types, "summary": Value("string")})
-    qa = Features({"id": Value("string"), "split": Value("string"), "doc_ids": List(Value("string")),
-                   "question": Value("string"), "reference_answer": Value("string"),
-                   "reference_contexts": List(Value("string"))})
-    return docs, qa
-
-
 def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSet:
     """Load and validate a golden set directory.
 
     Records are checked line by line first (so a broken line is reported with its number), then each data
-    file's sha256 is compared with the manifest. The validated rows are held as ``datasets.Dataset`` objects
-    typed from the manifest's field schema.
+    file's sha256 is compared with the manifest. The validated records are held column by column
+    (:class:`Records`); every document carries every field of the manifest's schema (None where absent).
     """
-    import datasets
-
     root = Path(root)
     manifest = _load_manifest(root)
     for name in manifest.files:
@@ -364,16 +377,8 @@ def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSe
                 raise HarnessInputError(f"checksum mismatch: manifest says {expected[:12]}..., file is "
                                         f"{actual[:12]}... (run 'harness golden checksum {root}' after an "
                                         "intended edit)", path=root / name)
-    datasets.disable_progress_bars()
-    doc_features, qa_features = _features(manifest)
-    return GoldenSet(root=root, manifest=manifest, documents=_dataset(doc_rows, doc_features),
-                     qa=_dataset(qa_rows, qa_features))
-
-
-def _dataset(rows: list[dict], features):
-    import datasets
-
-    return datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in features}, features=features)
+    return GoldenSet(root=root, manifest=manifest, documents=Records.from_rows(doc_rows, DOC_COLUMNS),
+                     qa=Records.from_rows(qa_rows, QA_KEYS))
 
 
 def write_checksums(root: str | Path) -> dict[str, str]:

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.golden import Item
 from harness.records import MAX_SECONDS, MAX_TOKENS
+
+if TYPE_CHECKING:  # annotations only: a run's predictions load without the golden-set module
+    from harness.golden import Item
 
 Task = Literal["classify", "extract", "answer", "summarize"]
 TASKS: tuple[str, ...] = ("classify", "extract", "answer", "summarize")

@@ -29,12 +29,16 @@ from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import RunStore, now
 
-PACKAGES = ("docintel-harness", "datasets", "numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
-            "langchain-core", "llama-cpp-python", "sentence-transformers", "faiss-cpu", "torch", "ragas")
+PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws", "langchain-core", "llama-cpp-python",
+            "sentence-transformers", "faiss-cpu", "torch", "ragas")
 
 
 def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+    """Python's version, the harness's own (:data:`harness.__version__`) and those of the installed
+    :data:`PACKAGES` (an extra that is not installed is simply not listed)."""
+    from harness.version import __version__
+
+    out = {"python": platform.python_version(), "docintel-harness": __version__}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)

@@ -29,8 +29,7 @@ from pydantic import ValidationError
 
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
-from harness.files import dumps_json, loads_json, read_json, validation_problem
-from harness.golden import iter_jsonl
+from harness.files import dumps_json, iter_jsonl, loads_json, read_json, validation_problem
 from harness.predictor import Prediction
 from harness.records import MetricsRecord, RunRecord, checked as _checked
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class ClassScores:
@@ -67,6 +65,8 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str | None], l
     # every distinct value as a number: the same counts as the strings, and scikit-learn counts numbers far
     # faster than Python objects
     codes: dict = {}
+    import numpy as np  # here: the registry imports this module for balanced_accuracy, without numpy
+
     true = np.asarray([codes.setdefault(t, len(codes)) for t in y_true], dtype=np.int64)
     pred = np.asarray([codes.setdefault(sentinel if p is None else p, len(codes)) for p in y_pred], dtype=np.int64)
     wanted = [codes.setdefault(lab, len(codes)) for lab in labels]

@@ -19,8 +19,11 @@ GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "dete
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness.version import __version__
+
     parser = argparse.ArgumentParser(prog="harness", description="Evaluate and compare document-intelligence "
                                      "pipelines on golden sets.")
+    parser.add_argument("--version", action="version", version=f"docintel-harness {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in GROUPS:
         importlib.import_module(f"harness.cli.{name}").register(sub)

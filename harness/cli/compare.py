@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from harness.files import dumps_json
-
 
 def register(sub) -> None:
     p = sub.add_parser("compare", help="paired statistics between two runs on the same golden split")
@@ -30,6 +28,7 @@ def compare_command(args) -> int:
 
 def diff_command(args) -> int:
     from harness import compare
+    from harness.files import dumps_json
     from harness.store import load_run
 
     d = compare.diff(load_run(args.run_a), load_run(args.run_b))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from harness.cost.money import pct, usd
-from harness.files import dumps_json
 from harness.render import md_text, table as render_table
 
 
@@ -78,6 +77,7 @@ def to_json(key) -> dict:
 def cost_command(args) -> int:
     from harness.cost.answer_key import answer_key
     from harness.cost.pricing import load_pricing
+    from harness.files import dumps_json
 
     if args.run:
         from harness.cli.cost_run import run_cost_command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from harness.files import dumps_json
 from harness.render import table as render_table
 
 
@@ -18,7 +17,7 @@ def register(sub) -> None:
 
 def detect_command(args) -> int:
     from harness.detect import run_detect
-    from harness.files import out_dir, out_file
+    from harness.files import dumps_json, out_dir, out_file
 
     if args.out:  # checked before the detector runs: a file, or a folder where a file goes, is exit 2
         out = out_dir(args.out)

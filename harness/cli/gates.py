@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from harness.files import dumps_json
 from harness.errors import HarnessInputError
 from harness.render import table as render_table
 
@@ -87,6 +86,7 @@ def gates_table(results, verdict, run, baseline) -> str:
 
 def rollback_command(args) -> int:
     from harness import gates
+    from harness.files import dumps_json
 
     criteria = gates.load_criteria(args.criteria)
     records = gates.read_monitoring(args.monitoring)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 from harness.cli.common import info
-from harness.files import dumps_json, read_json
 from harness.render import table as render_table
 
 
@@ -53,6 +52,7 @@ def _engine(config_ref):
 
 
 def eval_command(args) -> int:
+    from harness.files import dumps_json
     from harness.guardrails.evaluate import evaluate, read_items, run_items
 
     engine = _engine(args.config)
@@ -134,7 +134,7 @@ def eval_table(result: dict) -> str:
 
 
 def calibrate_command(args) -> int:
-    from harness.files import out_file
+    from harness.files import dumps_json, out_file, read_json
     from harness.guardrails.engine import CALIBRATION
     from harness.guardrails.evaluate import calibrate, read_items
     from harness.pages import write_page
@@ -155,6 +155,8 @@ def calibrate_command(args) -> int:
 
 
 def check_command(args) -> int:
+    from harness.files import dumps_json
+
     engine = _engine(args.config)
     text = sys.stdin.read() if args.text == "-" else args.text
     a = engine.apply(text, "INPUT" if args.where == "input" else "OUTPUT")

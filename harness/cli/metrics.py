@@ -3,9 +3,7 @@ accept), and ``harness config``: every settings key of a pipeline or of the judg
 
 from __future__ import annotations
 
-
 from harness.errors import HarnessInputError
-from harness.files import dumps_json
 from harness.render import table as render_table
 
 
@@ -23,6 +21,7 @@ def register(sub) -> None:
 
 
 def metrics_command(args) -> int:
+    from harness.files import dumps_json
     from metrics import registry
 
     found = registry.matching(args.match)
@@ -45,6 +44,8 @@ def config_keys(model, prefix: str = "") -> list[list[str]]:
     """(key, type, default, description) for every field of a settings model, nested keys dotted."""
     from pydantic import BaseModel
 
+    from harness.files import dumps_json
+
     rows = []
     for name, field in model.model_fields.items():
         ann = field.annotation
@@ -57,7 +58,7 @@ def config_keys(model, prefix: str = "") -> list[list[str]]:
 
 
 def config_command(args) -> int:
-    from harness.errors import HarnessInputError
+    from harness.files import dumps_json
     from harness.judge import JudgeSettings
     from harness.pipelines import config_model
 

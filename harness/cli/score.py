@@ -8,7 +8,6 @@ from pathlib import Path
 from harness.cli.common import (TABLE_FORMATS, add_judge_args, info, judge_config, judge_only,
                                 progress_flag)
 from harness.errors import HarnessInputError
-from harness.golden import default_golden
 
 
 def register(sub) -> None:
@@ -32,7 +31,7 @@ def register(sub) -> None:
 
 def score_command(args) -> int:
     from harness import report
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.scoring import score_external
     from harness.files import out_dir
     from harness.store import read_predictions
@@ -57,7 +56,7 @@ def score_command(args) -> int:
 
 def judge_command(args) -> int:
     from harness import report
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.scoring import score_run
     from harness.store import RunStore
 

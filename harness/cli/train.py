@@ -4,7 +4,6 @@ registry: the CLI imports no pipeline)."""
 from __future__ import annotations
 
 from harness.cli.common import add_config_args, info
-from harness.golden import default_golden
 
 
 def register(sub) -> None:
@@ -18,7 +17,7 @@ def register(sub) -> None:
 
 def train_command(args) -> int:
     from harness.files import out_dir
-    from harness.golden import load_golden_set
+    from harness.golden import default_golden, load_golden_set
     from harness.pipelines import train_pipeline
 
     if args.out:

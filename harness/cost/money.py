@@ -11,10 +11,12 @@ figure the cost step forms from them (rows, totals, months, break-even) finite a
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessInputError
-from harness.files import YamlDoc
+
+if TYPE_CHECKING:  # an annotation only: the cost command's module loads without yaml and pydantic
+    from harness.files import YamlDoc
 
 MAX_PRICE = Decimal(10) ** 6  # USD per unit: per 1K tokens, per hour, per item, per ticket
 MAX_QUANTITY = Decimal(10) ** 12  # a factor, a volume, a divisor, a count of tickets

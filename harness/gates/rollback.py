@@ -30,7 +30,7 @@ class Trigger:
 
 
 def read_monitoring(path: str | Path) -> list[dict]:
-    from harness.golden import iter_jsonl
+    from harness.files import iter_jsonl
 
     out = []
     for lineno, obj in iter_jsonl(Path(path)):

@@ -61,6 +61,10 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     from harness.grading.submission import discover
     from harness.store import hold_directory
 
+    if executor == "dask" and not dry_run:  # before anything is read or written
+        from harness.extras import require
+
+        require("distributed", "dask", "grading on a Dask cluster", field="--executor")
     assignment = load_assignment(assignment_path)
     roster = read_roster(roster_path)
     golden = _golden(assignment)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessInputError
+from harness.extras import MissingExtra
 from harness.files import dumps_json, read_json
 from harness.grading.roster import REFERENCE
 
@@ -103,8 +104,8 @@ def _run_held(job: Job, assignment, sub, ident: str, work: Path) -> VariantResul
             pass  # unreadable or from another version: run again
     try:
         result = _run(job, assignment, sub, ident, work / ident[:12])
-    except DirectoryBusy:  # a run folder held by another process: not the submission's fault (run_variant)
-        raise
+    except (DirectoryBusy, MissingExtra):  # a run folder held by another process, an extra not installed here:
+        raise  # not the submission's fault (run_variant); a missing extra stops the class with its one line
     except HarnessInputError as exc:
         # a setting or prompt the pipeline refused: the submission's fault, said without hidden data
         result = VariantResult(job.student_id, "invalid", exc.problem[:200], identity=ident)

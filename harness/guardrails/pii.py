@@ -68,8 +68,17 @@ def _email_recognizer():
     return OfflineEmailRecognizer()
 
 
+def _require(module: str):
+    from harness.extras import require
+
+    return require(module, "guardrails", "PII detection of the guardrail (Presidio)",
+                   field="sensitiveInformationPolicyConfig.piiEntitiesConfig")
+
+
 @functools.lru_cache(maxsize=8)
 def _analyzer(types: tuple[str, ...]):
+    for module in ("presidio_analyzer", "spacy", "tldextract"):
+        _require(module)
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer import predefined_recognizers as pr
@@ -126,6 +135,7 @@ def mask(text: str, findings: Sequence[Finding]) -> str:
     """
     if not findings:
         return text
+    _require("presidio_anonymizer")
     from presidio_anonymizer import AnonymizerEngine
     from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 

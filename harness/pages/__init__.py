@@ -29,6 +29,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from harness.version import __version__
+
 
 @dataclass(frozen=True)
 class Plot:
@@ -67,15 +69,6 @@ def status_kind(word: str) -> str:
     return "na"
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("docintel-harness")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def render(template: str, *, title: str, command: str, subtitle: str = "", contents=(), source: str = "the run store",
            **context: Any) -> str:
     """A page from ``templates/<template>`` inside the shared layout (header, contents, styles, script);
@@ -83,7 +76,7 @@ def render(template: str, *, title: str, command: str, subtitle: str = "", conte
     page = _environment().get_template(template)
     return page.render(title=title, command=command, subtitle=subtitle, contents=list(contents), source=source,
                        generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                       version=_version(), css=_asset("page.css"), js=_asset("page.js"), **context)
+                       version=__version__, css=_asset("page.css"), js=_asset("page.js"), **context)
 
 
 def write_page(path: str | Path, html: str) -> Path:

@@ -74,7 +74,13 @@ class LLMOpsPredictor(Predictor):
         items' documents (``retrieval.index: run``), or over every document of the run's splits (``split``)."""
         if "answer" not in self.capabilities or not any(it.kind == "qa" for it in items):
             return
+        from harness.extras import require
         from pipelines.llmops.retrieval import get_index
+
+        extra = self._config.embeddings.provider  # "bedrock" or "local": the extra of that name brings both
+        for module, what in (("faiss", "the vector index of QA retrieval (FAISS)"),
+                             ("langchain_text_splitters", "document chunking for QA retrieval (LangChain)")):
+            require(module, extra, what, field="embeddings.provider")
 
         splits = sorted({it.split for it in items})
         docs = [(d.id, d.text) for s in splits for d in self.golden.items(s, kinds=("document",))]
