@@ -69,6 +69,15 @@ def status_kind(word: str) -> str:
     return "na"
 
 
+def readable(identifier: str) -> str:
+    """An id from a criteria file as a heading or cell a person reads (the id itself goes in its title).
+
+    >>> readable("accuracy_vs_baseline_4_weeks")
+    'accuracy vs baseline 4 weeks'
+    """
+    return identifier.replace("_", " ")
+
+
 def render(template: str, *, title: str, command: str, subtitle: str = "", contents=(), source: str = "the run store",
            **context: Any) -> str:
     """A page from ``templates/<template>`` inside the shared layout (header, contents, styles, script);
@@ -100,4 +109,4 @@ def write_page(path: str | Path, html: str) -> Path:
     return path
 
 
-__all__ = ["Plot", "render", "status_kind", "write_page"]
+__all__ = ["Plot", "readable", "render", "status_kind", "write_page"]

@@ -15,7 +15,7 @@ from harness import compare as cmp
 from harness.errors import HarnessInputError
 from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, must_haves_hold
 from harness.leaderboard import item_set
-from harness.pages import Plot, plots, render, status_kind
+from harness.pages import Plot, plots, readable, render, status_kind
 from harness.pages.documents import Pair, documents, golden_sets_of
 from harness.records import model_label
 from harness.store import Run
@@ -122,7 +122,8 @@ def _verdict(run: Run, criteria: Criteria, baseline: Run | None) -> dict:
         return {**out, "baseline": None, "verdict": "baseline", "kind": "na", "conditions": [],
                 "summary": "the baseline the other runs are judged against (its own go/no-go is not evaluated)"}
     verdict = evaluate_go_no_go(criteria, run, baseline)
-    conditions = [{"id": c.id, "kind": label, "holds": {True: "yes", False: "no", None: "not measurable"}[c.holds],
+    conditions = [{"id": c.id, "name": readable(c.id), "kind": label,
+                   "holds": {True: "yes", False: "no", None: "not measurable"}[c.holds],
                    # a GO condition that holds is good, a NO-GO condition that holds is bad
                    "status": "na" if c.holds is None else "pass" if c.holds == (label == "GO needs") else "fail",
                    "detail": c.detail}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from harness.pages import Plot, render, status_kind
+from harness.pages import Plot, readable, render, status_kind
 
 # (panel title, Figures attribute, unit of the plot)
 PANELS = (("Classification match", "classification_match", "%"), ("Extraction match", "extraction_match", "%"),
@@ -64,9 +64,9 @@ def dashboard_page(rows: Sequence, verdicts: Mapping[str, Any], *, period: str, 
                    # two tables, GO conditions and NO-GO conditions, so each fits the page and the condition that
                    # explains a NO-GO is never a column scrolled out of sight
                    "tables": [{"caption": "GO conditions (all must hold)", "bad": False,
-                               "ids": [(c.id, _heading(c.id)) for c in first.go]},
+                               "ids": [(c.id, readable(c.id)) for c in first.go]},
                               {"caption": "NO-GO conditions (any one that holds stops the migration)", "bad": True,
-                               "ids": [(c.id, _heading(c.id)) for c in first.no_go]}],
+                               "ids": [(c.id, readable(c.id)) for c in first.no_go]}],
                    "weeks": [{"week": w.week, "status": w.status, "kind": status_kind(w.status), "judge": w.judge,
                               "checks": [[(word[c.holds], c.detail, _check_kind(c.holds, bad=False)) for c in w.go],
                                          [(word[c.holds], c.detail, _check_kind(c.holds, bad=True)) for c in w.no_go]]}
@@ -105,15 +105,6 @@ def _pair(cell: Any) -> str:
     True
     """
     return " / ".join(part.replace(" ", "\u00a0") for part in str(cell).split(" / "))
-
-
-def _heading(condition_id: str) -> str:
-    """A condition's id as a column heading a person reads (the id stays in the cell's title).
-
-    >>> _heading("accuracy_vs_baseline_4_weeks")
-    'accuracy vs baseline 4 weeks'
-    """
-    return condition_id.replace("_", " ")
 
 
 def _go_then_ramp(decision, ramp) -> str | None:
