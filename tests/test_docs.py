@@ -71,6 +71,7 @@ class Example:
     text: str  # the command as shown, continuation lines joined
     argv: tuple[str, ...]
     expect: int
+    block: int  # the commands of one block depend on each other (an import, then a run on what it wrote)
 
 
 def fenced_blocks(text: str) -> list[Block]:
@@ -106,7 +107,7 @@ def commands(block: Block) -> list[tuple[int, str]]:
 def examples(page: Path) -> list[Example]:
     """The harness examples of a page's shell blocks, in the page's order."""
     found = []
-    for block in fenced_blocks(page.read_text(encoding="utf-8")):
+    for n, block in enumerate(fenced_blocks(page.read_text(encoding="utf-8"))):
         if block.info not in SHELL_INFO:
             continue
         for line, cmd in commands(block):
@@ -114,7 +115,7 @@ def examples(page: Path) -> list[Example]:
                 code = EXIT.search(cmd)
                 argv = shlex.split(cmd, comments=True)[1:]
                 found.append(Example(str(page.relative_to(ROOT)), line, cmd, tuple(argv),
-                                     int(code.group(1)) if code else 0))
+                                     int(code.group(1)) if code else 0, n))
     return found
 
 
@@ -355,13 +356,14 @@ def test_the_examples_of_a_page_run_as_written(page, clone, standin, tmp_path):
     shutil.copytree(clone, work, symlinks=True)
     if (clone.parent / "shared").exists():
         (tmp_path / "shared").symlink_to((clone.parent / "shared").resolve())
-    failures, ran, absent = [], 0, 0
+    failures, ran, absent, skipped_blocks = [], 0, 0, set()
     with contextlib.chdir(work), _env(**AWS):
         for ex in examples(page):
-            if not_run_reason(ex):
+            if not_run_reason(ex) or ex.block in skipped_blocks:
                 continue
             if "../shared/realdata" in ex.text and not REALDATA.is_dir():
                 absent += 1  # the public samples are absent here (tests/test_realdata.py skips likewise)
+                skipped_blocks.add(ex.block)  # and so is what the block's later commands read
                 continue
             code, out = _harness(_on_standin(ex.argv, standin.url))
             ran += 1
