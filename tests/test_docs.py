@@ -372,7 +372,7 @@ def test_the_examples_of_a_page_run_as_written(page, clone, standin, tmp_path):
                                 f"{out[-2000:]}")
     assert not failures, "\n\n".join(failures)
     if not ran and absent:
-        pytest.skip(f"the public samples are not present at {REALDATA}: {absent} examples read them")
+        pytest.skip(f"the public samples are not present at {REALDATA}: {absent} of its examples read them")
     assert ran or all(not_run_reason(ex) for ex in examples(page))
 
 
