@@ -313,13 +313,27 @@ def _on_standin(argv: tuple[str, ...], url: str) -> list[str]:
     return [*argv, *extra]
 
 
+def _share_trained_model(request, root: Path) -> None:
+    """The session's MLOps model trained on the default settings (conftest's ``mlops_artifacts``, where the suite
+    has one), linked model by model under the clone's artifacts/mlops/, so the demo finds it trained and what
+    the examples train goes into the clone's own folders."""
+    try:
+        shared = request.getfixturevalue("mlops_artifacts") / "mlops"
+    except pytest.FixtureLookupError:
+        return
+    (root / "artifacts" / "mlops").mkdir(parents=True)
+    for model in shared.iterdir():
+        (root / "artifacts" / "mlops" / model.name).symlink_to(model, target_is_directory=True)
+
+
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory, standin):
+def clone(request, tmp_path_factory, standin):
     """A clone's state after `make demo`: the shipped golden sets and examples, and `results/` with the demo's
     runs (the MLOps ones by `harness demo --mlops-only`, the LLMOps subset run on the Bedrock stand-in, the
     report page by `harness report`)."""
     base = tmp_path_factory.mktemp("docs")
     root = base / "clone"
+    _share_trained_model(request, root)
     (root / "golden_sets").mkdir(parents=True)
     for name in ("techcorp", "course", "redteam"):
         (root / "golden_sets" / name).symlink_to(ROOT / "golden_sets" / name)
