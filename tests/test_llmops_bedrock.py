@@ -16,7 +16,7 @@ from conftest import TECHCORP  # noqa: E402
 from harness.golden import load_golden_set  # noqa: E402
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-pytest_plugins = ["pytester"]  # the README CI recipe runs pytest with the harness plugin
+pytest_plugins = ["pytester"]  # the CI recipe (docs/guides/ci.md) runs pytest with the harness plugin
 
 
 pytestmark = pytest.mark.usefixtures("aws_env")  # dummy SigV4 keys, no instance metadata
@@ -241,7 +241,7 @@ class ValueResponder(GoldResponder):
 
 
 def test_the_readme_ci_recipe_passes_on_a_run_that_meets_the_criteria(tmp_path, cli, pytester):
-    """Issue 26, item 3: the README's CI recipe (an LLMOps run on Bedrock gated by the pytest plugin against
+    """Issue 26, item 3: the CI recipe of docs/guides/ci.md (an LLMOps run on Bedrock gated by the pytest plugin against
     the TechCorp criteria, its user ratings given, the previous run of the same pipeline as the baseline) passes
     on a run that meets the criteria, and names the criterion when one is not met."""
     with BedrockStandIn(responder=ValueResponder(), latency_s=0.01) as server:
