@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,18 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite
                             object_pairs_hook=_unique_keys)  # stateless: shared
 
 
+_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # only such a text can decode to a lone surrogate
+
+
+def _refuse_lone_surrogates(obj: Any) -> None:
+    """A ``\\udc80``-style escape with no partner decodes to text no file, terminal or database can hold (UTF-8
+    cannot encode it): refused where the file is read, not as a traceback where it is written."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a \\uD800-\\uDFFF escape that is not a surrogate pair (no character)") from None
+
+
 def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line: int | None = None) -> Any:
     """Strict JSON: no NaN/Infinity, no overflowing numbers, bounded nesting; errors name file and line.
 
@@ -255,9 +268,13 @@ def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line
     """
     try:
         if type(text) is str and not text.startswith("\ufeff"):  # what json.loads does with it, minus a new decoder
-            return _DECODER.decode(text)
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
-                          object_pairs_hook=_unique_keys)
+            obj = _DECODER.decode(text)
+        else:
+            obj = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                             object_pairs_hook=_unique_keys)
+        if _MAY_HOLD_SURROGATE.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+            _refuse_lone_surrogates(obj)
+        return obj
     except _DuplicateKey as exc:
         if line is None:
             decoded = text if isinstance(text, str) else text.decode("utf-8", "replace")
@@ -367,9 +384,10 @@ def safe_name(value: Any, *, path: str | os.PathLike | None = None, line: int | 
 
 # ---------------------------------------------------------------------------------------------- outputs
 def out_file(path: str | os.PathLike, *, field: str = "--out") -> Path:
-    """``path`` as a file the harness may write: exit 2 when it names a directory, or when something on the way
-    to it is a file (the one check every file-writing ``--out`` goes through; :func:`harness.pages.write_page`
-    calls it).
+    """``path`` as a file the harness may write: exit 2 when it names a directory or something that is not a
+    regular file (a FIFO, a device: the write would replace it), or when something on the way to it is a file
+    (the one check every file-writing ``--out`` goes through; :func:`harness.pages.write_page` calls it). A link
+    to a regular file is followed: its target is written.
 
     >>> out_file("results/report.html")
     PosixPath('results/report.html')
@@ -382,10 +400,13 @@ def out_file(path: str | os.PathLike, *, field: str = "--out") -> Path:
     if p.is_dir():
         raise HarnessInputError(f"is a directory: name a file to write, e.g. {p / 'report.html'}", path=p,
                                 field=field)
+    if p.exists() and not p.is_file():
+        raise HarnessInputError("is not a regular file (a device, a pipe): name a file to write, or leave --out "
+                                "out to print", path=p, field=field)
     for parent in p.parents:
         if parent.exists() and not parent.is_dir():
             raise HarnessInputError(f"{parent} is a file, not a folder", path=p, field=field)
-    return p
+    return p.resolve() if p.is_symlink() else p
 
 
 def out_dir(path: str | os.PathLike, *, field: str = "--out") -> Path:

@@ -30,8 +30,22 @@ import threading
 import time
 from typing import IO, Iterable, Iterator, TypeVar
 
+def _interval(text: str | None, default: float = 10.0) -> float:
+    """HARNESS_PROGRESS_INTERVAL_S as a pace between 0.1 s and an hour; anything else (not a number, 0, inf):
+    the default, since progress is never worth a crash or a flood of lines.
+
+    >>> [_interval(v) for v in (None, "2", "abc", "0", "nan", "inf", "1e9")]
+    [10.0, 2.0, 10.0, 10.0, 10.0, 10.0, 10.0]
+    """
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if 0.1 <= value <= 3600 else default
+
+
 # a line at least this often off a terminal (HARNESS_PROGRESS_INTERVAL_S sets another pace, e.g. for a CI log)
-INTERVAL_S = float(os.environ.get("HARNESS_PROGRESS_INTERVAL_S") or 10.0)
+INTERVAL_S = _interval(os.environ.get("HARNESS_PROGRESS_INTERVAL_S"))
 
 T = TypeVar("T")
 
@@ -83,36 +97,41 @@ class Progress:
         if self._bar is not None:
             self._bar.update(n)
 
-    def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
+    def close(self, stopped: bool = False) -> None:
+        """End the work: its last line says done, or where it stopped (``stopped``: an error or an interrupt)."""
+        with self._lock:  # once, whichever thread closes first
+            if self._closed.is_set():
+                return
+            self._closed.set()
         if self._bar is not None:
             self._bar.close()
         elif self._mode == "lines":
             self._thread.join()
-            self._say(self._line(done=True))
+            self._say(self._line(done=not stopped, stopped=stopped))
 
     def __enter__(self) -> "Progress":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(stopped=exc_type is not None)
 
     # -- lines
     def _beat(self) -> None:
         while not self._closed.wait(self._interval):
             self._say(self._line())
 
-    def _line(self, starting: bool = False, done: bool = False) -> str:
+    def _line(self, starting: bool = False, done: bool = False, stopped: bool = False) -> str:
         with self._lock:
             n = self.n
         elapsed = time.monotonic() - self._t0
         if self.total is None:  # a phase: no count
             return (f"{self.desc}: starting" if starting else
                     f"{self.desc}: done in {duration(elapsed)}" if done else
+                    f"{self.desc}: stopped after {duration(elapsed)}" if stopped else
                     f"{self.desc}: still running, {duration(elapsed)} so far")
         count = f"{n}/{self.total} {_plural(self.unit, self.total)}"
+        if stopped:
+            return f"{self.desc}: stopped at {count} after {duration(elapsed)}"
         if starting:
             return f"{self.desc}: {count}" + (" already done, going on" if n else ", starting")
         if done:

@@ -165,6 +165,10 @@ def _collect(session, config, items, run_path) -> None:
     run = gates.load_run(run_path)
     criteria = gates.load_criteria(config.getoption("harness_criteria"))
     only = config.getoption("harness_criterion") or None
+    unknown = sorted(set(only or ()) - {c.id for c in criteria.criteria})
+    if unknown:  # a typo must not make the gate disappear (as `harness gates --only` refuses it)
+        raise pytest.UsageError(f"--harness-criterion: unknown criterion id(s): {', '.join(unknown)} (known: "
+                                f"{', '.join(c.id for c in criteria.criteria)})")
     given = _inputs(config)
     parent = session
     for result in gates.evaluate_criteria(criteria, run, given["ratings"], only=only):

@@ -115,6 +115,22 @@ class DirectoryBusy(HarnessInputError):
     """Another process holds the directory (:func:`hold_directory`): never the fault of the input."""
 
 
+def _open_lock(path: Path):
+    """The lock file, opened without following a link and only when it is a regular file: a directory from
+    someone else (a run to judge, a class to grade) cannot make the lock truncate another file."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise HarnessInputError(f"cannot open the lock file ({exc.strerror}; a link is refused)", path=path) \
+            from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise HarnessInputError("the lock file is not a regular file", path=path)
+    return os.fdopen(fd, "r+", encoding="utf-8")
+
+
 @contextmanager
 def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> Iterator[None]:
     """Hold ``root`` for one writer (``what`` says which command; ``noun`` what the directory is, for the
@@ -136,7 +152,7 @@ def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> 
             _HELD[key] -= 1
         return
     root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / WRITER_LOCK, "a+", encoding="utf-8")
+    fh = _open_lock(root / WRITER_LOCK)
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     from harness.cli.common import set_offline_env
 
     set_offline_env()
+    for i, arg in enumerate(sys.argv[1:] if argv is None else argv, 1):
+        try:
+            str(arg).encode("utf-8")
+        except UnicodeEncodeError:  # bytes the terminal's encoding could not decode (surrogate escapes)
+            print(f"error: argument {i} is not valid UTF-8 text", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -48,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the machine said no (a full disk, no permission): one line, as bad input is
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -48,14 +48,46 @@ def _c(c: Mapping, holds: bool | None, observed: str, need: str) -> Condition:
     return Condition(c["id"], holds, "", observed, need)
 
 
-def _fmt(metric: str, value: Any) -> str:
+def _unit(metric: str) -> str | None:
     from metrics import registry
 
     try:
-        unit = registry.lookup(metric).unit
+        return registry.lookup(metric).unit
     except registry.UnknownMetric:
-        unit = None
-    return registry.format_value(value, unit) if unit else f"{value:.4g}"
+        return None
+
+
+def _fmt(metric: str, value: Any, digits: int | None = None) -> str:
+    """``value`` as the tables show it (the metric's unit), or with ``digits`` more decimals."""
+    from metrics import registry
+
+    unit = _unit(metric)
+    if digits is None:
+        return registry.format_value(value, unit) if unit else f"{value:.4g}"
+    if unit == "fraction":
+        return f"{100 * value:.{digits}f}%"
+    if unit == "seconds":
+        return f"{1000 * value:.{digits}f} ms" if abs(value) < 1 else f"{value:.{digits}f} s"
+    if unit == "usd":
+        return f"${value:.{digits + 2}f}"
+    return f"{value:.{digits + 3}g}"
+
+
+def _apart(metric: str, value: float, ref: float) -> tuple[str, str]:
+    """``value`` and ``ref`` formatted with as many decimals as it takes to tell them apart when they differ, so
+    a line never reads "95.0%; needs >= 95.0%; not met".
+
+    >>> _apart("classification.accuracy", 0.9496, 0.95)
+    ('94.96%', '95.00%')
+    >>> _apart("classification.accuracy", 0.9, 0.95)
+    ('90.0%', '95.0%')
+    """
+    a, b = _fmt(metric, value), _fmt(metric, ref)
+    digits = 2
+    while a == b and value != ref and digits <= 12:
+        a, b = _fmt(metric, value, digits), _fmt(metric, ref, digits)
+        digits += 1
+    return a, b
 
 
 @dataclass(frozen=True)
@@ -116,10 +148,10 @@ def _number(v: Any) -> bool:
 def _threshold(c: Mapping, ev: Evidence, ledger: list) -> Condition:
     metric, op = c["metric"], c.get("op", ">=")
     v = ev.run.value(metric)
-    need = f"{op} {_fmt(metric, c['value'])}"
     if not _number(v):
-        return _c(c, None, f"{metric} not measured", need)
-    return _c(c, bool(OPS[op](v, c["value"])), f"{metric} {_fmt(metric, v)}", need)
+        return _c(c, None, f"{metric} not measured", f"{op} {_fmt(metric, c['value'])}")
+    seen, ref = _apart(metric, v, c["value"])
+    return _c(c, bool(OPS[op](v, c["value"])), f"{metric} {seen}", f"{op} {ref}")
 
 
 def _vs_baseline(c: Mapping, ev: Evidence, ledger: list) -> Condition:
@@ -131,8 +163,9 @@ def _vs_baseline(c: Mapping, ev: Evidence, ledger: list) -> Condition:
         return _c(c, None, f"{metric} not measured on both runs", f"{op} {factor:g} x the baseline's")
     ref = b * factor
     times = f"{factor:g} x " if factor != 1 else ""
-    return _c(c, bool(OPS[op](v, ref)), f"{metric} {_fmt(metric, v)}",
-              f"{op} {_fmt(metric, ref)} ({times}{ev.baseline.id}'s {_fmt(metric, b)})")
+    seen, ref_text = _apart(metric, v, ref)
+    return _c(c, bool(OPS[op](v, ref)), f"{metric} {seen}",
+              f"{op} {ref_text} ({times}{ev.baseline.id}'s {_fmt(metric, b)})")
 
 
 def _weekly(c: Mapping, ev: Evidence, ledger: list) -> Condition:

@@ -57,8 +57,8 @@ def to_svg(fig: Figure, alt: str) -> tuple[str, str]:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
-    text = re.sub(r"<svg ", '<svg role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet" '.format(
-        _attr(alt)), text, count=1)
+    opening = '<svg role="img" aria-label="{}" preserveAspectRatio="xMinYMin meet" '.format(_attr(alt))
+    text = text.replace("<svg ", opening, 1)  # not re.sub: a run name's backslash is text, not an escape
     # width/height in pt make the SVG a fixed size; the page sizes it through CSS instead (viewBox kept)
     text = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", text, count=1)
     return text, alt

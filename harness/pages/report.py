@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from harness import compare as cmp
 from harness.errors import HarnessInputError
-from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, must_haves_hold
+from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, gate_status
 from harness.leaderboard import item_set
 from harness.pages import Plot, plots, readable, render, status_kind
 from harness.pages.documents import Pair, documents, golden_sets_of
@@ -112,12 +112,9 @@ def _verdict(run: Run, criteria: Criteria, baseline: Run | None) -> dict:
                      "sort": "" if res.observed is None else res.observed, "status": res.status,
                      "kind": status_kind(res.status), "evidence": res.evidence,
                      "source": "ratings file" if c.source == "ratings" else c.metric})
-    holds = must_haves_hold(results)
     n_na = sum(1 for r in results if r.status == NOT_MEASURABLE)
-    must_word = "hold" if holds else ("not all measurable" if n_na and not any(r.status == "failed" for r in results)
-                                      else "failed")
-    out = {"run": run.id, "criteria": rows, "must_word": must_word,
-           "must_kind": "pass" if holds else ("na" if must_word == "not all measurable" else "fail")}
+    gates = gate_status(results)  # the status `harness gates` exits on, word for word
+    out = {"run": run.id, "criteria": rows, "must_word": gates, "must_kind": status_kind(gates)}
     if baseline is not None and run.path == baseline.path:
         return {**out, "baseline": None, "verdict": "baseline", "kind": "na", "conditions": [],
                 "summary": "the baseline the other runs are judged against (its own go/no-go is not evaluated)"}

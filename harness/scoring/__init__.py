@@ -45,8 +45,9 @@ def _counts(items: Sequence[Item], by_id: Mapping[str, Prediction], results: Seq
             not_scored[it.kind] = not_scored.get(it.kind, 0) + 1
     return {"items": len(items), "predicted": sum(1 for i in in_scope if i in by_id), "not_scored": not_scored,
             "errors": sum(c["errors"] for c in by_task.values()),
-            "unscored": sum(c["unscored"] for c in by_task.values()), "by_task": by_task,
-            "unscored_ids": [i for r in results if r is not None for i in r.unscored_ids][:50],
+            # items (not task slots) that lack a prediction for some scored task; by_task has the per-task counts
+            "unscored": len({i for r in results if r is not None for i in r.unscored_ids}), "by_task": by_task,
+            "unscored_ids": list(dict.fromkeys(i for r in results if r is not None for i in r.unscored_ids))[:50],
             "unknown_ids": unknown[:50], "n_unknown_ids": len(unknown)}
 
 

@@ -145,7 +145,11 @@ def database(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Conne
 
 _TIME = "[0-9]" * 4 + "-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]." + "[0-9]" * 6 + "+00:00"
 _DAY = "typeof({0}) = 'text' AND date({0}) = {0} AND {0} <= '" + LAST_DAY.isoformat() + "'"
-_WEEK = "typeof({0}) = 'text' AND {0} GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'"
+# the ISO week of the row's day (its Thursday's year and day of the year), written as the writer writes it: a
+# week that is not the day's (W00, W54, another year's) would crash the weekly readers
+_THURSDAY = "date(day, '-3 days', 'weekday 4')"
+_WEEK = ("typeof({0}) = 'text' AND {0} = strftime('%Y', " + _THURSDAY + ") || '-W' || "
+         "printf('%02d', (strftime('%j', " + _THURSDAY + ") - 1) / 7 + 1)")
 _COUNT = "typeof({0}) = 'integer' AND {0} BETWEEN 0 AND 1000000000"
 _FLAG = "typeof({0}) = 'integer' AND {0} IN (0, 1)"
 _TEXT = "{0} IS NULL OR typeof({0}) = 'text'"
@@ -220,6 +224,18 @@ def expected_columns() -> dict[str, tuple[str, ...]]:
         mem.close()
 
 
+@lru_cache(maxsize=1)
+def expected_indexes() -> frozenset[str]:
+    """The indexes :data:`SCHEMA` creates."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(SCHEMA)
+        return frozenset(n for (n,) in mem.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+                         if not n.startswith("sqlite_"))
+    finally:
+        mem.close()
+
+
 def _listed(names) -> str:
     names = sorted(names)
     return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
@@ -233,6 +249,14 @@ def _check_schema(conn: sqlite3.Connection, path: Path, *, complete: bool) -> No
             if not name.startswith("sqlite_")}
     want = expected_columns()
     problems = []
+    # a trigger runs on every write (another program's could delete what ingest writes): none is ours
+    triggers = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    if triggers:
+        problems.append(f"triggers: {_listed(triggers)}")
+    indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+               if not name.startswith("sqlite_")}
+    if indexes - expected_indexes():
+        problems.append(f"indexes not in the schema: {_listed(indexes - expected_indexes())}")
     if have - set(want):
         problems.append(f"tables not in the schema: {_listed(have - set(want))}")
     if complete and set(want) - have:
