@@ -9,7 +9,7 @@ llama-cpp-python from the portable build ``make setup`` keeps in ``~/.cache/doci
 (``make setup`` compiles it once); without that wheel, ``all`` compiles llama.cpp and says so.
 
 A first, untimed install of each target warms pip's cache; then ``--runs`` timed installs each, median printed.
-Size: the disk usage of the environment (``du``: blocks, each hard-linked file once) less that of an empty
+Size: the disk usage of the environment (``du -m``: MiB of allocated blocks, each hard-linked file once) less that of an empty
 environment (``python -m venv``: pip alone). Time: the ``pip install`` command, wall clock. "compiled" lists
 what pip built from source (``Building wheel for ...``): the goal is nothing for core and bedrock.
 
@@ -35,7 +35,8 @@ CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 PORTABLE_WHEELS = Path.home() / ".cache" / "docintel-harness" / "wheels-portable"
 # what a core or [bedrock] install must never bring: the local models' stack and GPU builds
 HEAVY = re.compile(r"torch|llama[-_]?cpp|nvidia|cuda|triton", re.IGNORECASE)
-GOALS = {"core": (400, 90), "bedrock": (600, None), "all": (None, None)}  # MB, seconds
+GOALS = {"core": (400, 90), "bedrock": (600, None), "all": (None, None)}  # MiB (as du -m counts), seconds
+MIB = 1024 * 1024
 
 
 def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
@@ -95,6 +96,23 @@ def disk_usage(path: Path) -> int:
     return total
 
 
+def largest(venv: Path, n: int = 6) -> list[tuple[str, float]]:
+    """The ``n`` largest distributions in ``venv``: (name, MiB on disk of the files in its RECORD, .pyc included)."""
+    import csv
+
+    site, sizes = site_packages(venv), []
+    for record in site.glob("*.dist-info/RECORD"):
+        total = 0
+        with open(record, encoding="utf-8", newline="") as f:
+            for row in csv.reader(f):
+                try:
+                    total += os.lstat(site / row[0]).st_blocks * 512
+                except (OSError, IndexError):
+                    pass
+        sizes.append((record.parent.name.split("-")[0], total / MIB))
+    return sorted(sizes, key=lambda x: -x[1])[:n]
+
+
 def build_wheel(out: Path) -> Path:
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)], check=True,
                    capture_output=True, env=clean_env())
@@ -119,8 +137,8 @@ def measure(wheel: Path, target: str, runs: int, tmp: Path, pip_args: list[str],
         print(f"  {target} run {i if i else 'warm-up'}: {seconds:.1f} s", file=sys.stderr, flush=True)
         if i:
             times.append(seconds)
-        out = {"size_mb": (disk_usage(venv) - empty) / 1e6, "compiled": compiled(res.stdout + res.stderr),
-               "heavy": heavy_packages(venv)}
+        out = {"size_mb": (disk_usage(venv) - empty) / MIB, "compiled": compiled(res.stdout + res.stderr),
+               "heavy": heavy_packages(venv), "largest": largest(venv)}
         shutil.rmtree(venv)
     return {**out, "median_s": statistics.median(times), "times": times}
 
@@ -136,20 +154,23 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(d)
         wheel = build_wheel(tmp / "dist")
         empty = disk_usage(new_venv(tmp / "empty"))
-        print(f"wheel {wheel.name} ({wheel.stat().st_size / 1e6:.1f} MB); Python {sys.version.split()[0]}; empty "
-              f"venv {empty / 1e6:.0f} MB; {args.runs} timed run(s) per target from a warm pip cache"
+        print(f"wheel {wheel.name} ({wheel.stat().st_size / MIB:.1f} MiB); Python {sys.version.split()[0]}; empty "
+              f"venv {empty / MIB:.0f} MiB; {args.runs} timed run(s) per target from a warm pip cache"
               f"{'; --no-compile' if args.no_compile else ''}", flush=True)
         rows = [(t, measure(wheel, t, args.runs, tmp, pip_args, empty)) for t in args.targets.split(",")]
-    print(f"\n{'install':<10} {'size':>9} {'time (median)':>14} {'runs':>22}  compiled  goal")
+    print(f"\n{'install':<10} {'size':>10} {'time (median)':>14} {'runs':>22}  compiled  goal")
     for target, m in rows:
         size_goal, time_goal = GOALS.get(target, (None, None))
-        goal = [f"size < {size_goal} MB: {'met' if m['size_mb'] < size_goal else 'NOT met'}"] if size_goal else []
+        goal = [f"size < {size_goal} MiB: {'met' if m['size_mb'] < size_goal else 'NOT met'}"] if size_goal else []
         goal += [f"time < {time_goal} s: {'met' if m['median_s'] < time_goal else 'NOT met'}"] if time_goal else []
         if target != "all":
             goal += [f"no torch/llama.cpp/CUDA: {'met' if not m['heavy'] else 'NOT met ' + ', '.join(m['heavy'])}"]
-        print(f"{target:<10} {m['size_mb']:>6.0f} MB {m['median_s']:>12.1f} s "
+        print(f"{target:<10} {m['size_mb']:>6.0f} MiB {m['median_s']:>12.1f} s "
               f"{' '.join(f'{t:.0f}' for t in m['times']):>22}  {', '.join(m['compiled']) or 'nothing':<8}  "
               f"{'; '.join(goal)}")
+    print("\nlargest distributions (MiB):")
+    for target, m in rows:
+        print(f"  {target}: " + ", ".join(f"{name} {size:.0f}" for name, size in m["largest"]))
     return 0
 
 

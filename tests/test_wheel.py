@@ -5,7 +5,8 @@ repository's files are listed against the archives), and ``twine check`` passes.
 editable, into fresh virtual environments and run from a directory outside the checkout:
 
 * the core alone: ``harness golden verify`` on the shipped sets, MLOps runs with ``--limit``, ``gates``,
-  ``report --format html``, ``compare`` and ``leaderboard``;
+  ``report --format html``, ``compare`` and ``leaderboard``; the LLMOps pipeline stops with the one line that
+  names the missing extra;
 * with ``[bedrock]``: the LLMOps pipeline against the Bedrock stand-in (started in this process).
 
 Neither environment holds torch, llama.cpp, NVIDIA's or CUDA's packages. One build serves every test; the
@@ -128,7 +129,7 @@ def assert_nothing_heavy(venv: Path) -> None:
 def test_wheel_and_sdist_carry_every_file_the_code_reads(dist):
     """Every file of the import packages in the repository (templates, pipeline configs, prompts, criteria,
     judge and cost settings, price files, scenarios, guardrail JSON, the golden sets) is in the wheel, and in
-    the sdist; the wheel holds nothing else but its metadata; the sdist can run its own tests."""
+    the sdist; the wheel holds nothing else but its metadata; the sdist carries what its tests need."""
     files = repository_files(*PACKAGES)
     data = [f for f in files if not f.endswith(".py")]
     assert len(data) > 40 and "golden_sets/techcorp/documents.jsonl" in data and "harness/judge/judge.yaml" in data
@@ -158,7 +159,7 @@ def test_core_install_runs_the_mlops_job_outside_the_checkout(core_env, outside,
     venv, cwd = core_env, outside
     assert_nothing_heavy(venv)
     where = timed("core: where", timings, [venv / "bin" / "python", "-c",
-                  "import harness, golden_sets, pathlib, sys; from harness.files import checkout_root; "
+                  "import harness, golden_sets, pathlib; from harness.files import checkout_root; "
                   "from harness.guardrails.injection import ARTIFACTS; "
                   "print(pathlib.Path(harness.__file__).parent); print(pathlib.Path(golden_sets.__file__).parent); "
                   "print(checkout_root()); print(ARTIFACTS)"], cwd=cwd, env=clean_env(venv)).stdout.split("\n")
@@ -192,6 +193,12 @@ def test_core_install_runs_the_mlops_job_outside_the_checkout(core_env, outside,
     assert compare["split"] == "test" and "classification.accuracy" in {r["metric"] for r in compare["rows"]}
     board = h("leaderboard", "leaderboard", "results").splitlines()
     assert [row.split("|")[2].strip() for row in board[2:]] == ["a", "b"]  # ranked, ties in name order
+
+    # the LLMOps pipeline needs an extra the core lacks: one line naming the install command, exit 2
+    res = subprocess.run([venv / "bin" / "harness", "run", "--pipeline", "llmops", "--limit", "1", "--out", "results/l",
+                          "--no-progress"], cwd=cwd, env=clean_env(venv), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert res.stderr.startswith("error: ") and "pip install 'docintel-harness[" in res.stderr, res.stderr
 
 
 # ---------------------------------------------------------------------------------------------------- bedrock
