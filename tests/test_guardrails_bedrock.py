@@ -48,6 +48,7 @@ def brain(engine):
     ("Write to ap@acme-corp.com for the refund.", "OUTPUT"),
 ])
 def test_apply_guardrail_through_boto3_reads_like_offline(offline, text, source):
+    pytest.importorskip("sentence_transformers")  # the denied topics use the local extra's MiniLM embedder
     with BedrockStandIn(guardrail=brain(offline)) as server:
         remote = BedrockGuardrail(offline.config, "gr-standin", "1", "us-east-1", server.url)
         a = remote.apply(text, source)
@@ -58,6 +59,7 @@ def test_apply_guardrail_through_boto3_reads_like_offline(offline, text, source)
 
 
 def test_grounding_sources_are_sent_as_qualified_blocks(offline):
+    pytest.importorskip("sentence_transformers")  # the denied topics use the local extra's MiniLM embedder
     seen = {}
 
     def spy(source, text, sources):
@@ -80,6 +82,7 @@ def test_unknown_guardrail_is_an_error_naming_it(offline):
 
 
 def test_pipeline_with_bedrock_guardrail(tmp_path, cli, offline):
+    pytest.importorskip("sentence_transformers")  # the denied topics use the local extra's MiniLM embedder
     docs = tiny_docs()
     by_id = {d["id"]: d for d in docs}
     by_id["d013"]["text"] += "Employee SSN: 219-09-9999\n"
@@ -112,6 +115,7 @@ def test_converse_carries_the_guardrail_and_its_intervention_is_recorded(tmp_pat
     """With guardrails.provider=bedrock and Claude on Bedrock, every Converse call carries guardrailConfig; an
     answer the guardrail blocks (the model leaks an SSN) comes back as stopReason guardrail_intervened and is
     recorded on its item, never taken as the model's output."""
+    pytest.importorskip("sentence_transformers")  # the denied topics use the local extra's MiniLM embedder
     golden = write_golden(tmp_path / "g", docs=[d for d in tiny_docs() if d["split"] == "test"][:2], qa=[])
     seen = []
 

@@ -13,7 +13,8 @@ def register(sub) -> None:
     g.add_argument("--seed", type=int, default=None, help="default: the profile's (the public set in the "
                    "repository); another seed draws another set, e.g. a course's private grading split (needs --out)")
     g = gsub.add_parser("verify", help="validate a golden set directory")
-    g.add_argument("path")
+    g.add_argument("path", nargs="?", help="default: golden_sets/techcorp here, else the TechCorp set installed "
+                   "with the harness")
     g = gsub.add_parser("checksum", help="rewrite the manifest's sha256 of each data file")
     g.add_argument("path")
     g = gsub.add_parser("import", help="build a golden set from a public sample (sroie, cuad)")
@@ -25,7 +26,7 @@ def register(sub) -> None:
 
 def golden_command(args) -> int:
     from harness.files import out_dir
-    from harness.golden import load_golden_set, write_checksums
+    from harness.golden import default_golden, load_golden_set, write_checksums
 
     if getattr(args, "out", None):
         out_dir(args.out)  # generate, import: a file as --out stops before anything is written
@@ -36,7 +37,7 @@ def golden_command(args) -> int:
         generate.generate(out, args.seed, args.profile)
         print(f"wrote {out}")
     elif args.golden_command == "verify":
-        g = load_golden_set(args.path)
+        g = load_golden_set(args.path or default_golden())
         counts = {s: len(g.items(s)) for s in g.manifest.splits}
         print(f"ok: {g.name} {g.manifest.version} sha256 {g.hash[:12]} items per split {counts}")
     elif args.golden_command == "import":

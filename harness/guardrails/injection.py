@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessInputError
-from harness.files import dumps_json, read_json
+from harness.files import checkout_root, dumps_json, read_json
 
 RULES: tuple[tuple[str, str], ...] = (
     ("ignore-instructions", r"\b(ignore|disregard|forget|override|bypass|skip)\b[\w\s,'-]{0,40}\b(previous|prior|above|"
@@ -178,7 +178,9 @@ PARAMS = {"words": {"ngram_range": (1, 2), "min_df": 2, "max_features": 20000, "
           "chars": {"analyzer": "char_wb", "ngram_range": (3, 5), "min_df": 3, "max_features": 30000,
                     "sublinear_tf": True},
           "model": {"C": 4.0, "class_weight": "balanced", "solver": "liblinear", "random_state": 0}}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "guardrails"
+# the checkout's artifacts/ (shared by every working directory), else artifacts/ in the working directory as
+# for the MLOps models: never inside site-packages
+ARTIFACTS = (checkout_root() or Path()) / "artifacts" / "guardrails"
 
 
 def _digest(pos: list[str], neg: list[str]) -> str:
