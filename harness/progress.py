@@ -79,6 +79,7 @@ class Progress:
         self._stream = stream if stream is not None else sys.stderr
         self._t0 = time.monotonic()
         self._lock = threading.Lock()
+        self._note = ""
         self._closed = threading.Event()
         self._bar = None
         if mode == "bar":
@@ -96,6 +97,20 @@ class Progress:
             self.n += n
         if self._bar is not None:
             self._bar.update(n)
+
+    def note(self, text: str) -> None:
+        """A short state shown beside the count (the bar's postfix; the lines end with it)."""
+        with self._lock:
+            self._note = text
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+
+    def write(self, line: str) -> None:
+        """A message of the work's own, printed without breaking the bar."""
+        if self._bar is not None:
+            self._bar.write(line, file=self._stream)
+        else:
+            self._say(line)
 
     def close(self, stopped: bool = False) -> None:
         """End the work: its last line says done, or where it stopped (``stopped``: an error or an interrupt)."""
@@ -122,7 +137,7 @@ class Progress:
 
     def _line(self, starting: bool = False, done: bool = False, stopped: bool = False) -> str:
         with self._lock:
-            n = self.n
+            n, note = self.n, self._note
         elapsed = time.monotonic() - self._t0
         if self.total is None:  # a phase: no count
             return (f"{self.desc}: starting" if starting else
@@ -142,7 +157,7 @@ class Progress:
             left = f"about {duration(elapsed / new * (self.total - n))} left"
         else:
             left = f"no estimate until the first {self.unit} is done"
-        return f"{self.desc}: {count}{pct}, {duration(elapsed)} elapsed, {left}"
+        return f"{self.desc}: {count}{pct}, {duration(elapsed)} elapsed, {left}" + (f" ({note})" if note else "")
 
     def _say(self, line: str) -> None:
         try:

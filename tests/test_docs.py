@@ -366,6 +366,9 @@ RUN_PAGES = [p for p in PAGES if examples(p)]
 def test_the_examples_of_a_page_run_as_written(page, clone, standin, tmp_path):
     """Issue 26, item 4: each example of the page, in order, in a copy of the demo's state, exits as the text
     says (0, or its `# exit N`); an example that stops working fails here, naming page and line."""
+    if page.name == "guardrails.md" and page.parent.name == "reference":
+        # its checks run the TechCorp guardrail, whose denied topics use the local extra's MiniLM embedder
+        pytest.importorskip("sentence_transformers", reason="the guardrails page's examples need the 'local' extra")
     work = tmp_path / "clone"
     shutil.copytree(clone, work, symlinks=True)
     if (clone.parent / "shared").exists():

@@ -57,7 +57,7 @@ def eval_command(args) -> int:
 
     engine = _engine(args.config)
     items = read_items(args.items, None if args.split == "all" else args.split)
-    checked = run_items(engine, items, progress=args.progress and sys.stderr.isatty())
+    checked = run_items(engine, items, progress=args.progress)
     not_eval = sorted(set(engine.not_evaluated("INPUT")) | set(engine.not_evaluated("OUTPUT")))
     result = evaluate(checked, not_eval)
     result["config"] = engine.config.path
@@ -143,7 +143,7 @@ def calibrate_command(args) -> int:
     current = read_json(out, "guardrail calibration") if out.is_file() else {}
     engine = _engine(args.config)
     items = read_items(args.items, "calibration")
-    data = calibrate(engine.config, items, progress=args.progress and sys.stderr.isatty())
+    data = calibrate(engine.config, items, progress=args.progress)
     data["source"] = str(args.items or "golden_sets/redteam/redteam.jsonl") + " (split calibration)"
     if not isinstance(current, dict) or not isinstance(current.get("guardrails"), dict):
         current = {"guardrails": {}}

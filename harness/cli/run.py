@@ -54,6 +54,9 @@ def run_command(args) -> int:
     from harness.scoring import score_run
 
     out_dir(args.out)  # a file as --out stops here, before anything runs
+    for name, low in (("limit", 1), ("per_class", 1), ("qa_limit", 0)):
+        if getattr(args, name) is not None and getattr(args, name) < low:
+            raise HarnessInputError(f"must be {low} or more", field="--" + name.replace("_", "-"))
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
     pipeline_overrides, judge_overrides = split_overrides(args.overrides)

@@ -110,13 +110,13 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
         tally["tokens"] += sum(s.get("tokens", 0) for s in r.spent.values())
         slots = max(1, workers) * (max(1, threads) if executor == "dask" else 1)
         running = min(slots, len(jobs) - tally["done"])
-        bar.set_postfix_str(f"running {running}, failed {tally['failed']}, tokens {tally['tokens']:,}")
+        bar.note(f"running {running}, failed {tally['failed']}, tokens {tally['tokens']:,}")
         bar.update(1)
         spent = r.spent.get("grading", {})
         line = f"{r.student_id}: {r.status}" + (f" ({r.reason})" if r.reason else "")
         if spent:
             line += f", {spent['tokens']:,} tokens in {spent['calls']:,} calls on the grading split"
-        (bar.write if not bar.disable else info)(line)
+        bar.write(line)
 
     try:
         results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done, threads=threads)

@@ -11,7 +11,6 @@ the order in which variants finished.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -159,8 +158,7 @@ def grade_line_names(assignment) -> list[str]:
 
 
 def progress_bar(total: int, enabled: bool | None):
-    """The class-level bar: variants done of ``total``, with running/failed/tokens in its postfix."""
-    from tqdm import tqdm
+    """The class-level progress: variants done of ``total``, with running/failed/tokens as its note."""
+    from harness.progress import progress
 
-    return tqdm(total=total, desc="grading", unit="variant", file=sys.stderr,
-                disable=(not sys.stderr.isatty()) if enabled is None else not enabled)
+    return progress(total, "grading", "variant", enabled=enabled)

@@ -120,10 +120,10 @@ class Checked:
 
 def run_items(engine, items: Sequence[RedTeamItem], progress: bool = False) -> list[Checked]:
     """Every item through the engine on its side."""
-    from tqdm import tqdm
+    from harness.progress import track
 
     out = []
-    for it in tqdm(items, desc="guardrails", unit="item", disable=not progress):
+    for it in track(items, "guardrails", "item", enabled=None if progress else False):
         a = engine.apply(it.text, "INPUT" if it.where == "input" else "OUTPUT", it.passages)
         out.append(Checked(it, frozenset(a.fired()), a.blocked, float(a.latency_ms), a.text))
     return out
@@ -199,14 +199,13 @@ def calibrate(config, items: Sequence[RedTeamItem], progress: bool = False) -> d
     the items that expect the topic and all others on the same side; for prompt injection, the classifier
     probability with the best F1 between injection items and the other input items (items a rule already
     catches are left out: the threshold is for what the rules miss)."""
-    from tqdm import tqdm
-
     from harness.guardrails import injection, topics
+    from harness.progress import track
 
     refs = [(t.name, (t.definition, *t.examples)) for t in config.topicPolicyConfig.topicsConfig]
     topic_scores: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     inj: list[tuple[float, bool]] = []
-    for it in tqdm(items, desc="calibrating", unit="item", disable=not progress):
+    for it in track(items, "calibrating", "item", enabled=None if progress else False):
         for s in topics.score(it.text, refs):
             topic_scores[s.name].append((s.score, f"topic:{s.name}" in it.expect))
         if it.where == "input" and not injection.rule_hits(it.text):

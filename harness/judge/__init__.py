@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -152,9 +151,8 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
     if cfg.provider == "bedrock" and not cfg.model_id:
         raise HarnessInputError("a Bedrock judge needs a model id, e.g. --set judge.model_id=claude-3-haiku",
                                 field="judge.model_id")
-    from tqdm import tqdm
-
     from harness.extras import require
+    from harness.progress import progress as progress_bar
 
     require("ragas", "judge", "the LLM judge's metrics (ragas)", field="judge.provider")
     from harness.judge import ragas_adapter
@@ -168,8 +166,7 @@ def judge_items(cfg: JudgeConfig, items: Sequence[Item], predictions: Sequence[P
              f"verdicts go to {store.judgments_path}")
     clients, lock = _Clients(cfg, info), threading.Lock()
     n_judge = sum(1 for _, skip in samples if skip is None)
-    bar = tqdm(total=n_judge, initial=n_judge - len(todo), desc="judge", unit="answer",
-               disable=(not sys.stderr.isatty()) if progress is None else not progress, file=sys.stderr)
+    bar = progress_bar(n_judge, "judge", "answer", initial=n_judge - len(todo), enabled=progress)
 
     def record(sample, scores: dict, reasons: dict, usage: dict, latency_s: float) -> dict:
         return {"id": sample[0].id, "judge_key": key, "input_sha256": sample[3], "model": model, "scores": scores,

@@ -211,14 +211,12 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
              progress: bool | None = None, info: Callable[[str], None] = print) -> dict:
     """Run the scenario into the database at ``db_path`` day by day (:func:`simulate_day`), skipping the days
     already complete; returns a summary (days, documents, seconds)."""
-    import sys
     from datetime import timedelta
-
-    from tqdm import tqdm
 
     from harness.errors import HarnessInputError
     from harness.golden import default_golden, load_golden_set
     from harness.pipelines import build_predictor
+    from harness.progress import progress as progress_bar
     from harness.shadow.db import Writer, database, meta
 
     spec = scenario.spec
@@ -245,11 +243,11 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
                 if shadow == "pipeline" else None
             t0, n_docs = time.perf_counter(), 0
             days = range(1, spec.weeks * 7 + 1)
-            with tqdm(days, desc=f"simulating {spec.name}", unit="day", file=sys.stderr,
-                      disable=(not sys.stderr.isatty()) if progress is None else not progress) as bar:
-                for day in bar:
+            with progress_bar(len(days), f"simulating {spec.name}", "day", enabled=progress) as bar:
+                for day in days:
                     if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
                         n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
+                    bar.update(1)
         finally:
             for predictor in (mlops, llm):
                 if predictor is not None:
