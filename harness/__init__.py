@@ -11,8 +11,9 @@ not pay for numpy, pydantic and the scoring code.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from metrics.lazy import lazy_exports
 
 from harness.version import __version__
 
@@ -32,15 +33,4 @@ if TYPE_CHECKING:  # what a type checker and an IDE see
     from harness.scoring import score
 
 
-def __getattr__(name: str) -> Any:
-    """``harness.run``, ``from harness import GoldenSet``: the public names, imported when first asked for."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports("harness", _EXPORTS, globals())  # the public names, imported on first use

@@ -10,8 +10,9 @@ does not load numpy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from metrics.lazy import lazy_exports
 
 # public name -> the module that defines it
 _EXPORTS = {**dict.fromkeys(("ClassificationScores", "ClassScores", "classification_scores"), "metrics.classification"),
@@ -31,15 +32,4 @@ if TYPE_CHECKING:  # what a type checker and an IDE see
     from metrics.registry import METRICS, Metric, UnknownMetric, higher_is_better, lookup
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported when first asked for."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'metrics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports("metrics", _EXPORTS, globals())  # the public names, imported on first use
