@@ -149,9 +149,11 @@ def demo_command(args) -> int:
     return 0
 
 
-# Seconds each unit of the demo took on the project's 2-core machine, idle, with speed_probe() at PROBE_S there
-# (`python benchmarks/demo_estimate.py` measures them). An estimate scales them by this machine's probe now.
-DEMO_REFERENCE = {"probe_s": 0.085, "train_s": 150, "mlops_doc_s": 0.06, "llm_item_s": 5.0, "fixed_s": 30}
+# Seconds each unit of the demo took on the project's 2-core machine, idle, from a fresh clone's `make demo` of
+# 2026-12-06 (training 8 s, 852 MLOps documents in 8 s, the 24 LLMOps items in 3 min 11 s, the rest 12 s; 3 min 39 s
+# in all) with speed_probe() at 0.011 s there (`python benchmarks/demo_estimate.py` measures them again). An
+# estimate scales them by this machine's probe now.
+DEMO_REFERENCE = {"probe_s": 0.011, "train_s": 8, "mlops_doc_s": 0.01, "llm_item_s": 8.0, "fixed_s": 12}
 
 
 def demo_plan(golden, subset: dict, mlops_only: bool, probe_s: float | None = None) -> list[str]:
