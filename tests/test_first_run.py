@@ -167,3 +167,17 @@ def test_a_mistyped_leaderboard_split_names_the_splits_there(tiny_golden, tmp_pa
     make_run(tiny_golden, tmp_path / "results" / "kw")
     code, _, err = cli("leaderboard", tmp_path / "results", "--split", "tset")
     assert code == 2 and "--split: no run of" in err and "has 'tset' (there: test)" in err
+
+
+def test_the_default_prompts_hold_no_reply_placeholder():
+    """Item 9: the embedded model copied '<short answer>' literally; no default prompt shows a placeholder for
+    the model to fill (the reply format is said in words; the output grammar enforces the JSON)."""
+    from harness.pipelines import config_model, prompt_registry
+
+    cfg = config_model("llmops")()
+    registry = prompt_registry().load_registry(prompt_registry().DEFAULT_DIR)
+    for task in ("classify", "extract", "answer", "summarize"):
+        template = registry[getattr(cfg.prompts, task)]
+        if task in ("answer", "summarize"):  # the tasks whose reply is free text
+            assert not re.search(r"<[a-z ]+>", template.system + template.user), template.ref
+    assert cfg.prompts.answer == "answer@2" and cfg.prompts.summarize == "summarize@2"
