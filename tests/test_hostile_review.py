@@ -108,9 +108,9 @@ def test_the_run_lock_never_follows_a_link(tiny_golden, tmp_path, cli):
 
 def test_run_selection_options_must_be_positive(tmp_path, cli):
     """--limit -1 ran every item but the last."""
-    for flag in ("--limit", "--per-class"):
+    for flag, low in (("--limit", 1), ("--per-class", 0), ("--qa-limit", 0)):  # --per-class 0: questions only
         err = one_line(*cli("run", "--pipeline", "mlops", flag, "-1", "--out", tmp_path / "r")[::2])
-        assert f"{flag}: must be 1 or more" in err
+        assert f"{flag}: must be {low} or more" in err
 
 
 def test_interrupted_work_says_where_it_stopped():

@@ -54,7 +54,7 @@ def run_command(args) -> int:
     from harness.scoring import score_run
 
     out_dir(args.out)  # a file as --out stops here, before anything runs
-    for name, low in (("limit", 1), ("per_class", 1), ("qa_limit", 0)):
+    for name, low in (("limit", 1), ("per_class", 0), ("qa_limit", 0)):  # --per-class 0: questions only
         if getattr(args, name) is not None and getattr(args, name) < low:
             raise HarnessInputError(f"must be {low} or more", field="--" + name.replace("_", "-"))
     golden = load_golden_set(args.golden or default_golden())
