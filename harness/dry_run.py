@@ -141,8 +141,9 @@ def _cost(provider: str, model_id: str, total: _Tally) -> dict:
 
 def plan(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | None = None,
          per_class: int | None = None, qa_limit: int | None = None, doc_limit: int | None = None,
-         repeats: int = 1, config: Mapping[str, Any] | None = None) -> dict:
-    """What a run of ``predictor`` (built with ``dry_run=True``) over the selection would call and spend."""
+         repeats: int = 1, config: Mapping[str, Any] | None = None, judge: str | None = None) -> dict:
+    """What a run of ``predictor`` (built with ``dry_run=True``) over the selection would call and spend
+    (``judge``: the judge's provider when the run is to be judged; its calls are not planned, which is said)."""
     from harness.models.dry_run import DryRunLLM
     from harness.runner import run_batch, run_items
 
@@ -174,13 +175,18 @@ def plan(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | No
               "output": "from the call cache where it holds the answer, else at most the task's max_tokens (an upper "
                         "bound; the low end of the range is 0)" + ("; repeats 2.. bypass the cache, so at most "
                                                                    "max_tokens" if repeats > 1 else ""),
-              "extract": "where classify's answer is not cached, the extract prompt is counted with the item's gold "
-                         "label; the range spans every label and none"}
+              }
+    if tasks.get("extract"):
+        method["extract"] = ("where classify's answer is not cached, the extract prompt is counted with the item's "
+                             "gold label; the range spans every label and none")
     if tasks.get("answer"):
         method["retrieval"] = ("the vector index built as the run builds it (local MiniLM): the passages are the "
                                "run's" if embeddings != "bedrock" else
                                "Titan is not called: the local MiniLM stands in to retrieve passages, which may "
                                "differ from Titan's") + "; the range spans the shortest to the longest k passages"
+    if judge and judge != "none":
+        method["judge"] = (f"not planned: the {judge} judge's calls come when the answers are scored "
+                           "(harness run --judge); this plan covers the pipeline's model calls")
     return {**out, "model": f"{llm.provider}/{llm.model_id}", "calls": total.calls,
             "by_task": {t: planner.by_task[t].to_dict() for t in tasks if t in planner.by_task},
             "total": total.to_dict(), "cost": _cost(llm.provider, llm.model_id, total), "method": method,

@@ -73,7 +73,7 @@ def run_command(args) -> int:
     pipeline_overrides, judge_overrides = split_overrides(args.overrides)
     judge_cfg = judge_config(args, judge_overrides)  # a bad judge setting stops before the run
     if args.dry_run:
-        return _dry_run(args, golden, pipeline_overrides)
+        return _dry_run(args, golden, pipeline_overrides, judge_cfg.provider)
     built = build_predictor(args.pipeline, golden, args.config, pipeline_overrides, progress=info)
     with built.predictor as predictor:
         result = runner.execute(predictor, golden, args.split, args.out, config=built.config,
@@ -93,7 +93,7 @@ def run_command(args) -> int:
     return 0
 
 
-def _dry_run(args, golden, overrides) -> int:
+def _dry_run(args, golden, overrides, judge: str) -> int:
     """``harness run --dry-run``: the plan of :mod:`harness.dry_run`, printed; nothing is called or written."""
     from harness import dry_run
     from harness.files import dumps_json
@@ -102,7 +102,7 @@ def _dry_run(args, golden, overrides) -> int:
     built = build_predictor(args.pipeline, golden, args.config, overrides, progress=info, dry_run=True)
     with built.predictor as predictor:
         plan = dry_run.plan(predictor, golden, args.split, limit=args.limit, per_class=args.per_class,
-                            qa_limit=args.qa_limit, repeats=args.repeats, config=built.config)
+                            qa_limit=args.qa_limit, repeats=args.repeats, config=built.config, judge=judge)
     print(dumps_json(plan, indent=2) if args.format == "json" else dry_run.lines(plan, args.format))
     return 0
 
