@@ -184,13 +184,15 @@ def plan(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | No
                                "run's" if embeddings != "bedrock" else
                                "Titan is not called: the local MiniLM stands in to retrieve passages, which may "
                                "differ from Titan's") + "; the range spans the shortest to the longest k passages"
+    if (cfg.get("guardrails") or {}).get("config") and (cfg.get("guardrails") or {}).get("provider") == "bedrock":
+        method["guardrails"] = ("the offline engine on the same guardrail JSON stands in for Bedrock's ApplyGuardrail "
+                                "(not called): its masking may differ a little")
     if judge and judge != "none":
         method["judge"] = (f"not planned: the {judge} judge's calls come when the answers are scored "
                            "(harness run --judge); this plan covers the pipeline's model calls")
     return {**out, "model": f"{llm.provider}/{llm.model_id}", "calls": total.calls,
             "by_task": {t: planner.by_task[t].to_dict() for t in tasks if t in planner.by_task},
-            "total": total.to_dict(), "cost": _cost(llm.provider, llm.model_id, total), "method": method,
-            "model_calls_made": llm.calls}
+            "total": total.to_dict(), "cost": _cost(llm.provider, llm.model_id, total), "method": method}
 
 
 def lines(p: Mapping[str, Any], fmt: str = "table") -> str:
@@ -217,4 +219,4 @@ def lines(p: Mapping[str, Any], fmt: str = "table") -> str:
              if cost.get("usd") is not None else f"cost: unknown; {cost['note']}")
     how = [f"  {k}: {v}" for k, v in p["method"].items()]
     return "\n".join(head + [f"model: {p['model']}", body, money, "how:"] + how
-                     + [f"nothing was called: {p['model_calls_made']} model calls made."])
+                     + ["nothing was called."])

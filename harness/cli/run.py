@@ -84,6 +84,11 @@ def run_command(args) -> int:
     if result.n_skipped:
         info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
+    if "consistency" in metrics:
+        c = metrics["consistency"]
+        info(f"consistency over {c['repeats']} repeats: " + "; ".join(
+            f"{t}: " + ", ".join(f"{k} {100 * c[k][t]:.1f}%" for k in ("pass_k", "agreement") if t in c[k])
+            for t in c["items"] if t in c["agreement"]) + " (metrics.json: consistency)")
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")
     print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
