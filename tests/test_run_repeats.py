@@ -119,3 +119,23 @@ def test_local_model_repeats(temperature, tmp_path, cli):
         assert c["agreement"]["classify"] < 1.0
     # repeat 2 bypassed the cache: only repeat 1's calls were stored there
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 3
+
+
+def test_a_bad_repeats_line_is_one_line_naming_it(tiny_golden, tmp_path):
+    from harness import HarnessInputError
+
+    out = tmp_path / "r"
+    _run(tiny_golden, out, repeats=2)
+    lines = (out / "repeats.jsonl").read_text().splitlines()
+    bad = json.loads(lines[1])
+    for value, problem in ((1, "repeat: must be a whole number from 2 to 100"), ("2", "repeat: must be a whole"),
+                           (None, "repeat: must be a whole")):
+        bad["repeat"] = value
+        (out / "repeats.jsonl").write_text("\n".join([lines[0], json.dumps(bad), *lines[2:]]) + "\n")
+        with pytest.raises(HarnessInputError) as exc:
+            RunStore(out).repeats()
+        assert f"repeats.jsonl:2: {problem}" in str(exc.value)
+    bad["repeat"], bad["tasks"] = 2, {"classify": {"latency_s": -1}}
+    (out / "repeats.jsonl").write_text("\n".join([lines[0], json.dumps(bad), *lines[2:]]) + "\n")
+    with pytest.raises(HarnessInputError, match=r"repeats.jsonl:2: tasks.classify.latency_s"):
+        RunStore(out).repeats()
