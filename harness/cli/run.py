@@ -103,12 +103,17 @@ def _dry_run(args, golden, overrides, judge: str) -> int:
     from harness import dry_run
     from harness.files import dumps_json
     from harness.pipelines import build_predictor
+    from harness.store import RunStore
 
     built = build_predictor(args.pipeline, golden, args.config, overrides, progress=info, dry_run=True)
     with built.predictor as predictor:
         plan = dry_run.plan(predictor, golden, args.split, limit=args.limit, per_class=args.per_class,
                             qa_limit=args.qa_limit, repeats=args.repeats, config=built.config, judge=judge)
     print(dumps_json(plan, indent=2) if args.format == "json" else dry_run.lines(plan, args.format))
+    done = RunStore(args.out).predictions() if RunStore(args.out).exists() else []
+    if done:
+        info(f"note: {args.out} already holds {len(done)} items' predictions: the same run there resumes and calls "
+             "only the items not done (this plan covers the whole selection)")
     return 0
 
 
