@@ -69,6 +69,26 @@ def test_bedrock_dry_run_contacts_nothing_and_prices_the_estimate(tiny_golden, t
     assert cost["usd_low"] < cost["usd"] <= cost["usd_high"]
 
 
+def test_the_local_dry_run_loads_the_tokenizer_alone(tmp_path):
+    """The plan's client counts with llama.cpp's tokenizer loaded ``vocab_only`` (no weights), exactly as the
+    real client counts a prompt after the chat template, and reads the cache without writing it."""
+    pytest.importorskip("llama_cpp")
+    from harness.golden import load_golden_set
+    from harness.models.dry_run import DryRunLLM
+    from harness.pipelines import build_predictor
+
+    built = build_predictor("llmops", load_golden_set(TECHCORP), overrides=[f"cache.dir={tmp_path / 'c'}"],
+                            progress=lambda _: None, dry_run=True)
+    with built.predictor as predictor:
+        llm = predictor.llm
+        assert isinstance(llm, DryRunLLM) and llm.client.llm.model_params.vocab_only
+        res = llm.complete("You classify.", "Invoice N-1", None, 16)
+        n = llm.client.count_tokens(llm.client.format_prompt("You classify.", "Invoice N-1"), special=True)
+        assert res.input_tokens == n > 10 and res.text == "" and not res.cached
+        assert llm.planned[-1].max_tokens == 16 and llm.planned[-1].output_tokens is None
+    assert not (tmp_path / "c").exists()
+
+
 @pytest.mark.slow
 def test_dry_run_against_a_real_local_run(tmp_path, cli):
     """Documents (classify, extract) and a question (answer over the vector index) on the embedded model: the
