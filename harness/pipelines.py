@@ -41,9 +41,11 @@ def load_pipeline_config(name: str, config_file: str | None, overrides: Sequence
 
 
 def build_predictor(name: str, golden: GoldenSet, config_file: str | None = None, overrides: Sequence[str] = (),
-                    progress: Callable[[str], None] = print) -> Built:
+                    progress: Callable[[str], None] = print, dry_run: bool = False) -> Built:
+    """The pipeline's predictor with its resolved config; ``dry_run``: built to plan a run, calling no model (the
+    module's ``build(..., dry_run=True)``)."""
     mod, cfg = load_pipeline_config(name, config_file, overrides)
-    predictor = mod.build(cfg, golden, progress=progress)
+    predictor = mod.build(cfg, golden, progress=progress, **({"dry_run": True} if dry_run else {}))
     data = cfg.model_dump(mode="json")
     return Built(predictor=predictor, config=data, config_hash=config_hash(data),
                  batch_size=getattr(cfg, "batch_size", 1), concurrency=getattr(cfg, "concurrency", 1))

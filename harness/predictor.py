@@ -213,6 +213,12 @@ class Predictor(abc.ABC):
     def prepare(self, items: Sequence[Item]) -> None:
         """Called once before the clock starts (build indexes, warm models); default: nothing."""
 
+    def for_repeat(self, repeat: int) -> "Predictor":
+        """This predictor for repeat ``repeat`` (2, 3, ...) of a run (``harness run --repeats``): it must make
+        fresh calls (no cache) and may sample differently (its own seed). Default: itself (a deterministic
+        predictor repeats itself). The runner closes only the original."""
+        return self
+
     def close(self) -> None:
         """Release models and threads; the runner calls it when a run ends."""
 

@@ -164,7 +164,7 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
 def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
             config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
             doc_limit: int | None = None, batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
-            extra: dict | None = None) -> RunResult:
+            extra: dict | None = None, repeats: int = 1) -> RunResult:
     """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` (``run.json`` + ``predictions.jsonl``).
 
     ``limit`` keeps the first N items; ``per_class`` the first N documents of each label, ``doc_limit`` the
@@ -172,7 +172,9 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
     predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
     golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
-    (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
+    (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs). ``repeats`` > 1
+    runs every item that many times: repeat 1 as always, the others into ``repeats.jsonl`` (see :func:`_repeat`;
+    ``run.json`` then says ``repeats``).
     """
     store = RunStore(out_dir)
     with store.writing(f"harness run --pipeline {predictor.name} --split {split}"):
@@ -180,20 +182,31 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
                      **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
         identity = {**_identity(predictor, config_hash, golden, split, limit), "selection": selection}
         old = _open(store, identity, overwrite)
-        items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit,
-                             doc_limit=doc_limit)
-        items = [it for it in items if predictor.tasks_for(it)]
-        if not items:
-            raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
-                                    f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+        items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
+                          doc_limit=doc_limit)
+        if repeats > 1:
+            extra = {**(extra or {}), "repeats": repeats}
         return _execute(store, predictor, golden, split, items, identity, old, config=config,
                         config_hash=config_hash, batch_size=batch_size, concurrency=concurrency, progress=progress,
-                        extra=extra)
+                        extra=extra, repeats=repeats)
+
+
+def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | None = None,
+              per_class: int | None = None, qa_limit: int | None = None, doc_limit: int | None = None) -> list[Item]:
+    """The items a run of ``predictor`` covers: the selection, less the items it has no task for (exit 2 when
+    none is left)."""
+    items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit,
+                         doc_limit=doc_limit)
+    items = [it for it in items if predictor.tasks_for(it)]
+    if not items:
+        raise HarnessInputError(f"predictor {predictor.name!r} has no task for any item of split {split!r} "
+                                f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
+    return items
 
 
 def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item],
              identity: dict, old: dict | None, *, config: dict, config_hash: str, batch_size: int,
-             concurrency: int, progress: bool | None, extra: dict | None) -> RunResult:
+             concurrency: int, progress: bool | None, extra: dict | None, repeats: int = 1) -> RunResult:
     """``execute`` once the run directory is held: resume (repairing what a kill or a shared writer left), then
     predict what is not done yet."""
     store.repair_tail()
@@ -213,23 +226,49 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     bar = progress_bar(len(items), f"{predictor.name}:{split}", "item", initial=len(items) - len(todo),
                        enabled=progress)
     try:
-        if concurrency > 1:
-            _run_concurrent(predictor, todo, concurrency, store, bar)
-        else:
-            for start in range(0, len(todo), batch_size):
-                batch = todo[start:start + batch_size]
-                store.append(_run_batch(predictor, batch))
-                bar.update(len(batch))
+        _predict(predictor, todo, batch_size, concurrency, store.append, bar)
     finally:
         bar.close()
         record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),
                   "sessions": [*record["sessions"][:-1], {**record["sessions"][-1], "ended_at": now()}]}
         store.write_run(record)
+    if repeats > 1:
+        _repeat(predictor, items, repeats, store, batch_size, concurrency, progress, f"{predictor.name}:{split}")
     store.write_run({**record, "ended_at": now()})
     return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo))
 
 
-def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, store: RunStore, bar) -> None:
+def _predict(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar) -> None:
+    """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``."""
+    if concurrency > 1:
+        _run_concurrent(predictor, todo, concurrency, append, bar)
+    else:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            append(run_batch(predictor, batch))
+            bar.update(len(batch))
+
+
+def _repeat(predictor: Predictor, items: Sequence[Item], repeats: int, store: RunStore, batch_size: int,
+            concurrency: int, progress: bool | None, what: str) -> None:
+    """Repeats 2..``repeats`` of every item into the store's repeats file (:meth:`Predictor.for_repeat`: the
+    call cache bypassed, the repeat's own seed); a repeat resumes where a killed one stopped."""
+    store.repair_tail(store.repeats_path)
+    done = {(rep, p.id) for rep, preds in store.repeats().items() for p in preds}
+    for rep in range(2, repeats + 1):
+        todo = [it for it in items if (rep, it.id) not in done]
+        if not todo:
+            continue
+        view = predictor.for_repeat(rep)
+        bar = progress_bar(len(items), f"{what} repeat {rep}/{repeats}", "item", initial=len(items) - len(todo),
+                           enabled=progress)
+        try:
+            _predict(view, todo, batch_size, concurrency, lambda preds, rep=rep: store.append_repeat(rep, preds), bar)
+        finally:
+            bar.close()
+
+
+def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, append, bar) -> None:
     """Items in a bounded thread pool; each item's tasks run in order in one worker and it is written as soon
     as it is done."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -239,14 +278,14 @@ def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int
         running = set()
         try:
             for it in pending:
-                running.add(pool.submit(_run_batch, predictor, [it]))
+                running.add(pool.submit(run_batch, predictor, [it]))
                 if len(running) >= concurrency:
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     for fut in done:
-                        store.append(fut.result())
+                        append(fut.result())
                         bar.update(1)
             for fut in running:
-                store.append(fut.result())
+                append(fut.result())
                 bar.update(1)
         except BaseException:
             for fut in running:
@@ -254,7 +293,8 @@ def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int
             raise
 
 
-def _run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
+def run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
+    """The predictions of ``batch``: each task of its items in order, earlier outputs passed as ``upstream``."""
     per_item: dict[str, dict] = {it.id: {"tasks": {}} for it in batch}
     by_task: dict[str, list[Item]] = {}
     for it in batch:

@@ -4,6 +4,8 @@ A run directory holds::
 
     run.json            what ran: predictor, config and its hash, golden set, split, selection, packages
     predictions.jsonl   one line per item (append-only, flushed and fsynced per batch)
+    repeats.jsonl       with ``harness run --repeats N``: repeats 2..N, one line per item and repeat (a prediction
+                        line with ``repeat``), keyed (repeat, id); repeat 1 is predictions.jsonl
     metrics.json        sections written by separate steps: core scores (scoring), ``answers`` again when a
                         judge runs, and the cost, guardrail and grading sections to come
     judgments.jsonl     the LLM judge's per-answer verdicts (append-only)
@@ -38,6 +40,8 @@ PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
 JUDGMENTS = "judgments.jsonl"
 GATES = "gates.json"
+REPEATS = "repeats.jsonl"
+MAX_REPEATS = 100  # repeats of a run (``harness run --repeats``)
 WRITER_LOCK = ".writer.lock"
 # sections merged key by key (scoring writes what the guardrails did in a run, `harness guardrails eval --run`
 # adds the red-team evaluation and its critical failures); every other section is replaced whole
@@ -195,6 +199,10 @@ class RunStore:
         return self.root / METRICS
 
     @property
+    def repeats_path(self) -> Path:
+        return self.root / REPEATS
+
+    @property
     def judgments_path(self) -> Path:
         return self.root / JUDGMENTS
 
@@ -240,7 +248,7 @@ class RunStore:
     def discard_results(self, keep: tuple[str, ...] = ()) -> None:
         """Start afresh: remove predictions, metrics, judgments and gates, except the files named in ``keep``
         (run.json is rewritten by the run)."""
-        for name in (PREDICTIONS, METRICS, JUDGMENTS, GATES):
+        for name in (PREDICTIONS, METRICS, JUDGMENTS, GATES, REPEATS):
             if name not in keep:
                 (self.root / name).unlink(missing_ok=True)
 
@@ -280,9 +288,10 @@ class RunStore:
             os.replace(tmp, path)
         return dropped
 
-    def repair_tail(self) -> int:
-        """Drop a last line cut short by a kill (no trailing newline). Returns the bytes removed."""
-        path = self.predictions_path
+    def repair_tail(self, path: Path | None = None) -> int:
+        """Drop a last line of ``path`` (default: ``predictions.jsonl``) cut short by a kill (no trailing
+        newline). Returns the bytes removed."""
+        path = path or self.predictions_path
         if not path.is_file():
             return 0
         with open(path, "rb+") as fh:
@@ -308,6 +317,33 @@ class RunStore:
         tmp.unlink(missing_ok=True)
         self._append_lines(tmp, (p.to_json() for p in predictions))
         os.replace(tmp, self.predictions_path)
+
+    # -- repeats.jsonl
+    def append_repeat(self, repeat: int, predictions: Iterable[Prediction]) -> None:
+        """Append the predictions of repeat ``repeat`` (2 or more) of their items."""
+        self._append_lines(self.repeats_path, ({"repeat": repeat, **p.to_json()} for p in predictions))
+
+    def repeats(self) -> dict[int, list[Prediction]]:
+        """Repeat number -> its predictions (repeats 2..N; repeat 1 is :meth:`predictions`); a line that is not
+        a prediction with a ``repeat`` of 2..:data:`MAX_REPEATS` is exit 2 naming it, a second line of the same
+        (repeat, id) is ignored (the first kept, as a resumed run keeps it)."""
+        out: dict[int, dict[str, Prediction]] = {}
+        if not self.repeats_path.is_file():
+            return {}
+        with gc_paused():
+            for lineno, obj in iter_jsonl(self.repeats_path):
+                rep = obj.get("repeat") if isinstance(obj, dict) else None
+                if not isinstance(rep, int) or isinstance(rep, bool) or not 2 <= rep <= MAX_REPEATS:
+                    raise HarnessInputError(f"must be a whole number from 2 to {MAX_REPEATS}", path=self.repeats_path,
+                                            line=lineno, field="repeat")
+                try:
+                    pred = Prediction.from_json(obj)
+                except ValidationError as exc:
+                    loc, problem = validation_problem(exc)
+                    raise HarnessInputError(problem, path=self.repeats_path, line=lineno,
+                                            field=".".join(map(str, loc)) or None) from None
+                out.setdefault(rep, {}).setdefault(pred.id, pred)
+        return {rep: list(preds.values()) for rep, preds in sorted(out.items())}
 
     # -- judgments.jsonl
     def judgments(self) -> list[dict]:

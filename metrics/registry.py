@@ -55,7 +55,10 @@ class Metric:
         if "{}" not in self.title:
             return self.title
         keys = [n for p, n in zip(self.name.split("."), name.split(".")) if p == "*"]
-        return self.title.replace("{}", keys[0] if keys else "*")
+        out = self.title
+        for key in keys or ["*"]:  # each '{}' in turn by the key of each '*'
+            out = out.replace("{}", key, 1)
+        return out
 
 
 def _m(name: str, title: str, unit: Unit, higher: bool | None, task: Task | None = None, **kw) -> Metric:
@@ -130,6 +133,18 @@ METRICS: tuple[Metric, ...] = (
     _m("guardrails.warnings", "guardrail warnings (answers flagged for review)", "count", None),
     _m("guardrails.latency_s.p50", "guardrail time added per call P50", "seconds", False),
     _m("guardrails.latency_s.p95", "guardrail time added per call P95", "seconds", False),
+    # consistency between repeats (harness run --repeats N; harness/scoring/consistency.py)
+    _m("consistency.repeats", "repeats", "count", None),
+    _m("consistency.items.*", "{} items in every repeat", "count", None),
+    _m("consistency.pass_k.*", "{} right in every repeat (pass^k)", "fraction", True,
+       description="share of the items right in all k repeats (classify: the gold label; extract: every field)"),
+    _m("consistency.pass_1.*", "{} right per repeat (mean)", "fraction", True),
+    _m("consistency.agreement.*", "{} same output in every repeat", "fraction", True,
+       description="share of the items whose output is identical in all k repeats"),
+    _m("consistency.spread.*.*.std", "{}.{} std over repeats", "fraction", False),
+    _m("consistency.spread.*.*.mean", "{}.{} mean over repeats", "fraction", None),
+    _m("consistency.spread.*.*.min", "{}.{} lowest repeat", "fraction", None),
+    _m("consistency.spread.*.*.max", "{}.{} highest repeat", "fraction", None),
     # counts
     _m("counts.items", "items", "count", None, headline=True),
     _m("counts.predicted", "items predicted", "count", None),

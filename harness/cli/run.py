@@ -22,6 +22,13 @@ def register(sub) -> None:
     p.add_argument("--per-class", type=int, help="only the first N documents of each label")
     p.add_argument("--qa-limit", type=int, help="only the first N QA items")
     p.add_argument("--overwrite", action="store_true", help="discard a different run already in --out")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the items, the model calls per task, the input and output tokens and the cost, and "
+                        "call nothing (the local model's tokenizer alone is loaded; Bedrock's tokens are estimated "
+                        "from the prompt text)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="run each item N times (repeats after the first bypass the call cache and use their own "
+                        "seed); scoring adds the consistency section (default %(default)s)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=TABLE_FORMATS, default="table")
     add_config_args(p)
@@ -53,30 +60,60 @@ def run_command(args) -> int:
     from harness.files import out_dir
     from harness.scoring import score_run
 
+    from harness.store import MAX_REPEATS
+
     out_dir(args.out)  # a file as --out stops here, before anything runs
     for name, low in (("limit", 1), ("per_class", 0), ("qa_limit", 0)):  # --per-class 0: questions only
         if getattr(args, name) is not None and getattr(args, name) < low:
             raise HarnessInputError(f"must be {low} or more", field="--" + name.replace("_", "-"))
+    if not 1 <= args.repeats <= MAX_REPEATS:
+        raise HarnessInputError(f"must be between 1 and {MAX_REPEATS}", field="--repeats")
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
     pipeline_overrides, judge_overrides = split_overrides(args.overrides)
     judge_cfg = judge_config(args, judge_overrides)  # a bad judge setting stops before the run
+    if args.dry_run:
+        return _dry_run(args, golden, pipeline_overrides, judge_cfg.provider)
     built = build_predictor(args.pipeline, golden, args.config, pipeline_overrides, progress=info)
     with built.predictor as predictor:
         result = runner.execute(predictor, golden, args.split, args.out, config=built.config,
                                 config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                                 qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                                 progress=progress_flag(args), overwrite=args.overwrite,
-                                extra={"evaluated_on": eval_date(args.eval_date)})
+                                extra={"evaluated_on": eval_date(args.eval_date)}, repeats=args.repeats)
     if result.n_skipped:
         info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
+    if "consistency" in metrics:
+        c = metrics["consistency"]
+        info(f"consistency over {c['repeats']} repeats: " + "; ".join(
+            f"{t}: " + ", ".join(f"{k} {100 * c[k][t]:.1f}%" for k in ("pass_k", "agreement") if t in c[k])
+            for t in c["items"] if t in c["agreement"]) + " (metrics.json: consistency)")
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")
     print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
     for note in report.coverage_notes(metrics):
         info(f"note: {note}")
     info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
+    return 0
+
+
+def _dry_run(args, golden, overrides, judge: str) -> int:
+    """``harness run --dry-run``: the plan of :mod:`harness.dry_run`, printed; nothing is called or written."""
+    from harness import dry_run
+    from harness.files import dumps_json
+    from harness.pipelines import build_predictor
+    from harness.store import RunStore
+
+    built = build_predictor(args.pipeline, golden, args.config, overrides, progress=info, dry_run=True)
+    with built.predictor as predictor:
+        plan = dry_run.plan(predictor, golden, args.split, limit=args.limit, per_class=args.per_class,
+                            qa_limit=args.qa_limit, repeats=args.repeats, config=built.config, judge=judge)
+    print(dumps_json(plan, indent=2) if args.format == "json" else dry_run.lines(plan, args.format))
+    done = RunStore(args.out).predictions() if RunStore(args.out).exists() else []
+    if done:
+        info(f"note: {args.out} already holds {len(done)} items' predictions: the same run there resumes and calls "
+             "only the items not done (this plan covers the whole selection)")
     return 0
 
 

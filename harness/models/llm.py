@@ -92,17 +92,26 @@ class LocalLLM:
 
     provider = "local"
 
+    method = "counted with the model's own tokenizer (llama.cpp), after its chat template"
+
     def __init__(self, model_path: str | Path | None = None, n_ctx: int = 2048, n_threads: int | None = None,
-                 seed: int = 0, temperature: float = 0.0) -> None:
+                 seed: int = 0, temperature: float = 0.0, vocab_only: bool = False) -> None:
+        """``vocab_only``: load the tokenizer and chat template alone (no weights: counts prompts, cannot
+        complete; ``harness run --dry-run``)."""
         from llama_cpp import Llama
 
         path = Path(model_path) if model_path else smollm2_path()
         self.model_id = path.stem
         self.temperature = temperature
         self.seed = seed
-        self.n_threads = n_threads or free_cores()
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads,
-                         seed=seed, verbose=False)
+        self.n_threads = n_threads or (1 if vocab_only else free_cores())
+        import contextlib
+        import io
+
+        # a tokenizer alone has no trained context length: llama.cpp's warning about it is noise there
+        with contextlib.redirect_stderr(io.StringIO()) if vocab_only else contextlib.nullcontext():
+            self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads,
+                             n_threads_batch=self.n_threads, seed=seed, verbose=False, vocab_only=vocab_only)
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
         self._template = self.llm.metadata.get("tokenizer.chat_template")
@@ -128,6 +137,23 @@ class LocalLLM:
 
     def count_tokens(self, text: str, special: bool = False) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def count_prompt(self, system: str, user: str) -> tuple[int, int, int]:
+        """(low, estimate, high) input tokens of a call: exact, as :meth:`complete` counts them."""
+        n = self.count_tokens(self.format_prompt(system, user), special=True)
+        return n, n, n
+
+    def count_text(self, text: str) -> tuple[int, int, int]:
+        n = self.count_tokens(text)
+        return n, n, n
+
+    def with_seed(self, seed: int) -> "LocalLLM":
+        """The same loaded model sampling with ``seed`` (a repeat of a run); shares the model and its lock."""
+        from copy import copy
+
+        view = copy(self)
+        view.seed = seed
+        return view
 
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
         prompt = self.format_prompt(system, user)
@@ -202,9 +228,13 @@ class CachedLLM:
         self.calls = 0
         self._lock = threading.Lock()
 
+    def key(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> str:
+        """The call-cache key of a call."""
+        return call_key(self.provider, self.model_id, {**self.params, "max_tokens": max_tokens, "schema": schema},
+                        [{"role": "system", "content": system}, {"role": "user", "content": user}])
+
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
-        key = call_key(self.provider, self.model_id, {**self.params, "max_tokens": max_tokens, "schema": schema},
-                       [{"role": "system", "content": system}, {"role": "user", "content": user}])
+        key = self.key(system, user, schema, max_tokens)
         hit = self.cache.get(key)
         if hit is not None:
             return LLMResult(text=hit["text"], input_tokens=hit["input_tokens"], output_tokens=hit["output_tokens"],
@@ -221,6 +251,17 @@ class CachedLLM:
                              "ttft_s": None if result.first_token_at is None else result.first_token_at - t0,
                              "stop_reason": result.stop_reason})
         return result
+
+    def for_repeat(self, repeat: int) -> "CachedLLM":
+        """This client for repeat ``repeat`` of a run: the cache bypassed (no read, no write) and, for the local
+        model, the seed ``seed + repeat - 1`` (so sampling above temperature 0 differs between repeats and is
+        reproducible); shares the loaded model. Bedrock has no seed: its sampling varies by itself."""
+        client = self.client
+        params = {**self.params, "repeat": repeat}
+        if hasattr(client, "with_seed"):
+            client = client.with_seed(client.seed + repeat - 1)
+            params["seed"] = client.seed
+        return CachedLLM(client, CallCache(self.cache.root, enabled=False), params)
 
     def close(self) -> None:
         self.client.close()

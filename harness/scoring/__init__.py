@@ -117,6 +117,13 @@ def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, prog
         sections = score(golden, record["split"], preds, items=items, tasks=tasks,
                          wall_s=record.get("wall_s") if record.get("ended_at") else None,
                          judgments=judgments, judge=judge)
+        repeats = store.repeats()
+        if repeats:  # harness run --repeats: each repeat scored alone, then how they differ
+            from harness.scoring.consistency import consistency_section
+
+            runs = [preds, *repeats.values()]
+            sections.update(consistency_section(golden, items, tasks, runs, [sections] + [
+                score(golden, record["split"], r, items=items, tasks=tasks) for r in repeats.values()]))
         store.write_metrics(sections)
         from harness.cost.run_cost import cost_run
 

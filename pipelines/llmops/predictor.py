@@ -64,6 +64,15 @@ class LLMOpsPredictor(Predictor):
                                                               "chunk_overlap", "n_documents", "embedding_tokens")}
         return d
 
+    def for_repeat(self, repeat: int) -> "LLMOpsPredictor":
+        """This predictor with the client of repeat ``repeat`` (:meth:`harness.models.CachedLLM.for_repeat`: no
+        cache, the repeat's seed); index, embedder and guardrails shared."""
+        from copy import copy
+
+        view = copy(self)
+        view.llm = self.llm.for_repeat(repeat)
+        return view
+
     def embedder(self):
         if self._embedder is None:
             self._embedder = self._embedder_factory()
@@ -279,7 +288,10 @@ def _with(out: Output, **changes) -> Output:
 
 
 # ---------------------------------------------------------------------------------------------- build
-def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPredictor:
+def build(config: LLMOpsConfig, golden: GoldenSet, progress=print, dry_run: bool = False) -> LLMOpsPredictor:
+    """The predictor; ``dry_run``: its model calls are planned, never made (:mod:`harness.models.dry_run`), the
+    retrieval index is built with the local embedder (Titan is not called) and a Bedrock guardrail is evaluated
+    by the offline engine on the same JSON."""
     from harness.models import build_embedder, build_llm, client_config
     from pipelines.llmops.prompts import DEFAULT_DIR, load_registry, select
 
@@ -304,10 +316,10 @@ def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPred
                     cache_dir=config.cache.dir, cache_enabled=config.cache.enabled,
                     cache_params={"temperature": cfg.temperature, "seed": cfg.seed if cfg.provider == "local" else None,
                                   **({"guardrail": converse_guardrail} if converse_guardrail else {})},
-                    progress=progress, guardrail_config=converse_guardrail)
+                    progress=progress, guardrail_config=converse_guardrail, dry_run=dry_run)
 
     def embedder_factory():
-        return build_embedder(config.embeddings.provider, model_id=config.embeddings.model_id, region=cfg.region,
+        return build_embedder("local" if dry_run else config.embeddings.provider, model_id=config.embeddings.model_id, region=cfg.region,
                               endpoint_url=cfg.endpoint_url, botocore_config=botocore, concurrency=cfg.concurrency)
 
     guard = None
@@ -318,7 +330,7 @@ def build(config: LLMOpsConfig, golden: GoldenSet, progress=print) -> LLMOpsPred
         guard_config = load_guardrail_config(config.guardrails.config)
         for note in guard_config.notes:
             progress(f"note: {guard_config.path}: {note}")
-        if config.guardrails.provider == "bedrock":
+        if config.guardrails.provider == "bedrock" and not dry_run:
             from harness.guardrails.bedrock import BedrockGuardrail
 
             if not config.guardrails.guardrail_id:

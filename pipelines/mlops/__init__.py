@@ -127,11 +127,17 @@ def _train(golden: GoldenSet, config: MLOpsConfig, path: Path, progress):
         return model.train(golden, config, path, progress=progress)
 
 
-def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool = False) -> MLOpsPredictor:
-    """Load the model artifact for ``config`` (training it first if it does not exist yet)."""
+def build(config: MLOpsConfig, golden: GoldenSet, progress=print, retrain: bool = False,
+          dry_run: bool = False) -> MLOpsPredictor:
+    """Load the model artifact for ``config`` (training it first if it does not exist yet); ``dry_run``: a
+    predictor that only says which tasks it runs (nothing loaded or trained: it calls no language model)."""
     from pipelines.mlops import model
 
     path = artifact_path(config, golden)
+    if dry_run:
+        progress(f"dry run: the MLOps model {'is at' if (path / 'artifact.json').is_file() else 'would be trained to'} "
+                 f"{path}")
+        return MLOpsPredictor(None, config, golden.manifest.fields)
     if retrain or not (path / "artifact.json").is_file():
         if config.artifact_dir and not retrain:
             from harness.errors import HarnessInputError
