@@ -113,26 +113,34 @@ def shown_uri(uri: str) -> str:
 
 
 @contextmanager
-def _quiet_client() -> Iterator[None]:
-    """One try per request while the server is probed (MLflow retries a refused connection for minutes), and
-    MLflow's own notices off stderr."""
+def _environment(**values: str) -> Iterator[None]:
+    """``os.environ`` with ``values`` for the length of the block, then as it was."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """MLflow's own printing off while the harness talks to it: its run links (a server's URI, credentials
+    included, on stdout) and its notices (migrating a new sqlite store)."""
     import logging
 
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = saved["MLFLOW_HTTP_REQUEST_TIMEOUT"] or "20"
     loggers = [logging.getLogger(n) for n in ("mlflow", "alembic", "urllib3")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING if lg.name != "urllib3" else logging.ERROR)
     try:
-        yield
+        with _environment(MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT="true"):
+            yield
     finally:
-        for (k, v) in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
 
@@ -163,7 +171,9 @@ def connect(uri: str, experiment: str) -> tuple[Any, str]:
 
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).parent.is_dir():
         raise HarnessInputError(f"no folder for the sqlite store {shown_uri(uri)}", field="--tracking-uri")
-    with _quiet_client():
+    # one try per request while the store is probed: MLflow retries a refused connection for minutes
+    with session(), _environment(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+                                 MLFLOW_HTTP_REQUEST_TIMEOUT=os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")):
         try:
             client = MlflowClient(tracking_uri=uri)
             found = client.get_experiment_by_name(experiment)
@@ -433,7 +443,7 @@ def export_runs(paths: list[str], uri: str, experiment: str) -> list[Exported]:
     runs = [load_run(p) for p in paths]
     client, experiment_id = connect(uri, experiment)
     out = []
-    with failures(uri):
+    with session(), failures(uri):
         for run in runs:
             with tempfile.TemporaryDirectory(prefix="harness-mlflow-") as tmp:
                 out.append(write_entry(client, experiment_id, run_entry(run, Path(tmp)), _report_page(run)))
@@ -514,7 +524,7 @@ def week_entries(db: Path) -> list[Entry]:
 def export_entries(entries: list[Entry], uri: str, experiment: str) -> list[Exported]:
     """Write each entry to its MLflow run in ``experiment``."""
     client, experiment_id = connect(uri, experiment)
-    with failures(uri):
+    with session(), failures(uri):
         return [write_entry(client, experiment_id, e) for e in entries]
 
 
