@@ -254,6 +254,14 @@ def test_bad_input_is_one_line_and_credentials_are_never_printed(store, tmp_path
     assert "cannot reach the MLflow tracking store http://127.0.0.1:" in one_error_line(code, err)
     assert "s3cret" not in out + err and "alice" not in out + err
     assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ  # the probe's settings are put back
+    # a server's run links (its URI, credentials included) are MLflow's own print: off while the harness exports
+    from mlflow.environment_variables import MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT
+
+    from harness.mlflow_export import session
+
+    with session():
+        assert MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT.get() is True
+    assert "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT" not in os.environ
     code, _, err = harness("export", "mlflow", store["runs"] / "mlops", blocked=["mlflow"], cwd=tmp_path)
     line = one_error_line(code, err)
     assert line.startswith("error: --tracking-uri: harness export mlflow needs the 'mlflow' extra"), line
