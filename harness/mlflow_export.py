@@ -165,8 +165,7 @@ def connect(uri: str, experiment: str) -> tuple[Any, str]:
     is exit 2 naming it (without credentials)."""
     from harness.extras import require
 
-    require("mlflow", "mlflow", "harness export mlflow", field="--tracking-uri",
-            no_deps=("mlflow-skinny",))
+    require("mlflow", "mlflow", "harness export mlflow", field="--tracking-uri")
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).parent.is_dir():
