@@ -57,7 +57,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     from harness.grading import classroom
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
-    from harness.grading.roster import read_roster
+    from harness.grading.roster import load_roster, match_folders
     from harness.grading.submission import discover
     from harness.store import hold_directory
 
@@ -66,7 +66,8 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
 
         require("distributed", "dask", "grading on a Dask cluster", field="--executor")
     assignment = load_assignment(assignment_path)
-    roster = read_roster(roster_path)
+    roster_file = load_roster(roster_path)
+    roster = list(roster_file.students)
     golden = _golden(assignment)
     out = out_dir(out)
     source = Path(submissions)
@@ -79,6 +80,8 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     # one writer of OUT at a time: a second run stops here, naming the first (a killed one's lock is released)
     with hold_directory(out, "harness grade run" + (" --dry-run" if dry_run else ""), noun="grading folder"):
         found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
+        found, unsafe, clashes = match_folders(roster, found, unsafe)  # folders named by a Canvas id too
+        problems = [*problems, *clashes]
         on_roster = {s.student_id for s in roster}
         not_on_roster = tuple(sorted((set(found) | set(unsafe)) - on_roster))
         for sid in not_on_roster:
@@ -90,11 +93,11 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
             return estimate_rows(assignment, golden, jobs, settled, roster, overrides)
         return _grade(assignment, golden, roster, jobs, settled, out, not_on_roster, problems, workers=workers,
                       executor=executor, scheduler=scheduler, threads=threads, progress=progress, info=info,
-                      command=command)
+                      command=command, extra={"roster": roster_file})
 
 
 def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
-           scheduler, threads, progress, info, command):
+           scheduler, threads, progress, info, command, extra=None):
     """Run the planned variants (the reference first), grade them and write every output."""
     from harness.grading import classroom, feedback, outputs
     from harness.grading.roster import REFERENCE
@@ -124,10 +127,10 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
         bar.close()
     entries, names = classroom.grade_results(assignment, roster, settled, results)
     result = classroom.ClassResult(assignment, tuple(entries), results.get(REFERENCE), not_on_roster,
-                                   tuple(problems), names)
+                                   tuple(problems), names, dict(extra or {}))
     feedbacks = {e.student.student_id: feedback.student_feedback(assignment, e, result.reference, golden)
                  for e in entries}
-    outputs.write_all(result, out, feedbacks, command)
+    outputs.write_all(result, out, feedbacks, command, info=info)
     return result
 
 

@@ -166,6 +166,18 @@ class Limits(StrictModel):
     max_archive_entries: int = Field(10_000, ge=1, le=1_000_000, description="most entries in a zip")
 
 
+# Gradescope's visibility settings (gradescope-autograders.readthedocs.io/en/latest/specs/, "Controlling Test
+# Case Visibility"): a test's own visibility overrides the top level's, so results.json gives every test the same
+VISIBILITY = ("after_published", "visible", "after_due_date", "hidden")
+
+
+class FeedbackSpec(StrictModel):
+    """What Gradescope shows a student of the autograder's results, and when."""
+    visibility: Literal["after_published", "visible", "after_due_date", "hidden"] = Field(
+        "after_published", description="after_published (default): every test and the total hidden until the "
+        "instructor publishes; visible: all of it at once; after_due_date; hidden")
+
+
 class AssignmentFile(StrictModel):
     """``assignment.yaml`` (see the module docstring)."""
     name: str = Field(description="assignment id: the gradebook column and the name of its outputs (a safe name)")
@@ -183,6 +195,7 @@ class AssignmentFile(StrictModel):
     limits: Limits = Field(Limits(), description="submission size limits")
     feedback_examples: int = Field(5, ge=0, le=50, description="per-document examples per task in feedback, from "
                                    "the dev split (each variant also runs on it); 0: no examples, no dev runs")
+    feedback: FeedbackSpec = Field(FeedbackSpec(), description="Gradescope: when students see their results")
 
     @field_validator("settings")
     @classmethod

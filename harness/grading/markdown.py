@@ -48,6 +48,10 @@ def feedback_md(fb: dict, table: Table) -> str:
         out += ["## Points", "", table([["line", "points", "of", "why"]] + [
             [ln["name"], f"{ln['points']:.2f}", f"{ln['max_points']:.2f}" if ln["kind"] != "penalty" else "",
              ln["reason"]] for ln in fb["lines"]]), ""]
+    if fb.get("regrades"):
+        out += ["## Regrades", ""]
+        out += [f"- {t(r['rubric_line'] or 'total')}: {_old(r['old'])} -> {r['new']:.2f}, by {t(r['by'])} on "
+                f"{t(r['at'][:10])}: {t(r['reason'])}" for r in fb["regrades"]] + [""]
     if fb["comparison"]:
         out += [f"## Your variant against the reference ({split}, aggregate figures only)", "",
                 table([["metric", "you", "reference", "difference", "95 % interval", "McNemar p", "n"]] + [
@@ -81,6 +85,10 @@ def feedback_md(fb: dict, table: Table) -> str:
                     + (f" (not supported by the passages: {t(claims)})" if claims else "")]
         out += ["", "Run `harness grade check` on your submission to see these on the dev split before the deadline.", ""]
     return "\n".join(out)
+
+
+def _old(v) -> str:
+    return "none" if v is None else f"{v:.2f}"
 
 
 def summary_md(result, s: dict, table: Table) -> str:

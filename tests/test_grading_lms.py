@@ -1,0 +1,248 @@
+"""Grading against what instructors' systems accept (issue 29): Canvas's gradebook export in and import out,
+overrides with their record, and Gradescope's autograder bundle checked against its specification.
+
+One small class is graded once (classification only, no dev runs) through the real LLMOps pipeline and the real
+langchain-aws client on the loopback Bedrock stand-in; the tests read its outputs or work on copies of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("boto3")
+
+from bedrock_standin import BedrockStandIn  # noqa: E402
+from test_grading import EXAMPLE, HAIKU, ROOT, Responder, _grading_secrets  # noqa: E402
+
+AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+       "AWS_DEFAULT_REGION": "us-east-1"}
+ASSIGNMENT = f"""name: prompts-1
+title: "Assignment 1"
+golden: {ROOT / 'golden_sets' / 'course'}
+tasks: [classify]
+rubric:
+  metrics:
+    - {{name: classification, metric: classification.macro_f1, points: 30, relative_to: reference, from: -0.1, to: 0.1}}
+    - {{name: accuracy, metric: classification.accuracy, points: 10, from: 0.0, to: 1.0}}
+feedback_examples: 0
+"""
+# Canvas's gradebook export as downloaded: its student columns, assignment columns "Title (id)", read-only
+# totals, the "Points Possible" row; two students with the same name; one login that is no safe folder name
+CANVAS_EXPORT = (
+    'Student,ID,SIS User ID,SIS Login ID,Section,Assignment 1 (5501),Quiz 2 (5502),Current Score,Final Score\n'
+    '    Points Possible,,,,,40.00,10.00,(read only),(read only)\n'
+    '"Lee, Sam",1001,S-1001,slee1,Section A,,,,\n'
+    '"Lee, Sam",1002,S-1002,slee2,Section B,,,,\n'
+    '"Martin, Alice",1003,S-1003,amartin@example.edu,Section A,,,,\n'
+    '"Okafor, Carol",1004,S-1004,cokafor,Section B,,,,\n'
+)
+
+
+def _main(args) -> tuple[int, str, str]:
+    from harness.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _class(tmp: Path) -> Path:
+    """The example class as Canvas hands it over: folders named by Canvas ID (1001), SIS Login ID (slee2) and
+    SIS User ID (S-1003); 1004 missing."""
+    c = tmp / "canvas-class"
+    (c / "submissions").mkdir(parents=True)
+    (c / "assignment.yaml").write_text(ASSIGNMENT)
+    (c / "roster.csv").write_text(CANVAS_EXPORT)
+    for folder, who in (("1001", "bob"), ("slee2", "alice"), ("S-1003", "alice")):
+        (c / "submissions" / folder).mkdir()
+        shutil.copy(EXAMPLE / "submissions" / who / "classify.yaml", c / "submissions" / folder)
+    return c
+
+
+def _sets(server, tmp: Path) -> list[str]:
+    return ["llm.provider=bedrock", f"llm.model_id={HAIKU}", f"llm.endpoint_url={server.url}",
+            f"cache.dir={tmp / 'cache'}"]
+
+
+@pytest.fixture(scope="module")
+def labels():
+    from harness.golden import load_golden_set
+
+    return load_golden_set(ROOT / "golden_sets" / "course").manifest.labels
+
+
+@pytest.fixture(scope="module")
+def server(labels):
+    with BedrockStandIn(responder=Responder(labels)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def env():
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in AWS.items():
+            mp.setenv(k, v)
+        yield
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, server, env):
+    tmp = tmp_path_factory.mktemp("lms")
+    c = _class(tmp)
+    code, _, err = _main(_run_args(c, tmp / "out", _sets(server, tmp)))
+    assert code == 0, err
+    return c, tmp / "out", tmp
+
+
+def _run_args(c: Path, out: Path, sets) -> list:
+    args = ["grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions", "--roster",
+            c / "roster.csv", "--out", out, "--no-progress"]
+    for s in sets:
+        args += ["--set", s]
+    return args
+
+
+def _rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+# ---------------------------------------------------------------------------------------------- 1. Canvas
+def test_a_canvas_export_is_read_and_graded_by_id(graded):
+    c, out, _ = graded
+    from harness.grading.roster import load_roster
+
+    roster = load_roster(c / "roster.csv")
+    assert roster.form == "canvas"
+    assert [s.student_id for s in roster.students] == ["1001", "1002", "1003", "1004"]  # Points Possible skipped
+    assert roster.assignment_columns == {"Assignment 1": "Assignment 1 (5501)", "Quiz 2": "Quiz 2 (5502)"}
+    g = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    # matched by Canvas ID, SIS Login ID and SIS User ID; the two Sam Lees kept apart
+    assert {k: v["status"] for k, v in g.items()} == {"1001": "graded", "1002": "graded", "1003": "graded",
+                                                      "1004": "missing"}
+    assert g["1001"]["name"] == g["1002"]["name"] == "Lee, Sam"
+    assert float(g["1002"]["total"]) > float(g["1001"]["total"])  # alice's prompt beats bob's
+
+
+def test_gradebook_csv_follows_canvas_import_rules(graded):
+    c, out, _ = graded
+    rows = _rows(out / "gradebook.csv")
+    # Canvas's student columns in its order, then the export's own column of this assignment
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 1 (5501)"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][1:5] == ["", "", "", ""] and rows[1][5] == "40.00"
+    body = rows[2:]
+    assert [r[1] for r in body] == ["1001", "1002", "1003", "1004"]  # every student matched by ID
+    ids = {r[1]: r for r in body}
+    assert ids["1001"][:5] == ["Lee, Sam", "1001", "S-1001", "slee1", "Section A"]
+    assert ids["1002"][:5] == ["Lee, Sam", "1002", "S-1002", "slee2", "Section B"]
+    grades = {r["student_id"]: r["total"] for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert {r[1]: r[5] for r in body} == grades  # same-name students keep their own grades
+    # the round trip: Canvas's export of this gradebook reads back as the same roster
+    from harness.grading.roster import load_roster
+
+    again = load_roster(out / "gradebook.csv")
+    assert [(s.student_id, s.name, s.sis_login_id) for s in again.students] == \
+        [(s.student_id, s.name, s.sis_login_id) for s in load_roster(c / "roster.csv").students]
+
+
+def test_a_simple_roster_still_gives_a_new_canvas_column(tmp_path):
+    from harness.grading.outputs import gradebook_rows
+    from harness.grading.roster import load_roster
+
+    (tmp_path / "r.csv").write_text("student_id,name,email,section\nalice,Alice,alice@x,A\n")
+    roster = load_roster(tmp_path / "r.csv")
+    assert roster.form == "simple" and roster.students[0].aliases == ("alice",)
+    assert roster.column_for("Assignment 1") is None
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("Student,ID\nA,12x\n", "r.csv:2: ID: '12x' is not a Canvas user ID"),
+    ("Student,ID\nA,7\nB,7\n", "r.csv:3: ID: student '7' is also on line 2"),
+    ("Student,ID,SIS Login ID\nA,7,8\nB,8,x\n", "'8' names two students (7 and 8)"),
+])
+def test_canvas_roster_errors_name_the_line(tmp_path, text, problem):
+    from harness.errors import HarnessInputError
+    from harness.grading.roster import load_roster
+
+    (tmp_path / "r.csv").write_text(text)
+    with pytest.raises(HarnessInputError) as exc:
+        load_roster(tmp_path / "r.csv")
+    assert problem in exc.value.format()
+
+
+def test_two_folders_of_one_student_grade_only_one(tmp_path):
+    from harness.grading.roster import Student, match_folders
+
+    s = [Student("1001", "Sam", "", sis_login_id="slee1", sis_user_id="S-1", canvas_id="1001")]
+    found, unsafe, problems = match_folders(s, {"slee1": Path("a"), "1001": Path("b"), "eve": Path("c")}, {})
+    assert found == {"1001": Path("b"), "eve": Path("c")} and not unsafe
+    assert problems == ["folder 'slee1' is also 1001's submission (as '1001'); only '1001' is graded"]
+
+
+# ---------------------------------------------------------------------------------------------- 4. overrides
+def test_an_override_reaches_every_export_and_survives_a_rerun(graded, server):
+    c, first, tmp = graded
+    out = tmp / "override"
+    shutil.copytree(first, out)
+    code, said, err = _main(["grade", "override", out, "--student", "1001", "--points", "35", "--reason",
+                             "regrade request: the rubric misread a label", "--by", "ta-kim"])
+    assert code == 0, err
+    assert "1001: total" in said and "-> 35.00" in said
+    code, _, err = _main(["grade", "override", out, "--student", "1002", "--rubric-line", "accuracy", "--points",
+                          "0", "--reason", "copied prompt"])
+    assert code == 0, err
+    records = [json.loads(x) for x in (out / "regrades.jsonl").read_text().splitlines()]
+    assert [r["student"] for r in records] == ["1001", "1002"]
+    assert records[0]["by"] == "ta-kim" and records[0]["new"] == 35 and records[0]["old"] is not None
+    assert records[1]["rubric_line"] == "accuracy" and records[1]["by"] and records[1]["at"].endswith("+00:00")
+
+    def exports() -> dict:
+        g = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+        book = {r[1]: r[5] for r in _rows(out / "gradebook.csv")[2:]}
+        gs = json.loads((out / "gradescope" / "1001" / "results.json").read_text())
+        return {"grades": g, "book": book, "gs": gs, "fb": (out / "feedback" / "1001.md").read_text(),
+                "html": (out / "feedback" / "1001.html").read_text(),
+                "board": (out / "leaderboard.csv").read_text()}
+
+    e = exports()
+    assert e["grades"]["1001"]["total"] == "35.00" and "overridden by ta-kim" in e["grades"]["1001"]["reason"]
+    assert e["book"]["1001"] == "35.00" and e["gs"]["score"] == 35.0
+    assert "## Regrades" in e["fb"] and "regrade request" in e["fb"] and "35.00" in e["fb"]
+    assert "Regrades" in e["html"] and "35.00" in e["html"]
+    assert "1001,35.00" in e["board"]
+    original = {r["student_id"]: r for r in csv.DictReader(io.StringIO((first / "grades.csv").read_text()))}
+    assert float(e["grades"]["1002"]["accuracy"]) == 0
+    assert float(e["grades"]["1002"]["total"]) == round(float(original["1002"]["total"])
+                                                        - float(original["1002"]["accuracy"]), 2)
+    # a rerun of grade run keeps them and says so
+    code, _, err = _main(_run_args(c, out, _sets(server, tmp)))
+    assert code == 0, err
+    assert "kept 2 grade overrides" in err
+    assert exports()["grades"]["1001"]["total"] == "35.00"
+    assert len((out / "regrades.jsonl").read_text().splitlines()) == 2  # append-only: nothing rewritten
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["--student", "nobody", "--points", "3"], "--student: no student 'nobody' in this class"),
+    (["--student", "1004", "--points", "3", "--rubric-line", "accuracy"], "1004 has no rubric lines (missing)"),
+    (["--student", "1001", "--points", "3", "--rubric-line", "style"], "no rubric line 'style'"),
+    (["--student", "1001", "--points", "1e9"], "--points: must be between"),
+])
+def test_a_bad_override_is_one_line_and_records_nothing(graded, tmp_path, args, problem):
+    _, first, _ = graded
+    out = tmp_path / "o"
+    shutil.copytree(first, out)
+    code, _, err = _main(["grade", "override", out, *args, "--reason", "r"])
+    assert code == 2 and problem in err and "Traceback" not in err
+    assert not (out / "regrades.jsonl").exists()
