@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytest.importorskip("boto3")
 
@@ -36,6 +37,8 @@ rubric:
     - {{name: classification, metric: classification.macro_f1, points: 30, relative_to: reference, from: -0.1, to: 0.1}}
     - {{name: accuracy, metric: classification.accuracy, points: 10, from: 0.0, to: 1.0}}
 feedback_examples: 0
+due: 2026-12-01T23:59:00+00:00
+late: {{per: day, penalty: 5, max: 10, cutoff_hours: 72}}
 """
 # Canvas's gradebook export as downloaded: its student columns, assignment columns "Title (id)", read-only
 # totals, the "Points Possible" row; two students with the same name; one login that is no safe folder name
@@ -46,7 +49,12 @@ CANVAS_EXPORT = (
     '"Lee, Sam",1002,S-1002,slee2,Section B,,,,\n'
     '"Martin, Alice",1003,S-1003,amartin@example.edu,Section A,,,,\n'
     '"Okafor, Carol",1004,S-1004,cokafor,Section B,,,,\n'
+    '"Reyes, Mallory",1005,S-1005,mreyes,Section B,,,,\n'
 )
+# when each submitted (1001: not known), by any of their ids; 1003 has a 2-day extension; 1005 is past the cut-off
+TIMES = ("student_id,submitted_at\nslee2,2026-12-02T01:59:00+00:00\nS-1003,2026-12-03T05:59:00Z\n"
+         "1005,2026-12-06T04:00:00+00:00\n")
+EXTENSIONS = "student_id,days\nS-1003,2\n"
 
 
 def _main(args) -> tuple[int, str, str]:
@@ -59,15 +67,24 @@ def _main(args) -> tuple[int, str, str]:
 
 
 def _class(tmp: Path) -> Path:
-    """The example class as Canvas hands it over: folders named by Canvas ID (1001), SIS Login ID (slee2) and
-    SIS User ID (S-1003); 1004 missing."""
+    """The example class as Canvas hands it over: folders named by Canvas ID (1001, 1005), SIS Login ID (slee2)
+    and SIS User ID (S-1003); 1004 missing. S-1003's prompt is slee2's with its sentences moved around, in
+    capitals and another layout; 1005 hands in 1001's."""
     c = tmp / "canvas-class"
     (c / "submissions").mkdir(parents=True)
     (c / "assignment.yaml").write_text(ASSIGNMENT)
     (c / "roster.csv").write_text(CANVAS_EXPORT)
-    for folder, who in (("1001", "bob"), ("slee2", "alice"), ("S-1003", "alice")):
+    for folder, who in (("1001", "bob"), ("slee2", "alice"), ("1005", "bob")):
         (c / "submissions" / folder).mkdir()
         shutil.copy(EXAMPLE / "submissions" / who / "classify.yaml", c / "submissions" / folder)
+    prompt = yaml.safe_load((EXAMPLE / "submissions" / "alice" / "classify.yaml").read_text())
+    paragraphs = prompt["user"].split("\n\n")
+    prompt["user"] = "\n\n".join([paragraphs[1], paragraphs[0], *paragraphs[2:]])
+    prompt["system"] = "   ".join(reversed(prompt["system"].upper().splitlines()))
+    (c / "submissions" / "S-1003").mkdir()
+    (c / "submissions" / "S-1003" / "classify.yaml").write_text(yaml.safe_dump(prompt))
+    (c / "times.csv").write_text(TIMES)
+    (c / "extensions.csv").write_text(EXTENSIONS)
     return c
 
 
@@ -108,7 +125,8 @@ def graded(tmp_path_factory, server, env):
 
 def _run_args(c: Path, out: Path, sets) -> list:
     args = ["grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions", "--roster",
-            c / "roster.csv", "--out", out, "--no-progress"]
+            c / "roster.csv", "--out", out, "--no-progress", "--times", c / "times.csv", "--extensions",
+            c / "extensions.csv"]
     for s in sets:
         args += ["--set", s]
     return args
@@ -125,14 +143,14 @@ def test_a_canvas_export_is_read_and_graded_by_id(graded):
 
     roster = load_roster(c / "roster.csv")
     assert roster.form == "canvas"
-    assert [s.student_id for s in roster.students] == ["1001", "1002", "1003", "1004"]  # Points Possible skipped
+    assert [s.student_id for s in roster.students] == ["1001", "1002", "1003", "1004", "1005"]  # no Points Possible
     assert roster.assignment_columns == {"Assignment 1": "Assignment 1 (5501)", "Quiz 2": "Quiz 2 (5502)"}
     g = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
     # matched by Canvas ID, SIS Login ID and SIS User ID; the two Sam Lees kept apart
     assert {k: v["status"] for k, v in g.items()} == {"1001": "graded", "1002": "graded", "1003": "graded",
-                                                      "1004": "missing"}
+                                                      "1004": "missing", "1005": "missing"}
     assert g["1001"]["name"] == g["1002"]["name"] == "Lee, Sam"
-    assert float(g["1002"]["total"]) > float(g["1001"]["total"])  # alice's prompt beats bob's
+    assert float(g["1002"]["classification"]) > float(g["1001"]["classification"])  # alice's prompt beats bob's
 
 
 def test_gradebook_csv_follows_canvas_import_rules(graded):
@@ -142,7 +160,7 @@ def test_gradebook_csv_follows_canvas_import_rules(graded):
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 1 (5501)"]
     assert rows[1][0].strip() == "Points Possible" and rows[1][1:5] == ["", "", "", ""] and rows[1][5] == "40.00"
     body = rows[2:]
-    assert [r[1] for r in body] == ["1001", "1002", "1003", "1004"]  # every student matched by ID
+    assert [r[1] for r in body] == ["1001", "1002", "1003", "1004", "1005"]  # every student matched by ID
     ids = {r[1]: r for r in body}
     assert ids["1001"][:5] == ["Lee, Sam", "1001", "S-1001", "slee1", "Section A"]
     assert ids["1002"][:5] == ["Lee, Sam", "1002", "S-1002", "slee2", "Section B"]
@@ -188,6 +206,80 @@ def test_two_folders_of_one_student_grade_only_one(tmp_path):
     found, unsafe, problems = match_folders(s, {"slee1": Path("a"), "1001": Path("b"), "eve": Path("c")}, {})
     assert found == {"1001": Path("b"), "eve": Path("c")} and not unsafe
     assert problems == ["folder 'slee1' is also 1001's submission (as '1001'); only '1001' is graded"]
+
+
+# ---------------------------------------------------------------------------------------------- 3. deadlines
+def test_lateness_penalties_extensions_and_the_cutoff(graded):
+    _, out, _ = graded
+    g = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert list(next(iter(g.values())))[-3:] == ["reason", "submitted_at", "lateness"]
+    # 2 h late: one day started, 5 points
+    assert float(g["1002"]["late"]) == -5 and "2 h after the due time" in g["1002"]["lateness"]
+    assert g["1002"]["submitted_at"] == "2026-12-02T01:59:00+00:00"
+    lines = ("classification", "accuracy")
+    assert float(g["1002"]["total"]) == round(max(0, sum(float(g["1002"][n]) for n in lines) - 5), 2)
+    # 30 h after the due time, within a 2-day extension: on time
+    assert float(g["1003"]["late"]) == 0 and "on time (extension: 2 days)" in g["1003"]["lateness"]
+    # no time known: on time, and said so
+    assert float(g["1001"]["late"]) == 0 and "not known: counted on time" in g["1001"]["lateness"]
+    # past the 72 h cut-off: missing, not run, with the reason
+    assert g["1005"]["status"] == "missing" and "after the cut-off" in g["1005"]["reason"]
+    assert not (out / "students" / "1005").exists()
+    fb = (out / "feedback" / "1002.md").read_text()
+    assert "Deadline: submitted 2026-12-02T01:59:00+00:00" in fb and "| late | -5.00 |" in fb
+    assert "Deadline:" in (out / "feedback" / "1002.html").read_text()
+    summary = (out / "summary.md").read_text()
+    assert ("Due 2026-12-01T23:59:00+00:00: of 4 submissions, 1 on time, 1 late (5 points of late penalties), 1 "
+            "after the cut-off (counted as missing); 1 with an extension; 1 with no known time, assumed on time."
+            ) in summary
+    assert "1 with no known time" in (out / "summary.html").read_text()
+
+
+def test_gradescope_submission_metadata_and_time_errors(tmp_path):
+    from harness.errors import HarnessInputError
+    from harness.grading.deadlines import parse_time, read_times
+    from harness.grading.roster import Student
+
+    students = [Student("1001", "Sam", "sam@x.edu", sis_user_id="S-1001", canvas_id="1001"),
+                Student("1002", "Ann", "ann@x.edu", canvas_id="1002")]
+    (tmp_path / "submission_metadata.yml").write_text(
+        "submission_9001:\n  :submitters:\n  - :name: Sam\n    :sid: S-1001\n    :email: other@x.edu\n"
+        "  :created_at: 2026-12-02 09:15:00.123456789 -07:00\n  :score: 10.0\n"
+        "submission_9002:\n  :submitters:\n  - :name: Ann\n    :sid: ''\n    :email: ann@x.edu\n"
+        "  :created_at: 2026-12-01 10:00:00.000000000 +00:00\n")
+    t = read_times(tmp_path / "submission_metadata.yml", students)
+    assert t["1001"].isoformat() == "2026-12-02T09:15:00.123456-07:00" and t["1002"].hour == 10
+    with pytest.raises(HarnessInputError, match="has no time zone"):
+        parse_time("2026-12-01T10:00:00", field="due")
+    (tmp_path / "t.csv").write_text("student_id,submitted_at\n1001,yesterday\n")
+    with pytest.raises(HarnessInputError) as exc:
+        read_times(tmp_path / "t.csv", students)
+    assert "t.csv:2: submitted_at: 'yesterday' is not an ISO 8601 time" in exc.value.format()
+
+
+# ---------------------------------------------------------------------------------------------- 5. similarity
+def test_near_duplicate_prompts_are_flagged_never_graded(graded):
+    _, out, _ = graded
+    summary = (out / "summary.md").read_text()
+    assert "## Similar prompts" in summary and "at least 0.80" in summary and "TF-IDF" in summary
+    flagged = [line for line in summary.splitlines() if line.startswith("- ") and " and " in line]
+    pairs = {tuple(line[2:].split(":")[0].split(" and ")) for line in flagged}
+    assert ("1002", "1003") in pairs  # the same sentences moved around, in capitals
+    assert ("1001", "1002") not in pairs and ("1001", "1003") not in pairs
+    assert "1002 and 1003" in (out / "summary.html").read_text()
+    g = {r["student_id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert "similar" not in g["1003"]["reason"].lower()  # flagged for a person, no grade change
+
+
+def test_similarity_normalises_and_keeps_apart_different_prompts():
+    from harness.grading.similarity import normalise, similar_pairs
+
+    a = "You classify documents. Read the title first. Answer with JSON only."
+    texts = {"x": normalise(a), "y": normalise("ANSWER WITH JSON ONLY.\n\nYou classify   documents. Read the "
+                                               "title first."),
+             "z": normalise("Summarise the contract in two lines. Quote the parties and the amount owed.")}
+    pairs = similar_pairs(texts)
+    assert pairs == [{"a": "x", "b": "y", "similarity": 1.0}]
 
 
 # ---------------------------------------------------------------------------------------------- 4. overrides

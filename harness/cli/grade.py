@@ -41,6 +41,10 @@ def register(sub) -> None:
                    "LocalCluster of --workers processes on loopback)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a pipeline setting of the assignment, as in harness run")
+    r.add_argument("--times", help="when each student submitted: a CSV student_id,submitted_at or Gradescope's "
+                   "submission_metadata.yml (against the assignment's due time; unknown: on time)")
+    r.add_argument("--extensions", help="a CSV student_id and one of days, hours or due: extensions of the due "
+                   "time")
     r.add_argument("--dry-run", action="store_true", help="validate every submission and print the plan (calls, "
                    "tokens, budget) without calling a model")
     r.add_argument("--no-progress", action="store_true")
@@ -77,6 +81,9 @@ def register(sub) -> None:
 def _command(args) -> str:
     parts = ["harness grade run", "--assignment", args.assignment, "--submissions", args.submissions, "--roster",
              args.roster, "--out", args.out]
+    for flag in ("times", "extensions"):
+        if getattr(args, flag):
+            parts += [f"--{flag}", getattr(args, flag)]
     return " ".join(parts)
 
 
@@ -92,7 +99,8 @@ def run_command(args) -> int:
         raise HarnessInputError("--scheduler needs --executor dask", field="--scheduler")
     result = grade_class(args.assignment, args.submissions, args.roster, args.out, workers=args.workers,
                          executor=args.executor, scheduler=args.scheduler, threads=args.threads, overrides=args.overrides,
-                         dry_run=args.dry_run, progress=progress_flag(args), info=info, command=_command(args))
+                         dry_run=args.dry_run, progress=progress_flag(args), info=info, command=_command(args),
+                         times=args.times, extensions=args.extensions)
     if args.dry_run:
         cols = ["student", "status", "calls", "input_tokens", "max_output_tokens", "grading_tokens_max",
                 "budget_tokens", "budget_calls", "fits", "reason"]

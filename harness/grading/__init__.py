@@ -50,11 +50,14 @@ def public_split_warning(assignment, golden) -> str | None:
 def grade_class(assignment_path: str | Path, submissions: str | Path, roster_path: str | Path, out: str | Path, *,
                 workers: int = 1, executor: str = "local", scheduler: str | None = None, threads: int = 1,
                 overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
-                info: Callable[[str], None] = _info, command: str = "harness grade run"):
+                info: Callable[[str], None] = _info, command: str = "harness grade run",
+                times: str | Path | None = None, extensions: str | Path | None = None):
     """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
-    :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``."""
+    :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``. ``times`` and
+    ``extensions``: submission times and extensions against the assignment's due time
+    (:mod:`harness.grading.deadlines`)."""
     from harness.files import out_dir
-    from harness.grading import classroom
+    from harness.grading import classroom, similarity
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
     from harness.grading.roster import load_roster, match_folders
@@ -69,6 +72,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     roster_file = load_roster(roster_path)
     roster = list(roster_file.students)
     golden = _golden(assignment)
+    clock = _deadline_inputs(assignment, roster, times, extensions)
     out = out_dir(out)
     source = Path(submissions)
     if source.is_dir() and source.resolve() in (out.resolve(), *out.resolve().parents):
@@ -84,6 +88,10 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         problems = [*problems, *clashes]
         on_roster = {s.student_id for s in roster}
         not_on_roster = tuple(sorted((set(found) | set(unsafe)) - on_roster))
+        # near-duplicate prompts, flagged for a person (never a grade change); then the deadline
+        similar = None if dry_run else similarity.flagged(assignment, {k: v for k, v in found.items()
+                                                                       if k in on_roster})
+        lateness = _lateness(assignment, roster, found, clock, info)
         for sid in not_on_roster:
             info(f"not on the roster, not graded: {sid}")
         for problem in problems:
@@ -93,13 +101,13 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
             return estimate_rows(assignment, golden, jobs, settled, roster, overrides)
         return _grade(assignment, golden, roster, jobs, settled, out, not_on_roster, problems, workers=workers,
                       executor=executor, scheduler=scheduler, threads=threads, progress=progress, info=info,
-                      command=command, extra={"roster": roster_file})
+                      command=command, extra={"roster": roster_file, "lateness": lateness, "similar": similar})
 
 
 def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
            scheduler, threads, progress, info, command, extra=None):
     """Run the planned variants (the reference first), grade them and write every output."""
-    from harness.grading import classroom, feedback, outputs
+    from harness.grading import classroom, deadlines, feedback, outputs
     from harness.grading.roster import REFERENCE
 
     bar = classroom.progress_bar(len(jobs), progress)
@@ -126,12 +134,49 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
     finally:
         bar.close()
     entries, names = classroom.grade_results(assignment, roster, settled, results)
+    entries, names = deadlines.apply(assignment, entries, names, (extra or {}).get("lateness"))
     result = classroom.ClassResult(assignment, tuple(entries), results.get(REFERENCE), not_on_roster,
                                    tuple(problems), names, dict(extra or {}))
     feedbacks = {e.student.student_id: feedback.student_feedback(assignment, e, result.reference, golden)
                  for e in entries}
+    for sid, lt in ((extra or {}).get("lateness") or {}).items():
+        if sid in feedbacks:
+            feedbacks[sid]["lateness"] = deadlines.describe(lt, assignment.spec)
     outputs.write_all(result, out, feedbacks, command, info=info)
     return result
+
+
+def _deadline_inputs(assignment, roster, times, extensions):
+    """(submission times, extensions) read before anything is written; exit 2 when given without a due time."""
+    from harness.grading import deadlines
+
+    if assignment.spec.due is None:
+        if times or extensions:
+            raise HarnessInputError("the assignment has no due time to compare with (give due: "
+                                    "2026-12-01T23:59:00+00:00 and a late: policy)", path=assignment.path,
+                                    field="due")
+        return None
+    return (deadlines.read_times(times, roster) if times else {},
+            deadlines.read_extensions(extensions, roster, assignment.spec.due) if extensions else {})
+
+
+def _lateness(assignment, roster, found: dict, clock, info) -> dict | None:
+    """Each submitting student's lateness (:class:`~harness.grading.deadlines.Lateness` as dicts); a submission
+    past the cut-off leaves ``found`` (it is not run: missing, with the reason)."""
+    from harness.grading import deadlines
+
+    if clock is None:
+        return None
+    lateness = deadlines.as_json(deadlines.assess(assignment, [s.student_id for s in roster if s.student_id in found],
+                                                  *clock))
+    for sid, lt in lateness.items():
+        if lt["past_cutoff"]:
+            found.pop(sid)
+            info(f"{sid}: {deadlines.describe(lt, assignment.spec)}")
+    unknown = sum(1 for lt in lateness.values() if lt["submitted"] is None)
+    if unknown:
+        info(f"{unknown} submission{'s' * (unknown != 1)} with no known time: counted on time")
+    return lateness
 
 
 def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:

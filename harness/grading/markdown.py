@@ -44,6 +44,8 @@ def feedback_md(fb: dict, table: Table) -> str:
     grade = f"{fb['total']:.2f} / {fb['max_grade']:.2f}" if fb["max_grade"] is not None else "none"
     out += [f"Status: **{t(fb['status'])}**" + (f" ({t(fb['reason'])})" if fb["reason"] else "")
             + f". Grade: **{grade}**.", ""]
+    if fb.get("lateness"):
+        out += [f"Deadline: {t(fb['lateness'])}.", ""]
     if fb["lines"]:
         out += ["## Points", "", table([["line", "points", "of", "why"]] + [
             [ln["name"], f"{ln['points']:.2f}", f"{ln['max_points']:.2f}" if ln["kind"] != "penalty" else "",
@@ -100,6 +102,12 @@ def summary_md(result, s: dict, table: Table) -> str:
     if s["totals"]:
         out += [f"Grades (of {s['max_grade']:.2f}): mean {s['mean']:.2f}, median {s['median']:.2f}, "
                 f"lowest {min(s['totals']):.2f}, highest {max(s['totals']):.2f}.", ""]
+    if s.get("deadline"):
+        d = s["deadline"]
+        out += [f"Due {t(d['due'])}: of {d['submitted']} submissions, {d['on_time']} on time, {d['late']} late "
+                f"({d['penalties']:g} points of late penalties), {d['past_cutoff']} after the cut-off (counted as "
+                f"missing); {d['extended']} with an extension; {d['unknown']} with no known time, assumed on time.",
+                ""]
     out += [f"Model use, {s['variants_run']} variants (the reference included), dev and grading splits: "
             f"{s['tokens']:,} tokens in {s['calls']:,} calls"
             + (f", ${s['cost_usd']:.4f} of model use at the configured prices (the embedded local model costs 0)."
@@ -113,6 +121,12 @@ def summary_md(result, s: dict, table: Table) -> str:
     if s["invalid_reasons"]:
         out += ["## Why submissions were invalid", ""]
         out += [f"- {t(k)}: {n}" for k, n in s["invalid_reasons"]] + [""]
+    if s.get("similar") and s["similar"]["pairs"]:
+        sim = s["similar"]
+        out += ["## Similar prompts (for a person to look at; no grade is changed)", "",
+                f"Pairs of submissions whose prompts are near-duplicates: {t(sim['measure'])}, at least "
+                f"{sim['threshold']:.2f}.", ""]
+        out += [f"- {t(p['a'])} and {t(p['b'])}: {p['similarity']:.3f}" for p in sim["pairs"]] + [""]
     if s["not_on_roster"]:
         out += ["## Submissions not on the roster (not graded)", ""]
         out += [f"- {t(x)}" for x in s["not_on_roster"]] + [""]

@@ -48,12 +48,22 @@ def _total(e) -> str:
 
 
 def grades_rows(result) -> list[list[str]]:
+    """grades.csv; with a due time, two more columns: ``submitted_at`` and ``lateness`` (the sentence)."""
+    from harness.grading.deadlines import describe
+
     names = list(result.line_names)
-    rows = [["student_id", "name", *names, "total", "status", "reason"]]
+    lateness = result.extra.get("lateness")
+    due = lateness is not None and result.assignment.spec.due is not None
+    rows = [["student_id", "name", *names, "total", "status", "reason"] + (["submitted_at", "lateness"] if due
+                                                                           else [])]
     for e in result.entries:
         pts = e.grade.points() if e.grade else {}
-        rows.append([e.student.student_id, e.student.name, *[_pts(pts.get(n)) for n in names], _total(e), e.status,
-                     e.reason])
+        row = [e.student.student_id, e.student.name, *[_pts(pts.get(n)) for n in names], _total(e), e.status,
+               e.reason]
+        if due:
+            lt = lateness.get(e.student.student_id)
+            row += [(lt["submitted"] or "") if lt else "", describe(lt, result.assignment.spec) if lt else ""]
+        rows.append(row)
     return rows
 
 
@@ -148,7 +158,10 @@ def _md_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def summary(result) -> dict:
-    """The class summary: counts by status, totals, common failure modes (aggregates only)."""
+    """The class summary: counts by status, totals, common failure modes, the deadline's figures (aggregates
+    only)."""
+    from harness.grading.deadlines import standing
+
     totals = [e.grade.total for e in result.entries if e.grade is not None]
     statuses = Counter(e.status for e in result.entries)
     failures: Counter = Counter()
@@ -174,7 +187,9 @@ def summary(result) -> dict:
             "invalid_reasons": invalid.most_common(), "not_on_roster": list(result.not_on_roster),
             "tokens": sum(x["tokens"] for x in spent), "calls": sum(x["calls"] for x in spent),
             "cost_usd": round(sum(costs), 6) if costs else None, "variants_run": len(variants),
-            "problems": list(result.problems)}
+            "problems": list(result.problems),
+            "deadline": standing(result.assignment, result.entries, result.extra.get("lateness")),
+            "similar": result.extra.get("similar")}
 
 
 def _reason_kind(reason: str) -> str:

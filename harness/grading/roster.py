@@ -79,19 +79,7 @@ def read_roster(path: str | Path) -> list[Student]:
 def load_roster(path: str | Path) -> Roster:
     """The roster file, simple or a Canvas gradebook export (see the module docstring)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise HarnessInputError("roster not found", path=path) from None
-    except OSError as exc:
-        raise HarnessInputError(f"cannot read the roster: {exc.strerror}", path=path) from None
-    if len(raw) > MAX_ROSTER_BYTES:
-        raise HarnessInputError(f"roster is over {MAX_ROSTER_BYTES:,} bytes", path=path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
-    rows = _rows(text, path)
+    rows = csv_rows(path, "roster")
     if not rows:
         raise HarnessInputError("roster is empty (expected a header: student_id,name,email)", path=path)
     header = [h.strip() for h in rows[0][1]]
@@ -206,6 +194,24 @@ def match_folders(students, found: dict, unsafe: dict) -> tuple[dict, dict, list
         else:
             out_unsafe[sid] = unsafe[name]
     return dict(sorted(out_found.items())), dict(sorted(out_unsafe.items())), problems
+
+
+def csv_rows(path: Path, what: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each row of a class's CSV file (a roster, submission times, extensions): at most
+    :data:`MAX_ROSTER_BYTES`, UTF-8 (a byte-order mark allowed); exit 2 naming the file otherwise."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise HarnessInputError(f"{what} not found", path=path) from None
+    except OSError as exc:
+        raise HarnessInputError(f"cannot read the {what}: {exc.strerror}", path=path) from None
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise HarnessInputError(f"{what} is over {MAX_ROSTER_BYTES:,} bytes", path=path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    return _rows(text, path)
 
 
 def _rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
