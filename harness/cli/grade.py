@@ -22,6 +22,8 @@ def register(sub) -> None:
     c.add_argument("--out", default="results/grade-check", help="where the dev runs go (default %(default)s)")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a pipeline setting of the assignment (e.g. a Bedrock endpoint)")
+    c.add_argument("--log", help="the check log this check is appended to (default: OUT/check-log.jsonl); hand "
+                   "it in if your instructor asks for it")
     c.set_defaults(func=check_command)
 
     r = gsub.add_parser("run", help="grade a class: grades.csv, gradebook import, Gradescope results, feedback, "
@@ -45,6 +47,8 @@ def register(sub) -> None:
                    "submission_metadata.yml (against the assignment's due time; unknown: on time)")
     r.add_argument("--extensions", help="a CSV student_id and one of days, hours or due: extensions of the due "
                    "time")
+    r.add_argument("--check-logs", help="a folder of the students' check logs (<student id>.jsonl, from "
+                   "harness grade check): the summary shows how many checks each student ran")
     r.add_argument("--dry-run", action="store_true", help="validate every submission and print the plan (calls, "
                    "tokens, budget) without calling a model")
     r.add_argument("--no-progress", action="store_true")
@@ -81,9 +85,9 @@ def register(sub) -> None:
 def _command(args) -> str:
     parts = ["harness grade run", "--assignment", args.assignment, "--submissions", args.submissions, "--roster",
              args.roster, "--out", args.out]
-    for flag in ("times", "extensions"):
+    for flag in ("times", "extensions", "check_logs"):
         if getattr(args, flag):
-            parts += [f"--{flag}", getattr(args, flag)]
+            parts += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     return " ".join(parts)
 
 
@@ -100,7 +104,7 @@ def run_command(args) -> int:
     result = grade_class(args.assignment, args.submissions, args.roster, args.out, workers=args.workers,
                          executor=args.executor, scheduler=args.scheduler, threads=args.threads, overrides=args.overrides,
                          dry_run=args.dry_run, progress=progress_flag(args), info=info, command=_command(args),
-                         times=args.times, extensions=args.extensions)
+                         times=args.times, extensions=args.extensions, check_logs=args.check_logs)
     if args.dry_run:
         cols = ["student", "status", "calls", "input_tokens", "max_output_tokens", "grading_tokens_max",
                 "budget_tokens", "budget_calls", "fits", "reason"]
@@ -164,7 +168,8 @@ def check_command(args) -> int:
     from harness.grading.outputs import _md_table
     from harness.grading.submission import Invalid
 
-    res = check_submission(args.submission, args.assignment, args.out, overrides=args.overrides, info=info)
+    res = check_submission(args.submission, args.assignment, args.out, overrides=args.overrides, info=info,
+                           log=args.log)
     if isinstance(res, Invalid):
         print(f"invalid: {res.reason}", file=sys.stderr)
         return 1

@@ -51,7 +51,8 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
                 workers: int = 1, executor: str = "local", scheduler: str | None = None, threads: int = 1,
                 overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
                 info: Callable[[str], None] = _info, command: str = "harness grade run",
-                times: str | Path | None = None, extensions: str | Path | None = None):
+                times: str | Path | None = None, extensions: str | Path | None = None,
+                check_logs: str | Path | None = None):
     """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
     :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``. ``times`` and
     ``extensions``: submission times and extensions against the assignment's due time
@@ -73,6 +74,12 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     roster = list(roster_file.students)
     golden = _golden(assignment)
     clock = _deadline_inputs(assignment, roster, times, extensions)
+    if check_logs:
+        from harness.grading.checklog import read_check_logs
+
+        checks = read_check_logs(check_logs, roster, assignment.spec.name)
+    else:
+        checks = None
     out = out_dir(out)
     source = Path(submissions)
     if source.is_dir() and source.resolve() in (out.resolve(), *out.resolve().parents):
@@ -101,7 +108,8 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
             return estimate_rows(assignment, golden, jobs, settled, roster, overrides)
         return _grade(assignment, golden, roster, jobs, settled, out, not_on_roster, problems, workers=workers,
                       executor=executor, scheduler=scheduler, threads=threads, progress=progress, info=info,
-                      command=command, extra={"roster": roster_file, "lateness": lateness, "similar": similar})
+                      command=command, extra={"roster": roster_file, "lateness": lateness, "similar": similar,
+                                                   "checks": checks})
 
 
 def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
@@ -192,9 +200,11 @@ def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:
 
 
 def check_submission(submission: str | Path, assignment_path: str | Path, out: str | Path, *,
-                     overrides: Sequence[str] = (), info: Callable[[str], None] = _info):
+                     overrides: Sequence[str] = (), info: Callable[[str], None] = _info,
+                     log: str | Path | None = None):
     """A student's self-check: validate the submission, run it and the reference on the dev split only, and
-    grade the dev run with the rubric. Returns (Invalid | (Grade, feedback dict))."""
+    grade the dev run with the rubric; the check is appended to the student's log (``log``, default
+    ``OUT/check-log.jsonl``: :mod:`harness.grading.checklog`). Returns (Invalid | (Grade, feedback dict))."""
     from harness.files import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
@@ -228,6 +238,9 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
     if mine.status not in ("graded", "over budget"):
         return Invalid("self", mine.reason or mine.status)
     g = grade_variant(assignment, mine, results[REFERENCE], role="dev")
+    from harness.grading.checklog import LOG, append_check, check_record
+
+    append_check(Path(log) if log else out / LOG, check_record(sub.sha256, assignment, g))
     entry = classroom.Entry(Student("self", "you", ""), mine.status, mine.reason, variant=mine, grade=g)
     fb = feedback.student_feedback(assignment, entry, None, golden, role="dev")
     fb["comparison"] = feedback.comparison(load_run(results[REFERENCE].runs["dev"]), load_run(mine.runs["dev"]), golden)

@@ -127,6 +127,9 @@ def summary_md(result, s: dict, table: Table) -> str:
                 f"Pairs of submissions whose prompts are near-duplicates: {t(sim['measure'])}, at least "
                 f"{sim['threshold']:.2f}.", ""]
         out += [f"- {t(p['a'])} and {t(p['b'])}: {p['similarity']:.3f}" for p in sim["pairs"]] + [""]
+    if s.get("checks") is not None:
+        out += ["## Self-checks run (harness grade check, from the students' logs)", ""]
+        out += [f"- {t(sid)}: {n}" for sid, n in s["checks"]] + [""]
     if s["not_on_roster"]:
         out += ["## Submissions not on the roster (not graded)", ""]
         out += [f"- {t(x)}" for x in s["not_on_roster"]] + [""]

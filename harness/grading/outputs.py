@@ -189,7 +189,10 @@ def summary(result) -> dict:
             "cost_usd": round(sum(costs), 6) if costs else None, "variants_run": len(variants),
             "problems": list(result.problems),
             "deadline": standing(result.assignment, result.entries, result.extra.get("lateness")),
-            "similar": result.extra.get("similar")}
+            "similar": result.extra.get("similar"),
+            "checks": None if result.extra.get("checks") is None else
+            [(e.student.student_id, result.extra["checks"].get(e.student.student_id, {}).get("checks", 0))
+             for e in result.entries]}
 
 
 def _reason_kind(reason: str) -> str:
