@@ -479,3 +479,28 @@ def test_self_checks_are_logged_and_counted_in_the_summary(graded, server, tmp_p
     summary = (out / "summary.md").read_text()
     assert "## Self-checks run" in summary and "- 1002: 2" in summary and "- 1001: 0" in summary
     assert "1002: 2" in (out / "summary.html").read_text()
+
+
+def test_a_canvas_submissions_download_is_read_by_user_id(graded, tmp_path):
+    """Canvas's download renames files <name>_[late_]<user id>_<submission id>_<file> (a resubmission:
+    <file>-<n>.<ext>); the class is staged as a folder per user id and matched by Canvas's ID."""
+    from harness.grading import grade_class
+
+    c, _, _ = graded
+    flat = tmp_path / "download"
+    flat.mkdir()
+    bob = (EXAMPLE / "submissions" / "bob" / "classify.yaml").read_bytes()
+    alice = (EXAMPLE / "submissions" / "alice" / "classify.yaml").read_bytes()
+    (flat / "leesam_1001_9001_classify.yaml").write_bytes(b"not: [the latest")
+    (flat / "leesam_1001_9002_classify-1.yaml").write_bytes(bob)  # the resubmission wins
+    (flat / "leesam_late_1002_9003_classify.yaml").write_bytes(alice)
+    (flat / "notes.txt").write_text("x")
+    said = []
+    rows = grade_class(c / "assignment.yaml", flat, c / "roster.csv", tmp_path / "out", dry_run=True,
+                       info=said.append)
+    status = {r["student"]: r["status"] for r in rows}
+    assert status["1001"] != "missing" and status["1002"] != "missing" and status["1003"] == "missing"
+    staged = tmp_path / "out" / "staging" / "canvas"
+    assert (staged / "1001" / "classify.yaml").read_bytes() == bob
+    assert any("notes.txt" in x and "not a file named the way Canvas" in x for x in said)
+    assert any(x.startswith("1002: Canvas marked the submission late") for x in said)

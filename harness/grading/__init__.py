@@ -90,7 +90,9 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         info(public)
     # one writer of OUT at a time: a second run stops here, naming the first (a killed one's lock is released)
     with hold_directory(out, "harness grade run" + (" --dry-run" if dry_run else ""), noun="grading folder"):
-        found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
+        source, marked_late, staged_problems = _canvas_download(source, out, assignment)
+        found, problems, unsafe = discover(source, out / "staging", assignment.spec.limits)
+        problems = [*staged_problems, *problems]
         found, unsafe, clashes = match_folders(roster, found, unsafe)  # folders named by a Canvas id too
         problems = [*problems, *clashes]
         on_roster = {s.student_id for s in roster}
@@ -99,6 +101,9 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         similar = None if dry_run else similarity.flagged(assignment, {k: v for k, v in found.items()
                                                                        if k in on_roster})
         lateness = _lateness(assignment, roster, found, clock, info)
+        for sid in sorted(marked_late & set(found)):
+            if not lateness or lateness.get(sid, {}).get("submitted") is None:
+                info(f"{sid}: Canvas marked the submission late; its time is not known (give it with --times)")
         for sid in not_on_roster:
             info(f"not on the roster, not graded: {sid}")
         for problem in problems:
@@ -152,6 +157,18 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
             feedbacks[sid]["lateness"] = deadlines.describe(lt, assignment.spec)
     outputs.write_all(result, out, feedbacks, command, info=info)
     return result
+
+
+def _canvas_download(source: Path, out: Path, assignment):
+    """(the class folder, the user ids Canvas marked late, problems): a Canvas submissions download is staged as
+    a folder per user id (:mod:`harness.grading.canvas`); anything else is read as it is."""
+    from harness.grading import canvas
+    from harness.grading.submission import SUBMISSION_FILES
+
+    if source.is_dir() and canvas.is_download(source):
+        return canvas.stage_download(source, out / "staging", assignment.spec.limits.max_file_bytes,
+                                     SUBMISSION_FILES)
+    return source, set(), []
 
 
 def _deadline_inputs(assignment, roster, times, extensions):

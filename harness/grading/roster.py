@@ -176,14 +176,14 @@ def match_folders(students, found: dict, unsafe: dict) -> tuple[dict, dict, list
     """Submission folders re-keyed by student id: a folder named after any of a student's aliases
     (:attr:`Student.aliases`) is theirs. Returns (found, unsafe, problems): two folders for one student keep the
     one named by the earlier alias and say so; a folder no student has stays under its own name."""
-    owner = {a.casefold(): s.student_id for s in students for a in s.aliases}
-    rank = {a.casefold(): i for s in students for i, a in enumerate(s.aliases)}
+    owner = {a: s.student_id for s in students for a in s.aliases}  # exact: folders differing in case are two
+    rank = {a: i for s in students for i, a in enumerate(s.aliases)}
     out_found: dict = {}
     out_unsafe: dict = {}
     chosen: dict[str, str] = {}
     problems: list[str] = []
-    for name in sorted(set(found) | set(unsafe), key=lambda x: (rank.get(x.casefold(), 0), x)):
-        sid = owner.get(name.casefold(), name)
+    for name in sorted(set(found) | set(unsafe), key=lambda x: (rank.get(x, 0), x)):
+        sid = owner.get(name, name)
         if sid in chosen:
             problems.append(f"folder {name!r} is also {sid}'s submission (as {chosen[sid]!r}); only "
                             f"{chosen[sid]!r} is graded")
