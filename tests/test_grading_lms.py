@@ -263,7 +263,7 @@ def test_near_duplicate_prompts_are_flagged_never_graded(graded):
     summary = (out / "summary.md").read_text()
     assert "## Similar prompts" in summary and "at least 0.80" in summary and "TF-IDF" in summary
     flagged = [line for line in summary.splitlines() if line.startswith("- ") and " and " in line]
-    pairs = {tuple(line[2:].split(":")[0].split(" and ")) for line in flagged}
+    pairs = {tuple(line[2:].split(" (")[0].split(" and ")) for line in flagged}
     assert ("1002", "1003") in pairs  # the same sentences moved around, in capitals
     assert ("1001", "1002") not in pairs and ("1001", "1003") not in pairs
     assert "1002 and 1003" in (out / "summary.html").read_text()
@@ -318,9 +318,10 @@ def test_an_override_reaches_every_export_and_survives_a_rerun(graded, server):
     assert float(e["grades"]["1002"]["total"]) == round(float(original["1002"]["total"])
                                                         - float(original["1002"]["accuracy"]), 2)
     # a rerun of grade run keeps them and says so
-    code, _, err = _main(_run_args(c, out, _sets(server, tmp)))
+    code, said, err = _main(_run_args(c, out, _sets(server, tmp)))
     assert code == 0, err
     assert "kept 2 grade overrides" in err
+    assert any(x.split()[:1] == ["1001"] and x.rstrip().endswith("35.00") for x in said.splitlines()), said
     assert exports()["grades"]["1001"]["total"] == "35.00"
     assert len((out / "regrades.jsonl").read_text().splitlines()) == 2  # append-only: nothing rewritten
 
@@ -504,3 +505,11 @@ def test_a_canvas_submissions_download_is_read_by_user_id(graded, tmp_path):
     assert (staged / "1001" / "classify.yaml").read_bytes() == bob
     assert any("notes.txt" in x and "not a file named the way Canvas" in x for x in said)
     assert any(x.startswith("1002: Canvas marked the submission late") for x in said)
+
+
+def test_the_bundle_out_is_checked_once(tmp_path):
+    (tmp_path / "adir").mkdir()
+    code, _, err = _main(["grade", "gradescope-bundle", "--assignment", EXAMPLE / "assignment.yaml", "--out",
+                          tmp_path / "adir"])
+    assert code == 2 and "--out: is a directory" in err and "Traceback" not in err
+    assert not any((tmp_path / "adir").iterdir())

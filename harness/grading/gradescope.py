@@ -159,10 +159,12 @@ def autograde(assignment_path: str | Path, submission: str | Path, results: str 
     from harness.grading.submission import Invalid, load_submission, open_one
     from harness.store import hold_directory
 
+    from harness.files import out_dir, out_file
+
     assignment = load_assignment(assignment_path)
     spec = assignment.spec
-    results = Path(results)
-    work = Path(work)
+    results = out_file(results, field="--results")
+    work = out_dir(work, field="--work")
     student = Student(SUBMITTER, "the submission", "")
     code = 0
     try:

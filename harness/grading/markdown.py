@@ -126,7 +126,8 @@ def summary_md(result, s: dict, table: Table) -> str:
         out += ["## Similar prompts (for a person to look at; no grade is changed)", "",
                 f"Pairs of submissions whose prompts are near-duplicates: {t(sim['measure'])}, at least "
                 f"{sim['threshold']:.2f}.", ""]
-        out += [f"- {t(p['a'])} and {t(p['b'])}: {p['similarity']:.3f}" for p in sim["pairs"]] + [""]
+        out += [f"- {t(p['a'])} and {t(p['b'])} ({t(p['task'])} prompt): {p['similarity']:.3f}"
+                for p in sim["pairs"]] + [""]
     if s.get("checks") is not None:
         out += ["## Self-checks run (harness grade check, from the students' logs)", ""]
         out += [f"- {t(sid)}: {n}" for sid, n in s["checks"]] + [""]

@@ -1,11 +1,13 @@
 """Near-duplicate prompts in a class, for a person to look at (never a grade change).
 
-Each submission's own prompts (the system and user text of every graded task it replaces) are normalised:
+Prompts are compared task by task: each submission's own prompt for a task (its system and user text) is
+normalised:
 letter case folded, whitespace collapsed, and the text cut into sentences (at ``.``, ``!``, ``?``, ``;`` and line
 ends) that are sorted, so two prompts that hold the same sentences in another order or layout read the same.
 Two submissions are compared by the cosine similarity of their TF-IDF vectors over word shingles (runs of
 :data:`SHINGLE` words, scikit-learn's ``TfidfVectorizer``); a pair at :data:`THRESHOLD` or above is listed in
-the class summary. A submission that keeps the reference prompts has no text of its own and is not compared.
+the class summary with the task. A submission that keeps a task's reference prompt has no text of its own for
+that task and is not compared on it.
 """
 
 from __future__ import annotations
@@ -31,16 +33,17 @@ def normalise(text: str) -> str:
     return " ".join(sorted(s for s in sentences if s))
 
 
-def prompt_texts(assignment, folders: dict[str, Path]) -> dict[str, str]:
-    """Each valid submission's own prompt text (system and user of each task it replaces), normalised."""
+def prompt_texts(assignment, folders: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """task -> {student: the student's own prompt for it (system and user), normalised}, valid submissions only."""
     from harness.grading.submission import Invalid, load_submission
 
-    out = {}
+    out: dict[str, dict[str, str]] = {}
     for sid, folder in sorted(folders.items()):
         sub = load_submission(sid, folder, assignment)
-        if isinstance(sub, Invalid) or not sub.prompts:
+        if isinstance(sub, Invalid):
             continue
-        out[sid] = normalise("\n".join(f"{p.system}\n{p.user}" for _, p in sorted(sub.prompts.items())))
+        for task, p in sub.prompts.items():
+            out.setdefault(task, {})[sid] = normalise(f"{p.system}\n{p.user}")
     return out
 
 
@@ -65,5 +68,7 @@ def similar_pairs(texts: dict[str, str], threshold: float = THRESHOLD) -> list[d
 
 def flagged(assignment, folders: dict[str, Path]) -> dict:
     """The class summary's similarity block: the measure, its threshold and the pairs at or above it."""
+    pairs = [{**pair, "task": task} for task, texts in sorted(prompt_texts(assignment, folders).items())
+             for pair in similar_pairs(texts)]
     return {"measure": MEASURE, "threshold": THRESHOLD,
-            "pairs": similar_pairs(prompt_texts(assignment, folders))}
+            "pairs": sorted(pairs, key=lambda p: (-p["similarity"], p["a"], p["b"], p["task"]))}
