@@ -178,10 +178,20 @@ def test_a_simple_roster_still_gives_a_new_canvas_column(tmp_path):
     from harness.grading.outputs import gradebook_rows
     from harness.grading.roster import load_roster
 
+    from types import SimpleNamespace
+
+    from harness.grading.classroom import ClassResult, Entry
+
     (tmp_path / "r.csv").write_text("student_id,name,email,section\nalice,Alice,alice@x,A\n")
     roster = load_roster(tmp_path / "r.csv")
     assert roster.form == "simple" and roster.students[0].aliases == ("alice",)
     assert roster.column_for("Assignment 1") is None
+    spec = SimpleNamespace(name="a1", title="Assignment 1")
+    result = ClassResult(SimpleNamespace(spec=spec), (Entry(roster.students[0], "missing", "no submission"),),
+                         None, extra={"roster": roster})
+    rows = gradebook_rows(result, 40.0)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "a1"]  # a new column
+    assert rows[1][5] == "40.00" and rows[2] == ["Alice", "", "", "alice@x", "A", "0.00"]
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -58,7 +58,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     ``extensions``: submission times and extensions against the assignment's due time
     (:mod:`harness.grading.deadlines`)."""
     from harness.files import out_dir
-    from harness.grading import classroom, similarity
+    from harness.grading import canvas, classroom, deadlines, similarity
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
     from harness.grading.roster import load_roster, match_folders
@@ -73,7 +73,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     roster_file = load_roster(roster_path)
     roster = list(roster_file.students)
     golden = _golden(assignment)
-    clock = _deadline_inputs(assignment, roster, times, extensions)
+    clock = deadlines.read_inputs(assignment, roster, times, extensions)
     if check_logs:
         from harness.grading.checklog import read_check_logs
 
@@ -90,7 +90,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         info(public)
     # one writer of OUT at a time: a second run stops here, naming the first (a killed one's lock is released)
     with hold_directory(out, "harness grade run" + (" --dry-run" if dry_run else ""), noun="grading folder"):
-        source, marked_late, staged_problems = _canvas_download(source, out, assignment)
+        source, marked_late, staged_problems = canvas.class_folder(source, out, assignment)
         found, problems, unsafe = discover(source, out / "staging", assignment.spec.limits)
         problems = [*staged_problems, *problems]
         found, unsafe, clashes = match_folders(roster, found, unsafe)  # folders named by a Canvas id too
@@ -100,7 +100,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         # near-duplicate prompts, flagged for a person (never a grade change); then the deadline
         similar = None if dry_run else similarity.flagged(assignment, {k: v for k, v in found.items()
                                                                        if k in on_roster})
-        lateness = _lateness(assignment, roster, found, clock, info)
+        lateness = deadlines.assess_class(assignment, roster, found, clock, info)
         for sid in sorted(marked_late & set(found)):
             if not lateness or lateness.get(sid, {}).get("submitted") is None:
                 info(f"{sid}: Canvas marked the submission late; its time is not known (give it with --times)")
@@ -159,51 +159,6 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
     from harness.grading.regrades import apply_regrades, read_regrades
 
     return apply_regrades(result, feedbacks, read_regrades(out))[0]  # as the files show it: overrides applied
-
-
-def _canvas_download(source: Path, out: Path, assignment):
-    """(the class folder, the user ids Canvas marked late, problems): a Canvas submissions download is staged as
-    a folder per user id (:mod:`harness.grading.canvas`); anything else is read as it is."""
-    from harness.grading import canvas
-    from harness.grading.submission import SUBMISSION_FILES
-
-    if source.is_dir() and canvas.is_download(source):
-        return canvas.stage_download(source, out / "staging", assignment.spec.limits.max_file_bytes,
-                                     SUBMISSION_FILES)
-    return source, set(), []
-
-
-def _deadline_inputs(assignment, roster, times, extensions):
-    """(submission times, extensions) read before anything is written; exit 2 when given without a due time."""
-    from harness.grading import deadlines
-
-    if assignment.spec.due is None:
-        if times or extensions:
-            raise HarnessInputError("the assignment has no due time to compare with (give due: "
-                                    "2026-12-01T23:59:00+00:00 and a late: policy)", path=assignment.path,
-                                    field="due")
-        return None
-    return (deadlines.read_times(times, roster) if times else {},
-            deadlines.read_extensions(extensions, roster, assignment.spec.due) if extensions else {})
-
-
-def _lateness(assignment, roster, found: dict, clock, info) -> dict | None:
-    """Each submitting student's lateness (:class:`~harness.grading.deadlines.Lateness` as dicts); a submission
-    past the cut-off leaves ``found`` (it is not run: missing, with the reason)."""
-    from harness.grading import deadlines
-
-    if clock is None:
-        return None
-    lateness = deadlines.as_json(deadlines.assess(assignment, [s.student_id for s in roster if s.student_id in found],
-                                                  *clock))
-    for sid, lt in lateness.items():
-        if lt["past_cutoff"]:
-            found.pop(sid)
-            info(f"{sid}: {deadlines.describe(lt, assignment.spec)}")
-    unknown = sum(1 for lt in lateness.values() if lt["submitted"] is None)
-    if unknown:
-        info(f"{unknown} submission{'s' * (unknown != 1)} with no known time: counted on time")
-    return lateness
 
 
 def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:

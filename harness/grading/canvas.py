@@ -70,3 +70,15 @@ def stage_download(folder: Path, staging: Path, max_file_bytes: int, known: froz
         if m.group("late"):
             late.add(uid)
     return out, late, problems
+
+
+def class_folder(source: Path, out: Path, assignment) -> tuple[Path, set[str], list[str]]:
+    """(the class folder, the user ids Canvas marked late, problems): a Canvas submissions download is staged as
+    a folder per user id under ``OUT/staging/canvas``; anything else is read as it is."""
+    from harness.grading.submission import SUBMISSION_FILES
+
+    source = Path(source)
+    if source.is_dir() and is_download(source):
+        return stage_download(source, Path(out) / "staging", assignment.spec.limits.max_file_bytes,
+                              SUBMISSION_FILES)
+    return source, set(), []

@@ -251,3 +251,32 @@ def standing(assignment, entries, lateness: dict[str, dict] | None) -> dict | No
             "unknown": sum(1 for x in ls if x["submitted"] is None),
             "extended": sum(1 for x in ls if x["extension"]),
             "penalties": round(sum(x["penalty"] for x in ls if not x["past_cutoff"]), 2)}
+
+
+def read_inputs(assignment, roster, times, extensions):
+    """(submission times, extensions) of ``grade run``, read before anything is written; None without a due time
+    (exit 2 when times or extensions are given then)."""
+    if assignment.spec.due is None:
+        if times or extensions:
+            raise HarnessInputError("the assignment has no due time to compare with (give due: "
+                                    "2026-12-01T23:59:00+00:00 and a late: policy)", path=assignment.path,
+                                    field="due")
+        return None
+    return (read_times(times, roster) if times else {},
+            read_extensions(extensions, roster, assignment.spec.due) if extensions else {})
+
+
+def assess_class(assignment, roster, found: dict, clock, info) -> dict[str, dict] | None:
+    """Each submitting student's lateness (as dicts, for ``class.json``); a submission past the cut-off leaves
+    ``found`` (it is not run: missing, with the reason) and is said; so is how many times were not known."""
+    if clock is None:
+        return None
+    lateness = as_json(assess(assignment, [s.student_id for s in roster if s.student_id in found], *clock))
+    for sid, lt in lateness.items():
+        if lt["past_cutoff"]:
+            found.pop(sid)
+            info(f"{sid}: {describe(lt, assignment.spec)}")
+    unknown = sum(1 for lt in lateness.values() if lt["submitted"] is None)
+    if unknown:
+        info(f"{unknown} submission{'s' * (unknown != 1)} with no known time: counted on time")
+    return lateness
