@@ -523,3 +523,32 @@ def test_the_bundle_out_is_checked_once(tmp_path):
                           tmp_path / "adir"])
     assert code == 2 and "--out: is a directory" in err and "Traceback" not in err
     assert not any((tmp_path / "adir").iterdir())
+
+
+def test_an_hourly_policy_with_a_cap_and_extensions_in_hours_or_as_a_due_time(tmp_path):
+    from types import SimpleNamespace
+
+    from harness.errors import HarnessInputError
+    from harness.grading.assignment import AssignmentFile
+    from harness.grading.deadlines import assess, parse_time, read_extensions
+    from harness.grading.roster import Student
+
+    spec = AssignmentFile.model_validate(yaml.safe_load(ASSIGNMENT.replace(
+        "late: {per: day, penalty: 5, max: 10, cutoff_hours: 72}", "late: {per: hour, penalty: 1, max: 3}")))
+    a = SimpleNamespace(spec=spec)
+    students = [Student(s, s.upper(), f"{s}@x") for s in ("a", "b", "c", "d")]
+    (tmp_path / "h.csv").write_text("student_id,hours\nb,5\n")
+    (tmp_path / "d.csv").write_text("student_id,due\nc@x,2026-12-04T00:00:00+00:00\n")
+    ext = {**read_extensions(tmp_path / "h.csv", students, spec.due),
+           **read_extensions(tmp_path / "d.csv", students, spec.due)}
+    at = parse_time("2026-12-02T02:00:00+00:00")  # 2 h 1 min after the due time
+    got = assess(a, ["a", "b", "c", "d"], {"a": at, "b": at, "c": at, "d": parse_time("2026-12-03T00:00:00Z")}, ext)
+    assert (got["a"].units, got["a"].penalty) == (3, 3.0)  # 3 hours started
+    assert got["b"].penalty == 0 and got["b"].extension == "5 hours"
+    assert got["c"].penalty == 0 and got["c"].extension.startswith("until 2026-12-04")
+    assert (got["d"].units, got["d"].penalty, got["d"].past_cutoff) == (25, 3.0, False)  # capped, no cut-off
+    (tmp_path / "x.csv").write_text("student_id,days\nzed,1\n")
+    with pytest.raises(HarnessInputError, match="'zed' is not on the roster"):
+        read_extensions(tmp_path / "x.csv", students, spec.due)
+    with pytest.raises(ValueError, match="a late policy needs a due time"):
+        AssignmentFile.model_validate(yaml.safe_load(ASSIGNMENT.replace("due: 2026-12-01T23:59:00+00:00", "")))
