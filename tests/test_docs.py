@@ -49,6 +49,9 @@ NOT_RUN = {
     r"^grade (run|check) (?!.*--dry-run)":
         "the example class runs on the embedded LLM (13 minutes for the reference and three students); "
         "tests/test_grading.py grades it",
+    r"^grade override ":
+        "overrides a class graded by the grade run above (not run here: the embedded LLM); "
+        "tests/test_grading_lms.py overrides a graded class",
 }
 # other programs a shell block may show, each with why the suite does not run it here
 OTHER_PROGRAMS = {

@@ -74,7 +74,8 @@ def graded(labels, tmp_path_factory):
             mp.setenv(k, v)
         c = course(tmp)
         args = ["grade", "run", "--assignment", c / "assignment.yaml", "--submissions", c / "submissions",
-                "--roster", c / "roster.csv", "--out", tmp / "out", "--no-progress", "--workers", "2"]
+                "--roster", c / "roster.csv", "--out", tmp / "out", "--no-progress", "--workers", "2",
+                "--times", c / "times.csv", "--extensions", c / "extensions.csv"]
         for x in bedrock(s, tmp):
             args += ["--set", x]
         import contextlib
@@ -120,20 +121,27 @@ def rows(path: Path) -> list[dict]:
 def test_example_class_graded_with_every_output(graded):
     o, err = graded
     g = rows(o / "grades.csv")
-    assert [r["student_id"] for r in g] == ["alice", "bob", "carol", "dan", "mallory"]  # roster order
+    assert [r["student_id"] for r in g] == ["alice", "bob", "carol", "dan", "mallory", "frank"]  # roster order
     status = {r["student_id"]: r["status"] for r in g}
-    assert status == {"alice": "graded", "bob": "graded", "carol": "graded", "dan": "missing", "mallory": "invalid"}
+    assert status == {"alice": "graded", "bob": "graded", "carol": "graded", "dan": "missing", "mallory": "invalid",
+                      "frank": "graded"}
     reasons = {r["student_id"]: r["reason"] for r in g}
     assert "classify.yaml" in reasons["mallory"] and len(reasons["mallory"]) < 250
     total = {r["student_id"]: float(r["total"]) for r in g}
     assert total["alice"] > total["bob"]  # bob's prompt forgot the document: worse classification
+    # the example's deadline: bob 25.5 h late (2 days started: -10), carol within her extension, frank unknown
+    late = {r["student_id"]: r["late"] for r in g}
+    assert (late["bob"], late["carol"], late["alice"], late["frank"]) == ("-10.00", "0.00", "0.00", "0.00")
+    assert "extension: 2 days" in next(r["lateness"] for r in g if r["student_id"] == "carol")
     assert total["dan"] == 0 and total["mallory"] == 0
     assert list(g[0]) == ["student_id", "name", "classification", "extraction", "grounded answers",
-                          "pilot criteria", "invalid outputs", "errors", "over budget", "total", "status", "reason"]
+                          "pilot criteria", "invalid outputs", "errors", "over budget", "late", "total", "status",
+                          "reason", "submitted_at", "lateness"]
     assert "not on the roster, not graded: eve" in err
     book = rows(o / "gradebook.csv")
-    assert list(book[0]) == ["Student", "SIS Login ID", "Section", "techcorp-prompts-1"]
-    assert book[0]["Student"] == "Alice Martin" and book[0]["SIS Login ID"] == "alice@example.edu"
+    assert list(book[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "techcorp-prompts-1"]
+    assert book[0]["Student"].strip() == "Points Possible"  # Canvas's import: tests/test_grading_lms.py
+    assert book[1]["Student"] == "Alice Martin" and book[1]["SIS Login ID"] == "alice@example.edu"
     gs = json.loads((o / "gradescope" / "alice" / "results.json").read_text())
     assert gs["score"] == total["alice"]
     assert {t["name"] for t in gs["tests"]} >= {"classification", "extraction", "grounded answers"}
@@ -143,6 +151,8 @@ def test_example_class_graded_with_every_output(graded):
         assert (o / name).is_file(), name
     summary = (o / "summary.md").read_text()
     assert "eve" in summary and "invalid" in summary
+    assert "- alice and frank (classify prompt): 1.000" in summary  # the flagged pair: alice's sentences moved around
+    assert "1 late (10 points of late penalties)" in summary and "1 with an extension" in summary
     fb = (o / "feedback" / "bob.md").read_text()
     assert "Examples from the dev split" in fb and "classify" in fb and "McNemar" in fb
     assert "tokens in" in fb

@@ -127,7 +127,8 @@ def test_a_second_grade_run_into_the_same_out_stops_at_once_naming_the_holder(cl
         code, _, err = grade(cli, c, out, sets)
         assert code == 0, err
     status = {r["student_id"]: r["status"] for r in rows(out / "grades.csv")}
-    assert status == {"alice": "graded", "bob": "graded", "carol": "graded", "dan": "missing", "mallory": "invalid"}
+    assert status == {"alice": "graded", "bob": "graded", "carol": "graded", "dan": "missing", "mallory": "invalid",
+                      "frank": "graded"}
     assert json.loads((out / "reference" / "result.json").read_text())["status"] == "graded"
 
 

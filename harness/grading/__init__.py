@@ -50,14 +50,18 @@ def public_split_warning(assignment, golden) -> str | None:
 def grade_class(assignment_path: str | Path, submissions: str | Path, roster_path: str | Path, out: str | Path, *,
                 workers: int = 1, executor: str = "local", scheduler: str | None = None, threads: int = 1,
                 overrides: Sequence[str] = (), dry_run: bool = False, progress: bool | None = None,
-                info: Callable[[str], None] = _info, command: str = "harness grade run"):
+                info: Callable[[str], None] = _info, command: str = "harness grade run",
+                times: str | Path | None = None, extensions: str | Path | None = None,
+                check_logs: str | Path | None = None):
     """Grade a class into ``out`` (see :mod:`harness.grading.outputs` for the files). Returns the
-    :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``."""
+    :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``. ``times`` and
+    ``extensions``: submission times and extensions against the assignment's due time
+    (:mod:`harness.grading.deadlines`)."""
     from harness.files import out_dir
-    from harness.grading import classroom
+    from harness.grading import canvas, classroom, deadlines, similarity
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
-    from harness.grading.roster import read_roster
+    from harness.grading.roster import load_roster, match_folders
     from harness.grading.submission import discover
     from harness.store import hold_directory
 
@@ -66,8 +70,16 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
 
         require("distributed", "dask", "grading on a Dask cluster", field="--executor")
     assignment = load_assignment(assignment_path)
-    roster = read_roster(roster_path)
+    roster_file = load_roster(roster_path)
+    roster = list(roster_file.students)
     golden = _golden(assignment)
+    clock = deadlines.read_inputs(assignment, roster, times, extensions)
+    if check_logs:
+        from harness.grading.checklog import read_check_logs
+
+        checks = read_check_logs(check_logs, roster, assignment.spec.name)
+    else:
+        checks = None
     out = out_dir(out)
     source = Path(submissions)
     if source.is_dir() and source.resolve() in (out.resolve(), *out.resolve().parents):
@@ -78,9 +90,20 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         info(public)
     # one writer of OUT at a time: a second run stops here, naming the first (a killed one's lock is released)
     with hold_directory(out, "harness grade run" + (" --dry-run" if dry_run else ""), noun="grading folder"):
-        found, problems, unsafe = discover(Path(submissions), out / "staging", assignment.spec.limits)
+        source, marked_late, staged_problems = canvas.class_folder(source, out, assignment)
+        found, problems, unsafe = discover(source, out / "staging", assignment.spec.limits)
+        problems = [*staged_problems, *problems]
+        found, unsafe, clashes = match_folders(roster, found, unsafe)  # folders named by a Canvas id too
+        problems = [*problems, *clashes]
         on_roster = {s.student_id for s in roster}
         not_on_roster = tuple(sorted((set(found) | set(unsafe)) - on_roster))
+        # near-duplicate prompts, flagged for a person (never a grade change); then the deadline
+        similar = None if dry_run else similarity.flagged(assignment, {k: v for k, v in found.items()
+                                                                       if k in on_roster})
+        lateness = deadlines.assess_class(assignment, roster, found, clock, info)
+        for sid in sorted(marked_late & set(found)):
+            if not lateness or lateness.get(sid, {}).get("submitted") is None:
+                info(f"{sid}: Canvas marked the submission late; its time is not known (give it with --times)")
         for sid in not_on_roster:
             info(f"not on the roster, not graded: {sid}")
         for problem in problems:
@@ -90,13 +113,14 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
             return estimate_rows(assignment, golden, jobs, settled, roster, overrides)
         return _grade(assignment, golden, roster, jobs, settled, out, not_on_roster, problems, workers=workers,
                       executor=executor, scheduler=scheduler, threads=threads, progress=progress, info=info,
-                      command=command)
+                      command=command, extra={"roster": roster_file, "lateness": lateness, "similar": similar,
+                                                   "checks": checks})
 
 
 def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
-           scheduler, threads, progress, info, command):
+           scheduler, threads, progress, info, command, extra=None):
     """Run the planned variants (the reference first), grade them and write every output."""
-    from harness.grading import classroom, feedback, outputs
+    from harness.grading import classroom, deadlines, feedback, outputs
     from harness.grading.roster import REFERENCE
 
     bar = classroom.progress_bar(len(jobs), progress)
@@ -123,12 +147,18 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
     finally:
         bar.close()
     entries, names = classroom.grade_results(assignment, roster, settled, results)
+    entries, names = deadlines.apply(assignment, entries, names, (extra or {}).get("lateness"))
     result = classroom.ClassResult(assignment, tuple(entries), results.get(REFERENCE), not_on_roster,
-                                   tuple(problems), names)
+                                   tuple(problems), names, dict(extra or {}))
     feedbacks = {e.student.student_id: feedback.student_feedback(assignment, e, result.reference, golden)
                  for e in entries}
-    outputs.write_all(result, out, feedbacks, command)
-    return result
+    for sid, lt in ((extra or {}).get("lateness") or {}).items():
+        if sid in feedbacks:
+            feedbacks[sid]["lateness"] = deadlines.describe(lt, assignment.spec)
+    outputs.write_all(result, out, feedbacks, command, info=info)
+    from harness.grading.regrades import apply_regrades, read_regrades
+
+    return apply_regrades(result, feedbacks, read_regrades(out))[0]  # as the files show it: overrides applied
 
 
 def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:
@@ -144,9 +174,11 @@ def reference_checked(r, out: Path, info: Callable[[str], None]) -> None:
 
 
 def check_submission(submission: str | Path, assignment_path: str | Path, out: str | Path, *,
-                     overrides: Sequence[str] = (), info: Callable[[str], None] = _info):
+                     overrides: Sequence[str] = (), info: Callable[[str], None] = _info,
+                     log: str | Path | None = None):
     """A student's self-check: validate the submission, run it and the reference on the dev split only, and
-    grade the dev run with the rubric. Returns (Invalid | (Grade, feedback dict))."""
+    grade the dev run with the rubric; the check is appended to the student's log (``log``, default
+    ``OUT/check-log.jsonl``: :mod:`harness.grading.checklog`). Returns (Invalid | (Grade, feedback dict))."""
     from harness.files import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
@@ -180,6 +212,9 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
     if mine.status not in ("graded", "over budget"):
         return Invalid("self", mine.reason or mine.status)
     g = grade_variant(assignment, mine, results[REFERENCE], role="dev")
+    from harness.grading.checklog import LOG, append_check, check_record
+
+    append_check(Path(log) if log else out / LOG, check_record(sub.sha256, assignment, g))
     entry = classroom.Entry(Student("self", "you", ""), mine.status, mine.reason, variant=mine, grade=g)
     fb = feedback.student_feedback(assignment, entry, None, golden, role="dev")
     fb["comparison"] = feedback.comparison(load_run(results[REFERENCE].runs["dev"]), load_run(mine.runs["dev"]), golden)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from harness.config import StrictModel
 from harness.errors import HarnessInputError
@@ -36,7 +36,7 @@ Value = Annotated[float, Field(ge=-VALUE_BOUND, le=VALUE_BOUND)]
 Points = Annotated[float, Field(ge=0, le=POINTS_BOUND)]
 # rubric line names the outputs use for their own columns (grades.csv, leaderboard) and for the penalty lines
 RESERVED_LINE_NAMES = ("student_id", "name", "total", "status", "reason", "rank", "invalid outputs", "errors",
-                       "over budget")
+                       "over budget", "late", "submitted_at", "lateness")
 
 # the settings a student may change (issue: prompts and RAG settings); the assignment gives each a range
 STUDENT_SETTINGS = ("chunking.chunk_size", "chunking.chunk_overlap", "retrieval.top_k", "llm.temperature",
@@ -166,6 +166,27 @@ class Limits(StrictModel):
     max_archive_entries: int = Field(10_000, ge=1, le=1_000_000, description="most entries in a zip")
 
 
+# Gradescope's visibility settings (gradescope-autograders.readthedocs.io/en/latest/specs/, "Controlling Test
+# Case Visibility"): a test's own visibility overrides the top level's, so results.json gives every test the same
+VISIBILITY = ("after_published", "visible", "after_due_date", "hidden")
+
+
+class LatePolicy(StrictModel):
+    """Points taken from a submission handed in after the due time (and the student's extension)."""
+    per: Literal["day", "hour"] = Field("day", description="the penalty is per day or per hour started late")
+    penalty: Points = Field(description="points taken per day (or hour) started late")
+    max: Points | None = Field(None, description="the most the late penalty takes (none: no cap)")
+    cutoff_hours: float | None = Field(None, gt=0, le=24 * 366, description="hours after the due time (and the "
+                                       "extension) from which a submission counts as missing (none: never)")
+
+
+class FeedbackSpec(StrictModel):
+    """What Gradescope shows a student of the autograder's results, and when."""
+    visibility: Literal["after_published", "visible", "after_due_date", "hidden"] = Field(
+        "after_published", description="after_published (default): every test and the total hidden until the "
+        "instructor publishes; visible: all of it at once; after_due_date; hidden")
+
+
 class AssignmentFile(StrictModel):
     """``assignment.yaml`` (see the module docstring)."""
     name: str = Field(description="assignment id: the gradebook column and the name of its outputs (a safe name)")
@@ -183,6 +204,10 @@ class AssignmentFile(StrictModel):
     limits: Limits = Field(Limits(), description="submission size limits")
     feedback_examples: int = Field(5, ge=0, le=50, description="per-document examples per task in feedback, from "
                                    "the dev split (each variant also runs on it); 0: no examples, no dev runs")
+    feedback: FeedbackSpec = Field(FeedbackSpec(), description="Gradescope: when students see their results")
+    due: AwareDatetime | None = Field(None, description="the due time, ISO 8601 with its zone (e.g. "
+                                      "2026-12-01T23:59:00+01:00); none: no deadline")
+    late: LatePolicy | None = Field(None, description="the late policy (needs due)")
 
     @field_validator("settings")
     @classmethod
@@ -191,6 +216,12 @@ class AssignmentFile(StrictModel):
             if key not in STUDENT_SETTINGS:
                 raise ValueError(f"{key!r} is not a setting students may change ({', '.join(STUDENT_SETTINGS)})")
         return v
+
+    @model_validator(mode="after")
+    def _late_needs_due(self):
+        if self.late is not None and self.due is None:
+            raise ValueError("a late policy needs a due time (due: 2026-12-01T23:59:00+00:00)")
+        return self
 
     @model_validator(mode="after")
     def _splits(self):

@@ -131,6 +131,8 @@ def student_feedback(assignment, entry, reference, golden, role: str = "grading"
         "failures": failures(v.failures.get(role, {})) if v else [], "split": role,
         "prompts": v.prompts if v else {}, "settings": v.settings if v else {}, "notes": list(v.notes) if v else [],
         "comparison": [], "examples": {"classify": [], "extract": [], "answer": []}, "criteria_failed": [],
+        "regrades": [],  # the instructor's overrides (harness.grading.regrades)
+        "lateness": "",  # against the due time (harness.grading.deadlines)
     }
     if entry.grade:
         crit = [line for line in entry.grade.lines if line.kind == "criteria"]

@@ -44,10 +44,16 @@ def feedback_md(fb: dict, table: Table) -> str:
     grade = f"{fb['total']:.2f} / {fb['max_grade']:.2f}" if fb["max_grade"] is not None else "none"
     out += [f"Status: **{t(fb['status'])}**" + (f" ({t(fb['reason'])})" if fb["reason"] else "")
             + f". Grade: **{grade}**.", ""]
+    if fb.get("lateness"):
+        out += [f"Deadline: {t(fb['lateness'])}.", ""]
     if fb["lines"]:
         out += ["## Points", "", table([["line", "points", "of", "why"]] + [
             [ln["name"], f"{ln['points']:.2f}", f"{ln['max_points']:.2f}" if ln["kind"] != "penalty" else "",
              ln["reason"]] for ln in fb["lines"]]), ""]
+    if fb.get("regrades"):
+        out += ["## Regrades", ""]
+        out += [f"- {t(r['rubric_line'] or 'total')}: {_old(r['old'])} -> {r['new']:.2f}, by {t(r['by'])} on "
+                f"{t(r['at'][:10])}: {t(r['reason'])}" for r in fb["regrades"]] + [""]
     if fb["comparison"]:
         out += [f"## Your variant against the reference ({split}, aggregate figures only)", "",
                 table([["metric", "you", "reference", "difference", "95 % interval", "McNemar p", "n"]] + [
@@ -83,6 +89,10 @@ def feedback_md(fb: dict, table: Table) -> str:
     return "\n".join(out)
 
 
+def _old(v) -> str:
+    return "none" if v is None else f"{v:.2f}"
+
+
 def summary_md(result, s: dict, table: Table) -> str:
     """The class summary in Markdown."""
     spec = result.assignment.spec
@@ -92,6 +102,12 @@ def summary_md(result, s: dict, table: Table) -> str:
     if s["totals"]:
         out += [f"Grades (of {s['max_grade']:.2f}): mean {s['mean']:.2f}, median {s['median']:.2f}, "
                 f"lowest {min(s['totals']):.2f}, highest {max(s['totals']):.2f}.", ""]
+    if s.get("deadline"):
+        d = s["deadline"]
+        out += [f"Due {t(d['due'])}: of {d['submitted']} submissions, {d['on_time']} on time, {d['late']} late "
+                f"({d['penalties']:g} points of late penalties), {d['past_cutoff']} after the cut-off (counted as "
+                f"missing); {d['extended']} with an extension; {d['unknown']} with no known time, assumed on time.",
+                ""]
     out += [f"Model use, {s['variants_run']} variants (the reference included), dev and grading splits: "
             f"{s['tokens']:,} tokens in {s['calls']:,} calls"
             + (f", ${s['cost_usd']:.4f} of model use at the configured prices (the embedded local model costs 0)."
@@ -105,6 +121,16 @@ def summary_md(result, s: dict, table: Table) -> str:
     if s["invalid_reasons"]:
         out += ["## Why submissions were invalid", ""]
         out += [f"- {t(k)}: {n}" for k, n in s["invalid_reasons"]] + [""]
+    if s.get("similar") and s["similar"]["pairs"]:
+        sim = s["similar"]
+        out += ["## Similar prompts (for a person to look at; no grade is changed)", "",
+                f"Pairs of submissions whose prompts are near-duplicates: {t(sim['measure'])}, at least "
+                f"{sim['threshold']:.2f}.", ""]
+        out += [f"- {t(p['a'])} and {t(p['b'])} ({t(p['task'])} prompt): {p['similarity']:.3f}"
+                for p in sim["pairs"]] + [""]
+    if s.get("checks") is not None:
+        out += ["## Self-checks run (harness grade check, from the students' logs)", ""]
+        out += [f"- {t(sid)}: {n}" for sid, n in s["checks"]] + [""]
     if s["not_on_roster"]:
         out += ["## Submissions not on the roster (not graded)", ""]
         out += [f"- {t(x)}" for x in s["not_on_roster"]] + [""]
