@@ -190,8 +190,18 @@ class BedrockLLM:
         pass
 
 
+def request_parts(params: Mapping[str, Any], system: str, user: str, schema: Mapping[str, Any] | None,
+                  max_tokens: int) -> tuple[dict, list[dict]]:
+    """The (parameters, messages) of a call as its cache key hashes them (:func:`harness.models.cache.call_key`);
+    an entry records its ``request`` so the call can be made again and its key checked (``harness maturity``)."""
+    return ({**params, "max_tokens": max_tokens, "schema": schema},
+            [{"role": "system", "content": system}, {"role": "user", "content": user}])
+
+
 class CachedLLM:
-    """Serve repeated calls (same provider, model, parameters, schema and prompt) from the call cache."""
+    """Serve repeated calls (same provider, model, parameters, schema and prompt) from the call cache; a new
+    entry records the request (messages, schema, output cap, parameters) beside the reply, so a past call can be
+    made again (:func:`harness.governance.maturity` reproduces a sample)."""
 
     def __init__(self, client: LLMClient, cache: CallCache, params: Mapping[str, Any]) -> None:
         self.client = client
@@ -203,8 +213,7 @@ class CachedLLM:
         self._lock = threading.Lock()
 
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
-        key = call_key(self.provider, self.model_id, {**self.params, "max_tokens": max_tokens, "schema": schema},
-                       [{"role": "system", "content": system}, {"role": "user", "content": user}])
+        key = call_key(self.provider, self.model_id, *request_parts(self.params, system, user, schema, max_tokens))
         hit = self.cache.get(key)
         if hit is not None:
             return LLMResult(text=hit["text"], input_tokens=hit["input_tokens"], output_tokens=hit["output_tokens"],
@@ -219,7 +228,9 @@ class CachedLLM:
                              "output_tokens": result.output_tokens, "provider": self.provider,
                              "model_id": self.model_id, "latency_s": elapsed,
                              "ttft_s": None if result.first_token_at is None else result.first_token_at - t0,
-                             "stop_reason": result.stop_reason})
+                             "stop_reason": result.stop_reason,
+                             "request": {"system": system, "user": user, "schema": schema, "max_tokens": max_tokens,
+                                         "params": self.params}})
         return result
 
     def close(self) -> None:
