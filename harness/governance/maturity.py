@@ -532,10 +532,13 @@ def ols_trend(source: str, points: Sequence[tuple[float, float]], labels: Sequen
 
     x = np.asarray([p[0] for p in points], dtype=float)
     y = np.asarray([p[1] for p in points], dtype=float)
-    fit = stats.linregress(x, y)
-    half = float(stats.t.ppf((1 + confidence) / 2, len(x) - 2)) * float(fit.stderr)
-    return Trend(source, tuple((float(a), float(b)) for a, b in points), tuple(labels), float(fit.slope),
-                 float(fit.slope) - half, float(fit.slope) + half)
+    sxx = float(((x - x.mean()) ** 2).sum())  # > 0: one point per date or week
+    slope = float(((x - x.mean()) * (y - y.mean())).sum()) / sxx
+    resid = y - (y.mean() + slope * (x - x.mean()))
+    se = (float((resid ** 2).sum()) / (len(x) - 2) / sxx) ** 0.5  # 0 on a straight line (scipy's would be nan)
+    half = float(stats.t.ppf((1 + confidence) / 2, len(x) - 2)) * se
+    return Trend(source, tuple((float(a), float(b)) for a, b in points), tuple(labels), slope, slope - half,
+                 slope + half)
 
 
 def _run_series(runs: Sequence[Any], metric: str) -> tuple[list, list]:
