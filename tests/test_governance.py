@@ -275,3 +275,22 @@ def test_verify_passes_untouched_and_names_the_record_after_a_one_byte_change(ev
 def test_audit_without_a_run_or_with_both_is_one_line(cli, tmp_path):
     code, out, err = cli("audit")
     assert code == 2 and err.startswith("error: ") and "--verify" in err
+
+
+def test_the_report_page_has_a_governance_part_only_where_records_exist(evidence, cli, tmp_path):
+    import shutil
+
+    root, _ = evidence
+    page = tmp_path / "report.html"
+    code, out, err = cli("report", root / "results" / "llmops-2026-11-23", root / "results" / "llmops-2026-11-30",
+                         "--format", "html", "--out", page)
+    assert code == 0, err
+    text = page.read_text()
+    assert '<section id="governance">' in text and "verifies" in text and "limited risk" in text
+    assert "Level 1 (Pipeline Automation)" in text  # MLOps; LLMOps without reproducing calls is Level 0 here
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copytree(root / "results" / "llmops-2026-11-30", alone / "llmops-2026-11-30")
+    code, out, err = cli("report", alone / "llmops-2026-11-30", "--format", "html", "--out", tmp_path / "r2.html")
+    assert code == 0, err
+    assert '<section id="governance">' not in (tmp_path / "r2.html").read_text()

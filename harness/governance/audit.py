@@ -200,8 +200,8 @@ def _metric_rows(run) -> list[dict]:
             low, high = interval.get("low"), interval.get("high")
         elif isinstance(interval, (list, tuple)) and len(interval) == 2:
             low, high = interval
-        out.append({"metric": name, "title": registry.lookup(name).title_for(name), "value": v,
-                    "ci_low": low, "ci_high": high})
+        out.append({"metric": name, "title": registry.lookup(name).title_for(name), "unit": registry.lookup(name).unit,
+                    "value": v, "ci_low": low, "ci_high": high})
     return out
 
 
@@ -376,6 +376,18 @@ def _pct(v: Any) -> str:
     return "-" if not isinstance(v, (int, float)) else f"{v:.4g}"
 
 
+def metric_cells(m: Mapping[str, Any]) -> list[str]:
+    """A record's figure as the tables show it: title, value and interval in the metric's unit."""
+    from metrics.registry import format_value
+
+    unit = m.get("unit")
+    value = format_value(m["value"], unit) if unit else _pct(m["value"])
+    interval = "-" if m.get("ci_low") is None else \
+        f"[{format_value(m['ci_low'], unit) if unit else _pct(m['ci_low'])}, " \
+        f"{format_value(m['ci_high'], unit) if unit else _pct(m['ci_high'])}]"
+    return [m["title"], value, interval]
+
+
 def record_markdown(rec: Mapping[str, Any]) -> str:
     """The record as Markdown (every value from a file escaped with :func:`harness.render.md_text`)."""
     from harness.render import md_cell, md_text, table
@@ -401,8 +413,7 @@ def record_markdown(rec: Mapping[str, Any]) -> str:
               + f" ({md_text(c['evidence'])})" for c in risk["conditions"]] or ["- none stated for this system"]
     lines += ["", "Requirements: " + md_text("; ".join(risk["requirements"]) or "none"), "", "## Figures", ""]
     lines.append(table(["metric", "value", "95% interval"],
-                       [[m["title"], _pct(m["value"]), f"[{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]"
-                         if m["ci_low"] is not None else "-"] for m in rec["metrics"]], "md"))
+                       [metric_cells(m) for m in rec["metrics"]], "md"))
     lines += ["", "## Criteria", ""]
     lines.append(table(["criterion", "observed", "target / must-have", "status"],
                        [[c["title"], _pct(c["observed"]), c["bound"], c["status"]] for c in crit["results"]], "md"))

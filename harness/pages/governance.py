@@ -30,12 +30,13 @@ def maturity_page(assessment, *, command: str = "harness maturity") -> str:
 
 
 def audit_page(record: Mapping[str, Any], *, command: str = "harness audit") -> str:
-    """One governance record: the risk class at the top, then the record as its Markdown shows it."""
+    """One governance record: the risk class at the top, what ran, oversight, the cited files."""
+    from harness.governance.audit import metric_cells
+
     risk = record["risk"]
     return render("audit.html.j2", title=f"Governance record {record['seq']}: {record['run']['id']}",
                   command=command, rec=record, risk_kind=RISK_KIND.get(risk["class"], "pass"),
-                  metrics=[[m["title"], f"{m['value']:.4g}", "-" if m["ci_low"] is None else
-                            f"[{m['ci_low']:.4g}, {m['ci_high']:.4g}]"] for m in record["metrics"]],
+                  metrics=[metric_cells(m) for m in record["metrics"]],
                   criteria=[[c["title"], "-" if c["observed"] is None else f"{c['observed']:.4g}", c["bound"],
                              c["status"]] for c in record["criteria"]["results"]],
                   files=[[f["role"], f["path"], f["sha256"]] for f in record["files"]],
