@@ -103,7 +103,7 @@ def load_governance(path: str | Path | None = None) -> Governance:
 
 
 # ---------------------------------------------------------------------------------------------- risk class
-def _guardrail(run) -> tuple[Any | None, str]:
+def run_guardrail(run) -> tuple[Any | None, str]:
     """The run's guardrail configuration and how it was found (None: the run ran without one)."""
     from harness.guardrails.config import load_guardrail_config
 
@@ -122,7 +122,7 @@ def check_condition(cond: ConditionSpec, run, governance_path: str) -> dict:
     if cond.check == "declared":
         return {"id": cond.id, "text": cond.text, "holds": cond.declared,
                 "evidence": f"declared {'true' if cond.declared else 'false'} in {Path(governance_path).name}"}
-    cfg, where = _guardrail(run)
+    cfg, where = run_guardrail(run)
     if cfg is None:
         return {"id": cond.id, "text": cond.text, "holds": None, "evidence": f"not ruled out: {where}"}
     name = Path(cfg.path).name
@@ -244,7 +244,7 @@ def build_record(run, governance: Governance, *, criteria_path: str | Path | Non
         except ValueError:
             gates_json = None
     verdict = (gates_json or {}).get("go_no_go") if isinstance(gates_json, dict) else None
-    cfg, _ = _guardrail(run)
+    cfg, _ = run_guardrail(run)
     ended = run.run.get("ended_at") or run.run.get("scored_at")
     end_day = date.fromisoformat(str(ended)[:10]) if ended else date.today()
     golden = dict(run.metrics.get("golden") or {})

@@ -402,48 +402,37 @@ def guardrail_catch(entry: EntrySpec, ev: Evidence) -> Finding:
     return Finding(MET, f"{text} (every policy at least {100 * ev.settings.min_catch_rate:.0f}%)", (run.id,), figures)
 
 
-def _guardrail_configs(runs: Sequence[Any]) -> tuple[list, list]:
-    """(run, guardrail config) for the runs that ran a guardrail, and the runs that ran none."""
-    from harness.guardrails.config import load_guardrail_config
+def _latest_guardrail(ev: Evidence, unguarded: str) -> Finding | tuple[Any, Any]:
+    """(run, guardrail configuration) of the latest LLMOps run that ran a guardrail, or the finding when none
+    did (``unguarded`` says what that means)."""
+    from harness.governance.audit import run_guardrail
 
-    with_cfg, without = [], []
-    for r in runs:
-        g = r.run.get("predictor", {}).get("guardrails")
-        path = g.get("config") if isinstance(g, Mapping) else None
-        if not path:
-            without.append(r)
-            continue
-        try:
-            with_cfg.append((r, load_guardrail_config(path)))
-        except HarnessInputError:
-            without.append(r)
-    return with_cfg, without
+    runs = ev.side("llmops")
+    if not runs:
+        return _no_runs("llmops", ev)
+    for run in reversed(runs):
+        cfg, _ = run_guardrail(run)
+        if cfg is not None:
+            return run, cfg
+    return Finding(NOT_MET, f"{_names(runs)} ran without a guardrail{unguarded}", tuple(r.id for r in runs))
 
 
 def guardrail_config(entry: EntrySpec, ev: Evidence) -> Finding:
-    runs = ev.side("llmops")
-    if not runs:
-        return _no_runs("llmops", ev)
-    with_cfg, without = _guardrail_configs(runs)
-    if not with_cfg:
-        return Finding(NOT_MET, f"{_names(runs)} ran without a guardrail", tuple(r.id for r in runs))
-    run, cfg = with_cfg[-1]
+    found = _latest_guardrail(ev, "")
+    if isinstance(found, Finding):
+        return found
+    run, cfg = found
     pii = [e.type for e in cfg.sensitiveInformationPolicyConfig.piiEntitiesConfig]
     content = [f.type for f in cfg.contentPolicyConfig.filtersConfig]
     text = f"{run.id} ran {Path(cfg.path).name}: PII {', '.join(pii) or 'none'}; content filters {', '.join(content) or 'none'}"
-    ok = bool(pii) and bool(content)
-    return Finding(MET if ok else NOT_MET, text, (run.id, cfg.path))
+    return Finding(MET if pii and content else NOT_MET, text, (run.id, cfg.path))
 
 
 def human_review(entry: EntrySpec, ev: Evidence) -> Finding:
-    runs = ev.side("llmops")
-    if not runs:
-        return _no_runs("llmops", ev)
-    with_cfg, _ = _guardrail_configs(runs)
-    if not with_cfg:
-        return Finding(NOT_MET, f"{_names(runs)} ran without a guardrail: no answer is flagged for human review",
-                       tuple(r.id for r in runs))
-    run, cfg = with_cfg[-1]
+    found = _latest_guardrail(ev, ": no answer is flagged for human review")
+    if isinstance(found, Finding):
+        return found
+    run, cfg = found
     h = cfg.harnessPolicies.hallucinationCheck
     if h.enabled and h.action in ("WARN", "BLOCK"):
         return Finding(MET, f"{run.id}: hallucinationCheck {h.action} below faithfulness {h.min_faithfulness:g} "
