@@ -296,3 +296,49 @@ def test_the_report_page_has_a_governance_part_only_where_records_exist(evidence
     code, out, err = cli("report", alone / "llmops-2026-11-30", "--format", "html", "--out", tmp_path / "r2.html")
     assert code == 0, err
     assert '<section id="governance">' not in (tmp_path / "r2.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """A run scored from predictions on the tiny golden set (no model): what a fuzzed governance file audits."""
+    from conftest import tiny_docs, write_golden
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("fuzzgov")
+    golden = write_golden(root / "tiny")
+    preds = [{"id": d["id"], "label": d["label"], "fields": d["fields"]} for d in tiny_docs() if d["split"] == "test"]
+    (root / "p.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
+    assert main(["score", "--golden", str(golden), "--split", "test", "--predictions", str(root / "p.jsonl"),
+                 "--out", str(root / "runs" / "mlops")]) == 0
+    return root
+
+
+def test_fuzz_maturity_and_governance_files(scored):
+    """The input contract on both new files (tests/test_fuzz_inputs.py's harness): exit 0, 1 or 2 with one line,
+    never a traceback, nothing written outside the directory given."""
+    import tempfile
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from test_fuzz_inputs import FUZZ, RAW, check_contract, mutated
+
+    maturity = yaml.safe_load((ROOT / "harness" / "governance" / "maturity.yaml").read_text())
+    governance = yaml.safe_load((ROOT / "harness" / "governance" / "governance.yaml").read_text())
+    governance["systems"]["external"] = governance["systems"]["mlops"]  # `harness score` records 'external'
+    (scored / "empty").mkdir(exist_ok=True)
+
+    @FUZZ
+    @given(data=st.data())
+    def case(data):
+        work = Path(tempfile.mkdtemp(dir=scored))
+        for name, doc, argv in (("maturity.yaml", maturity, ["maturity", scored / "empty", "--maturity"]),
+                                ("governance.yaml", governance, ["audit", scored / "runs" / "mlops", "--out",
+                                                                 work / "a.md", "--governance"])):
+            path = work / name
+            if data.draw(st.booleans()):
+                path.write_bytes(data.draw(RAW))
+            else:
+                path.write_text(yaml.safe_dump(data.draw(mutated(doc))))
+            check_contract([*argv, path], [work, scored / "runs"], [scored])
+
+    case()
