@@ -318,7 +318,7 @@ def test_fuzz_maturity_and_governance_files(scored):
     never a traceback, nothing written outside the directory given."""
     import tempfile
 
-    from hypothesis import given
+    from hypothesis import given, settings
     from hypothesis import strategies as st
     from test_fuzz_inputs import FUZZ, RAW, check_contract, mutated
 
@@ -327,7 +327,7 @@ def test_fuzz_maturity_and_governance_files(scored):
     governance["systems"]["external"] = governance["systems"]["mlops"]  # `harness score` records 'external'
     (scored / "empty").mkdir(exist_ok=True)
 
-    @FUZZ
+    @settings(FUZZ, max_examples=10)  # two files a case: the suite's time budget
     @given(data=st.data())
     def case(data):
         work = Path(tempfile.mkdtemp(dir=scored))
@@ -342,3 +342,26 @@ def test_fuzz_maturity_and_governance_files(scored):
             check_contract([*argv, path], [work, scored / "runs"], [scored])
 
     case()
+
+
+def test_a_recorded_call_that_no_longer_reproduces_is_not_met(evidence, cli, tmp_path):
+    """The same sample of recorded calls, their stored replies edited: the reproduction names them, not met."""
+    import shutil
+
+    root, _ = evidence
+    results, cache = tmp_path / "results", tmp_path / "cache"
+    shutil.copytree(root / "results", results)
+    shutil.copytree(root / "cache", cache)
+    for run_json in results.glob("llmops-*/run.json"):
+        data = json.loads(run_json.read_text())
+        data["predictor"]["config"]["cache"]["dir"] = str(cache)
+        run_json.write_text(json.dumps(data))
+    for entry in sorted(cache.glob("??/*.json"))[:2]:
+        data = json.loads(entry.read_text())
+        data["text"] = data["text"].replace('"label"', '"label" ')
+        entry.write_text(json.dumps(data))
+    code, out, err = cli("maturity", results, "--format", "json", "--reproduce", "2")
+    assert code == 0, err
+    rep = next(e for e in json.loads(out)["entries"] if e["id"] == "reproduce")
+    assert rep["status"] == "not met" and rep["figures"]["different"] == 2
+    assert sorted(cache.glob("??/*.json"))[0].stem[:12] in rep["evidence"]
