@@ -365,3 +365,25 @@ def test_a_recorded_call_that_no_longer_reproduces_is_not_met(evidence, cli, tmp
     rep = next(e for e in json.loads(out)["entries"] if e["id"] == "reproduce")
     assert rep["status"] == "not met" and rep["figures"]["different"] == 2
     assert sorted(cache.glob("??/*.json"))[0].stem[:12] in rep["evidence"]
+
+
+def test_the_maturity_and_audit_pages_in_a_browser(evidence, cli, browser, tmp_path):
+    """Both pages open clean (no console error, no request, no table wider than the page); screenshots for a
+    person to look at."""
+    from test_pages_browser import SHOTS, Watched
+
+    import shutil
+
+    root, _ = evidence
+    shutil.copytree(root / "results", tmp_path / "results")  # an audit appends a record: not to the shared chain
+    pages = {"maturity": tmp_path / "maturity.html", "audit": tmp_path / "audit.html"}
+    assert cli("maturity", root / "results", "--reproduce", "0", "--shadow", root / "shadow.db", "--format", "html",
+               "--out", pages["maturity"])[0] == 0
+    assert cli("audit", tmp_path / "results" / "llmops-2026-11-30", "--format", "html", "--out", pages["audit"])[0] == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, page in pages.items():
+        w = Watched(browser, page)
+        w.check_clean()
+        assert w.page.locator("section").count() >= 2
+        w.page.screenshot(path=str(SHOTS / f"governance-{name}.png"), full_page=True)
+        w.page.close()

@@ -554,7 +554,7 @@ def _fmt_slope(metric: str, v: float) -> str:
     if unit == "fraction":
         return f"{100 * v:+.2f} points"
     if unit == "usd":
-        return f"{'+' if v >= 0 else '-'}${abs(v):.5f}"
+        return f"{'+' if v >= 0 else '-'}${abs(v):.3g}"
     return f"{v:+.4g}"
 
 

@@ -39,7 +39,7 @@ def audit_page(record: Mapping[str, Any], *, command: str = "harness audit") -> 
                   metrics=[metric_cells(m) for m in record["metrics"]],
                   criteria=[[c["title"], "-" if c["observed"] is None else f"{c['observed']:.4g}", c["bound"],
                              c["status"]] for c in record["criteria"]["results"]],
-                  files=[[f["role"], f["path"], f["sha256"]] for f in record["files"]],
+                  files=[[f["role"], f["path"], f["sha256"][:16]] for f in record["files"]],  # whole: the JSON
                   conditions=[[c["text"], {True: "holds", False: "does not hold", None: "not ruled out"}[c["holds"]],
                                c["evidence"]] for c in risk["conditions"]])
 
