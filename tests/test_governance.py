@@ -387,3 +387,24 @@ def test_the_maturity_and_audit_pages_in_a_browser(evidence, cli, browser, tmp_p
         assert w.page.locator("section").count() >= 2
         w.page.screenshot(path=str(SHOTS / f"governance-{name}.png"), full_page=True)
         w.page.close()
+
+
+def test_a_run_without_a_guardrail_is_possibly_high_risk(evidence, cli, tmp_path):
+    """Section 4's conditions cannot be ruled out without a guardrail: possibly high risk, with the high-risk
+    requirements, and the oversight rules say no answer was flagged."""
+    import shutil
+
+    root, _ = evidence
+    run = tmp_path / "results" / "llmops-2026-11-30"
+    shutil.copytree(root / "results" / "llmops-2026-11-30", run)
+    data = json.loads((run / "run.json").read_text())
+    del data["predictor"]["guardrails"]
+    (run / "run.json").write_text(json.dumps(data))
+    code, out, err = cli("audit", run, "--format", "json")
+    assert code == 0, err
+    rec = json.loads(out)
+    assert rec["risk"]["class"] == "possibly high risk" and rec["seq"] == 1 and rec["previous"] is None
+    assert rec["risk"]["reason"] == ("not ruled out: Provides legal or compliance advice; Outputs directly influence "
+                                     "business decisions without human review")
+    assert "Human oversight" in rec["risk"]["requirements"] and "Record-keeping" in rec["risk"]["requirements"]
+    assert rec["human_oversight"][-1].endswith("no guardrail, so no answer was flagged for human review")
