@@ -400,9 +400,13 @@ def test_a_run_without_a_guardrail_is_possibly_high_risk(evidence, cli, tmp_path
     data = json.loads((run / "run.json").read_text())
     del data["predictor"]["guardrails"]
     (run / "run.json").write_text(json.dumps(data))
-    code, out, err = cli("audit", run, "--format", "json")
+    log = tmp_path / "incidents.yaml"
+    log.write_text("incidents:\n  - {type: data_exposure, severity: critical, date: 2026-11-30}\n")
+    code, out, err = cli("audit", run, "--format", "json", "--incidents", log)
     assert code == 0, err
     rec = json.loads(out)
+    assert rec["incidents"] == [{"type": "data_exposure", "severity": "critical", "date": "2026-11-30"}]
+    assert any(f["role"] == "incident log" for f in rec["files"])
     assert rec["risk"]["class"] == "possibly high risk" and rec["seq"] == 1 and rec["previous"] is None
     assert rec["risk"]["reason"] == ("not ruled out: Provides legal or compliance advice; Outputs directly influence "
                                      "business decisions without human review")

@@ -213,7 +213,22 @@ def _version_changes(runs: Sequence[Any]) -> list[tuple[str, str, str, Any, Any]
     return out
 
 
+def _shadow_versions(ev: Evidence) -> str:
+    """The shadow stream's prompt-version changes, as a sentence to add (the database holds no prompt file, so
+    they show a change was recorded, not that it can be undone)."""
+    changes = [f"{e['week']} to {e['detail'].get('prompt_version')}" for e in ev.shadow_events
+               if e.get("kind") == "version_change" and isinstance(e.get("detail"), Mapping)
+               and e["detail"].get("prompt_version")]
+    return f"; the shadow stream records prompt version changes ({', '.join(changes)})" if changes else ""
+
+
 def prompt_versions(entry: EntrySpec, ev: Evidence) -> Finding:
+    found = _prompt_versions(ev)
+    extra = _shadow_versions(ev)
+    return Finding(found.status, found.evidence + extra, found.sources, found.figures) if extra else found
+
+
+def _prompt_versions(ev: Evidence) -> Finding:
     runs = ev.side("llmops")
     if not runs:
         return _no_runs("llmops", ev)
