@@ -273,6 +273,11 @@ def test_verify_passes_untouched_and_names_the_record_after_a_one_byte_change(ev
     code, out, err = cli("audit", "--verify", copy)
     assert code == 1
     assert "audit/llmops.jsonl:3: record 3 (run llmops-2026-11-16): cited file llmops-2026-11-16/metrics.json changed" in out
+    chain = copy / "audit" / "llmops.jsonl"  # a line cut short is a broken chain too, named, not bad input
+    lines = chain.read_bytes().splitlines(keepends=True)
+    chain.write_bytes(lines[0] + lines[1][:40] + b"\n" + b"".join(lines[2:]))
+    code, out, err = cli("audit", "--verify", copy)
+    assert code == 1 and "audit/llmops.jsonl:2: not a record (broken JSON" in out, out + err
 
 
 def test_audit_without_a_run_or_with_both_is_one_line(cli, tmp_path):

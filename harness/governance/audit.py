@@ -299,11 +299,27 @@ def build_record(run, governance: Governance, *, criteria_path: str | Path | Non
     return record
 
 
-def read_chain(path: Path) -> list[dict]:
-    """The records of one chain file, in order (a line that is not a JSON object is exit 2 naming it)."""
-    from harness.files import iter_jsonl
+def chain_lines(path: Path) -> list[dict | str]:
+    """Each line of a chain file, in order: the record, or why the line is not one (an edit that broke it is a
+    broken chain, which ``--verify`` names, not bad input)."""
+    from harness.files import loads_json
 
-    return [rec for _, rec in iter_jsonl(path)] if path.is_file() else []
+    if not path.is_file():
+        return []
+    out: list[dict | str] = []
+    for n, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            rec = loads_json(line, path=path, line=n)
+        except HarnessInputError as exc:
+            out.append(f"not a record ({exc.problem})")
+            continue
+        out.append(rec if isinstance(rec, dict) else "not a record (not a JSON object)")
+    return out
+
+
+def read_chain(path: Path) -> list[dict]:
+    """The records of one chain file, in order (lines that are not records left out: ``verify_chain`` names them)."""
+    return [r for r in chain_lines(path) if isinstance(r, dict)]
 
 
 def chain_records(results_dir: str | Path) -> list[dict]:
@@ -322,7 +338,8 @@ def append_record(run, governance: Governance, **kwargs: Any) -> dict:
         chain = read_chain(path)
         last = chain[-1] if chain else None
         record = build_record(run, governance, previous=last.get("hash") if last else None,
-                              seq=int(last.get("seq", len(chain))) + 1 if last else 1, **kwargs)
+                              seq=last["seq"] + 1 if last and isinstance(last.get("seq"), int) else len(chain) + 1,
+                              **kwargs)
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             fh.flush()
@@ -338,8 +355,12 @@ def verify_chain(results_dir: str | Path) -> list[str]:
     d = results_dir / AUDIT_DIR
     for path in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
         previous = None
-        for n, rec in enumerate(read_chain(path), 1):
-            name = f"{path.relative_to(results_dir)}:{n}: record {rec.get('seq', n)} (run {rec.get('run', {}).get('id', '?')})"
+        for n, rec in enumerate(chain_lines(path), 1):
+            if isinstance(rec, str):
+                problems.append(f"{path.relative_to(results_dir)}:{n}: {rec}")
+                break
+            run = rec.get("run") if isinstance(rec.get("run"), dict) else {}
+            name = f"{path.relative_to(results_dir)}:{n}: record {rec.get('seq', n)} (run {run.get('id', '?')})"
             problem = None
             if rec.get("hash") != record_hash(rec):
                 problem = "the record was changed after it was written (its hash does not match)"
@@ -347,6 +368,9 @@ def verify_chain(results_dir: str | Path) -> list[str]:
                 problem = "it does not follow the previous record (a record was removed, added or reordered)"
             else:
                 for f in rec.get("files") or []:
+                    if not isinstance(f, dict):
+                        problem = "a cited file is not named with its path and sha256"
+                        break
                     p = _resolve_cited(f, results_dir)
                     if not p.is_file():
                         problem = f"cited file {f.get('path')} is missing"
