@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -87,19 +86,14 @@ class GovernanceFile(StrictModel):
     retention_days: int = Field(183, ge=183, le=36500, description="days records and logs are kept (Art. 19: at "
                                 "least six months, 183 days)")
     systems: dict[str, SystemSpec] = Field(min_length=1, description="pipeline name (as runs record it) -> system")
+    path: str = Field("", exclude=True, description="where it was read from (set by load_governance)")
 
 
-@dataclass(frozen=True)
-class Governance:
-    path: str
-    spec: GovernanceFile
-
-
-def load_governance(path: str | Path | None = None) -> Governance:
+def load_governance(path: str | Path | None = None) -> GovernanceFile:
     """Read and check a governance file (default: the case study's TechCorp analysis)."""
     path = Path(path) if path else DEFAULT_GOVERNANCE
     doc = read_yaml_mapping_doc(path, "governance file")
-    return Governance(str(path), validate(GovernanceFile, doc.data, doc=doc))
+    return validate(GovernanceFile, doc.data, doc=doc).model_copy(update={"path": str(path)})
 
 
 # ---------------------------------------------------------------------------------------------- risk class
@@ -221,17 +215,17 @@ def chain_path(results_dir: Path, system: str) -> Path:
     return results_dir / AUDIT_DIR / f"{safe_name(system, field='system')}.jsonl"
 
 
-def build_record(run, governance: Governance, *, criteria_path: str | Path | None = None,
+def build_record(run, governance: GovernanceFile, *, criteria_path: str | Path | None = None,
                  incidents_path: str | Path | None = None, previous: str | None = None, seq: int = 1) -> dict:
     """The governance record of ``run`` (see the module docstring), chained after ``previous``."""
     from harness import gates
     from harness.records import model_label
     from harness.store import now
 
-    system = governance.spec.systems.get(run.pipeline)
+    system = governance.systems.get(run.pipeline)
     if system is None:
         raise HarnessInputError(f"no system for pipeline {run.pipeline!r} (systems: "
-                                f"{', '.join(governance.spec.systems)})", path=governance.path, field="systems")
+                                f"{', '.join(governance.systems)})", path=governance.path, field="systems")
     root = run.path.parent
     criteria = gates.load_criteria(criteria_path)
     results = gates.evaluate_criteria(criteria, run)
@@ -272,7 +266,7 @@ def build_record(run, governance: Governance, *, criteria_path: str | Path | Non
         oversight.append("in force in this run: no guardrail, so no answer was flagged for human review")
     record = {
         "schema": SCHEMA, "seq": seq, "previous": previous, "written_at": now(),
-        "system": run.pipeline, "organisation": governance.spec.organisation,
+        "system": run.pipeline, "organisation": governance.organisation,
         "system_name": system.name, "intended_purpose": system.intended_purpose,
         "risk": classify(system, run, governance.path),
         "run": {"id": run.id, "started_at": run.run.get("started_at"), "ended_at": ended,
@@ -291,7 +285,7 @@ def build_record(run, governance: Governance, *, criteria_path: str | Path | Non
         "guardrails": run.metrics.get("guardrails") if isinstance(run.metrics.get("guardrails"), Mapping) else None,
         "incidents": incidents,
         "human_oversight": oversight,
-        "retention_until": (end_day + timedelta(days=governance.spec.retention_days)).isoformat(),
+        "retention_until": (end_day + timedelta(days=governance.retention_days)).isoformat(),
         "legal_basis": list(LEGAL_BASIS),
         "files": files,
     }
@@ -328,7 +322,7 @@ def chain_records(results_dir: str | Path) -> list[dict]:
     return [r for p in sorted(d.glob("*.jsonl")) for r in read_chain(p)] if d.is_dir() else []
 
 
-def append_record(run, governance: Governance, **kwargs: Any) -> dict:
+def append_record(run, governance: GovernanceFile, **kwargs: Any) -> dict:
     """Build the run's record after the last one of its system and append it to the chain (one writer at a time)."""
     from harness.store import hold_directory
 
