@@ -40,6 +40,21 @@ def model_label(run_json: dict) -> str:
     return "-"
 
 
+def prompt_sha256(id: str, version: int, system: str, user: str) -> str:
+    """The hash a run records of a prompt template (``run.json`` predictor.prompts.*.sha256): its id, version and
+    both messages, canonical JSON. The prompt registry computes it, the maturity check recomputes it from the file.
+
+    >>> prompt_sha256("classify", 1, "", "Classify: $text")[:12]
+    '0108b8ea89ae'
+    """
+    import hashlib
+    import json
+
+    canon = json.dumps({"id": id, "version": version, "system": system, "user": user}, sort_keys=True,
+                       ensure_ascii=False)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False, strict=True)
 

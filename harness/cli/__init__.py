@@ -15,7 +15,8 @@ import sys
 
 from harness.errors import HarnessInputError
 
-GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "detect", "metrics", "cost", "guardrails", "grade", "shadow", "export")
+GROUPS = ("run", "score", "train", "report", "golden", "gates", "compare", "detect", "metrics", "cost", "guardrails", "grade", "shadow", "export",
+          "maturity", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:

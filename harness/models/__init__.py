@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from harness.models.bedrock import BEDROCK_MODELS, BEDROCK_PRICES, client_config, resolve_model_id
 from harness.models.cache import CallCache, call_key
-from harness.models.llm import BedrockLLM, CachedLLM, LLMClient, LLMResult, LocalLLM, smollm2_path
+from harness.models.llm import BedrockLLM, CachedLLM, LLMClient, LLMResult, LocalLLM, request_parts, smollm2_path
 from harness.models.structured import InvalidOutput, parse_json_object
 
 
@@ -75,4 +75,4 @@ def build_embedder(provider: str, *, model_id: str, region: str, endpoint_url: s
 
 __all__ = ["BEDROCK_MODELS", "BEDROCK_PRICES", "BedrockLLM", "CachedLLM", "CallCache", "InvalidOutput", "LLMClient",
            "LLMResult", "LocalLLM", "build_embedder", "build_llm", "call_key", "client_config", "parse_json_object",
-           "resolve_model_id", "smollm2_path"]
+           "request_parts", "resolve_model_id", "smollm2_path"]

@@ -1,7 +1,8 @@
 """Content-addressed cache of model calls on disk.
 
 The key is the sha256 of the provider, model id, generation parameters (including any output schema) and
-the full prompt; the value is the model's text and token usage. Re-running an unchanged config makes zero
+the full prompt; the value is the model's text and token usage (and, since issue 31, the request itself, so a
+past call can be made again: ``harness maturity`` reproduces a sample). Re-running an unchanged config makes zero
 model calls; changing a prompt changes the key of exactly the calls it touches. Entries are written
 atomically, so concurrent writers and killed runs never leave a half-written entry. An entry that does not
 read as :class:`CacheEntry` (broken JSON, wrong types: written by another tool or edited by hand) is a miss,

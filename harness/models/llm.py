@@ -216,8 +216,18 @@ class BedrockLLM:
         pass
 
 
+def request_parts(params: Mapping[str, Any], system: str, user: str, schema: Mapping[str, Any] | None,
+                  max_tokens: int) -> tuple[dict, list[dict]]:
+    """The (parameters, messages) of a call as its cache key hashes them (:func:`harness.models.cache.call_key`);
+    an entry records its ``request`` so the call can be made again and its key checked (``harness maturity``)."""
+    return ({**params, "max_tokens": max_tokens, "schema": schema},
+            [{"role": "system", "content": system}, {"role": "user", "content": user}])
+
+
 class CachedLLM:
-    """Serve repeated calls (same provider, model, parameters, schema and prompt) from the call cache."""
+    """Serve repeated calls (same provider, model, parameters, schema and prompt) from the call cache; a new
+    entry records the request (messages, schema, output cap, parameters) beside the reply, so a past call can be
+    made again (:func:`harness.governance.maturity` reproduces a sample)."""
 
     def __init__(self, client: LLMClient, cache: CallCache, params: Mapping[str, Any]) -> None:
         self.client = client
@@ -230,8 +240,7 @@ class CachedLLM:
 
     def key(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> str:
         """The call-cache key of a call."""
-        return call_key(self.provider, self.model_id, {**self.params, "max_tokens": max_tokens, "schema": schema},
-                        [{"role": "system", "content": system}, {"role": "user", "content": user}])
+        return call_key(self.provider, self.model_id, *request_parts(self.params, system, user, schema, max_tokens))
 
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
         key = self.key(system, user, schema, max_tokens)
@@ -249,7 +258,9 @@ class CachedLLM:
                              "output_tokens": result.output_tokens, "provider": self.provider,
                              "model_id": self.model_id, "latency_s": elapsed,
                              "ttft_s": None if result.first_token_at is None else result.first_token_at - t0,
-                             "stop_reason": result.stop_reason})
+                             "stop_reason": result.stop_reason,
+                             "request": {"system": system, "user": user, "schema": schema, "max_tokens": max_tokens,
+                                         "params": self.params}})
         return result
 
     def for_repeat(self, repeat: int) -> "CachedLLM":

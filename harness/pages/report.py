@@ -64,10 +64,12 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
         "answers": _answers(runs, preds, goldens_by_run),
         "cost": _cost(runs),
         "documents": documents(runs, pairs, doc_limit, preds, goldens_by_run),
+        "governance": _governance(runs),
     }
     sections = [("verdict", "Verdict"), ("audit", "What was run"), ("headline", "Headline figures"),
                 ("classification", "Classification"), ("extraction", "Field extraction"), ("latency", "Latency"),
-                ("answers", "Answers"), ("cost", "Cost"), ("documents", "Documents")]
+                ("answers", "Answers"), ("cost", "Cost"), ("governance", "Maturity and governance"),
+                ("documents", "Documents")]
     contents = [(a, t) for a, t in sections if a in ("verdict", "audit", "headline") or context.get(a)]
     title = (f"{names[0]}: evaluation report" if len(runs) == 1 else
              f"{', '.join(names)}: side-by-side report")
@@ -145,6 +147,14 @@ def _audit(run: Run) -> list:
     config_hash = str(ident.get("config_hash") or pred.get("config_hash") or "-")[:12]
     return [run.id, run.pipeline, model, prompts, config_hash, run.value("counts.items"), item_set(run)[:12],
             str(run.run.get("evaluated_on") or "-")]
+
+
+def _governance(runs: Sequence[Run]) -> dict | None:
+    """The maturity-and-governance part (:func:`harness.pages.governance.report_part`): only where the runs'
+    results directory holds audit records."""
+    from harness.pages.governance import report_part
+
+    return report_part([r.path for r in runs])
 
 
 # ---------------------------------------------------------------------------------------------- figures

@@ -19,8 +19,6 @@ it. Runs record the hash of every template used in ``run.json`` and on every pre
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -59,9 +57,9 @@ class PromptTemplate:
 
     @property
     def sha256(self) -> str:
-        canon = json.dumps({"id": self.id, "version": self.version, "system": self.system, "user": self.user},
-                           sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+        from harness.records import prompt_sha256
+
+        return prompt_sha256(self.id, self.version, self.system, self.user)
 
     def render(self, **values: str) -> tuple[str, str]:
         """(system, user) with the placeholders filled; a missing value is an error naming the file."""
