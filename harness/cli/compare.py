@@ -32,21 +32,17 @@ def add_summary_args(p) -> None:
     p.add_argument("--out", help="write the output to this file instead of printing it (the ::error annotations "
                    "of a GitHub Actions job stay on standard output)")
     p.add_argument("--page", help="markdown: also write the HTML report page to this file and name it")
-    p.add_argument("--max-chars", type=max_chars, default=65_000,
+    p.add_argument("--max-chars", type=int, default=65_000,
                    help="markdown: at most this many characters, the rest cut with a note (default 65,000, under "
                         "GitHub's comment limit)")
 
 
-def max_chars(text: str) -> int:
-    from harness.errors import HarnessInputError
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise HarnessInputError(f"not a whole number: {text!r}"[:80], field="--max-chars") from None
-    if not 1_000 <= n <= 1_000_000:
-        raise HarnessInputError(f"{n} is out of range: 1,000 to 1,000,000", field="--max-chars")
-    return n
+def check_summary_args(args) -> None:
+    """Exit 2 on a --max-chars out of its bounds, or a --page without --format markdown."""
+    if not 1_000 <= args.max_chars <= 1_000_000:
+        raise HarnessInputError(f"{args.max_chars} is out of range: 1,000 to 1,000,000", field="--max-chars")
+    if args.page and args.format != "markdown":
+        raise HarnessInputError("--page goes with --format markdown", field="--page")
 
 
 def compare_command(args) -> int:
@@ -57,8 +53,7 @@ def compare_command(args) -> int:
     from harness.files import dumps_json
     from harness.store import load_run
 
-    if args.page and args.format != "markdown":
-        raise HarnessInputError("--page goes with --format markdown", field="--page")
+    check_summary_args(args)
     a, b = load_run(args.run_a), load_run(args.run_b)
     rows = compare.compare(a, b)
     judgements, criteria = [], None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from harness.cli.compare import add_summary_args
+from harness.cli.compare import add_summary_args, check_summary_args
 from harness.cost.money import pct, usd
 from harness.render import md_text, table as render_table
 
@@ -83,6 +83,7 @@ def cost_command(args) -> int:
     from harness.cost.pricing import load_pricing
     from harness.files import dumps_json
 
+    check_summary_args(args)
     if args.run:
         from harness.cli.cost_run import run_cost_command
 

