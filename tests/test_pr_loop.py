@@ -230,3 +230,130 @@ def test_every_workflow_passes_actionlint_and_parses(path):
 def test_this_projects_ci_runs_its_ci_script():
     wf = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     assert [s.get("run") for s in wf["jobs"]["test"]["steps"] if "run" in s] == ["bash .ci/run"]
+
+
+# ---------------------------------------------------------------------------------------------- the example's steps
+# What a job's `run:` blocks see of GitHub's expressions (the only ones they use: a test fails on another)
+EXPRESSIONS = {"${{ github.token }}": "dummy-token", "${{ github.event.pull_request.number }}": "7"}
+ALWAYS = "${{ !cancelled() }}"
+FAKE_GH = '''#!/usr/bin/env python3
+"""A stand-in for GitHub's `gh api` on the issue comments of one pull request (this machine cannot reach GitHub):
+GET lists them (the --jq filter's startswith(marker) is applied), POST adds one, PATCH replaces one's body."""
+import json, os, re, sys
+from pathlib import Path
+state = Path(os.environ["FAKE_GH_STATE"])
+comments = json.loads(state.read_text()) if state.exists() else []
+args = sys.argv[1:]
+endpoint = next(a for a in args if a.startswith("repos/"))
+method = args[args.index("--method") + 1] if "--method" in args else "GET"
+body = next((Path(a[len("body=@"):]).read_text() for a in args if a.startswith("body=@")), None)
+if method == "GET":
+    marker = re.search(r'startswith\\("(.*?)"\\)', args[args.index("--jq") + 1]).group(1)
+    print("\\n".join(str(c["id"]) for c in comments if c["body"].startswith(marker)))
+elif method == "POST":
+    comments.append({"id": 100 + len(comments), "body": body})
+else:
+    next(c for c in comments if endpoint.endswith(f"/comments/{c['id']}"))["body"] = body
+state.write_text(json.dumps(comments))
+with open(os.environ["FAKE_GH_STATE"] + ".log", "a") as fh:
+    fh.write(method + " " + endpoint + "\\n")
+'''
+
+
+def _expand(value) -> str:
+    text = str(value)
+    for expr, sub in EXPRESSIONS.items():
+        text = text.replace(expr, sub)
+    assert "${{" not in text, f"an expression the test does not know: {text}"
+    return text
+
+
+def run_job(name: str, workdir: Path, env: dict, knobs: dict) -> list[tuple[str, int, str]]:
+    """The `run:` blocks of one job of the example workflow, in order, as GitHub's runner runs them (bash -e -o
+    pipefail, the workflow's, job's and step's env; a step after a failure runs only when its `if:` is
+    `!cancelled()`), in ``workdir``. ``knobs`` replace the workflow's env values. Not run: the `uses:` steps
+    (checkout, Python, AWS credentials, the cache: the test lays out the folder as they would) and `pip
+    install` (the harness is installed here)."""
+    wf = yaml.safe_load(EXAMPLE.read_text())
+    job = wf["jobs"][name]
+    results, failed = [], False
+    for step in job["steps"]:
+        if "run" not in step or step["run"].startswith("pip install"):
+            continue
+        if failed and step.get("if") != ALWAYS:
+            continue
+        step_env = {k: _expand(v) for k, v in {**wf.get("env", {}), **job.get("env", {}), **knobs,
+                                                 **step.get("env", {})}.items()}
+        res = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=workdir,
+                             env={**env, **step_env}, capture_output=True, text=True, timeout=900)
+        results.append((step["name"], res.returncode, res.stdout + res.stderr))
+        failed = failed or res.returncode != 0
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("aws_env")
+def test_the_example_workflow_gates_a_pull_request(tmp_path, mlops_artifacts):
+    """The example's push job makes main's baseline (the MLOps pipeline and the LLMOps one on the Bedrock
+    stand-in); a pull request that changes nothing passes and posts one comment; the next push, whose model
+    now fails on eight documents, fails on the regression, names it, and updates that same comment."""
+    pytest.importorskip("langchain_aws")
+    from bedrock_standin import BedrockStandIn
+    from test_llmops_bedrock import GoldResponder
+
+    from harness.golden import load_golden_set
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "harness").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m harness.cli "$@"\n')
+    (bin_dir / "gh").write_text(FAKE_GH)
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "team/pipelines",
+           "FAKE_GH_STATE": str(tmp_path / "comments.json")}
+    knobs = {"GOLDEN": str(TECHCORP), "PER_CLASS": "2", "QA_LIMIT": "2",
+             "GATES_ONLY": "classification_accuracy,field_extraction_accuracy,p95_latency,cost_per_document"}
+
+    def job(name: str, folder: str, responder) -> list[tuple[str, int, str]]:
+        work = tmp_path / folder
+        work.mkdir()
+        (work / "artifacts").symlink_to(mlops_artifacts, target_is_directory=True)  # the MLOps model, trained once
+        if name == "gate":  # what actions/cache/restore lays out: main's baseline
+            shutil.copytree(tmp_path / "main" / "baseline", work / "baseline")
+        with BedrockStandIn(responder=responder) as server:
+            return run_job(name, work, {**env, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.url,
+                                        "GITHUB_STEP_SUMMARY": str(work / "summary.md")}, knobs)
+
+    steps = job("baseline", "main", GoldResponder())
+    assert [(s, rc) for s, rc, _ in steps] == [("Run both pipelines on main", 0)], steps
+    assert (tmp_path / "main" / "baseline" / "llmops" / "metrics.json").is_file()
+
+    steps = job("gate", "pr1", GoldResponder())
+    assert all(rc == 0 for _, rc, _ in steps), steps
+    comments = json.loads((tmp_path / "comments.json").read_text())
+    assert len(comments) == 1 and comments[0]["body"].startswith("<!-- harness-gate -->\n### head against llmops")
+    assert "✅ **No regression**" in comments[0]["body"] and "### Gates for head: ✅ pass" in comments[0]["body"]
+    assert "### Cost of head" in comments[0]["body"] and len(comments[0]["body"]) < 65_000
+    summary = (tmp_path / "pr1" / "summary.md").read_text()
+    assert "### head against llmops" in summary and "### Gates for head" in summary and "### Cost of head" in summary
+
+    g = load_golden_set(TECHCORP)
+    first = {}  # the first document of each label: in the runs of two documents per label
+    for d in g.items("test", kinds=("document",)):
+        first.setdefault(d.label, d.id)
+    broken = list(first.values())[:8]
+    steps = job("gate", "pr2", GoldResponder(broken=broken))
+    codes = {s: rc for s, rc, _ in steps}
+    assert codes["Compare with main (fails on a significant regression)"] == 1, steps
+    assert codes["Post the summary as one pull-request comment, updated on every push"] == 0, steps
+    compare_log = next(out for s, _, out in steps if s.startswith("Compare"))
+    assert "::error title=Regression%3A classification.accuracy::regression: classification.accuracy" in compare_log
+    comments = json.loads((tmp_path / "comments.json").read_text())
+    assert len(comments) == 1  # the same comment, updated
+    body = comments[0]["body"]
+    assert "❌ **1 regression(s)**" in body or "❌ **2 regression(s)**" in body
+    assert all(d in body for d in broken[:5])
+    assert (tmp_path / "comments.json.log").read_text().splitlines()[-1] == (
+        "PATCH repos/team/pipelines/issues/comments/100")
