@@ -111,6 +111,10 @@ def test_bad_input_exits_2_on_one_line(runs, cli, tmp_path, no_github):
     bad.write_text("regression:\n  tolerance:\n    classification.acuracy: 0.01\n")
     code, _, err = cli("compare", runs / "a", runs / "worse", "--fail-on-regression", "--criteria", bad)
     assert code == 2 and err.count("\n") == 1 and "regression.tolerance.classification.acuracy" in err
+    bad.write_text("regression:\n  tolerance:\n    latency.document.p95: {relative: -1}\n")  # read before: a traceback
+    code, _, err = cli("compare", runs / "a", runs / "worse", "--fail-on-regression", "--criteria", bad)
+    assert (code, err) == (2, f"error: {bad}:3: regression.tolerance.latency.document.p95.relative: must be a number "
+                              "from 0 to 100, got -1\n")
     code, _, err = cli("compare", runs / "a", runs / "worse", "--format", "markdown", "--max-chars", "5")
     assert code == 2 and "--max-chars: 5 is out of range: 1,000 to 1,000,000" in err
     code, _, err = cli("compare", runs / "a", tmp_path / "missing", "--fail-on-regression")
