@@ -42,8 +42,8 @@ def fit(text: str, limit: int = COMMENT_LIMIT, see_all: str = "") -> str:
     """``text`` when it is under ``limit`` characters; else its first whole lines and a note saying how much was
     left out and where to read it all (``see_all``).
 
-    >>> out = fit("a\\n" * 100, 60, "harness diff A B")
-    >>> len(out) < 60, out.splitlines()[-1].startswith("*Truncated")
+    >>> out = fit("a\\n" * 200, 200, "harness diff A B")
+    >>> len(out) < 200, out.splitlines()[-1].startswith("*Truncated")
     (True, True)
     """
     if len(text) < limit:
