@@ -117,6 +117,10 @@ def test_bad_input_exits_2_on_one_line(runs, cli, tmp_path, no_github):
                               "from 0 to 100, got -1\n")
     code, _, err = cli("compare", runs / "a", runs / "worse", "--format", "markdown", "--max-chars", "5")
     assert code == 2 and "--max-chars: 5 is out of range: 1,000 to 1,000,000" in err
+    for command in (["compare", runs / "a", runs / "worse"], ["gates", runs / "a"], ["cost", "--run", runs / "a"]):
+        code, _, err = cli(*command, "--format", "markdown", "--page", tmp_path, "--out", tmp_path / "x.md")
+        assert code == 2 and err == f"error: {tmp_path}: --page: is a directory: name a file to write, e.g. " \
+                                    f"{tmp_path}/report.html\n" and not (tmp_path / "x.md").exists()
     code, _, err = cli("compare", runs / "a", tmp_path / "missing", "--fail-on-regression")
     assert code == 2 and err.startswith("error: ")
 

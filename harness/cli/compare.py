@@ -38,11 +38,17 @@ def add_summary_args(p) -> None:
 
 
 def check_summary_args(args) -> None:
-    """Exit 2 on a --max-chars out of its bounds, or a --page without --format markdown."""
+    """Exit 2 on a --max-chars out of its bounds, a --page without --format markdown, or an --out or --page that
+    cannot be a file."""
     if not 1_000 <= args.max_chars <= 1_000_000:
         raise HarnessInputError(f"{args.max_chars} is out of range: 1,000 to 1,000,000", field="--max-chars")
     if args.page and args.format != "markdown":
         raise HarnessInputError("--page goes with --format markdown", field="--page")
+    from harness.files import out_file
+
+    for path, flag in ((args.out, "--out"), (args.page, "--page")):  # refused before anything is computed
+        if path:
+            out_file(path, field=flag)
 
 
 def compare_command(args) -> int:
