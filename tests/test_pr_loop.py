@@ -148,6 +148,9 @@ def test_compare_markdown_says_the_verdict_the_sentences_the_flips_the_cost_and_
     errors = [x for x in out.splitlines() if x.startswith("::error")]
     assert len(errors) == 1 and errors[0].startswith(
         "::error title=Regression%3A classification.accuracy::regression: classification.accuracy 100.0%25 (a)")
+    # without --fail-on-regression the summary still has its verdict, but the command neither fails nor annotates
+    code, out, _ = cli("compare", runs / "a", runs / "worse", "--format", "markdown")
+    assert code == 0 and "❌ **1 regression(s)**" in out and "::error" not in out
     # no annotation outside a job; no summary file without GITHUB_STEP_SUMMARY
     monkeypatch.delenv("GITHUB_ACTIONS")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY")

@@ -63,7 +63,7 @@ def compare_command(args) -> int:
     a, b = load_run(args.run_a), load_run(args.run_b)
     rows = compare.compare(a, b)
     judgements, criteria = [], None
-    if args.fail_on_regression or args.criteria:
+    if args.fail_on_regression or args.criteria or args.format == "markdown":  # a summary always has its verdict
         from harness.gates import load_criteria
 
         criteria = load_criteria(args.criteria)
@@ -85,7 +85,8 @@ def compare_command(args) -> int:
         text = compare.comparison_table(a, b, rows, args.format)
         if judgements:
             text += "\n\n" + compare.regressions_text(judgements, a.id)
-    for line in summary.publish(text if args.format == "markdown" else None, summary.compare_errors(judgements)):
+    errors = summary.compare_errors(judgements) if args.fail_on_regression else []  # an ::error fails the job
+    for line in summary.publish(text if args.format == "markdown" else None, errors):
         print(line)
     emit(text, args.out)
     failed = any(j.status == compare.REGRESSION for j in judgements)
