@@ -324,8 +324,16 @@ def test_the_example_workflow_gates_a_pull_request(tmp_path, mlops_artifacts):
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "team/pipelines",
            "FAKE_GH_STATE": str(tmp_path / "comments.json")}
-    knobs = {"GOLDEN": str(TECHCORP), "PER_CLASS": "2", "QA_LIMIT": "2",
-             "GATES_ONLY": "classification_accuracy,field_extraction_accuracy,p95_latency,cost_per_document"}
+    # the stand-in answers in no time and its latency is this loaded machine's: the test's criteria leave latency
+    # out of the regression tolerances and the gate (a real model's latency is what they are for)
+    criteria = yaml.safe_load((ROOT / "harness" / "criteria" / "techcorp.yaml").read_text())
+    del criteria["regression"]["tolerance"]["latency.document.p95"]
+    (tmp_path / "criteria.yaml").write_text(yaml.safe_dump(criteria))
+    knobs = {"GOLDEN": str(TECHCORP), "PER_CLASS": "2", "QA_LIMIT": "2", "CRITERIA": str(tmp_path / "criteria.yaml"),
+             "GATES_ONLY": "classification_accuracy,field_extraction_accuracy,cost_per_document"}
+
+    def failed(steps) -> list:
+        return [(s, rc, out[-2000:]) for s, rc, out in steps if rc]
 
     def job(name: str, folder: str, responder) -> list[tuple[str, int, str]]:
         work = tmp_path / folder
@@ -342,7 +350,7 @@ def test_the_example_workflow_gates_a_pull_request(tmp_path, mlops_artifacts):
     assert (tmp_path / "main" / "baseline" / "llmops" / "metrics.json").is_file()
 
     steps = job("gate", "pr1", GoldResponder())
-    assert all(rc == 0 for _, rc, _ in steps), steps
+    assert len(steps) == 5 and failed(steps) == []
     comments = json.loads((tmp_path / "comments.json").read_text())
     assert len(comments) == 1 and comments[0]["body"].startswith("<!-- harness-gate -->\n### head against llmops")
     assert "✅ **No regression**" in comments[0]["body"] and "### Gates for head: ✅ pass" in comments[0]["body"]
@@ -357,8 +365,8 @@ def test_the_example_workflow_gates_a_pull_request(tmp_path, mlops_artifacts):
     broken = list(first.values())[:8]
     steps = job("gate", "pr2", GoldResponder(broken=broken))
     codes = {s: rc for s, rc, _ in steps}
-    assert codes["Compare with main (fails on a significant regression)"] == 1, steps
-    assert codes["Post the summary as one pull-request comment, updated on every push"] == 0, steps
+    assert codes["Compare with main (fails on a significant regression)"] == 1, failed(steps)
+    assert codes["Post the summary as one pull-request comment, updated on every push"] == 0, failed(steps)
     compare_log = next(out for s, _, out in steps if s.startswith("Compare"))
     assert "::error title=Regression%3A classification.accuracy::regression: classification.accuracy" in compare_log
     comments = json.loads((tmp_path / "comments.json").read_text())
