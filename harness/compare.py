@@ -33,6 +33,8 @@ class ComparisonRow:
     mcnemar_p: float | None = None
     a_only_right: int | None = None
     b_only_right: int | None = None
+    broken: tuple[str, ...] = ()  # the documents right in A and wrong in B (for extraction: a field went wrong)
+    fixed: tuple[str, ...] = ()  # the documents wrong in A and right in B
 
 
 def same_split(a: Run, b: Run) -> None:
@@ -75,6 +77,22 @@ def common_predictions(a: Run, b: Run, predictions: tuple[Sequence[Prediction], 
     return pa, pb
 
 
+def _flips(docs: Sequence[Any], a_right: Sequence[bool], b_right: Sequence[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(documents right in A and wrong in B, documents wrong in A and right in B), in the golden set's order."""
+    return (tuple(d.id for d, x, y in zip(docs, a_right, b_right) if x and not y),
+            tuple(d.id for d, x, y in zip(docs, a_right, b_right) if y and not x))
+
+
+def _field_flips(docs: Sequence[Any], oa: Sequence[Mapping[str, str]], ob: Sequence[Mapping[str, str]], right: str,
+                 wrong: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`_flips` for field outcomes: a document broke when one of its fields went from ``right`` in A to
+    ``wrong`` in B, and was fixed when one went the other way (and none broke)."""
+    broke = [any(x.get(f) == right and y.get(f) == wrong for f in x) for x, y in zip(oa, ob)]
+    fixed = [any(x.get(f) == wrong and y.get(f) == right for f in x) for x, y in zip(oa, ob)]
+    return (tuple(d.id for d, b in zip(docs, broke) if b),
+            tuple(d.id for d, b, f in zip(docs, broke, fixed) if f and not b))
+
+
 def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED,
             predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None) -> list[ComparisonRow]:
     """Paired statistics of ``b`` against ``a`` over the items both predicted (``predictions``: both runs'
@@ -91,7 +109,7 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
         ci = paired_bootstrap_ci(ca, cb, n_resamples=n_resamples, seed=seed)
         mc = mcnemar_exact(ca, cb)
         rows.append(ComparisonRow("classification.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only))
+                                  mc.p_value, mc.a_only, mc.b_only, *_flips(cls_docs, ca, cb)))
     ext_docs = [d for d in docs if pa[d.id].has("extract") and pb[d.id].has("extract")]
     if ext_docs:
         schema = golden.manifest.fields
@@ -108,10 +126,11 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
         pairs_b = [o[f] == "correct" for o, oa_ in zip(ob, oa) for f in oa_ if oa_[f] in ("correct", "wrong")]
         mc = mcnemar_exact(pairs_a, pairs_b)
         rows.append(ComparisonRow("extraction.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only))
+                                  mc.p_value, mc.a_only, mc.b_only, *_field_flips(ext_docs, oa, ob, "correct", "wrong")))
         ci = paired_bootstrap_ci(count(oa, "spurious"), count(ob, "spurious"), null_n, null_n,
                                  n_resamples=n_resamples, seed=seed)
-        rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n))
+        rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
+                                  None, None, None, *_field_flips(ext_docs, oa, ob, "empty", "spurious")))
     def doc_lat(p: Prediction) -> float | None:
         return document_latency(p, [t for t in ("classify", "extract") if t in p.tasks])
 
@@ -237,4 +256,102 @@ def diff_text(d: dict) -> str:
     lines.append(f"answers changed: {len(d['answer_changes'])}")
     for a in d["answer_changes"][:10]:
         lines.append(f"  {a['id']}: {a['a']!r} -> {a['b']!r}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- regressions
+REGRESSION, NOT_SIGNIFICANT, WITHIN, BETTER, NOT_JUDGED = (
+    "regression", "not significant", "within tolerance", "no worse", "not judged")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One metric of ``regression.tolerance`` judged on B against A: a regression only when B is worse than A by
+    more than the tolerance and the paired 95% interval of the difference excludes zero."""
+    metric: str
+    status: str  # REGRESSION, NOT_SIGNIFICANT, WITHIN, BETTER or NOT_JUDGED
+    tolerance: str  # "0.01 absolute", "50% relative"
+    allowed: float | None  # the worst difference B - A the tolerance allows
+    row: ComparisonRow | None
+    line: str  # what every output prints
+
+
+def _tolerance(tol: Any, before: float | None, higher: bool) -> tuple[float | None, str]:
+    """(the worst difference B - A allowed, the tolerance in words) of one ``regression.tolerance`` entry: a
+    number is absolute, ``{relative: r}`` a share of A's value."""
+    if isinstance(tol, Mapping):
+        r = float(tol.get("relative", 0))
+        allowed = None if before is None else abs(before) * r
+        text = f"{r:.0%} relative"
+    else:
+        allowed, text = float(tol), f"{float(tol):g} absolute"
+    if allowed is None:
+        return None, text
+    return (-allowed if higher else allowed), text
+
+
+def judge_regressions(rows: Sequence[ComparisonRow], tolerances: Mapping[str, Any], a_id: str = "A",
+                      b_id: str = "B") -> list[Judgement]:
+    """Each metric with a tolerance judged from the paired statistics of :func:`compare` (``rows``): a regression
+    when B is worse than A beyond the tolerance *and* the interval excludes zero; worse beyond the tolerance
+    with an interval that includes zero is "not significant", never a regression; a metric with no paired
+    interval here is "not judged".
+
+    >>> row = ComparisonRow("classification.accuracy", 0.9, 0.8, -0.1, -0.2, -0.02, 40, 0.01, 5, 1, ("d1",))
+    >>> [j.status for j in judge_regressions([row], {"classification.accuracy": 0.01})]
+    ['regression']
+    >>> row = ComparisonRow("classification.accuracy", 0.9, 0.85, -0.05, -0.15, 0.0, 40, 0.4, 3, 1)
+    >>> [j.status for j in judge_regressions([row], {"classification.accuracy": 0.01})]
+    ['not significant']
+    """
+    by_metric = {r.metric: r for r in rows}
+    out = []
+    for metric, tol in tolerances.items():
+        higher = registry.higher_is_better(metric)
+        r = by_metric.get(metric)
+        allowed, tol_text = _tolerance(tol, r.a if r else None, higher)
+        if r is None or r.difference is None or r.ci_low is None or r.ci_high is None or allowed is None:
+            out.append(Judgement(metric, NOT_JUDGED, tol_text, allowed, r,
+                                 f"not judged: {metric}: compare has no paired interval for it on these runs "
+                                 f"(tolerance {tol_text})"))
+            continue
+        worse_by = -r.difference if higher else r.difference  # > 0: B is worse
+        beyond = (r.difference < allowed) if higher else (r.difference > allowed)
+        excludes_zero = (r.ci_high < 0) if higher else (r.ci_low > 0)
+        status = (REGRESSION if beyond and excludes_zero else NOT_SIGNIFICANT if beyond else
+                  WITHIN if worse_by > 0 else BETTER)
+        out.append(Judgement(metric, status, tol_text, allowed, r, _judgement_line(r, status, tol_text, a_id, b_id)))
+    return out
+
+
+def _judgement_line(r: ComparisonRow, status: str, tol_text: str, a_id: str, b_id: str) -> str:
+    """``regression: classification.accuracy 95.0% (A) -> 80.0% (B), -15.00 pp, 95% CI [...], McNemar p 0.001,
+    tolerance 0.01 absolute; right -> wrong (3): d1, d2, d3``."""
+    unit = registry.lookup(r.metric).unit
+
+    def v(x: float | None) -> str:
+        return registry.format_value(x, unit)
+
+    def d(x: float | None) -> str:
+        return registry.format_delta(x, unit)
+
+    p = "" if r.mcnemar_p is None else f", McNemar p {r.mcnemar_p:.3g}"
+    text = (f"{status}: {r.metric} {v(r.a)} ({a_id}) -> {v(r.b)} ({b_id}), {d(r.difference)}, 95% CI "
+            f"[{d(r.ci_low)}, {d(r.ci_high)}]{p}, tolerance {tol_text}")
+    if status == NOT_SIGNIFICANT:
+        text += "; the interval includes zero: not a regression"
+    if status in (REGRESSION, NOT_SIGNIFICANT) and r.broken:
+        shown = ", ".join(r.broken[:10]) + (f" and {len(r.broken) - 10} more" if len(r.broken) > 10 else "")
+        text += f"; right -> wrong ({len(r.broken)}): {shown}"
+    return text
+
+
+def regressions_text(judgements: Sequence[Judgement], a_id: str) -> str:
+    """The lines ``harness compare --fail-on-regression`` prints under the table, and its last line."""
+    lines = [j.line for j in judgements]
+    found = [j for j in judgements if j.status == REGRESSION]
+    lines.append(f"{len(found)} regression(s) against {a_id}: {', '.join(j.metric for j in found)}" if found else
+                 f"no regression against {a_id}" + (" (a difference beyond its tolerance is not significant: see "
+                                                    "above)" if any(j.status == NOT_SIGNIFICANT for j in judgements)
+                                                    else ""))
     return "\n".join(lines)

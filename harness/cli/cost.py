@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from harness.cli.compare import add_summary_args, check_summary_args
 from harness.cost.money import pct, usd
 from harness.render import md_text, table as render_table
 
@@ -13,7 +14,9 @@ from harness.render import md_text, table as render_table
 def register(sub) -> None:
     p = sub.add_parser("cost", help="the case study's cost tables as a checked answer key (stated vs computed)")
     p.add_argument("--pricing", help="pricing YAML (default: harness/cost/techcorp.yaml, the case study's tables)")
-    p.add_argument("--format", choices=["table", "md", "json", "csv"], default="table")
+    p.add_argument("--format", choices=["table", "md", "json", "csv", "markdown"], default="table",
+                   help="markdown: with --run, the pull-request summary (cost per document, the month, the "
+                        "break-even), under --max-chars; without --run, as md")
     p.add_argument("--run", help="a run directory: its month re-costed with the current prices, what-if levers and "
                    "break-even from its measured usage")
     p.add_argument("--baseline", help="with --run: the MLOps run the break-even compares against (default: the "
@@ -23,6 +26,7 @@ def register(sub) -> None:
                         "output_cap, context_cut, batch_discount; break-even inputs review_rate_now, "
                         "review_rate_llmops, reviewer_usd_per_hour, minutes_per_document, tickets_avoided, "
                         "usd_per_ticket")
+    add_summary_args(p)
     p.set_defaults(func=cost_command)
 
 
@@ -79,6 +83,7 @@ def cost_command(args) -> int:
     from harness.cost.pricing import load_pricing
     from harness.files import dumps_json
 
+    check_summary_args(args)
     if args.run:
         from harness.cli.cost_run import run_cost_command
 
@@ -87,6 +92,12 @@ def cost_command(args) -> int:
         from harness.errors import HarnessInputError
 
         raise HarnessInputError("--what-if and --baseline go with --run RUN", field="--what-if")
+    if args.page:
+        from harness.errors import HarnessInputError
+
+        raise HarnessInputError("--page goes with --run RUN --format markdown", field="--page")
+    if args.format == "markdown":
+        args.format = "md"
     key = answer_key(load_pricing(args.pricing))
     if args.format == "json":
         print(dumps_json(to_json(key), indent=2, default=str))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from harness.cost.money import pct, usd
+from harness.cli.common import emit
 from harness.errors import HarnessInputError
 from harness.files import dumps_json
 from harness.render import md_text, table as render_table
@@ -64,9 +65,10 @@ def run_cost_command(args) -> int:
             "levers": [lv.__dict__ for lv in levers_out],
             "break_even": [{"scenario": s, "monthly_saving": v, "verdict": t} for s, v, t in scenarios]}
     if args.format == "json":
-        print(dumps_json(data, indent=2, default=str))
+        emit(dumps_json(data, indent=2, default=str), args.out)
         return 0
-    text = md_text if args.format == "md" else str  # a run's name on a Markdown line
+    md = args.format in ("md", "markdown")
+    text = md_text if md else str  # a run's name on a Markdown line
     lines = [f"{text(run.id)}: {usd(month / volume, '0.0001')} per document, {usd(month)} a month at {volume:,} documents "
              f"({usd(fixed_month)} of it fixed rows)" + (f", tokens priced as {levers['price_as']}"
                                                          if "price_as" in levers and levers_out else "")]
@@ -76,11 +78,21 @@ def run_cost_command(args) -> int:
     if levers_out:
         lines += ["", render_table(["lever", "value", "month", "saving", "saving %"],
                                    [[lv.name, lv.value, usd(lv.monthly), usd(lv.saving), pct(lv.saving_share)]
-                                    for lv in levers_out], args.format if args.format != "csv" else "table")]
+                                    for lv in levers_out], "md" if md else "table")]
     elif levers:
         lines.append("no model tokens in this run: the token levers do not apply")
     against = f"the run {text(args.baseline)}" if args.baseline else "the case study MLOps table"
     lines += ["", f"break-even against {against} ({usd(baseline)} a month; LLMOps premium {usd(month - baseline)}):"]
-    lines += [f"  {s}: saves {usd(v)} a month, {t}" for s, v, t in scenarios]
-    print("\n".join(lines))
+    lines += [f"{'-' if args.format == 'markdown' else ' '} {s}: saves {usd(v)} a month, {t}" for s, v, t in scenarios]
+    if args.format != "markdown":
+        emit("\n".join(lines), args.out)
+        return 0
+    from harness import summary
+
+    page = None
+    if args.page:
+        page = summary.write_report_page([run], args.page, command=f"harness report {run.path} --format html")
+    out = summary.cost_markdown(run.id, lines, page, args.max_chars)
+    summary.publish(out)
+    emit(out, args.out)
     return 0

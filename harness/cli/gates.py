@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from harness.cli.compare import add_summary_args, check_summary_args
 from harness.errors import HarnessInputError
 from harness.render import table as render_table
 
@@ -20,7 +21,9 @@ def register(sub) -> None:
     p.add_argument("--incidents", help="incident log YAML (incidents: [{type, severity, date}])")
     p.add_argument("--only", help="comma-separated criterion ids to evaluate (default: all)")
     p.add_argument("--require-go", action="store_true", help="exit 1 unless the verdict is GO")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", choices=["table", "json", "markdown"], default="table",
+                   help="markdown: the pull-request summary (verdict, criteria table, cost per document)")
+    add_summary_args(p)
     p.set_defaults(func=gates_command)
 
     p = sub.add_parser("rollback", help="evaluate rollback triggers over monitoring records (JSONL)")
@@ -43,8 +46,10 @@ def evaluate(criteria, run, baseline=None, history=(), ratings=None, audit=None,
 
 
 def gates_command(args) -> int:
-    from harness import gates
+    from harness import gates, summary
+    from harness.cli.common import emit
 
+    check_summary_args(args)
     criteria = gates.load_criteria(args.criteria)
     run = gates.load_run(args.run)
     baseline = gates.load_run(args.baseline) if args.baseline else None
@@ -58,7 +63,17 @@ def gates_command(args) -> int:
         if unknown:
             raise HarnessInputError(f"unknown criterion id(s): {', '.join(sorted(unknown))}", field="--only")
     results, verdict, data = evaluate(criteria, run, baseline, history, ratings, audit, incidents, only)
-    print(gates.dumps(data) if args.format == "json" else gates_table(results, verdict, run, baseline))
+    if args.format == "markdown":
+        page = None
+        if args.page:
+            page = summary.write_report_page([run], args.page, baseline=baseline, criteria=criteria,
+                                             command=f"harness report {run.path} --format html")
+        text = summary.gates_markdown(run, results, verdict, baseline, page, args.max_chars)
+    else:
+        text = gates.dumps(data) if args.format == "json" else gates_table(results, verdict, run, baseline)
+    for line in summary.publish(text if args.format == "markdown" else None, summary.gates_errors(results)):
+        print(line)
+    emit(text, args.out)
     ok = gates.must_haves_hold(results) and (verdict.verdict == "GO" or not args.require_go)
     return 0 if ok else 1
 

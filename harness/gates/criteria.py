@@ -189,6 +189,23 @@ def _kinds(doc: YamlDoc, section: str, specs: Sequence[BaseModel], required: Map
                                         line=doc.line(loc), field=f"{where}.{key}")
 
 
+MAX_TOLERANCE = 1e12  # an absolute tolerance, in the metric's unit
+MAX_RELATIVE = 100.0  # a relative one: 100 times the baseline's value
+
+
+def _tolerance_value(tol: Any, path: Path, line: int | None, where: str) -> None:
+    """A regression tolerance is a number from 0 (absolute, in the metric's unit) or ``{relative: r}``."""
+    if isinstance(tol, dict):
+        if set(tol) != {"relative"}:
+            raise HarnessInputError("a mapping tolerance is {relative: NUMBER}", path=path, line=line, field=where)
+        tol, where, bound = tol["relative"], f"{where}.relative", MAX_RELATIVE
+    else:
+        bound = MAX_TOLERANCE
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol <= bound:
+        raise HarnessInputError(f"must be a number from 0 to {bound:,.0f}, got {tol!r}"[:120], path=path, line=line,
+                                field=where)
+
+
 def load_criteria(path: str | Path | None = None) -> Criteria:
     """Read and check a criteria file (default: the TechCorp pilot's); exit 2 naming the file, line and field."""
     path = Path(path) if path else DEFAULT_CRITERIA
@@ -205,8 +222,9 @@ def load_criteria(path: str | Path | None = None) -> Criteria:
     tolerance = spec.regression.get("tolerance") or {}
     if not isinstance(tolerance, dict):
         raise HarnessInputError("must be a mapping of metric -> tolerance", path=path, field="regression.tolerance")
-    for metric in tolerance:
+    for metric, tol in tolerance.items():
         _known_metric(metric, path, f"regression.tolerance.{metric}", directed=True)
+        _tolerance_value(tol, path, doc.line(("regression", "tolerance", metric)), f"regression.tolerance.{metric}")
     return Criteria(name=str(spec.name or path.stem), path=str(path), criteria=criteria,
                     go_no_go=spec.go_no_go.model_dump(exclude_none=True),
                     rollback_triggers=tuple(t.model_dump(exclude_none=True) for t in spec.rollback_triggers),

@@ -203,10 +203,12 @@ def _paired(pair: Pair, golden, predictions: tuple) -> dict:
     except HarnessInputError as exc:
         return {"a": pair.a.id, "b": pair.b.id, "n": 0, "sentences": [f"No paired statistics: {exc}"]}
     return {"a": pair.a.id, "b": pair.b.id, "n": max(r.n for r in rows),
-            "sentences": [_sentence(pair, r) for r in rows]}
+            "sentences": [paired_sentence(pair, r) for r in rows]}
 
 
-def _sentence(pair: Pair, r: cmp.ComparisonRow) -> str:
+def paired_sentence(pair: Pair, r: cmp.ComparisonRow) -> str:
+    """One paired difference in a sentence: the values, the interval, McNemar, a warning on a small sample
+    (the report page and the Markdown summaries of `harness compare` say it the same way)."""
     spec = registry.lookup(r.metric)
     title = spec.title_for(r.metric)
     if r.difference is None:
