@@ -290,14 +290,21 @@ def loads_json(text: str | bytes, *, path: str | os.PathLike | None = None, line
         raise HarnessInputError(f"invalid JSON: {exc}", path=path, line=line) from None
 
 
-def read_json(path: str | os.PathLike, what: str) -> Any:
-    """Read a JSON file strictly (see :func:`loads_json`)."""
+def read_bytes(path: str | os.PathLike, what: str) -> bytes:
+    """A file's bytes; a missing, unreadable or directory path is exit 2 naming the file and ``what`` it is."""
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise HarnessInputError(f"{what} not found", path=path) from None
+    except IsADirectoryError:
+        raise HarnessInputError(f"{what} is a directory, not a file", path=path) from None
     except OSError as exc:
         raise HarnessInputError(f"cannot read {what}: {exc.strerror}", path=path) from None
+
+
+def read_json(path: str | os.PathLike, what: str) -> Any:
+    """Read a JSON file strictly (see :func:`loads_json`)."""
+    raw = read_bytes(path, what)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

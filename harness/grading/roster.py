@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessInputError
-from harness.files import safe_name
+from harness.files import read_bytes, safe_name
 
 REQUIRED = ("student_id", "name", "email")
 OPTIONAL = ("section", "sis_login_id", "sis_user_id", "canvas_id")
@@ -199,12 +199,7 @@ def match_folders(students, found: dict, unsafe: dict) -> tuple[dict, dict, list
 def csv_rows(path: Path, what: str) -> list[tuple[int, list[str]]]:
     """(line, cells) of each row of a class's CSV file (a roster, submission times, extensions): at most
     :data:`MAX_ROSTER_BYTES`, UTF-8 (a byte-order mark allowed); exit 2 naming the file otherwise."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise HarnessInputError(f"{what} not found", path=path) from None
-    except OSError as exc:
-        raise HarnessInputError(f"cannot read the {what}: {exc.strerror}", path=path) from None
+    raw = read_bytes(path, what)
     if len(raw) > MAX_ROSTER_BYTES:
         raise HarnessInputError(f"{what} is over {MAX_ROSTER_BYTES:,} bytes", path=path)
     try:
