@@ -493,15 +493,14 @@ class Writer:
             results.append(result_row(record, correct, total))
             fields.extend((doc_id, pipeline, name, value, ok) for name, value, ok in rows)
         with self._writing():
-            ids = dumps_json(sorted({doc_id for doc_id, _ in last}))
-            # rows already there for these documents: their fields go, their weeks (and their pair's) are stale
-            there = self.conn.execute("SELECT r.doc_id, r.pipeline, r.week FROM json_each(?) j JOIN results r "
-                                      "ON r.doc_id = j.value", (ids,)).fetchall()
-            if self.summaries:
-                weeks = {row[5] for row in results} | {week for _, _, week in there}
+            if self.summaries:  # the weeks of the rows written and of their documents' rows already there
+                ids = dumps_json(sorted({doc_id for doc_id, _ in last}))
+                there = self.conn.execute("SELECT r.week FROM json_each(?) j JOIN results r ON r.doc_id = j.value",
+                                          (ids,)).fetchall()
+                weeks = {row[5] for row in results} | {week for (week,) in there}
                 self.conn.executemany("INSERT OR IGNORE INTO stale (week) VALUES (?)", [(w,) for w in sorted(weeks)])
-            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?",
-                                  [key for key in ((d, p) for d, p, _ in there) if key in last])
+            # every key's fields go (another program may have deleted a result and left its fields)
+            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", list(last))
             self.conn.executemany(_INSERT_RESULT, results)
             self.conn.executemany("INSERT INTO fields (doc_id, pipeline, field, value, correct) VALUES (?, ?, ?, ?, ?)",
                                   fields)
