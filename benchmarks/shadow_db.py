@@ -1,19 +1,25 @@
-"""Benchmark: the comparison database at the parallel run's volume (50,000 documents a month, both pipelines,
-six months: 600,000 result rows), and how ingest and the dashboard grow with it.
+"""Benchmark: the comparison database at the parallel run's volume (50,000 documents a month, both pipelines:
+six months are 600,000 result rows, a year of TechCorp 1,200,000), and how ingest and the readers grow with it.
 
-    .venv/bin/python benchmarks/shadow_db.py [--rows 60000 600000] [--days 182] [--keep DIR]
+    .venv/bin/python benchmarks/shadow_db.py [--rows 600000 1200000] [--days N] [--repeat 3] [--ingest-repeat 3]
+        [--keep DIR]
 
-For each size (result rows; half as many documents, spread evenly over ``--days`` days from 2026-01-05), not
-timed: a JSONL result log is generated (both pipelines on every document, with gold, four fields each, a few
-errors, one outage day). Timed:
+For each size (result rows; half as many documents, spread evenly over ``--days`` days from 2026-01-05, by
+default the days of a 3,300-a-day stream: 182 for 600,000 rows, 364 for 1,200,000), not timed: a JSONL result
+log is generated (both pipelines on every document, with gold, four fields each, a few errors, one outage day).
+Timed (the median is the figure): ``--ingest-repeat`` ingests, each into a new database, then ``--repeat`` runs
+of the readers over the last one:
 
-* ``ingest``: parse, validate and write the log (``harness shadow ingest``'s path), rows/s;
-* the dashboard's SQL (``dashboard.weekly``) per week and per day;
-* the judge: one week (``judge_week``, after an untimed first call that imports scipy) and every week
-  (``judge_all``);
-* the whole ``harness shadow dashboard`` output (rows, every week judged, the table).
+* ``ingest``: parse, validate and write the log and summarise its weeks (``harness shadow ingest``'s path),
+  records/s; goal >= 50,000 records/s;
+* the whole ``harness shadow dashboard`` output (rows, every week judged, the table); goal <= 1 s;
+* ``decide`` (the go/no-go week by week); goal <= 1 s;
+* ``cutover`` (the ramp replayed from the stream's fifth week, 20 days of rollback checks); goal <= 1 s;
+* beside them, not goals: the dashboard's day rows (computed on demand), one week judged, and opening the file
+  to read (the schema and value checks every reading command makes).
 
-Prints one line per size and step, and the database's size.
+Each goal is printed as a ratio (measured / goal for times, goal / measured for the rate: <= 1 is met) with
+"met" or "not met", and the machine's load (/proc/loadavg) before and after.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -67,56 +74,112 @@ def write_log(path: Path, rows: int, days: int, seed: int = 0) -> int:
     return docs
 
 
-def timed(label: str, fn):
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min), as /proc/loadavg says them."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def timed(fn):
     t0 = time.perf_counter()
     value = fn()
-    elapsed = time.perf_counter() - t0
-    print(f"  {label:<38} {elapsed:8.2f} s", flush=True)
-    return value, elapsed
+    return value, time.perf_counter() - t0
 
 
-def run(rows: int, days: int, out: Path) -> None:
-    from harness.shadow import dashboard, judge
-    from harness.shadow.db import ingest, open_db
+def ingested(log: Path, db: Path) -> dict[str, float]:
+    """One ingest of the log into a new database: seconds and records/s."""
+    from harness.shadow.db import ingest
 
-    log, db = out / f"results-{rows}.jsonl", out / f"cmp-{rows}.sqlite"
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         p.unlink(missing_ok=True)
+    written, secs = timed(lambda: ingest(log, db))
+    return {"ingest": secs, "rate": written / secs}
+
+
+def readers(db: Path, days: int) -> dict[str, float]:
+    """Every reader once over the database: seconds per step."""
+    from datetime import date
+
+    from harness.shadow import cutover, dashboard, decide, judge
+    from harness.shadow.db import open_db
+
+    out: dict[str, float] = {}
+    conn, out["open to read"] = timed(lambda: open_db(db, create=False))
+    judge.judge_week(conn, "2026-W02")  # not timed: imports scipy, reads the criteria file
+    _, out["dashboard"] = timed(lambda: dashboard.table(dashboard.weekly(conn), "table", judge.judge_all(conn, "week")))
+    _, out["decide"] = timed(lambda: decide.decision_text(decide.decide(conn)))
+    start = date(2026, 1, 5) + timedelta(days=min(28, days // 3))
+    c, out["cutover"] = timed(lambda: cutover.cutover(conn, start))
+    out["cutover steps"] = len(c.steps)
+    _, out["day rows (on demand)"] = timed(lambda: dashboard.weekly(conn, "day"))
+    _, out["one week judged"] = timed(lambda: judge.judge_week(conn, "2026-W10"))
+    conn.close()
+    out["MiB"] = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 2**20
+    return out
+
+
+GOALS = {"ingest": ("rate", 50_000.0), "dashboard": ("s", 1.0), "decide": ("s", 1.0), "cutover": ("s", 1.0)}
+
+
+def run(rows: int, days: int, out: Path, repeat: int, ingest_repeat: int) -> None:
+    log, db = out / f"results-{rows}.jsonl", out / f"cmp-{rows}.sqlite"
     docs = write_log(log, rows, days)
     print(f"{rows:,} result rows ({docs:,} documents x 2 pipelines over {days} days); log "
           f"{log.stat().st_size / 2**20:.0f} MiB", flush=True)
-    written, secs = timed("ingest", lambda: ingest(log, db))
-    print(f"  {'ingest rate':<38} {written / secs:8,.0f} rows/s")
-    conn = open_db(db, create=False)
-    weeks, _ = timed("dashboard.weekly (week)", lambda: dashboard.weekly(conn, "week"))
-    timed("dashboard.weekly (day)", lambda: dashboard.weekly(conn, "day"))
-    middle = weeks[len(weeks) // 2].period
-    judge.judge_week(conn, weeks[0].period)  # not timed: imports scipy, reads the criteria file
-    timed(f"judge_week ({middle})", lambda: judge.judge_week(conn, middle))
-    verdicts, _ = timed(f"judge_all ({len(weeks)} weeks)", lambda: judge.judge_all(conn, "week"))
-    timed("whole dashboard (rows, judge, table)", lambda: dashboard.table(
-        dashboard.weekly(conn), "table", judge.judge_all(conn, "week")))
-    conn.close()
-    size = sum(p.stat().st_size for p in out.glob(f"cmp-{rows}.sqlite*"))
-    print(f"  {'database size':<38} {size / 2**20:8.1f} MiB; weeks: "
-          + ", ".join(f"{k} {v.verdict}" for k, v in list(verdicts.items())[:3]) + ", ...", flush=True)
+    loads = [load()]
+    ingests, runs = [], []
+    for r in range(ingest_repeat):
+        ingests.append(ingested(log, db))
+        loads.append(load())
+        print(f"  ingest {r + 1}: {ingests[-1]['ingest']:.1f} s, {ingests[-1]['rate']:,.0f} records/s; load {loads[-1]}",
+              flush=True)
+    for r in range(repeat):
+        runs.append(readers(db, days))
+        loads.append(load())
+        print(f"  readers {r + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in runs[-1].items()) + f"; load {loads[-1]}",
+              flush=True)
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    med.update({k: statistics.median(r[k] for r in ingests) for k in ingests[0]})
+    for step, (kind, goal) in GOALS.items():
+        if kind == "rate":
+            ratio = goal / med["rate"]
+            figure = f"{med['rate']:,.0f} records/s ({med['ingest']:.1f} s)"
+            wanted = f">= {goal:,.0f} records/s"
+        else:
+            ratio = med[step] / goal
+            figure = f"{med[step]:.2f} s"
+            wanted = f"<= {goal:g} s"
+        print(f"  {step:<10} median of {ingest_repeat if kind == 'rate' else repeat}: {figure}; goal {wanted}: ratio {ratio:.2f} "
+              f"({'met' if ratio <= 1 else 'not met'})", flush=True)
+    print(f"  beside them (medians): open to read {med['open to read']:.2f} s, day rows on demand "
+          f"{med['day rows (on demand)']:.2f} s, one week judged {med['one week judged']:.3f} s, cutover steps "
+          f"{med['cutover steps']:.0f}; database {med['MiB']:.0f} MiB; load before and after each run: "
+          f"{'; '.join(loads)}", flush=True)
     log.unlink()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, nargs="+", default=[60_000, 600_000], help="result rows per size")
-    ap.add_argument("--days", type=int, default=182, help="days the documents are spread over (26 weeks)")
+    ap.add_argument("--rows", type=int, nargs="+", default=[600_000, 1_200_000], help="result rows per size")
+    ap.add_argument("--days", type=int, help="days the documents are spread over (default: 3,300 rows a day)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the readers per size (the median is the figure)")
+    ap.add_argument("--ingest-repeat", type=int, help="ingests per size, each into a new database (default: --repeat)")
     ap.add_argument("--keep", type=Path, help="write here and keep the databases (default: a temporary folder)")
     args = ap.parse_args()
+
+    def days(rows: int) -> int:
+        return args.days or max(14, round(182 * rows / 600_000))
+
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for rows in args.rows:
-            run(rows, args.days, args.keep)
+            run(rows, days(rows), args.keep, args.repeat, args.ingest_repeat or args.repeat)
         return
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
-            run(rows, args.days, Path(tmp))
+            run(rows, days(rows), Path(tmp), args.repeat, args.ingest_repeat or args.repeat)
 
 
 if __name__ == "__main__":

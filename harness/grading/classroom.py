@@ -1,12 +1,18 @@
 """Grade a class: submissions + roster -> one variant run per student (and the reference once) -> rubric
 points -> the outputs of :mod:`harness.grading.outputs`.
 
-Variants run on an executor: ``local`` (a pool of ``workers`` threads in this process, each variant with its
-own model instance) or ``dask`` (a ``distributed`` cluster: a ``LocalCluster`` of ``workers`` processes on
-loopback, or the scheduler at ``scheduler``). Either way each variant is :func:`harness.grading.engine.run_variant`
-on a plain :class:`~harness.grading.engine.Job`, and grades are computed here, after every variant is back, in
-roster order: the same inputs give the same ``grades.csv`` whatever the executor, the number of workers or
-the order in which variants finished.
+Variants run on an executor: ``local`` (threads in this process, each variant with its own model instance)
+or ``dask`` (a ``distributed`` cluster: a ``LocalCluster`` of ``workers`` processes on loopback, or the
+scheduler at ``scheduler``). Either way each variant is :func:`harness.grading.engine.run_variant` on a plain
+:class:`~harness.grading.engine.Job`, and grades are computed here, after every variant is back, in roster
+order: the same inputs give the same ``grades.csv`` whatever the executor, the number of workers or the order
+in which variants finished.
+
+``workers`` (local) or ``threads`` (a ``LocalCluster``'s worker process) are the model calls at once: the
+slots (:class:`harness.grading.budget.CallSlots`) are shared by call, not by variant. With a model over the
+network, :data:`OPEN_PER_SLOT` variants per slot are open, so a slot a variant leaves (between its items,
+building its predictor, scoring) serves another variant's call and the last variants do not run alone; the
+embedded local model keeps one open variant per slot (each open variant loads its own model).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from harness.grading.roster import REFERENCE
 from harness.grading.roster import Student
 
 EXECUTORS = ("local", "dask")
+OPEN_PER_SLOT = 3  # variants open per call slot when the model is called over the network
 
 
 @dataclass(frozen=True)
@@ -74,16 +81,50 @@ def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, sch
     ``threads`` threads each); ``on_done`` sees each result as it arrives. Results by student id."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}")
+    import uuid
     from contextlib import closing
+    from dataclasses import replace
+
+    from harness.grading.budget import head_start
 
     results: dict[str, VariantResult] = {}
-    run = _run_local(jobs, workers) if executor == "local" else _run_dask(jobs, workers, threads, scheduler)
+    token, per_slot = uuid.uuid4().hex, open_per_slot(jobs)
+
+    def shared(per_process: int, total: int) -> list[Job]:
+        return [replace(j, calls=(token, per_process, head_start(i, len(jobs), total))) for i, j in enumerate(jobs)]
+
+    if executor == "local":
+        slots = max(1, workers)
+        if slots > 1:
+            jobs = shared(slots, slots)
+        run = _run_local(jobs, min(len(jobs), slots * per_slot) if slots > 1 else 1)
+    elif scheduler:  # another cluster's workers: their threads, one variant each, as they are
+        run = _run_dask(jobs, workers, threads, scheduler)
+    else:
+        slots = max(1, threads)
+        jobs = shared(slots, slots * max(1, workers))
+        run = _run_dask(jobs, workers, slots * per_slot, scheduler)
     with closing(run):  # ``on_done`` raising stops the class: variants not started are cancelled
         for r in run:
             results[r.student_id] = r
             if on_done is not None:
                 on_done(r)
     return results
+
+
+def open_per_slot(jobs: Sequence[Job]) -> int:
+    """Variants open per call slot: :data:`OPEN_PER_SLOT` when the reference calls its model over the network
+    (Bedrock), 1 with the embedded local model (an open variant holds a model of its own in memory)."""
+    if not jobs:
+        return 1
+    try:
+        from harness.grading.assignment import load_assignment
+        from harness.grading.plan import variant_config
+
+        cfg = variant_config(load_assignment(jobs[0].assignment), None, jobs[0].overrides)
+    except Exception:  # noqa: BLE001 - the variant itself says what is wrong with its settings
+        return 1
+    return OPEN_PER_SLOT if cfg.llm.provider == "bedrock" else 1
 
 
 def _run_local(jobs: Sequence[Job], workers: int) -> Iterable[VariantResult]:

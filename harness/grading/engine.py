@@ -31,6 +31,8 @@ class Job:
     work_dir: str  # OUT/students/<id> or OUT/reference
     overrides: tuple[str, ...] = ()  # the instructor's --set
     splits: tuple[str, ...] = ("grading", "dev")  # which of the assignment's splits to run ("grading", "dev")
+    calls: tuple[str, int, int] | None = None  # (the class run's token, call slots in this process, head start
+    # in calls: budget.head_start); None: no limit but the executor's threads
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,11 @@ def variant_overrides(assignment, sub, prompt_refs: dict, prompt_dir: Path, extr
 
 
 def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
+    from contextlib import nullcontext
+
     from harness import runner
     from harness.golden import load_golden_set
-    from harness.grading.budget import BudgetedPredictor, spent_by
+    from harness.grading.budget import BudgetedPredictor, call_slots, spent_by
     from harness.grading.rubric import failure_kind
     from harness.grading.plan import reference_templates, variant_config
     from harness.grading.submission import Submission, write_prompt_dir
@@ -154,19 +158,26 @@ def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
     refs = write_prompt_dir(sub or Submission(job.student_id, where, {}, {}, ""), assignment.reference_prompts,
                             where / "prompts", assignment.spec.tasks, reference=baseline)
     sets = variant_overrides(assignment, sub, refs, where / "prompts", job.overrides)
-    built = build_predictor("llmops", golden, str(assignment.pipeline_config) if assignment.pipeline_config else None,
-                            sets, progress=_quiet)
+    slots = call_slots(*job.calls[:2]) if job.calls else None
+    with slots.building if slots else nullcontext():
+        built = build_predictor("llmops", golden, str(assignment.pipeline_config) if assignment.pipeline_config
+                                else None, sets, progress=_quiet)
     splits = {"grading": assignment.spec.grading_split, "dev": assignment.spec.dev_split}
     runs, spent, over, failures = {}, {}, {}, {}
+    ahead = job.calls[2] if job.calls else 0
     with built.predictor as inner:
         for role in job.splits:
             run_dir = where / role
             predictor = BudgetedPredictor(inner, assignment.spec.budget,
                                           spent_by(RunStore(run_dir).predictions()) if RunStore(run_dir).exists()
-                                          else spent_by(()))
-            runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
-                           config_hash=built.config_hash, batch_size=1, concurrency=1, progress=False,
-                           overwrite="stale", extra={"grading": {"student": job.student_id, "role": role}})
+                                          else spent_by(()), slots=slots, ahead=ahead)
+            try:
+                runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
+                               config_hash=built.config_hash, batch_size=1, concurrency=1, progress=False,
+                               overwrite="stale", extra={"grading": {"student": job.student_id, "role": role}})
+            finally:
+                predictor.release()  # a slot still held (an item that raised) goes back to the class
+            ahead -= predictor.spent.calls
             metrics = score_run(run_dir, golden, progress=False, info=_quiet)
             preds = RunStore(run_dir).predictions()
             total = spent_by(preds)

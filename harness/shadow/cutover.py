@@ -65,39 +65,46 @@ def _records(conn, first: str, last: str, share_on) -> list[dict]:
         "m.label_correct FROM results l LEFT JOIN results m ON m.doc_id = l.doc_id AND m.pipeline = 'mlops' "
         "WHERE l.pipeline = 'llmops' AND l.day BETWEEN ? AND ? ORDER BY l.received_at", (first, last)).fetchall()
     day = timedelta(hours=24)
+    # the trailing 24 hours as deques with running sums (0/1 integers: the same sums as adding them up anew)
     mine, base, out = deque(), deque(), []
+    mine_sum = base_sum = 0
+    shares: dict[str, float] = {}
     for doc_id, ts, available, correct, halluc, exposed, cost, base_ok in rows:
         t = datetime.fromisoformat(ts)
         if base_ok is not None:
             base.append((t, base_ok))
+            base_sum += base_ok
         while base and t - base[0][0] > day:
-            base.popleft()
+            base_sum -= base.popleft()[1]
         rec = {"timestamp": ts, "_ts": t, "available": bool(available)}
         out.append(rec)
-        if not served(doc_id, share_on(ts[:10])):
+        share = shares.get(ts[:10])
+        if share is None:
+            share = shares[ts[:10]] = share_on(ts[:10])
+        if not served(doc_id, share):
             continue
         rec.update({"served": True, "pii_exposure": bool(exposed), "cost": cost})
         if correct is not None and available:
             mine.append((t, correct))
+            mine_sum += correct
         while mine and t - mine[0][0] > day:
-            mine.popleft()
+            mine_sum -= mine.popleft()[1]
         if len(mine) >= MIN_ACCURACY_RECORDS and base:
-            rec["accuracy"] = sum(v for _, v in mine) / len(mine)
-            rec["baseline_accuracy"] = sum(v for _, v in base) / len(base)
+            rec["accuracy"] = mine_sum / len(mine)
+            rec["baseline_accuracy"] = base_sum / len(base)
         if halluc is not None:
             rec["hallucination_rate"] = float(halluc)
     return out
 
 
-def _check(conn, criteria, first: str, last: str, share_on, projected: float | None):
-    """The rollback triggers over the ramp so far: (records served, triggers that fired, not measurable)."""
+def _check(records: list[dict], criteria, last: str):
+    """The rollback triggers over the ramp so far (``records``: the ramp's, from its first day; those up to the
+    day ``last`` are read): (records served, triggers that fired, not measurable)."""
+    from bisect import bisect_right
+
     from harness.gates.rollback import evaluate_rollback
 
-    records = _records(conn, first, last, share_on)
-    if projected is not None:
-        for r in records:
-            if r.get("served"):
-                r["projected_cost"] = projected
+    records = records[:bisect_right(records, last, key=lambda r: r["timestamp"][:10])]
     results = evaluate_rollback(criteria.rollback_triggers, records)
     return (sum(1 for r in records if r.get("served")), [t for t in results if t.fired],
             [t.id for t in results if not t.measured])
@@ -130,6 +137,13 @@ def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | No
     first = start.isoformat()
     checks = [(day, when, share) for day, share in RAMP for when in [start + timedelta(days=day - 1)]]
     end = start + timedelta(days=RAMP[-1][0] - 1 + WEEK_AT_FULL - 1)
+    # the monitoring records of the whole ramp, read once: a check's records are those up to its day (each
+    # record depends only on the ones before it)
+    records = _records(conn, first, min(end.isoformat(), last_day), share_on)
+    if projected_cost_per_doc is not None:
+        for r in records:
+            if r.get("served"):
+                r["projected_cost"] = projected_cost_per_doc
     checks.append((RAMP[-1][0] + WEEK_AT_FULL - 1, end + timedelta(days=1), 1.0))  # after the week at 100 %
     steps: list[Step] = []
     served_before = 0
@@ -141,8 +155,7 @@ def cutover(conn, start: date, criteria=None, projected_cost_per_doc: float | No
             return Cutover(first, tuple(steps), "incomplete", None, None)
         note = ""
         if i:  # the triggers over everything served so far, before stepping up (or after the week at 100 %)
-            n, fired, unmeasured = _check(conn, criteria, first, (when - timedelta(days=1)).isoformat(), share_on,
-                                          projected_cost_per_doc)
+            n, fired, unmeasured = _check(records, criteria, (when - timedelta(days=1)).isoformat())
             if fired:
                 t = fired[0]
                 steps.append(Step(day, (end if final else when).isoformat(), share, "rolled back",

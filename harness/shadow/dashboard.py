@@ -75,7 +75,7 @@ def _column(period: str) -> str:
     return period  # the column of that name in results: never text from a user
 
 
-def _aggregates(conn: sqlite3.Connection, col: str) -> dict[tuple[str, str], list]:
+def _aggregates(conn: sqlite3.Connection, col: str, where: str = "", args: tuple = ()) -> dict[tuple[str, str], list]:
     sql = f"""
         SELECT {col}, pipeline, COUNT(*), SUM(available),
                AVG(label_correct), COUNT(label_correct),
@@ -85,19 +85,32 @@ def _aggregates(conn: sqlite3.Connection, col: str) -> dict[tuple[str, str], lis
                AVG(cost_usd), COUNT(cost_usd),
                AVG(error IS NOT NULL OR available = 0), SUM(error IS NOT NULL OR available = 0),
                AVG(hallucinated), COUNT(hallucinated), SUM(pii_exposed), SUM(guardrail_events)
-        FROM results GROUP BY {col}, pipeline"""
-    return {(r[0], r[1]): list(r[2:]) for r in conn.execute(sql)}
+        FROM results {'WHERE ' + where if where else ''} GROUP BY {col}, pipeline"""
+    return {(r[0], r[1]): list(r[2:]) for r in conn.execute(sql, args)}
 
 
-def _p95(conn: sqlite3.Connection, col: str) -> dict[tuple[str, str], float]:
+def _p95(conn: sqlite3.Connection, col: str, where: str = "", args: tuple = ()) -> dict[tuple[str, str], float]:
     sql = f"""
         SELECT period, pipeline, latency_s FROM (
             SELECT {col} AS period, pipeline, latency_s, ROW_NUMBER() OVER w AS rn,
                    COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
-            FROM results WHERE available = 1
+            FROM results WHERE available = 1 {'AND ' + where if where else ''}
             WINDOW w AS (PARTITION BY {col}, pipeline ORDER BY latency_s))
         WHERE rn = (95 * n + 99) / 100"""
-    return {(period, pipeline): value for period, pipeline, value in conn.execute(sql)}
+    return {(period, pipeline): value for period, pipeline, value in conn.execute(sql, args)}
+
+
+def _p95_of(conn: sqlite3.Connection, col: str, value: str, counts: dict[str, int]) -> dict[tuple[str, str], float]:
+    """:func:`_p95` of one period, read off the period's index: the ``ceil(0.95 n)``-th smallest latency of each
+    pipeline's processed documents (``counts``: pipeline -> n), the same value as the window's."""
+    out = {}
+    for pipeline, n in counts.items():
+        if n:
+            row = conn.execute(f"SELECT latency_s FROM results WHERE {col} = ? AND pipeline = ? AND available = 1 "
+                               "ORDER BY latency_s LIMIT 1 OFFSET ?", (value, pipeline, (95 * n + 99) // 100 - 1)
+                               ).fetchone()
+            out[(value, pipeline)] = row[0]
+    return out
 
 
 PAIRS = """
@@ -105,10 +118,11 @@ PAIRS = """
     WHERE m.pipeline = 'mlops'"""
 
 
-def _label_agreement(conn: sqlite3.Connection, col: str) -> dict[str, tuple[int, int]]:
+def _label_agreement(conn: sqlite3.Connection, col: str, where: str = "", args: tuple = ()
+                     ) -> dict[str, tuple[int, int]]:
     sql = f"""SELECT m.{col}, COUNT(*), SUM(m.label = l.label) {PAIRS}
-              AND m.label IS NOT NULL AND l.label IS NOT NULL GROUP BY m.{col}"""
-    return {period: (n, same) for period, n, same in conn.execute(sql)}
+              AND m.label IS NOT NULL AND l.label IS NOT NULL {where} GROUP BY m.{col}"""
+    return {period: (n, same) for period, n, same in conn.execute(sql, args)}
 
 
 def field_agreement_sql(col: str, where: str = "") -> str:
@@ -123,12 +137,7 @@ def field_agreement_sql(col: str, where: str = "") -> str:
         SELECT period, SUM(k > 0), COALESCE(SUM(k = 2 AND same), 0) FROM keys GROUP BY period"""
 
 
-def weekly(conn: sqlite3.Connection, period: str = "week") -> list[Row]:
-    """The dashboard's rows, one per period (``week``: ISO year-week; ``day``: UTC date), oldest first."""
-    col = _column(period)
-    agg, p95 = _aggregates(conn, col), _p95(conn, col)
-    labels = _label_agreement(conn, col)
-    fields = {p: (n, same) for p, n, same in conn.execute(field_agreement_sql(col))}
+def _rows(agg: dict, p95: dict, labels: dict, fields: dict) -> list[Row]:
     rows = []
     for value in sorted({p for p, _ in agg}):
         figures = {pipeline: Figures(*agg[(value, pipeline)][:8], p95.get((value, pipeline)),
@@ -139,6 +148,40 @@ def weekly(conn: sqlite3.Connection, period: str = "week") -> list[Row]:
         rows.append(Row(value, figures["mlops"], figures["llmops"], n_lab, same_lab / n_lab if n_lab else None,
                         n_fld, same_fld / n_fld if n_fld else None))
     return rows
+
+
+def period_row(conn: sqlite3.Connection, value: str, period: str = "week") -> Row | None:
+    """The dashboard's row of one period (None: no results in it), by the same SQL as :func:`weekly`'s,
+    narrowed to the period."""
+    col = _column(period)
+    agg = _aggregates(conn, col, f"{col} = ?", (value,))
+    p95 = _p95_of(conn, col, value, {pipeline: figures[1] or 0 for (_, pipeline), figures in agg.items()})
+    labels = _label_agreement(conn, col, f"AND m.{col} = ?", (value,))
+    fields = {p: (n, same) for p, n, same in conn.execute(field_agreement_sql(col, f"AND m.{col} = ?"), (value,))}
+    rows = _rows(agg, p95, labels, fields)
+    return rows[0] if rows else None
+
+
+def row_from_json(d: Mapping[str, Any]) -> Row:
+    """A :class:`Row` from its ``asdict`` form (a week's summary)."""
+    return Row(d["period"], *(Figures(**d[k]) if d[k] is not None else None for k in ("mlops", "llmops")),
+               d["n_label_pairs"], d["label_agreement"], d["n_field_pairs"], d["field_agreement"])
+
+
+def weekly(conn: sqlite3.Connection, period: str = "week") -> list[Row]:
+    """The dashboard's rows, one per period (``week``: ISO year-week; ``day``: UTC date), oldest first. Weeks
+    come from the database's summaries (:mod:`harness.shadow.db`), a stale one computed as it is now."""
+    col = _column(period)
+    if period == "week":
+        from harness.shadow.judge import stored_weeks
+
+        stored = stored_weeks(conn)
+        if stored is not None:
+            return [row for _, (row, _) in sorted(stored.items())]
+    agg, p95 = _aggregates(conn, col), _p95(conn, col)
+    labels = _label_agreement(conn, col)
+    fields = {p: (n, same) for p, n, same in conn.execute(field_agreement_sql(col))}
+    return _rows(agg, p95, labels, fields)
 
 
 # ---------------------------------------------------------------------------------------------- rendering

@@ -33,6 +33,18 @@ it):
 ``events`` -- ``id``, ``ts`` (UTC ISO), ``day``, ``week``, ``kind``, ``detail`` (JSON): scenario events
   (drift, outage, price change, PII burst, ...) written by the simulator; index ``events_ts``.
 ``meta`` -- ``key`` (primary key), ``value``: e.g. the scenario's name and seed.
+``summaries`` -- ``week`` (primary key), ``body`` (JSON): each ISO week's dashboard figures and the inputs of
+  its judge (:func:`harness.shadow.judge.week_summary`), computed from ``results`` and ``fields`` by the same
+  SQL as on demand, so the weekly dashboard, the judge and decide read one row a week instead of every result.
+``stale`` -- ``week`` (primary key): the weeks whose summary is out of date. :class:`Writer` marks the weeks it
+  touches (of the rows it writes and of the rows of their documents already there) and :meth:`Writer.refresh`
+  (run by :func:`ingest`) recomputes them; the triggers ``*_stale`` mark them for any other program that writes
+  ``results`` or ``fields`` (they stand aside while ``writing`` holds the Writer's row, inside the Writer's own
+  transaction). A reader computes a stale week on demand, as before; days are always computed on demand.
+
+Files of schema 1 written before the summaries (no ``summaries``, ``stale`` and ``writing`` tables) are read as
+they are, every week computed on demand; opened to write, they get the three tables and the triggers, with every
+week marked stale (the next ingest's refresh summarises them).
 """
 
 from __future__ import annotations
@@ -53,7 +65,8 @@ from metrics.normalize import normalizer
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
-TABLES = ("results", "fields", "events", "meta")
+TABLES = ("results", "fields", "events", "meta", "summaries", "stale", "writing")
+SUMMARY_TABLES = ("summaries", "stale", "writing")  # absent in files written before them (schema 1 as well)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     doc_id TEXT NOT NULL, pipeline TEXT NOT NULL CHECK (pipeline IN ('mlops', 'llmops')), role TEXT NOT NULL,
@@ -74,6 +87,38 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# the periods' summaries (a newer part of schema 1: files without them are read as before and upgraded when
+# opened to write); every trigger stands aside while the Writer's row is in ``writing`` (its own transaction)
+SUMMARY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS summaries (week TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stale (week TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS writing (token TEXT PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS results_insert_stale BEFORE INSERT ON results WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id = NEW.doc_id UNION SELECT NEW.week;
+END;
+CREATE TRIGGER IF NOT EXISTS results_update_stale AFTER UPDATE ON results WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id IN (OLD.doc_id, NEW.doc_id)
+        UNION SELECT OLD.week;
+END;
+CREATE TRIGGER IF NOT EXISTS results_delete_stale AFTER DELETE ON results WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id = OLD.doc_id UNION SELECT OLD.week;
+END;
+CREATE TRIGGER IF NOT EXISTS fields_insert_stale AFTER INSERT ON fields WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id = NEW.doc_id;
+END;
+CREATE TRIGGER IF NOT EXISTS fields_update_stale AFTER UPDATE ON fields WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id IN (OLD.doc_id, NEW.doc_id);
+END;
+CREATE TRIGGER IF NOT EXISTS fields_delete_stale AFTER DELETE ON fields WHEN NOT EXISTS (SELECT 1 FROM writing)
+BEGIN
+    INSERT OR IGNORE INTO stale SELECT week FROM results WHERE doc_id = OLD.doc_id;
+END;
 """
 _RESULT_COLUMNS = ("doc_id", "pipeline", "role", "received_at", "day", "week", "available", "latency_s", "label",
                    "gold_label", "label_correct", "fields_correct", "fields_total", "error", "input_tokens",
@@ -117,17 +162,43 @@ def _prepare(conn: sqlite3.Connection, path: Path, values: bool = False) -> None
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages: the indexes of a year stay in memory
+        conn.execute("PRAGMA temp_store = MEMORY")
         if version < SCHEMA_VERSION:
             with transaction(conn):
-                _check_schema(conn, path, complete=False)  # again under the write lock: another process may have
-                for statement in SCHEMA.split(";"):      # created it meanwhile
-                    if statement.strip():
-                        conn.execute(statement)
+                # again under the write lock: another process may have created it meanwhile
+                _check_schema(conn, path, complete=False)
+                for statement in _statements(SCHEMA):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if not values and not has_summaries(conn):  # opened to write: a file from before the summaries gets them
+            with transaction(conn):
+                if not has_summaries(conn):
+                    for statement in _statements(SUMMARY_SCHEMA):
+                        conn.execute(statement)
+                    conn.execute("INSERT OR IGNORE INTO stale SELECT DISTINCT week FROM results")
         if values:
             check_values(conn, path)
     except sqlite3.DatabaseError as exc:
         raise HarnessInputError(f"not a comparison database: {exc}", path=path) from None
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a schema script (a trigger's body holds semicolons: split where sqlite3 says a
+    statement is complete)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return [s for s in out if s.strip(" ;\n")]
+
+
+def has_summaries(conn: sqlite3.Connection) -> bool:
+    """Whether the file keeps the periods' summaries (files written before them do not)."""
+    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return set(SUMMARY_TABLES) <= have
 
 
 @contextmanager
@@ -174,6 +245,9 @@ VALUE_CHECKS = {  # table -> (column, SQL that holds for every value the writer 
                ("detail", "CASE WHEN typeof(detail) = 'text' AND json_valid(detail) THEN json_type(detail) = 'object' "
                           "ELSE 0 END")),
     "meta": (("key", "typeof(key) = 'text'"), ("value", "typeof(value) = 'text'")),
+    "summaries": (("week", "typeof(week) = 'text'"),
+                  ("body", "CASE WHEN typeof(body) = 'text' AND json_valid(body) THEN json_type(body) = 'object' "
+                           "ELSE 0 END")),
 }
 META_CHECKS = {"feedback": (1, 5), "projected_cost_per_doc": (0, MAX_COST_USD)}  # numbers the readers compute with
 
@@ -183,9 +257,12 @@ def check_values(conn: sqlite3.Connection, path: str | Path) -> None:
     times, ISO weeks, JSON details; :data:`META_CHECKS`), else exit 2 naming the file, the table, the column and
     the first row that differs. One pass over each table; the ``fields`` table is only counted, never computed
     with, and is not read here."""
+    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, checks in VALUE_CHECKS.items():
+        if table not in have:  # the summaries of a file written before them
+            continue
         first_bad = " ".join(f"WHEN NOT coalesce({sql}, 0) THEN '{column}'" for column, sql in checks)
-        key = "doc_id || ' ' || pipeline" if table == "results" else "id" if table == "events" else "key"
+        key = {"results": "doc_id || ' ' || pipeline", "events": "id", "summaries": "week"}.get(table, "key")
         row = conn.execute(f"SELECT {key}, CASE {first_bad} END AS bad FROM {table} WHERE bad IS NOT NULL "
                            "LIMIT 1").fetchone()
         if row is not None:
@@ -218,7 +295,7 @@ def expected_columns() -> dict[str, tuple[str, ...]]:
     """Each table's columns, in order, as :data:`SCHEMA` (the one definition) creates them."""
     mem = sqlite3.connect(":memory:")
     try:
-        mem.executescript(SCHEMA)
+        mem.executescript(SCHEMA + SUMMARY_SCHEMA)
         return {table: _columns(mem, table) for table in TABLES}
     finally:
         mem.close()
@@ -229,9 +306,20 @@ def expected_indexes() -> frozenset[str]:
     """The indexes :data:`SCHEMA` creates."""
     mem = sqlite3.connect(":memory:")
     try:
-        mem.executescript(SCHEMA)
+        mem.executescript(SCHEMA + SUMMARY_SCHEMA)
         return frozenset(n for (n,) in mem.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
                          if not n.startswith("sqlite_"))
+    finally:
+        mem.close()
+
+
+@lru_cache(maxsize=1)
+def expected_triggers() -> frozenset[tuple[str, str]]:
+    """The triggers :data:`SUMMARY_SCHEMA` creates, as (name, SQL text)."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(SCHEMA + SUMMARY_SCHEMA)
+        return frozenset(mem.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
     finally:
         mem.close()
 
@@ -249,8 +337,10 @@ def _check_schema(conn: sqlite3.Connection, path: Path, *, complete: bool) -> No
             if not name.startswith("sqlite_")}
     want = expected_columns()
     problems = []
-    # a trigger runs on every write (another program's could delete what ingest writes): none is ours
-    triggers = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    # a trigger runs on every write (another program's could delete what ingest writes): only the summaries'
+    # own (marking stale periods), word for word
+    triggers = {name for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                if (name, sql) not in expected_triggers()}
     if triggers:
         problems.append(f"triggers: {_listed(triggers)}")
     indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
@@ -259,8 +349,16 @@ def _check_schema(conn: sqlite3.Connection, path: Path, *, complete: bool) -> No
         problems.append(f"indexes not in the schema: {_listed(indexes - expected_indexes())}")
     if have - set(want):
         problems.append(f"tables not in the schema: {_listed(have - set(want))}")
-    if complete and set(want) - have:
-        problems.append(f"missing tables: {_listed(set(want) - have)}")
+    if complete and set(want) - have - set(SUMMARY_TABLES):
+        problems.append(f"missing tables: {_listed(set(want) - have - set(SUMMARY_TABLES))}")
+    if have & set(SUMMARY_TABLES) and not set(SUMMARY_TABLES) <= have:
+        problems.append(f"missing tables: {_listed(set(SUMMARY_TABLES) - have)} (it has "
+                        f"{_listed(have & set(SUMMARY_TABLES))})")
+    elif set(SUMMARY_TABLES) <= have:  # summaries kept: every trigger that marks their stale weeks is there
+        ours = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        gone = {name for name, _ in expected_triggers()} - ours
+        if gone:
+            problems.append(f"missing triggers: {_listed(gone)}")
     for table in sorted(have & set(want)):
         got = _columns(conn, table)
         if got != want[table]:
@@ -375,6 +473,7 @@ class Writer:
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self.conn, self.field_schema, self.batch = conn, field_schema, batch
+        self.summaries = has_summaries(conn)
 
     def add(self, records: Iterable[ResultRecord]) -> int:
         """Write ``records``, ``batch`` at a time, one transaction per batch; returns how many were written."""
@@ -393,12 +492,48 @@ class Writer:
                 last.items(), field_rows(list(last.values()), self.field_schema)):
             results.append(result_row(record, correct, total))
             fields.extend((doc_id, pipeline, name, value, ok) for name, value, ok in rows)
-        with transaction(self.conn):
+        with self._writing():
+            if self.summaries:  # the weeks of the rows written and of their documents' rows already there
+                ids = dumps_json(sorted({doc_id for doc_id, _ in last}))
+                there = self.conn.execute("SELECT r.week FROM json_each(?) j JOIN results r ON r.doc_id = j.value",
+                                          (ids,)).fetchall()
+                weeks = {row[5] for row in results} | {week for (week,) in there}
+                self.conn.executemany("INSERT OR IGNORE INTO stale (week) VALUES (?)", [(w,) for w in sorted(weeks)])
+            # every key's fields go (another program may have deleted a result and left its fields)
             self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", list(last))
             self.conn.executemany(_INSERT_RESULT, results)
             self.conn.executemany("INSERT INTO fields (doc_id, pipeline, field, value, correct) VALUES (?, ?, ?, ?, ?)",
                                   fields)
         return len(chunk)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction with the Writer's row in ``writing`` (the stale triggers stand aside: the Writer
+        marks the weeks itself, once a batch), removed before the commit."""
+        with transaction(self.conn):
+            if self.summaries:
+                self.conn.execute("INSERT INTO writing (token) VALUES ('harness')")
+            yield
+            if self.summaries:
+                self.conn.execute("DELETE FROM writing")
+
+    def refresh(self) -> int:
+        """Recompute the summaries of the stale weeks (one transaction); returns how many weeks."""
+        if not self.summaries:
+            return 0
+        from harness.shadow.judge import week_summary
+
+        with self._writing():
+            weeks = [w for (w,) in self.conn.execute("SELECT week FROM stale ORDER BY week")]
+            for week in weeks:
+                body = week_summary(self.conn, week)
+                if body is None:
+                    self.conn.execute("DELETE FROM summaries WHERE week = ?", (week,))
+                else:
+                    self.conn.execute("INSERT OR REPLACE INTO summaries (week, body) VALUES (?, ?)",
+                                      (week, dumps_json(body)))
+            self.conn.execute("DELETE FROM stale")
+        return len(weeks)
 
     def add_event(self, ts: datetime | str, kind: str, detail: Mapping[str, Any] | None = None) -> None:
         """One scenario event (``ts``: an aware datetime or ISO text with a time zone); the same event written
@@ -432,17 +567,49 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
     if not log_path.is_file():
         raise HarnessInputError("result log not found", path=log_path)
     with database(db_path) as conn:
-        writer, pending, written = Writer(conn, field_schema, batch), [], 0
+        writer, written = Writer(conn, field_schema, batch), 0
         try:
-            for lineno, obj in iter_jsonl(log_path):
-                pending.append(validate(ResultRecord, obj, path=log_path, line=lineno))
-                if len(pending) >= batch:
-                    written += writer.add(pending)
-                    pending = []
-        except HarnessInputError:
-            writer.add(pending)
-            raise
-        return written + writer.add(pending)
+            for records in _validated(log_path, batch):
+                written += writer.add(records)
+        finally:
+            writer.refresh()  # what was written (before a bad line too) is summarised
+        return written
+
+
+_RECORDS = None
+
+
+def _validated(log_path: Path, batch: int) -> Iterator[list[ResultRecord]]:
+    """The log's records, ``batch`` at a time, validated together (one call of the model's validator for the
+    batch); a batch that fails is validated again line by line, so a bad line stops with its
+    ``file:line: field: problem`` after the lines before it were yielded."""
+    global _RECORDS
+    from pydantic import TypeAdapter, ValidationError
+
+    if _RECORDS is None:
+        _RECORDS = TypeAdapter(list[ResultRecord])
+    lines: list[tuple[int, dict]] = []
+    for entry in iter_jsonl(log_path):
+        lines.append(entry)
+        if len(lines) >= batch:
+            yield from _batch(log_path, lines, ValidationError)
+            lines = []
+    if lines:
+        yield from _batch(log_path, lines, ValidationError)
+
+
+def _batch(log_path: Path, lines: list[tuple[int, dict]], error) -> Iterator[list[ResultRecord]]:
+    try:
+        yield _RECORDS.validate_python([obj for _, obj in lines])
+    except error:
+        good = []
+        for lineno, obj in lines:
+            try:
+                good.append(validate(ResultRecord, obj, path=log_path, line=lineno))
+            except HarnessInputError:
+                yield good
+                raise
+        yield good
 
 
 def meta(conn: sqlite3.Connection) -> dict[str, str]:

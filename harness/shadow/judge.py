@@ -120,26 +120,36 @@ def _nearest_rank(values: np.ndarray, q: float = 0.95) -> float:
     return float(np.sort(values)[int(np.ceil(q * values.size)) - 1])
 
 
-def _distribution(metric: str, ml: np.ndarray, llm: np.ndarray, stat, label: str,
-                  allowance: tuple[str, float] | None, alpha: float) -> MetricVerdict:
-    from scipy.stats import mannwhitneyu
+def _distribution_inputs(ml: np.ndarray, llm: np.ndarray, stat) -> dict[str, Any]:
+    """What the verdict of a distribution metric needs of the two samples (plain numbers: a week's summary)."""
+    out: dict[str, Any] = {"n_ml": int(ml.size), "n_llm": int(llm.size), "a": None, "b": None, "statistic": None,
+                           "p": None}
+    if ml.size and llm.size:
+        from scipy.stats import mannwhitneyu
 
+        res = mannwhitneyu(llm, ml, alternative="two-sided")
+        out.update(a=float(stat(ml)), b=float(stat(llm)), statistic=float(res.statistic),
+                   p=float(res.pvalue) if np.isfinite(res.pvalue) else 1.0)
+    return out
+
+
+def _distribution(metric: str, d: Mapping[str, Any], label: str, allowance: tuple[str, float] | None,
+                  alpha: float) -> MetricVerdict:
     from harness.gates import OPS
 
-    if ml.size == 0 or llm.size == 0:
+    n_ml, n_llm = d["n_ml"], d["n_llm"]
+    if n_ml == 0 or n_llm == 0:
         return MetricVerdict(metric, None, None, None, "Mann-Whitney U: no values for "
-                             + ("MLOps" if ml.size == 0 else "LLMOps"), None, NO_DATA, False)
-    a, b = stat(ml), stat(llm)
-    res = mannwhitneyu(llm, ml, alternative="two-sided")
-    p = float(res.pvalue) if np.isfinite(res.pvalue) else 1.0
-    higher = res.statistic > llm.size * ml.size / 2
+                             + ("MLOps" if n_ml == 0 else "LLMOps"), None, NO_DATA, False)
+    a, b, p = d["a"], d["b"], d["p"]
+    higher = d["statistic"] > n_llm * n_ml / 2
     op, factor = allowance or ("<=", 1.0)
     ratio = b / a if a > 0 else None
     within = OPS[op](ratio, factor) if ratio is not None else b <= 0
     verdict = (WORSE if higher and not within else PASS if higher else BETTER) if p < alpha else PASS
     shown = "-" if ratio is None else f"{ratio:.2f}"
     return MetricVerdict(metric, a, b, b - a, f"Mann-Whitney U; {label} ratio {shown} (allowed {op} {factor:g}x)",
-                         p, verdict, False, int(ml.size + llm.size), ratio, f"{op} {factor:g}x")
+                         p, verdict, False, int(n_ml + n_llm), ratio, f"{op} {factor:g}x")
 
 
 def _period_rows(conn: sqlite3.Connection, col: str, value: str) -> dict[str, dict[str, Any]]:
@@ -215,12 +225,10 @@ def _overall(period: str, metrics: tuple[MetricVerdict, ...]) -> WeekVerdict:
                                       + (f"; better: {', '.join(better)}" if better else ""),), metrics, score)
 
 
-def judge_period(conn: sqlite3.Connection, value: str, period: str = "week", alpha: float = 0.05,
-                 limits: Allowances | None = None) -> WeekVerdict:
-    """The verdict of one period (``period`` ``week``: ``value`` like ``2026-W03``; ``day``: ``2026-01-14``)."""
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {PERIODS}, got {period!r}")
-    col, limits = period, limits or allowances()
+def period_inputs(conn: sqlite3.Connection, value: str, period: str = "week") -> dict[str, Any]:
+    """Everything a period's verdict is computed from, as plain numbers (counts summed in SQL, the latency and
+    cost samples reduced to their statistic and Mann-Whitney U): kept in the week's summary."""
+    col = period
     labels = conn.execute(f"""SELECT COUNT(*), SUM(m.label_correct AND l.label_correct),
         SUM(m.label_correct AND NOT l.label_correct), SUM(NOT m.label_correct AND l.label_correct) {PAIRS}
         AND m.{col} = ? AND m.label_correct IS NOT NULL AND l.label_correct IS NOT NULL""", (value,)).fetchone()
@@ -240,15 +248,22 @@ def judge_period(conn: sqlite3.Connection, value: str, period: str = "week", alp
         if cost is not None:
             values[(pipeline, "c")].append(cost)
     arr = {k: np.asarray(v, dtype=float) for k, v in values.items()}
-    counts = _period_rows(conn, col, value)
+    return {"labels": list(labels), "fields": list(fields), "agree": [agree_n, agree_same],
+            "time": _distribution_inputs(arr[("mlops", "t")], arr[("llmops", "t")], _nearest_rank),
+            "cost": _distribution_inputs(arr[("mlops", "c")], arr[("llmops", "c")], np.mean),
+            "counts": _period_rows(conn, col, value)}
+
+
+def verdict_of(value: str, inputs: Mapping[str, Any], limits: Allowances, alpha: float = 0.05) -> WeekVerdict:
+    """The verdict of a period from its :func:`period_inputs`."""
+    counts = inputs["counts"]
+    agree_n, agree_same = inputs["agree"]
     agreement = agree_same / agree_n if agree_n else None
     metrics = (
-        _mcnemar("Classification match", labels, "documents", alpha),
-        _mcnemar("Extraction match", fields, "(document, field) pairs", alpha),
-        _distribution("Processing time", arr[("mlops", "t")], arr[("llmops", "t")], _nearest_rank, "P95",
-                      limits.latency, alpha),
-        _distribution("Cost per doc", arr[("mlops", "c")], arr[("llmops", "c")], np.mean, "mean", limits.cost,
-                      alpha),
+        _mcnemar("Classification match", tuple(inputs["labels"]), "documents", alpha),
+        _mcnemar("Extraction match", tuple(inputs["fields"]), "(document, field) pairs", alpha),
+        _distribution("Processing time", inputs["time"], "P95", limits.latency, alpha),
+        _distribution("Cost per doc", inputs["cost"], "mean", limits.cost, alpha),
         _error_rate(counts, alpha),
         _hallucination(counts, limits.hallucination, alpha),
         _pii(counts),
@@ -256,6 +271,81 @@ def judge_period(conn: sqlite3.Connection, value: str, period: str = "week", alp
                       "labelled)", None, INFO if agree_n else NO_DATA, False, agree_n, agreement),
     )
     return _overall(value, metrics)
+
+
+def week_summary(conn: sqlite3.Connection, week: str) -> dict[str, Any] | None:
+    """A week's summary as the database keeps it (None: no results that week): its dashboard row and the
+    inputs of its verdict, computed as on demand."""
+    from dataclasses import asdict
+
+    from harness.shadow.dashboard import period_row
+
+    row = period_row(conn, week, "week")
+    return None if row is None else {"row": asdict(row), "judge": period_inputs(conn, week, "week")}
+
+
+def _numbers(value: Any) -> bool:
+    """Whether every leaf of a summary body is a number or null (what the writer writes)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _numbers(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _stored(week: str, body: str) -> tuple[Any, dict[str, Any]]:
+    """(dashboard row, verdict inputs) of a week's stored summary; a body the writer never writes (another
+    program's) is exit 2 naming the table and the week."""
+    from harness.errors import HarnessInputError
+    from harness.files import loads_json
+    from harness.shadow.dashboard import row_from_json
+
+    try:
+        d = loads_json(body)
+        row = {k: v for k, v in d["row"].items() if k != "period"}
+        if not (isinstance(week, str) and _numbers(row) and _numbers(d["judge"])):
+            raise TypeError
+        return row_from_json({**d["row"], "period": week}), d["judge"]
+    except (HarnessInputError, KeyError, TypeError, AttributeError):
+        raise HarnessInputError(f"table summaries, row {str(week)[:80]!r}: body holds a value this harness never "
+                                "writes", field="summaries") from None
+
+
+def stored_weeks(conn: sqlite3.Connection) -> dict[str, tuple[Any, dict[str, Any]]] | None:
+    """Every week as (dashboard row, verdict inputs): from the summaries, a stale week computed now. None for a
+    file without summaries (written before them: every figure is computed on demand)."""
+    from harness.shadow.dashboard import row_from_json
+    from harness.shadow.db import has_summaries
+
+    if not has_summaries(conn):
+        return None
+    stale = {w for (w,) in conn.execute("SELECT week FROM stale")}
+    out: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for week, body in conn.execute("SELECT week, body FROM summaries"):
+        if week not in stale:
+            out[week] = _stored(week, body)
+    for week in sorted(stale):
+        body = week_summary(conn, week)
+        if body is not None:
+            out[week] = (row_from_json(body["row"]), body["judge"])
+    return out
+
+
+def judge_period(conn: sqlite3.Connection, value: str, period: str = "week", alpha: float = 0.05,
+                 limits: Allowances | None = None) -> WeekVerdict:
+    """The verdict of one period (``period`` ``week``: ``value`` like ``2026-W03``; ``day``: ``2026-01-14``)."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, got {period!r}")
+    limits = limits or allowances()
+    inputs = None
+    if period == "week":
+        from harness.shadow.db import has_summaries
+
+        if has_summaries(conn) and conn.execute("SELECT 1 FROM stale WHERE week = ?", (value,)).fetchone() is None:
+            stored = conn.execute("SELECT body FROM summaries WHERE week = ?", (value,)).fetchone()
+            if stored is not None:
+                inputs = _stored(value, stored[0])[1]
+    return verdict_of(value, inputs if inputs is not None else period_inputs(conn, value, period), limits, alpha)
 
 
 def judge_week(conn: sqlite3.Connection, week: str, alpha: float = 0.05, criteria: Any = None) -> WeekVerdict:
@@ -269,5 +359,8 @@ def judge_all(conn: sqlite3.Connection, period: str = "week", alpha: float = 0.0
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, got {period!r}")
     limits = allowances(criteria)
+    stored = stored_weeks(conn) if period == "week" else None
+    if stored is not None:
+        return {week: verdict_of(week, inputs, limits, alpha) for week, (_, inputs) in sorted(stored.items())}
     values = [r[0] for r in conn.execute(f"SELECT DISTINCT {period} FROM results ORDER BY {period}")]
-    return {v: judge_period(conn, v, period, alpha, limits) for v in values}
+    return {v: verdict_of(v, period_inputs(conn, v, period), limits, alpha) for v in values}

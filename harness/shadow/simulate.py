@@ -248,6 +248,7 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
                     if (spec.start + timedelta(days=day - 1)).isoformat() not in done:
                         n_docs += simulate_day(spec, day, writer, mlops, llm, golden.manifest.labels)
                     bar.update(1)
+            writer.refresh()  # the weeks' summaries (harness.shadow.db): the readers' one row a week
         finally:
             for predictor in (mlops, llm):
                 if predictor is not None:
