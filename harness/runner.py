@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -37,6 +36,8 @@ PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
 def package_versions() -> dict[str, str]:
     """Python's version, the harness's own (:data:`harness.__version__`) and those of the installed
     :data:`PACKAGES` (an extra that is not installed is simply not listed)."""
+    from importlib import metadata
+
     from harness.version import __version__
 
     out = {"python": platform.python_version(), "docintel-harness": __version__}
@@ -73,10 +74,46 @@ class RunResult:
     metrics: dict | None = None  # None until the run is scored
 
 
-def _identity(predictor: Predictor, config_hash: str, golden: GoldenSet, split: str, limit: int | None) -> dict:
-    return {"predictor": predictor.name, "config_hash": config_hash,
-            "model_version": predictor.describe().get("model_version"), "golden_sha256": golden.hash,
-            "split": split, "limit": limit}
+def run_identity(predictor: str, config_hash: str, model_version: str | None, golden_sha256: str, split: str, *,
+                 limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
+                 doc_limit: int | None = None) -> dict:
+    """What makes two runs the same run (``run.json``'s ``identity``): a run directory resumes only the run of
+    the same identity."""
+    selection = {"per_class": per_class, "qa_limit": qa_limit,
+                 **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
+    return {"predictor": predictor, "config_hash": config_hash, "model_version": model_version,
+            "golden_sha256": golden_sha256, "split": split, "limit": limit, "selection": selection}
+
+
+def finished(out_dir: str | Path, identity: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+             ) -> dict | None:
+    """``metrics.json`` of the run in ``out_dir`` when running it again has nothing left to do, else None.
+
+    Nothing is left when the directory holds a finished run (``ended_at`` set: every item went through) of
+    this ``identity`` (:func:`run_identity`) with these ``extra`` values in ``run.json``, written by this
+    version of the harness, with one prediction line per item, and ``metrics.json`` was written after both
+    ``run.json`` and ``predictions.jsonl`` (scored after its last change). Reads those three files and no model,
+    golden record or prediction: a re-run's answer in a fraction of a second. Any doubt (a file missing or
+    unreadable, a run cut short, a line count that differs) is None: the caller then runs as usual, which
+    resumes, repairs and scores."""
+    from harness.version import __version__
+
+    store = RunStore(out_dir)
+    try:
+        stamps = [p.stat().st_mtime_ns for p in (store.run_path, store.predictions_path, store.metrics_path)]
+        record = store.read_run()
+        if (record.get("identity") != dict(identity) or not record.get("ended_at")
+                or any(record.get(k) != v for k, v in (extra or {}).items())
+                or (record.get("packages") or {}).get("docintel-harness") != __version__
+                or stamps[2] < max(stamps[:2])):
+            return None
+        with open(store.predictions_path, "rb") as fh:
+            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+        if lines != record.get("n_items"):
+            return None
+        return store.read_metrics()
+    except (OSError, HarnessInputError):
+        return None
 
 
 def _call(predictor: Predictor, items: Sequence[Item], task: str,
@@ -176,9 +213,8 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     """
     store = RunStore(out_dir)
     with store.writing(f"harness run --pipeline {predictor.name} --split {split}"):
-        selection = {"per_class": per_class, "qa_limit": qa_limit,
-                     **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
-        identity = {**_identity(predictor, config_hash, golden, split, limit), "selection": selection}
+        identity = run_identity(predictor.name, config_hash, predictor.describe().get("model_version"), golden.hash,
+                                split, limit=limit, per_class=per_class, qa_limit=qa_limit, doc_limit=doc_limit)
         old = _open(store, identity, overwrite)
         items = select_items(golden.items(split), limit=limit, per_class=per_class, qa_limit=qa_limit,
                              doc_limit=doc_limit)

@@ -49,7 +49,7 @@ class MLOpsConfig(StrictModel):
     batch_size: int = Field(1, ge=1, description="documents per predictor call")
 
     def training_hash(self) -> str:
-        from pipelines.mlops.model import PIPELINE_VERSION
+        from pipelines.mlops.version import PIPELINE_VERSION
 
         return config_hash({"classifier": self.classifier.model_dump(), "extractor": self.extractor.model_dump(),
                             "pipeline_version": PIPELINE_VERSION})
@@ -59,9 +59,23 @@ CONFIG_MODEL = MLOpsConfig
 
 
 def artifact_path(config: MLOpsConfig, golden: GoldenSet) -> Path:
+    return _artifact_dir(config, golden.name, golden.hash)
+
+
+def _artifact_dir(config: MLOpsConfig, golden_name: str, golden_hash: str) -> Path:
     if config.artifact_dir:
         return Path(config.artifact_dir)
-    return Path("artifacts") / "mlops" / f"{golden.name}-{golden.hash[:8]}-{config.training_hash()[:8]}"
+    return Path("artifacts") / "mlops" / f"{golden_name}-{golden_hash[:8]}-{config.training_hash()[:8]}"
+
+
+def model_version(config: MLOpsConfig, manifest) -> str | None:
+    """The ``model_version`` :func:`build` would record for ``config`` on the golden set of ``manifest``
+    (:func:`harness.golden.golden_manifest`), read from the model folder without loading the model (no numpy,
+    no XGBoost); None when there is none yet or it would not load. A re-run asks it to learn whether anything
+    is left to do without building the predictor."""
+    from pipelines.mlops.version import trained_version
+
+    return trained_version(_artifact_dir(config, manifest.name, manifest.sha256))
 
 
 class MLOpsPredictor(Predictor):
