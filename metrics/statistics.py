@@ -83,10 +83,10 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     ``counts[i, r]`` how many times resample ``first + r`` draws item ``i`` (items x resamples, so a gather of
     items reads whole rows; the smallest unsigned type that holds them). Remembered like the draws: the
     intervals of one run count them once."""
-    idx = _indices.__wrapped__(n, n_resamples, seed)  # the same draws; not kept (the counts are, far smaller)
-    out = []
+    rng = np.random.default_rng(seed)  # the draws of _indices a block at a time (the same stream: numpy draws a
+    out = []  # matrix row after row), never the whole matrix in memory (2,000 x 50,000 draws are 800 MB)
     for lo in range(0, n_resamples, _BLOCK):
-        block = idx[lo:lo + _BLOCK]
+        block = rng.integers(0, n, size=(min(_BLOCK, n_resamples - lo), n))
         flat = (block * len(block) + np.arange(len(block))[:, None]).ravel()
         counts = np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
         counts = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
@@ -240,27 +240,48 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
                 out[name] = {q: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed)
                              for q in percentiles}
             continue
-        prev, nxt, gamma = _percentile_plan(size, percentiles)
-        ranks = np.unique(np.concatenate([prev, nxt]))
-        orders = {name: np.argsort(arrays[name], kind="stable") for name in names}
-        picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in names}
-        dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
-        wanted = ranks.astype(dtype)
-        for lo, counts in _count_blocks(size, n_resamples, seed):
-            for name in names:  # draws of each item, in the sample's sorted order, summed as they go
-                running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
-                for r, row in enumerate(running):
-                    picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
+        stats = resampled_percentiles({name: arrays[name] for name in names}, percentiles,
+                                      n_resamples=n_resamples, seed=seed)
         for name in names:
-            ordered = arrays[name][orders[name]]
-            at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
             out[name] = {}
             for j, q in enumerate(percentiles):
-                stats = _lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
-                low, high = np.quantile(stats, [alpha, 1 - alpha])
+                low, high = np.quantile(stats[name][:, j], [alpha, 1 - alpha])
                 out[name][q] = ConfidenceInterval(float(np.percentile(arrays[name], q)), float(low), float(high),
                                                   confidence, int(size), n_resamples, seed)
     return {name: out[name] for name in samples}
+
+
+def resampled_percentiles(samples: Mapping[str, np.ndarray], percentiles: Sequence[float], *,
+                          n_resamples: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+    """For samples of one size without NaN (name -> values), each resample's ``np.percentile(resample, q)``
+    for each q (a resamples x percentiles array per sample): the resamples of :func:`_indices`, the same for
+    every sample (paired), and the same values to the last bit as ``np.percentile(values[_indices(...)], q,
+    axis=1)``, without sorting each resample. A resample's k-th smallest value is the sample's sorted value at
+    the first rank where the running count of draws (in sorted order) exceeds k, so each resample costs one
+    cumulative sum and a binary search per rank needed."""
+    arrays = {name: np.asarray(values, dtype=float) for name, values in samples.items()}
+    sizes = {a.size for a in arrays.values()}
+    if len(sizes) != 1 or 0 in sizes or any(np.isnan(a).any() for a in arrays.values()):
+        raise ValueError("resampled_percentiles needs samples of one size, not empty, without NaN")
+    size = sizes.pop()
+    prev, nxt, gamma = _percentile_plan(size, percentiles)
+    ranks = np.unique(np.concatenate([prev, nxt]))
+    orders = {name: np.argsort(a, kind="stable") for name, a in arrays.items()}
+    picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in arrays}
+    dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
+    wanted = ranks.astype(dtype)
+    for lo, counts in _count_blocks(size, n_resamples, seed):
+        for name in arrays:  # draws of each item, in the sample's sorted order, summed as they go
+            running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
+            for r, row in enumerate(running):
+                picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
+    out = {}
+    for name, a in arrays.items():
+        ordered = a[orders[name]]
+        at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
+        out[name] = np.column_stack([_lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
+                                     for j in range(len(percentiles))])
+    return out
 
 
 def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | int]) -> McNemarResult:

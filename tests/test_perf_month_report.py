@@ -60,3 +60,118 @@ def test_a_finished_run_reruns_without_loading_the_model_and_changes_nothing(tin
     res = _harness(*run[:-1], "2026-12-02", cwd=tmp_path)
     assert res.returncode == 0 and json.loads((tmp_path / "r" / "run.json").read_text())["evaluated_on"] == "2026-12-02"
 
+
+def test_count_blocks_drawn_a_block_at_a_time_equal_the_whole_draw():
+    import numpy as np
+
+    from metrics.statistics import _BLOCK, _count_blocks, _indices
+
+    for n, resamples in ((7, 150), (300, 2 * _BLOCK + 5)):
+        idx = _indices(n, resamples, 3)
+        for lo, counts in _count_blocks(n, resamples, 3):
+            block = idx[lo:lo + counts.shape[1]]
+            want = np.stack([np.bincount(row, minlength=n) for row in block], axis=1)
+            assert counts.shape == want.shape and (counts == want).all()
+
+
+def test_resampled_percentiles_equal_numpy_over_each_resample_to_the_bit():
+    import numpy as np
+
+    from metrics.statistics import _indices, resampled_percentiles
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 19, 400):
+        a, b = rng.lognormal(size=n), np.round(rng.normal(size=n), 1) + 5  # b with ties (no signed zeros)
+        got = resampled_percentiles({"a": a, "b": b}, [50, 95, 99], n_resamples=130, seed=1)
+        idx = _indices(n, 130, 1)
+        for name, values in (("a", a), ("b", b)):
+            want = np.column_stack([np.percentile(values[idx], q, axis=1) for q in (50, 95, 99)])
+            assert got[name].tobytes() == want.tobytes(), (n, name)
+
+
+def test_outcome_columns_of_two_runs_equal_one_call_per_run():
+    from harness.golden import load_golden_set
+    from metrics.extraction import document_outcomes, outcome_columns, outcome_columns_of_runs
+
+    golden = load_golden_set(ROOT / "golden_sets" / "techcorp")
+    docs = golden.items("test", kinds=("document",))[:200]
+    schema = golden.manifest.fields
+    gold = [d.fields for d in docs]
+    # a run that gets every field right and one that moves each value to the next document (and drops some)
+    right = [dict(d.fields) for d in docs]
+    moved = [None if i % 7 == 0 else dict(docs[(i + 1) % len(docs)].fields) for i in range(len(docs))]
+    both = outcome_columns_of_runs(gold, [right, moved], schema)
+    assert both == [outcome_columns(gold, right, schema), outcome_columns(gold, moved, schema)]
+    assert [dict(zip(both[1], row)) for row in zip(*both[1].values())] == [
+        document_outcomes(g, p, schema) for g, p in zip(gold, moved)]
+
+
+def _compare_as_before(a, b, golden):
+    """The extraction rows of harness.compare.compare as they were computed before (document by document)."""
+    from harness.compare import common_predictions
+    from metrics.extraction import document_outcomes
+    from metrics.statistics import mcnemar_exact, paired_bootstrap_ci
+
+    pa, pb = common_predictions(a, b)
+    docs = [d for d in golden.items(a.split, kinds=("document",)) if d.id in pa and d.id in pb
+            and pa[d.id].has("extract") and pb[d.id].has("extract")]
+    schema = golden.manifest.fields
+    oa = [document_outcomes(d.fields, None if pa[d.id].error("extract") else pa[d.id].fields, schema) for d in docs]
+    ob = [document_outcomes(d.fields, None if pb[d.id].error("extract") else pb[d.id].fields, schema) for d in docs]
+    count = lambda outs, k: [list(o.values()).count(k) for o in outs]  # noqa: E731
+    gold_n = [x + y for x, y in zip(count(oa, "correct"), count(oa, "wrong"))]
+    null_n = [x + y for x, y in zip(count(oa, "spurious"), count(oa, "empty"))]
+    acc = paired_bootstrap_ci(count(oa, "correct"), count(ob, "correct"), gold_n, gold_n, n_resamples=2000, seed=0)
+    mc = mcnemar_exact([o[f] == "correct" for o in oa for f in o if o[f] in ("correct", "wrong")],
+                       [o[f] == "correct" for o, o_ in zip(ob, oa) for f in o_ if o_[f] in ("correct", "wrong")])
+    spur = paired_bootstrap_ci(count(oa, "spurious"), count(ob, "spurious"), null_n, null_n, n_resamples=2000, seed=0)
+    return acc, mc, spur
+
+
+def test_compare_and_diff_give_what_they_gave_document_by_document(tmp_path):
+    import numpy as np
+
+    from harness.compare import _canonical, changed_fields, compare, diff
+    from harness.golden import load_golden_set
+    from harness.predictor import Prediction, TaskResult, document_latency
+    from harness.scoring import score_external
+    from harness.store import load_run
+
+    golden = load_golden_set(ROOT / "golden_sets" / "techcorp")
+    docs = golden.items("test", kinds=("document",))[:300]
+    runs = []
+    for k in range(2):
+        preds = []
+        for i, d in enumerate(docs):
+            fields = dict(d.fields)
+            if (i + k) % 5 == 0:  # some fields wrong or missing, differently in each run
+                name = list(fields)[(i + 2 * k) % len(fields)]
+                fields[name] = None if i % 2 else "not it"
+            labels = golden.manifest.labels
+            label = d.label if (i + k) % 9 else labels[(labels.index(d.label) + 1) % len(labels)]
+            t = TaskResult(latency_s=0.01 + ((i * 7 + k * 3) % 50) / 1000)
+            preds.append(Prediction(id=d.id, tasks={"classify": t, "extract": t}, label=label, fields=fields))
+        score_external(golden, "test", preds, tmp_path / f"r{k}", source="test", progress=False, info=lambda m: None)
+        runs.append(load_run(tmp_path / f"r{k}"))
+    a, b = runs
+    rows = {r.metric: r for r in compare(a, b, golden)}
+    acc, mc, spur = _compare_as_before(a, b, golden)
+    got = rows["extraction.accuracy"]
+    assert (got.a, got.b, got.difference, got.ci_low, got.ci_high, got.n) == (acc.a, acc.b, acc.difference, acc.low,
+                                                                              acc.high, acc.n)
+    assert (got.mcnemar_p, got.a_only_right, got.b_only_right) == (mc.p_value, mc.a_only, mc.b_only)
+    got = rows["extraction.spurious_rate"]
+    assert (got.difference, got.ci_low, got.ci_high) == (spur.difference, spur.low, spur.high)
+    # the latency interval: np.percentile over each resample, drawn as before
+    pa, pb = ({p.id: p for p in r.predictions()} for r in (a, b))
+    la = np.asarray([document_latency(pa[d.id]) for d in docs])
+    lb = np.asarray([document_latency(pb[d.id]) for d in docs])
+    idx = np.random.default_rng(0).integers(0, len(docs), size=(2000, len(docs)))
+    low, high = np.quantile(np.percentile(lb[idx], 95, axis=1) - np.percentile(la[idx], 95, axis=1), [0.025, 0.975])
+    got = rows["latency.document.p95"]
+    assert (got.ci_low, got.ci_high) == (float(low), float(high))
+    # the diff: every document's changed fields as changed_fields finds them
+    d = diff(a, b, golden)
+    want = [x.id for x in docs if changed_fields(pa[x.id].fields or {}, pb[x.id].fields or {})]
+    assert [c["id"] for c in d["field_changes"]] == sorted(want) and want
+    assert _canonical(["b", "a"]) == _canonical(["a", "b"])
