@@ -24,15 +24,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 GOAL_S = 1.0
 
-
-def load() -> str:
-    """The machine's load averages and running/total tasks (``/proc/loadavg``), or '?' off Linux."""
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:4])
-    except OSError:
-        return "?"
+from mlops_month import load  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float]:

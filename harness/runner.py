@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 
 from harness.config import strip_credentials
@@ -28,6 +28,11 @@ from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskRes
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import RunStore, now
+
+# what `harness run` passes as execute's spread_from: items left to do from which a predictor that can
+# (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a new interpreter and
+# the model each, about a second) costs more than it saves
+SPREAD_FROM = 1000
 
 PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws", "langchain-core", "llama-cpp-python",
             "sentence-transformers", "faiss-cpu", "torch", "ragas")
@@ -201,13 +206,17 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
 def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
             config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
             doc_limit: int | None = None, batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
-            extra: dict | None = None) -> RunResult:
+            extra: dict | None = None, spread_from: int | None = None) -> RunResult:
     """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` (``run.json`` + ``predictions.jsonl``).
 
     ``limit`` keeps the first N items; ``per_class`` the first N documents of each label, ``doc_limit`` the
     first N documents and ``qa_limit`` the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
     (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
-    predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
+    predictor ``batch_size`` at a time; with ``spread_from`` (``harness run`` passes :data:`SPREAD_FROM`), in
+    worker processes when the predictor allows it (:meth:`~harness.predictor.Predictor.in_processes`) and at
+    least that many items are left to do (the same records, in the same order). Worker processes start as new
+    interpreters that import the caller's main script: a script that passes ``spread_from`` keeps its work
+    under ``if __name__ == "__main__":``. Resumes when ``out_dir`` holds a run of the same predictor, config,
     golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
     (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs).
     """
@@ -224,12 +233,13 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
                                     f"(it can: {', '.join(sorted(predictor.capabilities))})", path=golden.root)
         return _execute(store, predictor, golden, split, items, identity, old, config=config,
                         config_hash=config_hash, batch_size=batch_size, concurrency=concurrency, progress=progress,
-                        extra=extra)
+                        extra=extra, spread_from=spread_from)
 
 
 def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item],
              identity: dict, old: dict | None, *, config: dict, config_hash: str, batch_size: int,
-             concurrency: int, progress: bool | None, extra: dict | None) -> RunResult:
+             concurrency: int, progress: bool | None, extra: dict | None, spread_from: int | None = None
+             ) -> RunResult:
     """``execute`` once the run directory is held: resume (repairing what a kill or a shared writer left), then
     predict what is not done yet."""
     store.repair_tail()
@@ -249,8 +259,12 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     bar = progress_bar(len(items), f"{predictor.name}:{split}", "item", initial=len(items) - len(todo),
                        enabled=progress)
     try:
+        spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
+                  and len(todo) >= max(spread_from, batch_size + 1) else None)
         if concurrency > 1:
             _run_concurrent(predictor, todo, concurrency, store, bar)
+        elif spread is not None:
+            _run_processes(*spread, todo, batch_size, store, bar)
         else:
             for start in range(0, len(todo), batch_size):
                 batch = todo[start:start + batch_size]
@@ -263,6 +277,49 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
         store.write_run(record)
     store.write_run({**record, "ended_at": now()})
     return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo))
+
+
+_WORKER: Predictor | None = None  # a worker process's predictor (_run_processes)
+
+
+def _start_worker(build: Callable[[], Predictor]) -> None:
+    global _WORKER
+    _WORKER = build()
+
+
+def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
+    return _run_batch(_WORKER, batch)
+
+
+def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
+                   store: RunStore, bar) -> None:
+    """Batches in a pool of ``processes`` worker processes (each builds its predictor once with ``build``; a
+    new interpreter each, never a fork of this one and its threads), written in item order as each is done:
+    the same records as one process would write, the cores shared by the Python work around the models. At
+    most one batch more than the workers is in flight."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    pool = ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(build,))
+    try:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((len(batch), pool.submit(_worker_batch, batch)))
+            while len(pending) > processes or (pending and pending[0][1].done()):
+                n, fut = pending.popleft()
+                store.append(fut.result())
+                bar.update(n)
+        while pending:
+            n, fut = pending.popleft()
+            store.append(fut.result())
+            bar.update(n)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, store: RunStore, bar) -> None:

@@ -61,6 +61,32 @@ def test_a_finished_run_reruns_without_loading_the_model_and_changes_nothing(tin
     assert res.returncode == 0 and json.loads((tmp_path / "r" / "run.json").read_text())["evaluated_on"] == "2026-12-02"
 
 
+def test_batches_in_worker_processes_give_the_same_records_in_the_same_order(tiny_golden, tmp_path):
+    from harness.golden import load_golden_set
+    from harness.pipelines import build_predictor
+    from harness.runner import execute
+    from harness.store import RunStore
+
+    golden = load_golden_set(tiny_golden)
+    built = build_predictor("mlops", golden, progress=lambda _: None)  # trained on the tiny set here
+    predictor = built.predictor
+    assert predictor.in_processes() is not None  # n_jobs is 2 by default
+
+    class OnlyInWorkers(type(predictor)):
+        """The same predictor, refusing to predict in this process: a run through it is all workers' work."""
+        def predict(self, items, task, upstream=None):
+            raise RuntimeError("predicted in the main process")
+
+    here = OnlyInWorkers(predictor.artifact, predictor._config, predictor._schema)
+    kw = dict(config=built.config, config_hash=built.config_hash, batch_size=2, progress=False)
+    execute(predictor, golden, "test", tmp_path / "one", **kw)  # no spread_from: one process, as before
+    execute(here, golden, "test", tmp_path / "pool", spread_from=1, **kw)
+    one, pool = RunStore(tmp_path / "one").predictions(), RunStore(tmp_path / "pool").predictions()
+    assert [p.id for p in pool] == [p.id for p in one] and len(one) == 6
+    assert all(p.error("classify") is None and p.error("extract") is None for p in pool)
+    assert [(p.label, p.fields) for p in pool] == [(p.label, p.fields) for p in one]
+
+
 def test_count_blocks_drawn_a_block_at_a_time_equal_the_whole_draw():
     import numpy as np
 

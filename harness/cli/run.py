@@ -71,7 +71,7 @@ def run_command(args) -> int:
                                 config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                                 qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                                 progress=progress_flag(args), overwrite=args.overwrite,
-                                extra={"evaluated_on": eval_date(args.eval_date)})
+                                extra={"evaluated_on": eval_date(args.eval_date)}, spread_from=runner.SPREAD_FROM)
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")

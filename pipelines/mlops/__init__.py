@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
@@ -94,6 +95,15 @@ class MLOpsPredictor(Predictor):
         return {"model_version": self.artifact.version, "model_path": str(self.artifact.root),
                 "model_trained_on": self.artifact.meta.get("golden")}
 
+    def in_processes(self):
+        """With ``n_jobs`` of 2 or more, batches may run in ``n_jobs`` processes of one XGBoost thread each
+        (:func:`_in_worker`): the candidate spans, features and values around the models then use every core as
+        the models do. A batch's outputs do not depend on the process or the thread count."""
+        if self._config.n_jobs < 2:
+            return None
+        return (partial(_in_worker, str(self.artifact.root), self.artifact.version, self._config, self._schema),
+                self._config.n_jobs)
+
     def predict(self, items: Sequence[Item], task: str,
                 upstream: Sequence[Mapping[str, Any]] | None = None) -> list[Output]:
         from harness.bulk import gc_paused
@@ -121,6 +131,18 @@ class MLOpsPredictor(Predictor):
             fields = model.extract(self.artifact, texts, given, self._schema)
             return [Output(value=f) for f in fields]
         raise ValueError(f"mlops cannot {task}")
+
+
+def _in_worker(root: str, version: str, config: MLOpsConfig, fields_schema) -> MLOpsPredictor:
+    """The predictor of a worker process (:meth:`MLOpsPredictor.in_processes`): the same model folder, checked to
+    be the same model version, with one XGBoost thread (the processes share the cores)."""
+    from harness.errors import HarnessInputError
+    from pipelines.mlops import model
+
+    artifact = model.load(Path(root), n_jobs=1)
+    if artifact.version != version:
+        raise HarnessInputError(f"the model changed during the run ({version} -> {artifact.version})", path=root)
+    return MLOpsPredictor(artifact, config, fields_schema)
 
 
 def train(config: MLOpsConfig, golden: GoldenSet, out: str | Path | None = None, progress=print):
