@@ -15,7 +15,7 @@ from harness.render import table as render_table
 from harness.store import Run
 from metrics import registry
 from metrics.extraction import OUTCOMES, document_outcomes, outcome_columns_of_runs, outcome_table
-from metrics.statistics import mcnemar_exact, paired_bootstrap_ci, resampled_percentiles
+from metrics.statistics import mcnemar_exact, paired_bootstrap_cis, resampled_percentiles
 
 N_RESAMPLES = 2000
 SEED = 0
@@ -95,30 +95,31 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
     docs = [it for it in (golden.items(a.split) if items is None else items)
             if it.kind == "document" and it.id in pa and it.id in pb]
     rows: list[ComparisonRow] = []
+    paired: dict[str, tuple] = {}  # the paired intervals, summed together over one set of resamples
+    tests = {}
     cls_docs = [d for d in docs if pa[d.id].has("classify") and pb[d.id].has("classify")]
     if cls_docs:
         ca = [pa[d.id].label == d.label and not pa[d.id].error("classify") for d in cls_docs]
         cb = [pb[d.id].label == d.label and not pb[d.id].error("classify") for d in cls_docs]
-        ci = paired_bootstrap_ci(ca, cb, n_resamples=n_resamples, seed=seed)
-        mc = mcnemar_exact(ca, cb)
-        rows.append(ComparisonRow("classification.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only))
+        paired["classification.accuracy"] = (ca, cb, None, None)
+        tests["classification.accuracy"] = mcnemar_exact(ca, cb)
     ext_docs = [d for d in docs if pa[d.id].has("extract") and pb[d.id].has("extract")]
     if ext_docs:
         ta, tb = _outcome_tables(ext_docs, (pa, pb), golden.manifest.fields)
         count = lambda table, k: (table == OUTCOMES.index(k)).sum(axis=1)  # noqa: E731 - per document
         gold_n = count(ta, "correct") + count(ta, "wrong")
         null_n = count(ta, "spurious") + count(ta, "empty")
-        ci = paired_bootstrap_ci(count(ta, "correct"), count(tb, "correct"), gold_n, gold_n,
-                                 n_resamples=n_resamples, seed=seed)
+        paired["extraction.accuracy"] = (count(ta, "correct"), count(tb, "correct"), gold_n, gold_n)
         gold_has = (ta == OUTCOMES.index("correct")) | (ta == OUTCOMES.index("wrong"))  # A's (document, field)
         # pairs with a gold value, document by document in schema order: right or wrong in A and in B
-        mc = mcnemar_exact((ta == OUTCOMES.index("correct"))[gold_has], (tb == OUTCOMES.index("correct"))[gold_has])
-        rows.append(ComparisonRow("extraction.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only))
-        ci = paired_bootstrap_ci(count(ta, "spurious"), count(tb, "spurious"), null_n, null_n,
-                                 n_resamples=n_resamples, seed=seed)
-        rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n))
+        tests["extraction.accuracy"] = mcnemar_exact((ta == OUTCOMES.index("correct"))[gold_has],
+                                                     (tb == OUTCOMES.index("correct"))[gold_has])
+        paired["extraction.spurious_rate"] = (count(ta, "spurious"), count(tb, "spurious"), null_n, null_n)
+    for name, ci in paired_bootstrap_cis(paired, n_resamples=n_resamples, seed=seed).items():
+        mc = tests.get(name)
+        rows.append(ComparisonRow(name, ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
+                                  *((mc.p_value, mc.a_only, mc.b_only) if mc else ())))
+
     def doc_lat(p: Prediction) -> float | None:
         return document_latency(p, [t for t in ("classify", "extract") if t in p.tasks])
 

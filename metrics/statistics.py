@@ -181,20 +181,38 @@ def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[
                         b_den: Sequence[float] | None = None, *, n_resamples: int = 2000,
                         confidence: float = 0.95, seed: int = 0) -> PairedDifference:
     """CI of ``metric(B) - metric(A)`` resampling the same items for both (paired)."""
-    a_num, b_num = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a_num.shape != b_num.shape:
-        raise ValueError(f"paired inputs differ in length: {a_num.size} vs {b_num.size}")
-    a_d = np.ones_like(a_num) if a_den is None else np.asarray(a_den, dtype=float)
-    b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
-    if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
-        return PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples, seed)
-    sums = _resample_sums(np.column_stack([a_num, a_d, b_num, b_d]), n_resamples, seed)
-    diffs = _ratio(sums[:, 2], sums[:, 3]) - _ratio(sums[:, 0], sums[:, 1])
+    return paired_bootstrap_cis({"": (a, b, a_den, b_den)}, n_resamples=n_resamples, confidence=confidence,
+                                seed=seed)[""]
+
+
+def paired_bootstrap_cis(pairs: Mapping[str, tuple], *, n_resamples: int = 2000, confidence: float = 0.95,
+                         seed: int = 0) -> dict[str, PairedDifference]:
+    """:func:`paired_bootstrap_ci` of several pairs (name -> (a, b, a_den, b_den), the denominators None for
+    a mean), those over the same number of items summed in one pass over the resamples (which depend on the
+    number of items alone): each the interval :func:`paired_bootstrap_ci` gives for it alone."""
+    out: dict[str, PairedDifference] = {}
+    live: dict[int, list] = {}
+    for name, (a, b, a_den, b_den) in pairs.items():
+        a_num, b_num = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if a_num.shape != b_num.shape:
+            raise ValueError(f"paired inputs differ in length: {a_num.size} vs {b_num.size}")
+        a_d = np.ones_like(a_num) if a_den is None else np.asarray(a_den, dtype=float)
+        b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
+        if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
+            out[name] = PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples,
+                                         seed)
+        else:
+            live.setdefault(a_num.size, []).append((name, (a_num, a_d, b_num, b_d)))
     alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
-    va, vb = float(a_num.sum() / a_d.sum()), float(b_num.sum() / b_d.sum())
-    return PairedDifference(va, vb, vb - va, float(low), float(high), confidence, int(a_num.size), n_resamples,
-                            seed)
+    for size, group in live.items():
+        sums = _resample_sums(np.column_stack([c for _, cols in group for c in cols]), n_resamples, seed)
+        for j, (name, (a_num, a_d, b_num, b_d)) in enumerate(group):
+            diffs = _ratio(sums[:, 4 * j + 2], sums[:, 4 * j + 3]) - _ratio(sums[:, 4 * j], sums[:, 4 * j + 1])
+            low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
+            va, vb = float(a_num.sum() / a_d.sum()), float(b_num.sum() / b_d.sum())
+            out[name] = PairedDifference(va, vb, vb - va, float(low), float(high), confidence, size, n_resamples,
+                                         seed)
+    return {name: out[name] for name in pairs}
 
 
 def bootstrap_statistic_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float], *,

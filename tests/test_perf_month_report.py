@@ -188,6 +188,13 @@ def test_compare_and_diff_give_what_they_gave_document_by_document(tmp_path):
     assert (got.mcnemar_p, got.a_only_right, got.b_only_right) == (mc.p_value, mc.a_only, mc.b_only)
     got = rows["extraction.spurious_rate"]
     assert (got.difference, got.ci_low, got.ci_high) == (spur.difference, spur.low, spur.high)
+    # the classification interval, summed with the others in one pass: what it is alone
+    from metrics.statistics import paired_bootstrap_ci
+
+    pa_, pb_ = ({p.id: p for p in r.predictions()} for r in (a, b))
+    alone = paired_bootstrap_ci([pa_[d.id].label == d.label for d in docs], [pb_[d.id].label == d.label for d in docs])
+    got = rows["classification.accuracy"]
+    assert (got.difference, got.ci_low, got.ci_high, got.n) == (alone.difference, alone.low, alone.high, alone.n)
     # the latency interval: np.percentile over each resample, drawn as before
     pa, pb = ({p.id: p for p in r.predictions()} for r in (a, b))
     la = np.asarray([document_latency(pa[d.id]) for d in docs])
