@@ -97,12 +97,13 @@ def _nothing_left(args, pipeline_overrides, judge_overrides) -> tuple[Path, dict
     model folder's ``artifact.json`` and checksums alone: no model, golden record or prediction is loaded.
     None (run as usual) with ``--overwrite``, a judge, a pipeline that cannot tell its model version without
     building it, or any error (the usual path reports it in its usual order)."""
-    if args.overwrite:
+    from harness.store import RunStore
+
+    if args.overwrite or not RunStore(args.out).exists():  # nothing there yet: never a directory made here
         return None
     from harness.golden import default_golden, golden_manifest
     from harness.pipelines import recorded_model
     from harness.runner import finished, run_identity
-    from harness.store import RunStore
 
     try:
         if judge_config(args, judge_overrides).provider != "none":
