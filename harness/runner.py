@@ -29,9 +29,9 @@ from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import RunStore, now
 
-# what `harness run` passes as execute's spread_from: items left to do from which a predictor that can
-# (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a new interpreter and
-# the model each, about a second) costs more than it saves
+# what `harness run` passes as execute's spread_from when two cores are free: items left to do from which a
+# predictor that can (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a
+# new interpreter and the model each, about a second) costs more than it saves
 SPREAD_FROM = 1000
 
 PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws", "langchain-core", "llama-cpp-python",

@@ -71,11 +71,22 @@ def run_command(args) -> int:
                                 config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                                 qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                                 progress=progress_flag(args), overwrite=args.overwrite,
-                                extra={"evaluated_on": eval_date(args.eval_date)}, spread_from=runner.SPREAD_FROM)
+                                extra={"evaluated_on": eval_date(args.eval_date)}, spread_from=_spread_from())
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")
     return _ran(args, result.out_dir, metrics, result.n_skipped, result.n_new)
+
+
+def _spread_from() -> int | None:
+    """:data:`harness.runner.SPREAD_FROM` when at least two cores are free now, else None (one process): worker
+    processes pay their start-up (about 4.6 s of CPU for two, measured at 10,000 documents) for cores that are
+    idle; on a machine whose cores are busy they only add it (benchmarks/mlops_month.py measured a 10,000-document
+    month at 33.0 s with workers against 17.1 s without, at load 12 on 2 cores)."""
+    from harness.models.llm import free_cores
+    from harness.runner import SPREAD_FROM
+
+    return SPREAD_FROM if free_cores() >= 2 else None
 
 
 def _ran(args, out: Path, metrics: dict, n_skipped: int, n_new: int) -> int:
