@@ -101,12 +101,19 @@ def load() -> str:
         return "?"
 
 
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished children (the runner's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def one_month(predictor, golden, config: dict, out: Path, batch: int, spread_from: int | None = None
               ) -> dict[str, float]:
-    """Seconds per phase of the whole month through the harness."""
+    """Seconds per phase of the whole month through the harness (and ``cpu``: the CPU seconds of the whole)."""
     from harness import gates, runner
     from harness.scoring import score_run
 
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     runner.execute(predictor, golden, "test", out, config=config, config_hash="bench", batch_size=batch,
                    progress=False, overwrite=True,
@@ -119,7 +126,7 @@ def one_month(predictor, golden, config: dict, out: Path, batch: int, spread_fro
     gates.evaluate_criteria(criteria, run)
     gates.evaluate_go_no_go(criteria, run, run)
     t3 = time.perf_counter()
-    return {"predict": t1 - t0, "score": t2 - t1, "gates": t3 - t2, "whole": t3 - t0}
+    return {"predict": t1 - t0, "score": t2 - t1, "gates": t3 - t2, "whole": t3 - t0, "cpu": cpu_seconds() - c0}
 
 
 def main() -> int:
@@ -150,19 +157,23 @@ def main() -> int:
     print(f"prepared {len(docs):,} documents as a golden set in {time.perf_counter() - t:.1f} s (not timed)")
     cls_times, ext_times, phases = [], [], []
     load_before = load()
+    model_cpu = []
     for r in range(args.repeat):
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         labels = model.classify(predictor.artifact, texts)
         cls_times.append(time.perf_counter() - t0)
         ext_times.append(extraction_models_alone(predictor.artifact, texts, labels, golden.manifest.fields,
                                                  args.batch))
+        model_cpu.append(cpu_seconds() - c0)  # with the candidates' features, computed untimed
         phases.append(one_month(predictor, golden, cfg.model_dump(mode="json"), tmp / "run", args.batch,
                                 args.spread_from))
         p = phases[-1]
         print(f"run {r + 1}: classification alone {cls_times[-1]:.2f} s; extraction models alone "
               f"{ext_times[-1]:.2f} s; whole month {p['whole']:.2f} s "
               f"(predict {p['predict']:.2f}, score {p['score']:.2f}, gates {p['gates']:.2f}); "
-              f"ratio {p['whole'] / (cls_times[-1] + ext_times[-1]):.2f}; load {load()}")
+              f"ratio {p['whole'] / (cls_times[-1] + ext_times[-1]):.2f}; CPU: whole month {p['cpu']:.1f} s, "
+              f"classification + extraction models with their untimed features {model_cpu[-1]:.1f} s; load {load()}")
     cls, ext = statistics.median(cls_times), statistics.median(ext_times)
     med = {k: statistics.median(p[k] for p in phases) for k in phases[0]}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -176,6 +187,8 @@ def main() -> int:
     print(f"ratio whole month / the models' own inference (classification + extraction models alone, "
           f"{cls + ext:.2f} s): {ratio:.2f} (goal <= 2: {'met' if ratio <= 2 else 'not met'}); median of "
           f"{args.repeat}; load {load_before} before, {load()} after")
+    print(f"CPU seconds of the whole month (this process and its workers): {med['cpu']:.1f} s over "
+          f"{med['whole']:.1f} s of wall time = {med['cpu'] / med['whole']:.2f} cores busy on average")
     print(f"the harness around the models: {med['whole'] - cls - ext:.2f} s = "
           f"{(med['whole'] - cls - ext) / (cls + ext):.2f}x the models' own inference")
     return 0
