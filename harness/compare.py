@@ -9,13 +9,13 @@ import numpy as np
 
 from harness.files import dumps_json
 from harness.errors import HarnessInputError
-from harness.golden import GoldenSet, load_golden_set
+from harness.golden import GoldenSet, Item, load_golden_set
 from harness.predictor import Prediction, document_latency
 from harness.render import table as render_table
 from harness.store import Run
 from metrics import registry
-from metrics.extraction import document_outcomes
-from metrics.statistics import mcnemar_exact, paired_bootstrap_ci
+from metrics.extraction import OUTCOMES, document_outcomes, outcome_columns_of_runs, outcome_table
+from metrics.statistics import mcnemar_exact, paired_bootstrap_cis, resampled_percentiles
 
 N_RESAMPLES = 2000
 SEED = 0
@@ -77,60 +77,72 @@ def common_predictions(a: Run, b: Run, predictions: tuple[Sequence[Prediction], 
     return pa, pb
 
 
+def _outcome_tables(docs: Sequence, runs: Sequence[Mapping[str, Prediction]], schema) -> list[np.ndarray]:
+    """Per run, documents x fields (schema order): each field's outcome as its index in :data:`OUTCOMES` (the
+    gold values normalised once for both runs, :func:`metrics.extraction.outcome_columns_of_runs`)."""
+    columns = outcome_columns_of_runs([d.fields for d in docs], [[None if preds[d.id].error("extract")
+                                                                   else preds[d.id].fields for d in docs]
+                                                                  for preds in runs], schema)
+    return [outcome_table(c, len(docs)) for c in columns]
+
+
 def _flips(docs: Sequence[Any], a_right: Sequence[bool], b_right: Sequence[bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(documents right in A and wrong in B, documents wrong in A and right in B), in the golden set's order."""
     return (tuple(d.id for d, x, y in zip(docs, a_right, b_right) if x and not y),
             tuple(d.id for d, x, y in zip(docs, a_right, b_right) if y and not x))
 
 
-def _field_flips(docs: Sequence[Any], oa: Sequence[Mapping[str, str]], ob: Sequence[Mapping[str, str]], right: str,
+def _field_flips(docs: Sequence[Any], ta: np.ndarray, tb: np.ndarray, right: str,
                  wrong: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """:func:`_flips` for field outcomes: a document broke when one of its fields went from ``right`` in A to
-    ``wrong`` in B, and was fixed when one went the other way (and none broke)."""
-    broke = [any(x.get(f) == right and y.get(f) == wrong for f in x) for x, y in zip(oa, ob)]
-    fixed = [any(x.get(f) == wrong and y.get(f) == right for f in x) for x, y in zip(oa, ob)]
-    return (tuple(d.id for d, b in zip(docs, broke) if b),
-            tuple(d.id for d, b, f in zip(docs, broke, fixed) if f and not b))
+    """:func:`_flips` for field outcomes (:func:`_outcome_tables`): a document broke when one of its fields went
+    from ``right`` in A to ``wrong`` in B, and was fixed when one went the other way (and none broke)."""
+    r, w = OUTCOMES.index(right), OUTCOMES.index(wrong)
+    broke = ((ta == r) & (tb == w)).any(axis=1)
+    fixed = ((ta == w) & (tb == r)).any(axis=1) & ~broke
+    return (tuple(d.id for d, b in zip(docs, broke) if b), tuple(d.id for d, f in zip(docs, fixed) if f))
 
 
 def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = N_RESAMPLES, seed: int = SEED,
-            predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None) -> list[ComparisonRow]:
+            predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None,
+            items: Sequence[Item] | None = None) -> list[ComparisonRow]:
     """Paired statistics of ``b`` against ``a`` over the items both predicted (``predictions``: both runs'
-    predictions when the caller has read them already)."""
+    predictions when the caller has read them already; ``items``: the split's items of ``golden``, likewise)."""
     same_split(a, b)
     golden = golden or golden_for(a)
     pa, pb = common_predictions(a, b, predictions)
-    docs = [it for it in golden.items(a.split, kinds=("document",)) if it.id in pa and it.id in pb]
+    docs = [it for it in (golden.items(a.split) if items is None else items)
+            if it.kind == "document" and it.id in pa and it.id in pb]
     rows: list[ComparisonRow] = []
+    paired: dict[str, tuple] = {}  # the paired intervals, summed together over one set of resamples
+    tests = {}
+    flips: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # the documents that broke and were fixed
     cls_docs = [d for d in docs if pa[d.id].has("classify") and pb[d.id].has("classify")]
     if cls_docs:
         ca = [pa[d.id].label == d.label and not pa[d.id].error("classify") for d in cls_docs]
         cb = [pb[d.id].label == d.label and not pb[d.id].error("classify") for d in cls_docs]
-        ci = paired_bootstrap_ci(ca, cb, n_resamples=n_resamples, seed=seed)
-        mc = mcnemar_exact(ca, cb)
-        rows.append(ComparisonRow("classification.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only, *_flips(cls_docs, ca, cb)))
+        paired["classification.accuracy"] = (ca, cb, None, None)
+        tests["classification.accuracy"] = mcnemar_exact(ca, cb)
+        flips["classification.accuracy"] = _flips(cls_docs, ca, cb)
     ext_docs = [d for d in docs if pa[d.id].has("extract") and pb[d.id].has("extract")]
     if ext_docs:
-        schema = golden.manifest.fields
-        oa = [document_outcomes(d.fields, None if pa[d.id].error("extract") else pa[d.id].fields, schema)
-              for d in ext_docs]
-        ob = [document_outcomes(d.fields, None if pb[d.id].error("extract") else pb[d.id].fields, schema)
-              for d in ext_docs]
-        count = lambda outs, k: [list(o.values()).count(k) for o in outs]  # noqa: E731
-        gold_n = [x + y for x, y in zip(count(oa, "correct"), count(oa, "wrong"))]
-        null_n = [x + y for x, y in zip(count(oa, "spurious"), count(oa, "empty"))]
-        ci = paired_bootstrap_ci(count(oa, "correct"), count(ob, "correct"), gold_n, gold_n,
-                                 n_resamples=n_resamples, seed=seed)
-        pairs_a = [o[f] == "correct" for o in oa for f in o if o[f] in ("correct", "wrong")]
-        pairs_b = [o[f] == "correct" for o, oa_ in zip(ob, oa) for f in oa_ if oa_[f] in ("correct", "wrong")]
-        mc = mcnemar_exact(pairs_a, pairs_b)
-        rows.append(ComparisonRow("extraction.accuracy", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  mc.p_value, mc.a_only, mc.b_only, *_field_flips(ext_docs, oa, ob, "correct", "wrong")))
-        ci = paired_bootstrap_ci(count(oa, "spurious"), count(ob, "spurious"), null_n, null_n,
-                                 n_resamples=n_resamples, seed=seed)
-        rows.append(ComparisonRow("extraction.spurious_rate", ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
-                                  None, None, None, *_field_flips(ext_docs, oa, ob, "empty", "spurious")))
+        ta, tb = _outcome_tables(ext_docs, (pa, pb), golden.manifest.fields)
+        count = lambda table, k: (table == OUTCOMES.index(k)).sum(axis=1)  # noqa: E731 - per document
+        gold_n = count(ta, "correct") + count(ta, "wrong")
+        null_n = count(ta, "spurious") + count(ta, "empty")
+        paired["extraction.accuracy"] = (count(ta, "correct"), count(tb, "correct"), gold_n, gold_n)
+        gold_has = (ta == OUTCOMES.index("correct")) | (ta == OUTCOMES.index("wrong"))  # A's (document, field)
+        # pairs with a gold value, document by document in schema order: right or wrong in A and in B
+        tests["extraction.accuracy"] = mcnemar_exact((ta == OUTCOMES.index("correct"))[gold_has],
+                                                     (tb == OUTCOMES.index("correct"))[gold_has])
+        paired["extraction.spurious_rate"] = (count(ta, "spurious"), count(tb, "spurious"), null_n, null_n)
+        flips["extraction.accuracy"] = _field_flips(ext_docs, ta, tb, "correct", "wrong")
+        flips["extraction.spurious_rate"] = _field_flips(ext_docs, ta, tb, "empty", "spurious")
+    for name, ci in paired_bootstrap_cis(paired, n_resamples=n_resamples, seed=seed).items():
+        mc = tests.get(name)
+        rows.append(ComparisonRow(name, ci.a, ci.b, ci.difference, ci.low, ci.high, ci.n,
+                                  *((mc.p_value, mc.a_only, mc.b_only) if mc else (None, None, None)),
+                                  *flips.get(name, ((), ()))))
+
     def doc_lat(p: Prediction) -> float | None:
         return document_latency(p, [t for t in ("classify", "extract") if t in p.tasks])
 
@@ -138,12 +150,11 @@ def compare(a: Run, b: Run, golden: GoldenSet | None = None, n_resamples: int = 
     lat = [(x, y) for x, y in lat if x is not None and y is not None]
     if lat:
         la, lb = np.asarray([x for x, _ in lat]), np.asarray([y for _, y in lat])
-        rng = np.random.default_rng(seed)
-        diffs = np.empty(n_resamples)
-        step = max(1, 2_000_000 // len(lat))  # resamples at a time: memory bounded whatever the number of items
-        for lo in range(0, n_resamples, step):
-            idx = rng.integers(0, len(lat), size=(min(step, n_resamples - lo), len(lat)))
-            diffs[lo:lo + len(idx)] = np.percentile(lb[idx], 95, axis=1) - np.percentile(la[idx], 95, axis=1)
+        # each resample's P95 of both runs over the same items (the resamples of default_rng(seed), drawn
+        # resample after resample), read off running draw counts: the figures of np.percentile over each
+        # resample to the last bit
+        p95 = resampled_percentiles({"a": la, "b": lb}, [95], n_resamples=n_resamples, seed=seed)
+        diffs = p95["b"][:, 0] - p95["a"][:, 0]
         va, vb = float(np.percentile(la, 95)), float(np.percentile(lb, 95))
         low, high = np.quantile(diffs, [0.025, 0.975])
         rows.append(ComparisonRow("latency.document.p95", va, vb, vb - va, float(low), float(high), len(lat)))
@@ -201,13 +212,26 @@ def changed_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in set(a) | set(b) if k not in a or k not in b or _canonical(a[k]) != _canonical(b[k]))
 
 
+def _plain(v: Any) -> bool:
+    return v is None or type(v) is str or (type(v) is list and all(type(x) is str for x in v))
+
+
+def _plainly_equal(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    """True when both field mappings are equal and hold only None, strings and lists of strings: then
+    :func:`changed_fields` finds nothing (for such values == is its comparison), told without canonical forms
+    (a month's diff compares 50,000 documents, nearly all unchanged). False says nothing: compare them."""
+    return a == b and all(_plain(v) for v in (a or {}).values()) and all(_plain(v) for v in (b or {}).values())
+
+
 def diff(a: Run, b: Run, golden: GoldenSet | None = None,
-         predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None) -> dict:
-    """Per-document changes between two runs (label flips, changed fields, answer changes) and metric deltas."""
+         predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None,
+         items: Sequence[Item] | None = None) -> dict:
+    """Per-document changes between two runs (label flips, changed fields, answer changes) and metric deltas
+    (``predictions`` and ``items``, the split's items, when the caller has them already)."""
     same_split(a, b)
     golden = golden or golden_for(a)
     pa, pb = common_predictions(a, b, predictions)
-    items = {it.id: it for it in golden.items(a.split)}
+    items = {it.id: it for it in (golden.items(a.split) if items is None else items)}
     flips, fields, answers = [], [], []
     for iid in sorted(set(pa) & set(pb)):
         x, y, gold = pa[iid], pb[iid], items.get(iid)
@@ -217,7 +241,7 @@ def diff(a: Run, b: Run, golden: GoldenSet | None = None,
             flips.append({"id": iid, "gold": gold.label, "a": x.label, "b": y.label,
                           "change": "fixed" if y.label == gold.label else
                           "broken" if x.label == gold.label else "changed"})
-        if gold.kind == "document" and (x.fields or y.fields):
+        if gold.kind == "document" and (x.fields or y.fields) and not _plainly_equal(x.fields, y.fields):
             changed = changed_fields(x.fields or {}, y.fields or {})
             if changed:
                 oa = document_outcomes(gold.fields, x.fields, golden.manifest.fields)

@@ -352,6 +352,37 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _manifest_with_files(root: Path) -> Manifest:
+    """The manifest, its data files listed and present."""
+    manifest = _load_manifest(root)
+    for name in manifest.files:
+        if name not in ("documents.jsonl", "qa.jsonl"):
+            raise HarnessInputError(f"unexpected data file {name!r}", path=root / "manifest.yaml", field="files")
+        if not (root / name).is_file():
+            raise HarnessInputError("listed in the manifest but missing", path=root / name)
+    return manifest
+
+
+def _verify_checksums(root: Path, manifest: Manifest) -> None:
+    for name, expected in manifest.files.items():
+        actual = file_sha256(root / name)
+        if actual != expected:
+            raise HarnessInputError(f"checksum mismatch: manifest says {expected[:12]}..., file is "
+                                    f"{actual[:12]}... (run 'harness golden checksum {root}' after an "
+                                    "intended edit)", path=root / name)
+
+
+def golden_manifest(root: str | Path) -> Manifest:
+    """The manifest of the golden set at ``root``, its data files checked against their checksums, without
+    reading the records: what identifies the set (``Manifest.sha256``, which a run records as
+    ``golden_sha256``) when nothing else of it is needed. A set that was loaded whole once under that hash has
+    the same records now."""
+    root = Path(root)
+    manifest = _manifest_with_files(root)
+    _verify_checksums(root, manifest)
+    return manifest
+
+
 def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSet:
     """Load and validate a golden set directory.
 
@@ -360,23 +391,13 @@ def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSe
     (:class:`Records`); every document carries every field of the manifest's schema (None where absent).
     """
     root = Path(root)
-    manifest = _load_manifest(root)
-    for name in manifest.files:
-        if name not in ("documents.jsonl", "qa.jsonl"):
-            raise HarnessInputError(f"unexpected data file {name!r}", path=root / "manifest.yaml", field="files")
-        if not (root / name).is_file():
-            raise HarnessInputError("listed in the manifest but missing", path=root / name)
+    manifest = _manifest_with_files(root)
     seen: dict[str, str] = {}
     doc_rows = _read_documents(root / "documents.jsonl", manifest, seen)
     qa_rows = (_read_qa(root / "qa.jsonl", manifest, seen, {r["id"] for r in doc_rows})
                if "qa.jsonl" in manifest.files else [])
     if verify_checksums:
-        for name, expected in manifest.files.items():
-            actual = file_sha256(root / name)
-            if actual != expected:
-                raise HarnessInputError(f"checksum mismatch: manifest says {expected[:12]}..., file is "
-                                        f"{actual[:12]}... (run 'harness golden checksum {root}' after an "
-                                        "intended edit)", path=root / name)
+        _verify_checksums(root, manifest)
     return GoldenSet(root=root, manifest=manifest, documents=Records.from_rows(doc_rows, DOC_COLUMNS),
                      qa=Records.from_rows(qa_rows, QA_KEYS))
 

@@ -51,6 +51,20 @@ def build_predictor(name: str, golden: GoldenSet, config_file: str | None = None
                  batch_size=getattr(cfg, "batch_size", 1), concurrency=getattr(cfg, "concurrency", 1))
 
 
+def recorded_model(name: str, manifest, config_file: str | None = None, overrides: Sequence[str] = ()
+                   ) -> tuple[str, str] | None:
+    """(config hash, model version) that :func:`build_predictor` with these settings would record in a run's
+    identity, known without building the predictor (the module's ``model_version(config, manifest)``, given
+    the golden set's :func:`harness.golden.golden_manifest`); None when the pipeline cannot tell without
+    building it (no such function, or no model trained yet)."""
+    mod, cfg = load_pipeline_config(name, config_file, overrides)
+    hook = getattr(mod, "model_version", None)
+    version = hook(cfg, manifest) if hook is not None else None
+    if version is None:
+        return None
+    return config_hash(cfg.model_dump(mode="json")), version
+
+
 def config_model(name: str):
     """The settings model of a pipeline (``harness config NAME`` lists its keys)."""
     return _module(name).CONFIG_MODEL

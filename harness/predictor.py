@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -218,6 +218,13 @@ class Predictor(abc.ABC):
         fresh calls (no cache) and may sample differently (its own seed). Default: itself (a deterministic
         predictor repeats itself). The runner closes only the original."""
         return self
+
+    def in_processes(self) -> tuple[Callable[[], "Predictor"], int] | None:
+        """(a picklable function that builds this same predictor in another process, how many processes) when
+        the runner may spread this predictor's batches over processes: a CPU-bound predictor whose outputs for
+        a batch are the same in whichever process it runs, so that the Python work around its models uses every
+        core. None (the default): every batch runs in this process."""
+        return None
 
     def close(self) -> None:
         """Release models and threads; the runner calls it when a run ends."""

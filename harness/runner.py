@@ -16,9 +16,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 
 from harness.config import strip_credentials
@@ -30,6 +29,11 @@ from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import RunStore, now
 
+# what `harness run` passes as execute's spread_from when two cores are free: items left to do from which a
+# predictor that can (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a
+# new interpreter and the model each, about a second) costs more than it saves
+SPREAD_FROM = 1000
+
 PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws", "langchain-core", "llama-cpp-python",
             "sentence-transformers", "faiss-cpu", "torch", "ragas")
 
@@ -37,6 +41,8 @@ PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws",
 def package_versions() -> dict[str, str]:
     """Python's version, the harness's own (:data:`harness.__version__`) and those of the installed
     :data:`PACKAGES` (an extra that is not installed is simply not listed)."""
+    from importlib import metadata
+
     from harness.version import __version__
 
     out = {"python": platform.python_version(), "docintel-harness": __version__}
@@ -73,10 +79,46 @@ class RunResult:
     metrics: dict | None = None  # None until the run is scored
 
 
-def _identity(predictor: Predictor, config_hash: str, golden: GoldenSet, split: str, limit: int | None) -> dict:
-    return {"predictor": predictor.name, "config_hash": config_hash,
-            "model_version": predictor.describe().get("model_version"), "golden_sha256": golden.hash,
-            "split": split, "limit": limit}
+def run_identity(predictor: str, config_hash: str, model_version: str | None, golden_sha256: str, split: str, *,
+                 limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
+                 doc_limit: int | None = None) -> dict:
+    """What makes two runs the same run (``run.json``'s ``identity``): a run directory resumes only the run of
+    the same identity."""
+    selection = {"per_class": per_class, "qa_limit": qa_limit,
+                 **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
+    return {"predictor": predictor, "config_hash": config_hash, "model_version": model_version,
+            "golden_sha256": golden_sha256, "split": split, "limit": limit, "selection": selection}
+
+
+def finished(out_dir: str | Path, identity: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+             ) -> dict | None:
+    """``metrics.json`` of the run in ``out_dir`` when running it again has nothing left to do, else None.
+
+    Nothing is left when the directory holds a finished run (``ended_at`` set: every item went through) of
+    this ``identity`` (:func:`run_identity`) with these ``extra`` values in ``run.json``, written by this
+    version of the harness, with one prediction line per item, and ``metrics.json`` was written after both
+    ``run.json`` and ``predictions.jsonl`` (scored after its last change). Reads those three files and no model,
+    golden record or prediction: a re-run's answer in a fraction of a second. Any doubt (a file missing or
+    unreadable, a run cut short, a line count that differs) is None: the caller then runs as usual, which
+    resumes, repairs and scores."""
+    from harness.version import __version__
+
+    store = RunStore(out_dir)
+    try:
+        stamps = [p.stat().st_mtime_ns for p in (store.run_path, store.predictions_path, store.metrics_path)]
+        record = store.read_run()
+        if (record.get("identity") != dict(identity) or not record.get("ended_at")
+                or any(record.get(k) != v for k, v in (extra or {}).items())
+                or (record.get("packages") or {}).get("docintel-harness") != __version__
+                or stamps[2] < max(stamps[:2])):
+            return None
+        with open(store.predictions_path, "rb") as fh:
+            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+        if lines != record.get("n_items"):
+            return None
+        return store.read_metrics()
+    except (OSError, HarnessInputError):
+        return None
 
 
 def _call(predictor: Predictor, items: Sequence[Item], task: str,
@@ -164,13 +206,17 @@ def _record(predictor: Predictor, golden: GoldenSet, split: str, items: Sequence
 def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, *, config: dict,
             config_hash: str, limit: int | None = None, per_class: int | None = None, qa_limit: int | None = None,
             doc_limit: int | None = None, batch_size: int = 1, concurrency: int = 1, progress: bool | None = None, overwrite: bool | str = False,
-            extra: dict | None = None, repeats: int = 1) -> RunResult:
+            extra: dict | None = None, repeats: int = 1, spread_from: int | None = None) -> RunResult:
     """Run ``predictor`` over ``split`` of ``golden`` into ``out_dir`` (``run.json`` + ``predictions.jsonl``).
 
     ``limit`` keeps the first N items; ``per_class`` the first N documents of each label, ``doc_limit`` the
     first N documents and ``qa_limit`` the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
     (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
-    predictor ``batch_size`` at a time. Resumes when ``out_dir`` holds a run of the same predictor, config,
+    predictor ``batch_size`` at a time; with ``spread_from`` (``harness run`` passes :data:`SPREAD_FROM`), in
+    worker processes when the predictor allows it (:meth:`~harness.predictor.Predictor.in_processes`) and at
+    least that many items are left to do (the same records, in the same order). Worker processes start as new
+    interpreters that import the caller's main script: a script that passes ``spread_from`` keeps its work
+    under ``if __name__ == "__main__":``. Resumes when ``out_dir`` holds a run of the same predictor, config,
     golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
     (``True``: always start afresh; ``"stale"``: start afresh only when the run there differs). ``repeats`` > 1
     runs every item that many times: repeat 1 as always, the others into ``repeats.jsonl`` (see :func:`_repeat`;
@@ -178,9 +224,8 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     """
     store = RunStore(out_dir)
     with store.writing(f"harness run --pipeline {predictor.name} --split {split}"):
-        selection = {"per_class": per_class, "qa_limit": qa_limit,
-                     **({"doc_limit": doc_limit} if doc_limit is not None else {})}  # run.json as before without it
-        identity = {**_identity(predictor, config_hash, golden, split, limit), "selection": selection}
+        identity = run_identity(predictor.name, config_hash, predictor.describe().get("model_version"), golden.hash,
+                                split, limit=limit, per_class=per_class, qa_limit=qa_limit, doc_limit=doc_limit)
         old = _open(store, identity, overwrite)
         items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
                           doc_limit=doc_limit)
@@ -188,7 +233,7 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
             extra = {**(extra or {}), "repeats": repeats}
         return _execute(store, predictor, golden, split, items, identity, old, config=config,
                         config_hash=config_hash, batch_size=batch_size, concurrency=concurrency, progress=progress,
-                        extra=extra, repeats=repeats)
+                        extra=extra, repeats=repeats, spread_from=spread_from)
 
 
 def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | None = None,
@@ -206,7 +251,8 @@ def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int
 
 def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item],
              identity: dict, old: dict | None, *, config: dict, config_hash: str, batch_size: int,
-             concurrency: int, progress: bool | None, extra: dict | None, repeats: int = 1) -> RunResult:
+             concurrency: int, progress: bool | None, extra: dict | None, repeats: int = 1,
+             spread_from: int | None = None) -> RunResult:
     """``execute`` once the run directory is held: resume (repairing what a kill or a shared writer left), then
     predict what is not done yet."""
     store.repair_tail()
@@ -226,7 +272,9 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     bar = progress_bar(len(items), f"{predictor.name}:{split}", "item", initial=len(items) - len(todo),
                        enabled=progress)
     try:
-        _predict(predictor, todo, batch_size, concurrency, store.append, bar)
+        spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
+                  and len(todo) >= max(spread_from, batch_size + 1) else None)
+        _predict(predictor, todo, batch_size, concurrency, store.append, bar, spread=spread)
     finally:
         bar.close()
         record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),
@@ -238,10 +286,14 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo))
 
 
-def _predict(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar) -> None:
-    """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``."""
+def _predict(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar, *,
+             spread: tuple[Callable[[], Predictor], int] | None = None) -> None:
+    """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``; with
+    ``spread`` (:meth:`~harness.predictor.Predictor.in_processes`), batches in worker processes."""
     if concurrency > 1:
         _run_concurrent(predictor, todo, concurrency, append, bar)
+    elif spread is not None:
+        _run_processes(*spread, todo, batch_size, append, bar)
     else:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
@@ -266,6 +318,49 @@ def _repeat(predictor: Predictor, items: Sequence[Item], repeats: int, store: Ru
             _predict(view, todo, batch_size, concurrency, lambda preds, rep=rep: store.append_repeat(rep, preds), bar)
         finally:
             bar.close()
+
+
+_WORKER: Predictor | None = None  # a worker process's predictor (_run_processes)
+
+
+def _start_worker(build: Callable[[], Predictor]) -> None:
+    global _WORKER
+    _WORKER = build()
+
+
+def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
+    return run_batch(_WORKER, batch)
+
+
+def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
+                   append, bar) -> None:
+    """Batches in a pool of ``processes`` worker processes (each builds its predictor once with ``build``; a
+    new interpreter each, never a fork of this one and its threads), written in item order as each is done:
+    the same records as one process would write, the cores shared by the Python work around the models. At
+    most one batch more than the workers is in flight."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    pool = ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(build,))
+    try:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((len(batch), pool.submit(_worker_batch, batch)))
+            while len(pending) > processes or (pending and pending[0][1].done()):
+                n, fut = pending.popleft()
+                append(fut.result())
+                bar.update(n)
+        while pending:
+            n, fut = pending.popleft()
+            append(fut.result())
+            bar.update(n)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, append, bar) -> None:

@@ -80,21 +80,44 @@ def outcome_columns(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[st
                     schema: Mapping[str, FieldLike]) -> dict[str, list[Outcome]]:
     """The outcomes of :func:`outcomes_by_document` field by field (schema order): per field, one outcome per
     (gold, prediction) pair, each field's column of values normalised by one remembering normaliser."""
-    pairs = list(zip(gold, pred))
-    golds = [g for g, _ in pairs]
-    preds = [p or {} for _, p in pairs]
-    out = {}
+    return outcome_columns_of_runs(gold, [pred], schema)[0]
+
+
+def outcome_columns_of_runs(gold: Sequence[Mapping[str, Any]], preds: Sequence[Sequence[Mapping[str, Any] | None]],
+                            schema: Mapping[str, FieldLike]) -> list[dict[str, list[Outcome]]]:
+    """:func:`outcome_columns` of the predictions of several runs of the same documents (one per run), each
+    field's gold values normalised once for all of them and its normaliser shared (a value both runs predicted
+    is normalised once): the same outcomes as one call per run."""
+    golds = list(gold)
+    runs = [[p or {} for _, p in zip(golds, pred)] for pred in preds]
+    out: list[dict[str, list[Outcome]]] = [{} for _ in runs]
     for name, spec in schema.items():
         norm = normalizer(spec.type, spec)
         g_raw = [g.get(name) for g in golds]
         g_col = [norm(v) for v in g_raw]
-        # a predicted string equal to the gold string normalises as the gold one did (only strings: for
-        # other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0])
-        p_col = [gn if type(pv) is str and type(gv) is str and pv == gv else norm(pv)
-                 for pv, gv, gn in zip([p.get(name) for p in preds], g_raw, g_col)]
-        out[name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
-                     for g, pv in zip(g_col, p_col)]
+        for k, run in enumerate(runs):
+            # a predicted string equal to the gold string normalises as the gold one did (only strings: for
+            # other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0])
+            p_col = [gn if type(pv) is str and type(gv) is str and pv == gv else norm(pv)
+                     for pv, gv, gn in zip([p.get(name) for p in run], g_raw, g_col)]
+            out[k][name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
+                            for g, pv in zip(g_col, p_col)]
     return out
+
+
+OUTCOMES = ("correct", "wrong", "spurious", "empty")  # an outcome's code in outcome_table
+
+
+def outcome_table(columns: Mapping[str, Sequence[Outcome]], n: int):
+    """Outcomes of ``n`` documents given field by field (:func:`outcome_columns`) as a documents x fields numpy
+    array (int8, the fields in the columns' order) of each outcome's index in :data:`OUTCOMES`."""
+    import numpy as np
+
+    code = {k: i for i, k in enumerate(OUTCOMES)}
+    table = np.zeros((n, len(columns)), dtype=np.int8)
+    for j, column in enumerate(columns.values()):
+        table[:, j] = np.fromiter(map(code.__getitem__, column), dtype=np.int8, count=n)
+    return table
 
 
 def field_matches(gold: Mapping[str, Any], pred: Mapping[str, Any] | None, schema: Mapping[str, FieldLike]

@@ -83,10 +83,10 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     ``counts[i, r]`` how many times resample ``first + r`` draws item ``i`` (items x resamples, so a gather of
     items reads whole rows; the smallest unsigned type that holds them). Remembered like the draws: the
     intervals of one run count them once."""
-    idx = _indices.__wrapped__(n, n_resamples, seed)  # the same draws; not kept (the counts are, far smaller)
-    out = []
+    rng = np.random.default_rng(seed)  # the draws of _indices a block at a time (the same stream: numpy draws a
+    out = []  # matrix row after row), never the whole matrix in memory (2,000 x 50,000 draws are 800 MB)
     for lo in range(0, n_resamples, _BLOCK):
-        block = idx[lo:lo + _BLOCK]
+        block = rng.integers(0, n, size=(min(_BLOCK, n_resamples - lo), n))
         flat = (block * len(block) + np.arange(len(block))[:, None]).ravel()
         counts = np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
         counts = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
@@ -181,20 +181,38 @@ def paired_bootstrap_ci(a: Sequence[float], b: Sequence[float], a_den: Sequence[
                         b_den: Sequence[float] | None = None, *, n_resamples: int = 2000,
                         confidence: float = 0.95, seed: int = 0) -> PairedDifference:
     """CI of ``metric(B) - metric(A)`` resampling the same items for both (paired)."""
-    a_num, b_num = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a_num.shape != b_num.shape:
-        raise ValueError(f"paired inputs differ in length: {a_num.size} vs {b_num.size}")
-    a_d = np.ones_like(a_num) if a_den is None else np.asarray(a_den, dtype=float)
-    b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
-    if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
-        return PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples, seed)
-    sums = _resample_sums(np.column_stack([a_num, a_d, b_num, b_d]), n_resamples, seed)
-    diffs = _ratio(sums[:, 2], sums[:, 3]) - _ratio(sums[:, 0], sums[:, 1])
+    return paired_bootstrap_cis({"": (a, b, a_den, b_den)}, n_resamples=n_resamples, confidence=confidence,
+                                seed=seed)[""]
+
+
+def paired_bootstrap_cis(pairs: Mapping[str, tuple], *, n_resamples: int = 2000, confidence: float = 0.95,
+                         seed: int = 0) -> dict[str, PairedDifference]:
+    """:func:`paired_bootstrap_ci` of several pairs (name -> (a, b, a_den, b_den), the denominators None for
+    a mean), those over the same number of items summed in one pass over the resamples (which depend on the
+    number of items alone): each the interval :func:`paired_bootstrap_ci` gives for it alone."""
+    out: dict[str, PairedDifference] = {}
+    live: dict[int, list] = {}
+    for name, (a, b, a_den, b_den) in pairs.items():
+        a_num, b_num = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if a_num.shape != b_num.shape:
+            raise ValueError(f"paired inputs differ in length: {a_num.size} vs {b_num.size}")
+        a_d = np.ones_like(a_num) if a_den is None else np.asarray(a_den, dtype=float)
+        b_d = np.ones_like(b_num) if b_den is None else np.asarray(b_den, dtype=float)
+        if a_num.size == 0 or a_d.sum() == 0 or b_d.sum() == 0:
+            out[name] = PairedDifference(None, None, None, None, None, confidence, int(a_num.size), n_resamples,
+                                         seed)
+        else:
+            live.setdefault(a_num.size, []).append((name, (a_num, a_d, b_num, b_d)))
     alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
-    va, vb = float(a_num.sum() / a_d.sum()), float(b_num.sum() / b_d.sum())
-    return PairedDifference(va, vb, vb - va, float(low), float(high), confidence, int(a_num.size), n_resamples,
-                            seed)
+    for size, group in live.items():
+        sums = _resample_sums(np.column_stack([c for _, cols in group for c in cols]), n_resamples, seed)
+        for j, (name, (a_num, a_d, b_num, b_d)) in enumerate(group):
+            diffs = _ratio(sums[:, 4 * j + 2], sums[:, 4 * j + 3]) - _ratio(sums[:, 4 * j], sums[:, 4 * j + 1])
+            low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
+            va, vb = float(a_num.sum() / a_d.sum()), float(b_num.sum() / b_d.sum())
+            out[name] = PairedDifference(va, vb, vb - va, float(low), float(high), confidence, size, n_resamples,
+                                         seed)
+    return {name: out[name] for name in pairs}
 
 
 def bootstrap_statistic_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float], *,
@@ -240,27 +258,48 @@ def bootstrap_percentile_cis(samples: Mapping[str, Sequence[float | None]], perc
                 out[name] = {q: ConfidenceInterval(None, None, None, confidence, 0, n_resamples, seed)
                              for q in percentiles}
             continue
-        prev, nxt, gamma = _percentile_plan(size, percentiles)
-        ranks = np.unique(np.concatenate([prev, nxt]))
-        orders = {name: np.argsort(arrays[name], kind="stable") for name in names}
-        picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in names}
-        dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
-        wanted = ranks.astype(dtype)
-        for lo, counts in _count_blocks(size, n_resamples, seed):
-            for name in names:  # draws of each item, in the sample's sorted order, summed as they go
-                running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
-                for r, row in enumerate(running):
-                    picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
+        stats = resampled_percentiles({name: arrays[name] for name in names}, percentiles,
+                                      n_resamples=n_resamples, seed=seed)
         for name in names:
-            ordered = arrays[name][orders[name]]
-            at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
             out[name] = {}
             for j, q in enumerate(percentiles):
-                stats = _lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
-                low, high = np.quantile(stats, [alpha, 1 - alpha])
+                low, high = np.quantile(stats[name][:, j], [alpha, 1 - alpha])
                 out[name][q] = ConfidenceInterval(float(np.percentile(arrays[name], q)), float(low), float(high),
                                                   confidence, int(size), n_resamples, seed)
     return {name: out[name] for name in samples}
+
+
+def resampled_percentiles(samples: Mapping[str, np.ndarray], percentiles: Sequence[float], *,
+                          n_resamples: int = 2000, seed: int = 0) -> dict[str, np.ndarray]:
+    """For samples of one size without NaN (name -> values), each resample's ``np.percentile(resample, q)``
+    for each q (a resamples x percentiles array per sample): the resamples of :func:`_indices`, the same for
+    every sample (paired), and the same values to the last bit as ``np.percentile(values[_indices(...)], q,
+    axis=1)``, without sorting each resample. A resample's k-th smallest value is the sample's sorted value at
+    the first rank where the running count of draws (in sorted order) exceeds k, so each resample costs one
+    cumulative sum and a binary search per rank needed."""
+    arrays = {name: np.asarray(values, dtype=float) for name, values in samples.items()}
+    sizes = {a.size for a in arrays.values()}
+    if len(sizes) != 1 or 0 in sizes or any(np.isnan(a).any() for a in arrays.values()):
+        raise ValueError("resampled_percentiles needs samples of one size, not empty, without NaN")
+    size = sizes.pop()
+    prev, nxt, gamma = _percentile_plan(size, percentiles)
+    ranks = np.unique(np.concatenate([prev, nxt]))
+    orders = {name: np.argsort(a, kind="stable") for name, a in arrays.items()}
+    picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in arrays}
+    dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
+    wanted = ranks.astype(dtype)
+    for lo, counts in _count_blocks(size, n_resamples, seed):
+        for name in arrays:  # draws of each item, in the sample's sorted order, summed as they go
+            running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
+            for r, row in enumerate(running):
+                picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
+    out = {}
+    for name, a in arrays.items():
+        ordered = a[orders[name]]
+        at = {int(k): ordered[picked[name][:, j]] for j, k in enumerate(ranks)}
+        out[name] = np.column_stack([_lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
+                                     for j in range(len(percentiles))])
+    return out
 
 
 def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | int]) -> McNemarResult:

@@ -53,12 +53,8 @@ def register(sub) -> None:
 
 
 def run_command(args) -> int:
-    from harness import report, runner
-    from harness.golden import default_golden, load_golden_set
-    from harness.judge import split_overrides
-    from harness.pipelines import build_predictor
     from harness.files import out_dir
-    from harness.scoring import score_run
+    from harness.judge import split_overrides
 
     from harness.store import MAX_REPEATS
 
@@ -68,9 +64,18 @@ def run_command(args) -> int:
             raise HarnessInputError(f"must be {low} or more", field="--" + name.replace("_", "-"))
     if not 1 <= args.repeats <= MAX_REPEATS:
         raise HarnessInputError(f"must be between 1 and {MAX_REPEATS}", field="--repeats")
+    pipeline_overrides, judge_overrides = split_overrides(args.overrides)
+    # a dry run plans and a run with repeats does more: neither stops at a finished run
+    done = None if args.dry_run or args.repeats > 1 else _nothing_left(args, pipeline_overrides, judge_overrides)
+    if done is not None:
+        return _ran(args, *done)
+    from harness import runner  # what a run needs; a re-run with nothing left to do stops above without it
+    from harness.golden import default_golden, load_golden_set
+    from harness.pipelines import build_predictor
+    from harness.scoring import score_run
+
     golden = load_golden_set(args.golden or default_golden())
     golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
-    pipeline_overrides, judge_overrides = split_overrides(args.overrides)
     judge_cfg = judge_config(args, judge_overrides)  # a bad judge setting stops before the run
     if args.dry_run:
         return _dry_run(args, golden, pipeline_overrides, judge_cfg.provider)
@@ -80,9 +85,8 @@ def run_command(args) -> int:
                                 config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                                 qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                                 progress=progress_flag(args), overwrite=args.overwrite,
-                                extra={"evaluated_on": eval_date(args.eval_date)}, repeats=args.repeats)
-    if result.n_skipped:
-        info(f"resumed: {result.n_skipped} items were already done, {result.n_new} new")
+                                extra={"evaluated_on": eval_date(args.eval_date)}, repeats=args.repeats,
+                                spread_from=_spread_from())
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
     if "consistency" in metrics:
         c = metrics["consistency"]
@@ -91,10 +95,30 @@ def run_command(args) -> int:
             for t in c["items"] if t in c["agreement"]) + " (metrics.json: consistency)")
     if judge_cfg.provider != "none" and "answers" not in metrics:
         info("judge: this run has no answers to judge (no QA items in its selection)")
+    return _ran(args, result.out_dir, metrics, result.n_skipped, result.n_new)
+
+
+def _spread_from() -> int | None:
+    """:data:`harness.runner.SPREAD_FROM` when at least two cores are free now, else None (one process): worker
+    processes pay their start-up (about 4.6 s of CPU for two, measured at 10,000 documents) for cores that are
+    idle; on a machine whose cores are busy they only add it (benchmarks/mlops_month.py measured a 10,000-document
+    month at 33.0 s with workers against 17.1 s without, at load 12 on 2 cores)."""
+    from harness.models.llm import free_cores
+    from harness.runner import SPREAD_FROM
+
+    return SPREAD_FROM if free_cores() >= 2 else None
+
+
+def _ran(args, out: Path, metrics: dict, n_skipped: int, n_new: int) -> int:
+    """What ``harness run`` says at its end: the resumed count, the metrics table, the coverage notes."""
+    from harness import report
+
+    if n_skipped:
+        info(f"resumed: {n_skipped} items were already done, {n_new} new")
     print(report.table([f"{args.pipeline}:{args.split}"], [metrics], args.format))
     for note in report.coverage_notes(metrics):
         info(f"note: {note}")
-    info(f"wrote {result.out_dir}/run.json, predictions.jsonl, metrics.json")
+    info(f"wrote {out}/run.json, predictions.jsonl, metrics.json")
     return 0
 
 
@@ -115,6 +139,39 @@ def _dry_run(args, golden, overrides, judge: str) -> int:
         info(f"note: {args.out} already holds {len(done)} items' predictions: the same run there resumes and calls "
              "only the items not done (this plan covers the whole selection)")
     return 0
+
+
+def _nothing_left(args, pipeline_overrides, judge_overrides) -> tuple[Path, dict, int, int] | None:
+    """(run directory, its metrics, items done, 0) when ``--out`` holds this very run finished and scored
+    (:func:`harness.runner.finished`), known from the golden set's manifest and checksums, the settings and the
+    model folder's ``artifact.json`` and checksums alone: no model, golden record or prediction is loaded.
+    None (run as usual) with ``--overwrite``, a judge, a pipeline that cannot tell its model version without
+    building it, or any error (the usual path reports it in its usual order)."""
+    from harness.store import RunStore
+
+    if args.overwrite or not RunStore(args.out).exists():  # nothing there yet: never a directory made here
+        return None
+    from harness.golden import default_golden, golden_manifest
+    from harness.pipelines import recorded_model
+    from harness.runner import finished, run_identity
+
+    try:
+        if judge_config(args, judge_overrides).provider != "none":
+            return None
+        manifest = golden_manifest(args.golden or default_golden())
+        model = recorded_model(args.pipeline, manifest, args.config, pipeline_overrides)
+        if model is None:
+            return None
+        identity = run_identity(args.pipeline, *model, manifest.sha256, args.split, limit=args.limit,
+                                per_class=args.per_class, qa_limit=args.qa_limit)
+        with RunStore(args.out).writing(f"harness run --pipeline {args.pipeline} --split {args.split}"):
+            metrics = finished(args.out, identity, {"evaluated_on": eval_date(args.eval_date)})
+            if metrics is None:
+                return None
+            n = RunStore(args.out).read_run()["n_items"]
+    except HarnessInputError:
+        return None
+    return Path(args.out), metrics, n, 0
 
 
 def _demo_runs(golden, results: Path, mlops_only: bool, subset: dict | None = None

@@ -35,15 +35,35 @@ def golden_sets_of(runs: Sequence[Run]) -> dict:
     return out
 
 
+def split_items(runs: Sequence[Run], goldens: dict) -> dict:
+    """Run id -> the items of its split of its golden set (:func:`golden_sets_of`), built once per golden split;
+    None where there is no golden set or no such split (who needs them then reads the golden set and says why)."""
+    built: dict = {}
+    out = {}
+    for r in runs:
+        golden = goldens[r.id]
+        key = (id(golden), r.split)
+        if key not in built:
+            try:
+                built[key] = golden.items(r.split) if golden is not None else None
+            except HarnessInputError:
+                built[key] = None
+        out[r.id] = built[key]
+    return out
+
+
 def documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int, predictions: dict,
-               goldens: dict) -> dict | None:
+               goldens: dict, items: dict | None = None) -> dict | None:
+    """The document table (``items``: :func:`split_items` of the runs, when the caller has them)."""
+    items = items or {}
     if pairs:
         pair = pairs[0]
         golden = goldens[pair.a.id]
         if golden is None:
             return None
         try:
-            d = cmp.diff(pair.a, pair.b, golden, (predictions[pair.a.id], predictions[pair.b.id]))
+            d = cmp.diff(pair.a, pair.b, golden, (predictions[pair.a.id], predictions[pair.b.id]),
+                         items.get(pair.a.id))
         except HarnessInputError:
             return None
         rows = [("label flip", f["id"], "label", f["gold"], f["a"], f["b"], f["change"]) for f in d["label_flips"]]
@@ -69,7 +89,8 @@ def documents(runs: Sequence[Run], pairs: Sequence[Pair], limit: int, prediction
         return None
     if not rows:
         return None
-    texts = {it.id: it.text or it.question or "" for it in golden.items((pairs[0].a if pairs else runs[0]).split)}
+    first = pairs[0].a if pairs else runs[0]
+    texts = {it.id: it.text or it.question or "" for it in items.get(first.id) or golden.items(first.split)}
     shown = rows[:limit]
     note = None
     if len(rows) > limit:

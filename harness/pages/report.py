@@ -16,7 +16,7 @@ from harness.errors import HarnessInputError
 from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, gate_status
 from harness.leaderboard import item_set
 from harness.pages import Plot, plots, readable, render, status_kind
-from harness.pages.documents import Pair, documents, golden_sets_of
+from harness.pages.documents import Pair, documents, golden_sets_of, split_items
 from harness.records import model_label
 from harness.store import Run
 from metrics import registry
@@ -42,6 +42,7 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
     others = [r for r in runs if baseline is None or r.path != baseline.path]
     preds = {r.id: r.predictions() for r in runs}  # read once: latency, flagged claims and errors use them
     goldens_by_run = golden_sets_of(runs)  # loaded (and checked against the runs' hashes) once per golden set
+    items = split_items(runs, goldens_by_run)  # built once per golden split: statistics, diff and texts use them
     pairs, notes = _pairs(baseline, others)
     goldens = {}
     for r in runs:
@@ -57,13 +58,13 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
         "run_names": names,
         "headline": _metric_rows(runs, [n for n in registry.headline_names() if not n.startswith("answers.")]),
         "headline_plot": _headline_plot(runs),
-        "paired": [_paired(p, goldens_by_run[p.a.id], (preds[p.a.id], preds[p.b.id])) for p in pairs],
+        "paired": [_paired(p, goldens_by_run[p.a.id], (preds[p.a.id], preds[p.b.id]), items[p.a.id]) for p in pairs],
         "classification": _classification(runs),
         "extraction": _extraction(runs),
         "latency": _latency(runs, preds),
         "answers": _answers(runs, preds, goldens_by_run),
         "cost": _cost(runs),
-        "documents": documents(runs, pairs, doc_limit, preds, goldens_by_run),
+        "documents": documents(runs, pairs, doc_limit, preds, goldens_by_run, items),
         "governance": _governance(runs),
     }
     sections = [("verdict", "Verdict"), ("audit", "What was run"), ("headline", "Headline figures"),
@@ -194,12 +195,12 @@ def _headline_plot(runs: Sequence[Run]) -> Plot | None:
                                    {r.id: [_ci(r, n) for n in names] for r in runs}, "headline figure (95% CI)"))
 
 
-def _paired(pair: Pair, golden, predictions: tuple) -> dict:
+def _paired(pair: Pair, golden, predictions: tuple, items) -> dict:
     if golden is None:
         return {"a": pair.a.id, "b": pair.b.id, "n": 0, "sentences": [
             "No paired statistics: the golden set these runs name cannot be read or has changed since."]}
     try:
-        rows = cmp.compare(pair.a, pair.b, golden, predictions=predictions)
+        rows = cmp.compare(pair.a, pair.b, golden, predictions=predictions, items=items)
     except HarnessInputError as exc:
         return {"a": pair.a.id, "b": pair.b.id, "n": 0, "sentences": [f"No paired statistics: {exc}"]}
     return {"a": pair.a.id, "b": pair.b.id, "n": max(r.n for r in rows),
@@ -318,10 +319,10 @@ def _answers(runs: Sequence[Run], predictions: dict, goldens: dict) -> dict | No
 def _flagged(run: Run, predictions: Sequence, golden) -> dict | None:
     from metrics.hallucination import detect
 
-    questions = {it.id: it.question for it in golden.items(run.split, kinds=("qa",))} if golden else {}
     answered = [p for p in predictions if p.answer and p.contexts][:ANSWERS_CHECKED]
     if not answered:
         return None
+    questions = {it.id: it.question for it in golden.items(run.split, kinds=("qa",))} if golden else {}
     claims, total = [], 0
     for p in answered:
         for c in detect(p.answer, list(p.contexts)).claims:

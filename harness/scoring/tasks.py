@@ -14,12 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
 from harness.golden import GoldenSet, Item
 from harness.predictor import Prediction, TaskResult
 from metrics import classification_scores, registry
-from metrics.extraction import outcome_columns, scores_from_columns
+from metrics.extraction import OUTCOMES, outcome_columns, outcome_table, scores_from_columns
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
 from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap
 
@@ -106,12 +104,8 @@ def score_extraction(scope: Scope) -> TaskScore:
     columns = outcome_columns([it.fields for it in scored],
                               [None if p.error("extract") else p.fields for p in preds], schema)
     values = scores_from_columns(columns, len(scored)).to_dict()
-    kinds = ("correct", "wrong", "spurious", "empty")
-    code = {k: i for i, k in enumerate(kinds)}
-    table = np.zeros((len(scored), len(schema)), dtype=np.int8)  # documents x fields: outcome
-    for j, name in enumerate(schema):
-        table[:, j] = np.fromiter(map(code.__getitem__, columns[name]), dtype=np.int8, count=len(scored))
-    correct, wrong, spurious, empty = (table == code[k] for k in kinds)
+    table = outcome_table(columns, len(scored))  # documents x fields: outcome
+    correct, wrong, spurious, empty = (table == OUTCOMES.index(k) for k in ("correct", "wrong", "spurious", "empty"))
     ratios = {"extraction.accuracy": (correct.sum(axis=1), correct.sum(axis=1) + wrong.sum(axis=1))}
     for j, name in enumerate(schema):
         gold_has = correct[:, j] | wrong[:, j]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
@@ -49,7 +50,7 @@ class MLOpsConfig(StrictModel):
     batch_size: int = Field(1, ge=1, description="documents per predictor call")
 
     def training_hash(self) -> str:
-        from pipelines.mlops.model import PIPELINE_VERSION
+        from pipelines.mlops.version import PIPELINE_VERSION
 
         return config_hash({"classifier": self.classifier.model_dump(), "extractor": self.extractor.model_dump(),
                             "pipeline_version": PIPELINE_VERSION})
@@ -59,9 +60,23 @@ CONFIG_MODEL = MLOpsConfig
 
 
 def artifact_path(config: MLOpsConfig, golden: GoldenSet) -> Path:
+    return _artifact_dir(config, golden.name, golden.hash)
+
+
+def _artifact_dir(config: MLOpsConfig, golden_name: str, golden_hash: str) -> Path:
     if config.artifact_dir:
         return Path(config.artifact_dir)
-    return Path("artifacts") / "mlops" / f"{golden.name}-{golden.hash[:8]}-{config.training_hash()[:8]}"
+    return Path("artifacts") / "mlops" / f"{golden_name}-{golden_hash[:8]}-{config.training_hash()[:8]}"
+
+
+def model_version(config: MLOpsConfig, manifest) -> str | None:
+    """The ``model_version`` :func:`build` would record for ``config`` on the golden set of ``manifest``
+    (:func:`harness.golden.golden_manifest`), read from the model folder without loading the model (no numpy,
+    no XGBoost); None when there is none yet or it would not load. A re-run asks it to learn whether anything
+    is left to do without building the predictor."""
+    from pipelines.mlops.version import trained_version
+
+    return trained_version(_artifact_dir(config, manifest.name, manifest.sha256))
 
 
 class MLOpsPredictor(Predictor):
@@ -79,6 +94,15 @@ class MLOpsPredictor(Predictor):
     def describe(self) -> dict:
         return {"model_version": self.artifact.version, "model_path": str(self.artifact.root),
                 "model_trained_on": self.artifact.meta.get("golden")}
+
+    def in_processes(self):
+        """With ``n_jobs`` of 2 or more, batches may run in ``n_jobs`` processes of one XGBoost thread each
+        (:func:`_in_worker`): the candidate spans, features and values around the models then use every core as
+        the models do. A batch's outputs do not depend on the process or the thread count."""
+        if self._config.n_jobs < 2:
+            return None
+        return (partial(_in_worker, str(self.artifact.root), self.artifact.version, self._config, self._schema),
+                self._config.n_jobs)
 
     def predict(self, items: Sequence[Item], task: str,
                 upstream: Sequence[Mapping[str, Any]] | None = None) -> list[Output]:
@@ -107,6 +131,18 @@ class MLOpsPredictor(Predictor):
             fields = model.extract(self.artifact, texts, given, self._schema)
             return [Output(value=f) for f in fields]
         raise ValueError(f"mlops cannot {task}")
+
+
+def _in_worker(root: str, version: str, config: MLOpsConfig, fields_schema) -> MLOpsPredictor:
+    """The predictor of a worker process (:meth:`MLOpsPredictor.in_processes`): the same model folder, checked to
+    be the same model version, with one XGBoost thread (the processes share the cores)."""
+    from harness.errors import HarnessInputError
+    from pipelines.mlops import model
+
+    artifact = model.load(Path(root), n_jobs=1)
+    if artifact.version != version:
+        raise HarnessInputError(f"the model changed during the run ({version} -> {artifact.version})", path=root)
+    return MLOpsPredictor(artifact, config, fields_schema)
 
 
 def train(config: MLOpsConfig, golden: GoldenSet, out: str | Path | None = None, progress=print):

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import xgboost as xgb
@@ -26,9 +26,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, read_json, validate
 from pipelines.mlops.features import N_NUMERIC
-
-MODEL_FORMAT = 1
-PIPELINE_VERSION = "1.2.0"  # bump when features change: old artifacts are then retrained
+# the light part (versions, artifact.json, checksums) lives in version.py; these names stay reachable here
+from pipelines.mlops.version import (MODEL_FORMAT, PIPELINE_VERSION, _sha, _verified,  # noqa: F401
+                                     read_meta)
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,6 @@ class Artifact:
 
 
 # ---------------------------------------------------------------------------------------------- persistence
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, field_types, stoplist,
          train_seconds: float) -> Artifact:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,18 +85,6 @@ def save(out_dir: Path, golden, config, vec, clf, labels, vocab, field_models, f
 
 def _only_label(golden, labels) -> str:
     return golden.items("train", kinds=("document",))[0].label
-
-
-class _ArtifactFile(BaseModel):
-    """``artifact.json``."""
-    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
-    format: int
-    pipeline_version: str
-    version: str
-    labels: list[str] = Field(min_length=1)
-    constant_label: str | None = None
-    files: dict[str, str]
-    config: dict = {}
 
 
 class _VectorizerParams(BaseModel):
@@ -141,42 +125,11 @@ def _booster(path: Path, n_jobs: int) -> xgb.Booster:
     return booster
 
 
-def _verified(root: Path, meta: _ArtifactFile, required: Sequence[str]) -> str:
-    """Check every file the model needs against ``artifact.json``'s checksums; return the digest of the files
-    as they are. The file that lists the checksums cannot switch them off: the files needed come from the
-    code, and the digest (recorded in every run as the model version) is computed, not read."""
-    meta_path = root / "artifact.json"
-    for name in required:
-        if name not in meta.files:
-            raise HarnessInputError(f"{name} is not covered by the artifact's checksums; retrain with "
-                                    "'harness train mlops'", path=meta_path, field="files")
-    actual = {}
-    for name, digest in meta.files.items():
-        if "/" in name or name.startswith(".") or not (root / name).is_file() or _sha(root / name) != digest:
-            raise HarnessInputError("artifact file missing or modified (checksum mismatch); retrain with "
-                                    "'harness train mlops'", path=root / name)
-        actual[name] = digest
-    digest = hashlib.sha256(json.dumps(actual, sort_keys=True).encode()).hexdigest()
-    if not meta.version.endswith(f"+{digest[:12]}"):
-        raise HarnessInputError(f"version {meta.version!r} does not match the artifact's files "
-                                f"(+{digest[:12]}); retrain with 'harness train mlops'", path=meta_path,
-                                field="version")
-    return digest
-
-
 def load(root: Path, n_jobs: int = 2) -> Artifact:
     """Read a model folder: typed files, every needed file checked against its checksum (exit 2 naming the
     file otherwise)."""
     root = Path(root)
-    meta_path = root / "artifact.json"
-    if not meta_path.is_file():
-        raise HarnessInputError("not an MLOps model artifact (no artifact.json)", path=root)
-    meta = _typed(_ArtifactFile, meta_path)
-    if meta.format != MODEL_FORMAT:
-        raise HarnessInputError(f"unsupported artifact format {meta.format!r}", path=meta_path, field="format")
-    if meta.pipeline_version != PIPELINE_VERSION:
-        raise HarnessInputError(f"artifact built by pipeline {meta.pipeline_version}, this is {PIPELINE_VERSION}; "
-                                "retrain with 'harness train mlops'", path=meta_path, field="pipeline_version")
+    meta = read_meta(root)
     base = ["vectorizer.json", "extractor.json"] + (["classifier.ubj"] if meta.constant_label is None else [])
     _verified(root, meta, base)
     vdata = _typed(_VectorizerFile, root / "vectorizer.json")
