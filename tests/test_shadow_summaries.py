@@ -80,7 +80,7 @@ def reference(path, tmp_path):
 def db(tmp_path):
     path = tmp_path / "cmp.sqlite"
     conn = open_db(path)
-    writer = Writer(conn, batch=700)
+    writer = Writer(conn, batch=700, summarise=judge.week_summary)
     writer.add(records())
     writer.add(list(records(docs=300, seed=9, changed=0.2))[:400])  # rewritten documents: replaced rows
     assert writer.refresh() == 5
@@ -119,7 +119,7 @@ def test_another_programs_writes_mark_their_weeks_stale(db, tmp_path):
     conn.close()
     assert got == reference(db, tmp_path)
     conn = open_db(db)
-    assert Writer(conn).refresh() == 3
+    assert Writer(conn, summarise=judge.week_summary).refresh() == 3
     got = everything(conn)
     conn.close()
     assert got == reference(db, tmp_path)
@@ -141,7 +141,7 @@ def test_a_file_from_before_the_summaries_is_read_and_upgraded(db, tmp_path):
     conn = open_db(old)  # opened to write: the summaries' tables, every week stale
     assert has_summaries(conn) and conn.execute("SELECT COUNT(*) FROM stale").fetchone()[0] == 5
     assert everything(conn) == want
-    Writer(conn).refresh()
+    Writer(conn, summarise=judge.week_summary).refresh()
     assert everything(conn) == want
     conn.close()
 

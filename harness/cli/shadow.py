@@ -39,6 +39,7 @@ def register(sub) -> None:
 
 def ingest_command(args) -> int:
     from harness.shadow.db import ingest
+    from harness.shadow.judge import week_summary
 
     if args.batch < 1:
         raise HarnessInputError("must be at least 1", field="--batch")
@@ -47,7 +48,7 @@ def ingest_command(args) -> int:
         from harness.golden import load_golden_set
 
         schema = load_golden_set(args.golden).manifest.fields
-    n = ingest(args.log, args.db, schema, batch=args.batch)
+    n = ingest(args.log, args.db, schema, batch=args.batch, summarise=week_summary)
     info(f"{n:,} records written to {args.db}")
     return 0
 

@@ -168,16 +168,59 @@ def row_from_json(d: Mapping[str, Any]) -> Row:
                d["n_label_pairs"], d["label_agreement"], d["n_field_pairs"], d["field_agreement"])
 
 
+def _numbers(value: Any) -> bool:
+    """Whether every leaf of a summary body is a number or null (what the writer writes)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _numbers(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def stored_body(week: str, body: str) -> tuple[Row, dict[str, Any]]:
+    """(dashboard row, verdict inputs) of a week's stored summary (:func:`harness.shadow.judge.week_summary`
+    wrote it); a body the writer never writes (another program's) is exit 2 naming the table and the week."""
+    from harness.errors import HarnessInputError
+    from harness.files import loads_json
+
+    try:
+        d = loads_json(body)
+        row = {k: v for k, v in d["row"].items() if k != "period"}
+        if not (isinstance(week, str) and _numbers(row) and _numbers(d["judge"])):
+            raise TypeError
+        return row_from_json({**d["row"], "period": week}), d["judge"]
+    except (HarnessInputError, KeyError, TypeError, AttributeError):
+        raise HarnessInputError(f"table summaries, row {str(week)[:80]!r}: body holds a value this harness never "
+                                "writes", field="summaries") from None
+
+
+def stored_rows(conn: sqlite3.Connection) -> dict[str, Row] | None:
+    """Every week's dashboard row: from the summaries, a stale week computed now (:func:`period_row`). None for
+    a file without summaries (written before them: every figure is computed on demand)."""
+    from harness.shadow.db import has_summaries
+
+    if not has_summaries(conn):
+        return None
+    stale = {w for (w,) in conn.execute("SELECT week FROM stale")}
+    out: dict[str, Row] = {}
+    for week, body in conn.execute("SELECT week, body FROM summaries"):
+        if week not in stale:
+            out[week] = stored_body(week, body)[0]
+    for week in sorted(stale):
+        row = period_row(conn, week, "week")
+        if row is not None:
+            out[week] = row
+    return out
+
+
 def weekly(conn: sqlite3.Connection, period: str = "week") -> list[Row]:
     """The dashboard's rows, one per period (``week``: ISO year-week; ``day``: UTC date), oldest first. Weeks
     come from the database's summaries (:mod:`harness.shadow.db`), a stale one computed as it is now."""
     col = _column(period)
     if period == "week":
-        from harness.shadow.judge import stored_weeks
-
-        stored = stored_weeks(conn)
+        stored = stored_rows(conn)
         if stored is not None:
-            return [row for _, (row, _) in sorted(stored.items())]
+            return [row for _, row in sorted(stored.items())]
     agg, p95 = _aggregates(conn, col), _p95(conn, col)
     labels = _label_agreement(conn, col)
     fields = {p: (n, same) for p, n, same in conn.execute(field_agreement_sql(col))}

@@ -34,7 +34,7 @@ it):
   (drift, outage, price change, PII burst, ...) written by the simulator; index ``events_ts``.
 ``meta`` -- ``key`` (primary key), ``value``: e.g. the scenario's name and seed.
 ``summaries`` -- ``week`` (primary key), ``body`` (JSON): each ISO week's dashboard figures and the inputs of
-  its judge (:func:`harness.shadow.judge.week_summary`), computed from ``results`` and ``fields`` by the same
+  its judge (:func:`harness.shadow.judge.week_summary`, handed to the Writer), computed from ``results`` and ``fields`` by the same
   SQL as on demand, so the weekly dashboard, the judge and decide read one row a week instead of every result.
 ``stale`` -- ``week`` (primary key): the weeks whose summary is out of date. :class:`Writer` marks the weeks it
   touches (of the rows it writes and of the rows of their documents already there) and :meth:`Writer.refresh`
@@ -54,7 +54,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, loads_json, validate
@@ -62,6 +62,11 @@ from harness.golden import FieldSpec, iter_jsonl
 from harness.shadow.records import LAST_DAY, MAX_COST_USD, MAX_LATENCY_S, MAX_TOKENS, ResultRecord
 from metrics.extraction import outcome_columns
 from metrics.normalize import normalizer
+
+# a week's summary from the database (its dashboard row and verdict inputs; None: no results that week): the
+# readers' function, handed to the Writer by its caller (harness.shadow.judge.week_summary), so the writer
+# imports no reader
+Summarise = Callable[[sqlite3.Connection, str], "dict[str, Any] | None"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
@@ -469,10 +474,11 @@ class Writer:
     """
 
     def __init__(self, conn: sqlite3.Connection, field_schema: Mapping[str, FieldSpec] | None = None,
-                 batch: int = 5000) -> None:
+                 batch: int = 5000, summarise: Summarise | None = None) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self.conn, self.field_schema, self.batch = conn, field_schema, batch
+        self.summarise = summarise  # a week's summary (harness.shadow.judge.week_summary); None: weeks stay stale
         self.summaries = has_summaries(conn)
 
     def add(self, records: Iterable[ResultRecord]) -> int:
@@ -518,11 +524,12 @@ class Writer:
                 self.conn.execute("DELETE FROM writing")
 
     def refresh(self) -> int:
-        """Recompute the summaries of the stale weeks (one transaction); returns how many weeks."""
-        if not self.summaries:
+        """Recompute the summaries of the stale weeks (one transaction) with the Writer's ``summarise``; returns
+        how many weeks. Without ``summarise`` the weeks stay stale (readers compute a stale week on demand: the
+        same figures, slower)."""
+        if not self.summaries or self.summarise is None:
             return 0
-        from harness.shadow.judge import week_summary
-
+        week_summary = self.summarise
         with self._writing():
             weeks = [w for (w,) in self.conn.execute("SELECT week FROM stale ORDER BY week")]
             for week in weeks:
@@ -559,7 +566,7 @@ class Writer:
 
 
 def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str, FieldSpec] | None = None,
-           batch: int = 5000) -> int:
+           batch: int = 5000, summarise: Summarise | None = None) -> int:
     """Validate and write every line of the JSONL result log ``log_path`` into ``db_path``; returns the number
     of records written. A bad line stops with ``file:line: field: problem`` after the lines before it are
     committed (rerunning after the fix rewrites them harmlessly)."""
@@ -567,7 +574,7 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
     if not log_path.is_file():
         raise HarnessInputError("result log not found", path=log_path)
     with database(db_path) as conn:
-        writer, written = Writer(conn, field_schema, batch), 0
+        writer, written = Writer(conn, field_schema, batch, summarise), 0
         try:
             for records in _validated(log_path, batch):
                 written += writer.add(records)

@@ -284,37 +284,10 @@ def week_summary(conn: sqlite3.Connection, week: str) -> dict[str, Any] | None:
     return None if row is None else {"row": asdict(row), "judge": period_inputs(conn, week, "week")}
 
 
-def _numbers(value: Any) -> bool:
-    """Whether every leaf of a summary body is a number or null (what the writer writes)."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _numbers(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_numbers(v) for v in value)
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-
-
-def _stored(week: str, body: str) -> tuple[Any, dict[str, Any]]:
-    """(dashboard row, verdict inputs) of a week's stored summary; a body the writer never writes (another
-    program's) is exit 2 naming the table and the week."""
-    from harness.errors import HarnessInputError
-    from harness.files import loads_json
-    from harness.shadow.dashboard import row_from_json
-
-    try:
-        d = loads_json(body)
-        row = {k: v for k, v in d["row"].items() if k != "period"}
-        if not (isinstance(week, str) and _numbers(row) and _numbers(d["judge"])):
-            raise TypeError
-        return row_from_json({**d["row"], "period": week}), d["judge"]
-    except (HarnessInputError, KeyError, TypeError, AttributeError):
-        raise HarnessInputError(f"table summaries, row {str(week)[:80]!r}: body holds a value this harness never "
-                                "writes", field="summaries") from None
-
-
 def stored_weeks(conn: sqlite3.Connection) -> dict[str, tuple[Any, dict[str, Any]]] | None:
     """Every week as (dashboard row, verdict inputs): from the summaries, a stale week computed now. None for a
     file without summaries (written before them: every figure is computed on demand)."""
-    from harness.shadow.dashboard import row_from_json
+    from harness.shadow.dashboard import row_from_json, stored_body
     from harness.shadow.db import has_summaries
 
     if not has_summaries(conn):
@@ -323,7 +296,7 @@ def stored_weeks(conn: sqlite3.Connection) -> dict[str, tuple[Any, dict[str, Any
     out: dict[str, tuple[Any, dict[str, Any]]] = {}
     for week, body in conn.execute("SELECT week, body FROM summaries"):
         if week not in stale:
-            out[week] = _stored(week, body)
+            out[week] = stored_body(week, body)
     for week in sorted(stale):
         body = week_summary(conn, week)
         if body is not None:
@@ -339,12 +312,13 @@ def judge_period(conn: sqlite3.Connection, value: str, period: str = "week", alp
     limits = limits or allowances()
     inputs = None
     if period == "week":
+        from harness.shadow.dashboard import stored_body
         from harness.shadow.db import has_summaries
 
         if has_summaries(conn) and conn.execute("SELECT 1 FROM stale WHERE week = ?", (value,)).fetchone() is None:
             stored = conn.execute("SELECT body FROM summaries WHERE week = ?", (value,)).fetchone()
             if stored is not None:
-                inputs = _stored(value, stored[0])[1]
+                inputs = stored_body(value, stored[0])[1]
     return verdict_of(value, inputs if inputs is not None else period_inputs(conn, value, period), limits, alpha)
 
 

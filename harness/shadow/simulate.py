@@ -218,6 +218,7 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
     from harness.pipelines import build_predictor
     from harness.progress import progress as progress_bar
     from harness.shadow.db import Writer, database, meta
+    from harness.shadow.judge import week_summary
 
     spec = scenario.spec
     settings = shadow_settings(shadow, overrides)
@@ -225,7 +226,7 @@ def simulate(scenario: Scenario, db_path, *, shadow: str = "scenario", overrides
     mlops = llm = None
     with database(db_path) as conn:
         try:
-            writer = Writer(conn, golden.manifest.fields)
+            writer = Writer(conn, golden.manifest.fields, summarise=week_summary)
             old = meta(conn)
             if old.get("scenario_sha256") not in (None, scenario.sha256) or old.get("shadow") not in (None, shadow):
                 raise HarnessInputError("holds another scenario or shadow; choose another --out or delete it",
