@@ -27,7 +27,7 @@ def register(sub) -> None:
 def mlflow_command(args) -> int:
     from pathlib import Path
 
-    from harness import mlflow_export as mx
+    from harness import mlflow_entries, mlflow_export as mx
     from harness.cli.common import info
 
     if not (args.runs or args.grading or args.shadow):
@@ -35,9 +35,9 @@ def mlflow_command(args) -> int:
     uri = mx.tracking_uri(args.tracking_uri)
     entries = []  # everything read and checked before anything is written
     if args.grading:
-        entries += mx.student_entries(Path(args.grading))
+        entries += mlflow_entries.student_entries(Path(args.grading))
     if args.shadow:
-        entries += mx.week_entries(Path(args.shadow))
+        entries += mlflow_entries.week_entries(Path(args.shadow))
     done = mx.export_runs(args.runs, uri, args.experiment) if args.runs else []
     if entries:
         done += mx.export_entries(entries, uri, args.experiment)
