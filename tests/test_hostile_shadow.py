@@ -210,7 +210,8 @@ def test_a_database_with_another_programs_schema_is_refused_and_left_alone(tmp_p
 
 
 def test_a_comparison_database_passes_the_schema_check(tmp_path, cli):
-    from harness.shadow.db import expected_columns, open_db
+    from harness.shadow.db import open_db
+    from harness.shadow.schema import expected_columns
 
     db = tmp_path / "ok.db"
     assert cli("shadow", "ingest", log_file(tmp_path, RECORD), "--db", db)[0] == 0

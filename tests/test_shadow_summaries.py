@@ -15,7 +15,8 @@ import pytest
 
 from harness.errors import HarnessInputError
 from harness.shadow import cutover, dashboard, decide, judge
-from harness.shadow.db import SUMMARY_TABLES, Writer, has_summaries, open_db
+from harness.shadow.db import Writer, has_summaries, open_db
+from harness.shadow.schema import SUMMARY_TABLES
 from harness.shadow.records import ResultRecord
 
 START = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
