@@ -36,7 +36,8 @@ def audit_command(args) -> int:
         return 1 if problems else 0
     from harness.cli.common import emit, info
     from harness.files import dumps_json, out_file
-    from harness.governance.audit import append_record, load_governance, record_markdown
+    from harness.governance.audit import append_record, record_markdown
+    from harness.governance.risk import load_governance
     from harness.store import load_run
 
     if args.out:

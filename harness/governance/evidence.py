@@ -210,7 +210,7 @@ def guardrail_catch(entry: EntrySpec, ev: Evidence) -> Finding:
 def _latest_guardrail(ev: Evidence, unguarded: str) -> Finding | tuple[Any, Any]:
     """(run, guardrail configuration) of the latest LLMOps run that ran a guardrail, or the finding when none
     did (``unguarded`` says what that means)."""
-    from harness.governance.audit import run_guardrail
+    from harness.governance.risk import run_guardrail
 
     runs = ev.side("llmops")
     if not runs:
