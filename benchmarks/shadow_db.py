@@ -90,7 +90,7 @@ def timed(fn):
 
 def ingested(log: Path, db: Path) -> dict[str, float]:
     """One ingest of the log into a new database: seconds and records/s."""
-    from harness.shadow.db import ingest
+    from harness.shadow.ingest import ingest
     from harness.shadow.judge import week_summary
 
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):

@@ -316,16 +316,24 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
-            if not text.strip():
-                continue
-            obj = loads_json(text, path=path, line=lineno)
-            if not isinstance(obj, dict):
-                raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
-            yield lineno, obj
+            obj = jsonl_object(raw, path, lineno)
+            if obj is not None:
+                yield lineno, obj
+
+
+def jsonl_object(raw: bytes, path: str | os.PathLike, lineno: int) -> dict | None:
+    """The object of one JSON Lines line as read from the file (None: a blank line), as :func:`iter_jsonl`
+    reads each; a bad line is a named error."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HarnessInputError(f"not valid UTF-8 at byte {exc.start}", path=path, line=lineno) from None
+    if not text.strip():
+        return None
+    obj = loads_json(text, path=path, line=lineno)
+    if not isinstance(obj, dict):
+        raise HarnessInputError("each line must be a JSON object", path=path, line=lineno)
+    return obj
 
 
 def dumps_json(data: Any, **kwargs: Any) -> str:

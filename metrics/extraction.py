@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from metrics.normalize import FieldLike, normalizer
 
@@ -103,6 +103,21 @@ def outcome_columns_of_runs(gold: Sequence[Mapping[str, Any]], preds: Sequence[S
             out[k][name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
                             for g, pv in zip(g_col, p_col)]
     return out
+
+
+def pair_outcome(norm: Callable[[Any], Any], gold: Any, pred: Any) -> tuple[Any, Outcome]:
+    """(normalised prediction, outcome) of one field's raw (gold, predicted) values, ``norm`` the field's
+    :func:`~metrics.normalize.normalizer`: what :func:`outcome_columns` gives that pair.
+
+    >>> from metrics.normalize import normalizer
+    >>> pair_outcome(normalizer("money"), "10.00", "$10")
+    ('10.00', 'correct')
+    >>> pair_outcome(normalizer("string"), None, "x")
+    ('x', 'spurious')
+    """
+    g = norm(gold)
+    p = g if type(pred) is str and type(gold) is str and pred == gold else norm(pred)
+    return p, (("empty" if p is None else "spurious") if g is None else ("correct" if p == g else "wrong"))
 
 
 OUTCOMES = ("correct", "wrong", "spurious", "empty")  # an outcome's code in outcome_table

@@ -242,11 +242,17 @@ def normalize_value(value: Any, field_type: str, spec: FieldLike | None = None) 
 
 def normalizer(field_type: str, spec: FieldLike | None = None) -> Callable[[Any], Any]:
     """``normalize_value(value, field_type, spec)`` as a function of the value alone that remembers the strings
-    it has seen: one per column of values."""
-    seen: dict[str, Any] = {}
+    and the lists of strings it has seen: one per column of values."""
+    seen: dict[str | tuple[str, ...], Any] = {}
 
     def normalize(value: Any) -> Any:
         if type(value) is not str:
+            if type(value) is list and all(type(v) is str for v in value):
+                key = tuple(value)  # a list of strings: remembered as its tuple (no string is a tuple)
+                got = seen.get(key, seen)
+                if got is seen:
+                    got = seen[key] = normalize_value(value, field_type, spec)
+                return got
             return None if value is None else normalize_value(value, field_type, spec)
         got = seen.get(value, seen)  # the dict itself: not seen yet
         if got is seen:

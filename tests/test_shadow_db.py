@@ -14,7 +14,8 @@ import pytest
 from harness.errors import HarnessInputError
 from harness.golden import FieldSpec
 from harness.shadow import dashboard, judge
-from harness.shadow.db import Writer, ingest, open_db
+from harness.shadow.db import Writer, open_db
+from harness.shadow.ingest import ingest
 from harness.shadow.records import ResultRecord
 
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)  # the Monday of ISO week 2026-W02

@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 
 def ingest_command(args) -> int:
-    from harness.shadow.db import ingest
+    from harness.shadow.ingest import ingest
     from harness.shadow.judge import week_summary
 
     if args.batch < 1:

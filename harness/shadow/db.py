@@ -2,8 +2,8 @@
 
 :func:`open_db` opens (and creates) it in WAL mode with ``synchronous=NORMAL`` and a busy timeout, so the
 dashboard reads while the ingest or the simulator writes; :class:`Writer` is the one writer of the file;
-:func:`ingest` loads a JSONL log of :class:`~harness.shadow.records.ResultRecord` lines. PostgreSQL is not
-supported: it would need a second SQL dialect (upserts, window frames, ISO weeks) for no gain at this size.
+:func:`harness.shadow.ingest.ingest` loads a JSONL log of :class:`~harness.shadow.records.ResultRecord`
+lines into it. PostgreSQL is not supported: it would need a second SQL dialect (upserts, window frames, ISO weeks) for no gain at this size.
 
 The schema, its description and the checks a file passes first: :mod:`harness.shadow.schema`.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from harness.errors import HarnessInputError
-from harness.files import dumps_json, loads_json, validate
-from harness.golden import FieldSpec, iter_jsonl
+from harness.files import dumps_json, loads_json
+from harness.golden import FieldSpec
 from harness.shadow.records import ResultRecord
-from metrics.extraction import outcome_columns
+from metrics.extraction import pair_outcome
 from harness.shadow.schema import (BUSY_TIMEOUT_S, SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA, SUMMARY_TABLES, check_schema,
                                    check_values, schema_statements)
 from metrics.normalize import normalizer
@@ -158,36 +158,46 @@ def _plain_schema(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> dict[str,
 
 
 FieldRows = tuple[list[tuple[str, str | None, int | None]], int | None, int | None]
+_CORRECT = {"correct": 1, "wrong": 0}  # an outcome's ``correct`` column (gold null or absent: NULL)
 
 
 def field_rows(records: Sequence[ResultRecord], schema: Mapping[str, FieldSpec] | None) -> list[FieldRows]:
     """Per record: its (field, normalised value, correct) rows, fields right and fields with a gold value (both
-    None without gold). A pipeline that was down has no fields. Records sharing a schema are scored together
-    (:func:`metrics.extraction.outcome_columns`: one normaliser per field), each on its own: a record's rows do
-    not depend on the others."""
+    None without gold). A pipeline that was down has no fields. Each (predicted, gold) pair of a field is
+    scored as scoring scores it (:func:`metrics.extraction.pair_outcome`, one normaliser per field) once per
+    call and remembered: a month repeats its values. A record's rows do not depend on the others."""
     out: list[FieldRows] = [([], None, None)] * len(records)
-    groups: dict[Any, tuple[Mapping[str, FieldSpec], list[int]]] = {}
+    schemas: dict[tuple, Mapping[str, FieldSpec]] = {}  # without a golden set: the plain schema of a key shape
+    cells: dict[str, tuple[Callable[[Any], Any], dict]] = {}  # per field spec: its normaliser, pair -> row
     for i, record in enumerate(records):
-        if record.available:
-            spec = schema if schema is not None else _plain_schema(record.fields or {}, record.gold_fields or {})
-            key = None if schema is not None else tuple((n, f.type) for n, f in spec.items())
-            groups.setdefault(key, (spec, []))[1].append(i)
-    for spec, members in groups.values():
-        preds = [records[i].fields or {} for i in members]
-        outcomes = outcome_columns([records[i].gold_fields or {} for i in members], preds, spec)
-        rows: list[list] = [[] for _ in members]
+        if not record.available:
+            continue
+        pred, gold = record.fields or {}, record.gold_fields or {}
+        spec = schema
+        if spec is None:
+            shape = (tuple(pred), tuple(type(v) is list for v in pred.values()),
+                     tuple(gold), tuple(type(v) is list for v in gold.values()))
+            spec = schemas.get(shape)
+            if spec is None:
+                spec = schemas[shape] = _plain_schema(pred, gold)
+        rows, right, total = [], 0, 0
         for name, field_spec in spec.items():
-            norm = normalizer(field_spec.type, field_spec)
-            for j, (pred, outcome) in enumerate(zip(preds, outcomes[name])):
-                value = _text(norm(pred.get(name)))
-                correct = 1 if outcome == "correct" else 0 if outcome == "wrong" else None
-                if value is not None or correct is not None:
-                    rows[j].append((name, value, correct))
-        for i, got in zip(members, rows):
-            if records[i].gold_fields is None:
-                out[i] = (got, None, None)
-            else:
-                out[i] = (got, sum(c == 1 for _, _, c in got), sum(c is not None for _, _, c in got))
+            pv, gv = pred.get(name), gold.get(name)
+            key = (field_spec.type, name)
+            if key not in cells:
+                cells[key] = (normalizer(field_spec.type, field_spec), {})
+            norm, memo = cells[key]
+            pair = (tuple(pv) if type(pv) is list else pv, tuple(gv) if type(gv) is list else gv)
+            row = memo.get(pair)
+            if row is None:
+                value, outcome = pair_outcome(norm, gv, pv)
+                row = memo[pair] = (name, _text(value), _CORRECT.get(outcome))
+            if row[1] is not None or row[2] is not None:
+                rows.append(row)
+                if row[2] is not None:
+                    total += 1
+                    right += row[2]
+        out[i] = (rows, None, None) if record.gold_fields is None else (rows, right, total)
     return out
 
 
@@ -201,6 +211,21 @@ def result_row(record: ResultRecord, fields_correct: int | None, fields_total: i
             record.error, record.input_tokens, record.output_tokens, record.cost_usd, record.model_version,
             record.prompt_version, None if record.hallucinated is None else int(record.hallucinated),
             len(record.guardrail_events), record.pii_exposures)
+
+
+# one batch's rows: its (doc_id, pipeline) keys, ``results`` rows and ``fields`` rows
+Rows = tuple[list[tuple[str, str]], list[tuple], list[tuple]]
+
+
+def rows_of(chunk: Sequence[ResultRecord], field_schema: Mapping[str, FieldSpec] | None) -> Rows:
+    """The rows :meth:`Writer.write_rows` writes for ``chunk`` (a record repeated in it: the last one wins)."""
+    last = {(r.doc_id, r.pipeline): r for r in chunk}
+    results, fields = [], []
+    for ((doc_id, pipeline), record), (rows, correct, total) in zip(
+            last.items(), field_rows(list(last.values()), field_schema)):
+        results.append(result_row(record, correct, total))
+        fields += [(doc_id, pipeline, name, value, ok) for name, value, ok in rows]
+    return list(last), results, fields
 
 
 class Writer:
@@ -230,25 +255,24 @@ class Writer:
         return written + (self._write(chunk) if chunk else 0)
 
     def _write(self, chunk: Sequence[ResultRecord]) -> int:
-        last = {(r.doc_id, r.pipeline): r for r in chunk}  # a record repeated in one batch: the last one wins
-        results, fields = [], []
-        for ((doc_id, pipeline), record), (rows, correct, total) in zip(
-                last.items(), field_rows(list(last.values()), self.field_schema)):
-            results.append(result_row(record, correct, total))
-            fields.extend((doc_id, pipeline, name, value, ok) for name, value, ok in rows)
+        self.write_rows(rows_of(chunk, self.field_schema))
+        return len(chunk)
+
+    def write_rows(self, rows: Rows) -> None:
+        """Write one batch's rows (:func:`rows_of`) in one transaction."""
+        keys, results, fields = rows
         with self._writing():
             if self.summaries:  # the weeks of the rows written and of their documents' rows already there
-                ids = dumps_json(sorted({doc_id for doc_id, _ in last}))
+                ids = dumps_json(sorted({doc_id for doc_id, _ in keys}))
                 there = self.conn.execute("SELECT r.week FROM json_each(?) j JOIN results r ON r.doc_id = j.value",
                                           (ids,)).fetchall()
                 weeks = {row[5] for row in results} | {week for (week,) in there}
                 self.conn.executemany("INSERT OR IGNORE INTO stale (week) VALUES (?)", [(w,) for w in sorted(weeks)])
             # every key's fields go (another program may have deleted a result and left its fields)
-            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", list(last))
+            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", keys)
             self.conn.executemany(_INSERT_RESULT, results)
             self.conn.executemany("INSERT INTO fields (doc_id, pipeline, field, value, correct) VALUES (?, ?, ?, ?, ?)",
                                   fields)
-        return len(chunk)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -301,60 +325,6 @@ class Writer:
         with transaction(self.conn):
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                               (key, value if isinstance(value, str) else dumps_json(value)))
-
-
-def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str, FieldSpec] | None = None,
-           batch: int = 5000, summarise: Summarise | None = None) -> int:
-    """Validate and write every line of the JSONL result log ``log_path`` into ``db_path``; returns the number
-    of records written. A bad line stops with ``file:line: field: problem`` after the lines before it are
-    committed (rerunning after the fix rewrites them harmlessly)."""
-    log_path = Path(log_path)
-    if not log_path.is_file():
-        raise HarnessInputError("result log not found", path=log_path)
-    with database(db_path) as conn:
-        writer, written = Writer(conn, field_schema, batch, summarise), 0
-        try:
-            for records in _validated(log_path, batch):
-                written += writer.add(records)
-        finally:
-            writer.refresh()  # what was written (before a bad line too) is summarised
-        return written
-
-
-_RECORDS = None
-
-
-def _validated(log_path: Path, batch: int) -> Iterator[list[ResultRecord]]:
-    """The log's records, ``batch`` at a time, validated together (one call of the model's validator for the
-    batch); a batch that fails is validated again line by line, so a bad line stops with its
-    ``file:line: field: problem`` after the lines before it were yielded."""
-    global _RECORDS
-    from pydantic import TypeAdapter, ValidationError
-
-    if _RECORDS is None:
-        _RECORDS = TypeAdapter(list[ResultRecord])
-    lines: list[tuple[int, dict]] = []
-    for entry in iter_jsonl(log_path):
-        lines.append(entry)
-        if len(lines) >= batch:
-            yield from _batch(log_path, lines, ValidationError)
-            lines = []
-    if lines:
-        yield from _batch(log_path, lines, ValidationError)
-
-
-def _batch(log_path: Path, lines: list[tuple[int, dict]], error) -> Iterator[list[ResultRecord]]:
-    try:
-        yield _RECORDS.validate_python([obj for _, obj in lines])
-    except error:
-        good = []
-        for lineno, obj in lines:
-            try:
-                good.append(validate(ResultRecord, obj, path=log_path, line=lineno))
-            except HarnessInputError:
-                yield good
-                raise
-        yield good
 
 
 def meta(conn: sqlite3.Connection) -> dict[str, str]:

@@ -93,7 +93,7 @@ class ResultRecord(StrictModel):
     prompt_version: str | None = Field(None, description="prompt version (LLMOps)")
     hallucinated: bool | None = Field(None, description="an answer or summary flagged unsupported; null: not "
                                       "checked")
-    guardrail_events: list[GuardrailEvent] = Field([], description="guardrail interventions on this document")
+    guardrail_events: list[GuardrailEvent] = Field(default_factory=list, description="guardrail interventions on this document")
     available: bool = Field(True, description="false: the pipeline was down and did not process the document")
     gold_label: str | None = Field(None, description="true class (simulation or labelled sample), else null")
     gold_fields: dict[str, FieldValue] | None = Field(None, description="true field values (simulation or "
@@ -125,4 +125,4 @@ class ResultRecord(StrictModel):
 
     @property
     def pii_exposures(self) -> int:
-        return sum(1 for e in self.guardrail_events if e.exposed)
+        return sum(1 for e in self.guardrail_events if e.exposed) if self.guardrail_events else 0

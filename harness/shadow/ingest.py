@@ -1,0 +1,142 @@
+"""Loading a JSONL result log into the comparison database (``harness shadow ingest``).
+
+The log is read ``batch`` lines at a time; each batch is parsed, validated and scored into rows
+(:func:`prepare`), then written by :class:`~harness.shadow.db.Writer`, the one writer of the file, one
+transaction a batch, in the log's order. A large log on a machine with two free cores is prepared in two worker
+processes (new interpreters) while this one writes the batches before: the same rows, the Python work on both
+cores. A bad line stops the ingest with ``file:line: field: problem`` after the lines before it are committed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from harness.errors import HarnessInputError
+from harness.files import jsonl_object, validate
+from harness.golden import FieldSpec
+from harness.shadow.db import Rows, Summarise, Writer, database, rows_of
+from harness.shadow.records import ResultRecord
+
+SPREAD_FROM_BYTES = 16 * 2**20  # a log this large (about 35,000 results) is prepared in worker processes
+PROCESSES = 2  # worker processes when spread (the machine's two cores; this process mostly waits on SQLite)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One batch of the log: the rows of its good lines and, when a line was bad, that line's error (the lines
+    before it are in ``rows``)."""
+
+    records: int  # the records in ``rows`` (a record repeated in the batch counts each time)
+    rows: Rows
+    error: tuple[str, int | None, str | None] | None = None  # (problem, line, field)
+
+
+_RECORDS = None  # the batch validator (built on first use in each process)
+
+
+def prepare(path: str, lines: list[tuple[int, bytes]], field_schema: Mapping[str, FieldSpec] | None) -> Prepared:
+    """The rows of ``lines`` ((line number, raw line) of the log ``path``): parsed as :func:`harness.files.iter_jsonl`
+    parses, validated together (one call of the model's validator; a batch that fails is validated again line
+    by line, to name the first bad line), scored by :func:`harness.shadow.db.rows_of`."""
+    global _RECORDS
+    from pydantic import TypeAdapter, ValidationError
+
+    objs: list[tuple[int, dict]] = []
+    bad: HarnessInputError | None = None
+    for lineno, raw in lines:
+        try:
+            obj = jsonl_object(raw, path, lineno)
+        except HarnessInputError as exc:
+            bad = exc
+            break
+        if obj is not None:
+            objs.append((lineno, obj))
+    if _RECORDS is None:
+        _RECORDS = TypeAdapter(list[ResultRecord])
+    try:
+        records = _RECORDS.validate_python([obj for _, obj in objs])
+    except ValidationError:
+        records = []
+        for lineno, obj in objs:
+            try:
+                records.append(validate(ResultRecord, obj, path=path, line=lineno))
+            except HarnessInputError as exc:  # before the line that could not be parsed, if any
+                bad = exc
+                break
+    error = None if bad is None else (bad.problem, bad.line, bad.field)
+    return Prepared(len(records), rows_of(records, field_schema), error)
+
+
+def _batches(path: Path, batch: int) -> Iterator[list[tuple[int, bytes]]]:
+    with open(path, "rb") as fh:
+        lines: list[tuple[int, bytes]] = []
+        for lineno, raw in enumerate(fh, start=1):
+            lines.append((lineno, raw))
+            if len(lines) >= batch:
+                yield lines
+                lines = []
+        if lines:
+            yield lines
+
+
+def _prepared(path: Path, batch: int, field_schema: Mapping[str, FieldSpec] | None, processes: int
+              ) -> Iterator[Prepared]:
+    """Every batch prepared, in the log's order: here (``processes`` 0), or in that many worker processes with
+    at most one batch more than the workers in flight."""
+    if processes < 1:
+        for lines in _batches(path, batch):
+            yield prepare(str(path), lines, field_schema)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending: deque = deque()
+        for lines in _batches(path, batch):
+            pending.append(pool.submit(prepare, str(path), lines, field_schema))
+            while len(pending) > processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def spread(path: Path) -> int:
+    """The worker processes to prepare the log ``path`` in: :data:`PROCESSES` for a log of at least
+    :data:`SPREAD_FROM_BYTES` when two cores are free, else none (starting them costs more than they save)."""
+    if path.stat().st_size < SPREAD_FROM_BYTES:
+        return 0
+    from harness.models.llm import free_cores
+
+    return PROCESSES if free_cores() >= 2 else 0
+
+
+def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str, FieldSpec] | None = None,
+           batch: int = 5000, summarise: Summarise | None = None, processes: int | None = None) -> int:
+    """Validate and write every line of the JSONL result log ``log_path`` into ``db_path``; returns the number
+    of records written. A bad line stops with ``file:line: field: problem`` after the lines before it are
+    committed (rerunning after the fix rewrites them harmlessly). ``processes``: worker processes to prepare the
+    batches in (default: :func:`spread`); the rows are the same either way."""
+    log_path = Path(log_path)
+    if not log_path.is_file():
+        raise HarnessInputError("result log not found", path=log_path)
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    with database(db_path) as conn:
+        writer, written = Writer(conn, field_schema, batch, summarise), 0
+        try:
+            for part in _prepared(log_path, batch, field_schema, spread(log_path) if processes is None else processes):
+                if part.records:
+                    writer.write_rows(part.rows)
+                    written += part.records
+                if part.error is not None:
+                    problem, line, field = part.error
+                    raise HarnessInputError(problem, path=log_path, line=line, field=field)
+        finally:
+            writer.refresh()  # what was written (before a bad line too) is summarised
+        return written

@@ -1,0 +1,56 @@
+"""The ingest of a result log (harness/shadow/ingest.py): prepared in worker processes it writes the same
+database as in this process, and a bad line stops it at the same place either way, the lines before it kept."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from harness.errors import HarnessInputError
+from harness.golden import FieldSpec
+from harness.shadow.ingest import ingest
+from harness.shadow.judge import week_summary
+from tests.test_shadow_db import make_records, write_jsonl
+
+SCHEMA = {"vendor": FieldSpec("vendor", "string"), "codes": FieldSpec("codes", "list")}
+
+
+def _contents(path) -> list:
+    conn = sqlite3.connect(path)
+    try:
+        return [conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+                for table, order in (("results", "1, 2"), ("fields", "1, 2, 3"), ("summaries", "1"), ("stale", "1"))]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("schema", [None, SCHEMA], ids=["plain", "golden"])
+def test_worker_processes_write_the_same_database_as_one_process(tmp_path, schema):
+    records = make_records(docs_per_day=8, weeks=3)
+    log = tmp_path / "log.jsonl"
+    write_jsonl(log, records + records[:7])  # a rewrite of earlier records, in a later batch
+    one = ingest(log, tmp_path / "one.sqlite", schema, batch=40, summarise=week_summary, processes=0)
+    two = ingest(log, tmp_path / "two.sqlite", schema, batch=40, summarise=week_summary, processes=2)
+    assert one == two == len(records) + 7
+    contents = _contents(tmp_path / "one.sqlite")
+    assert contents == _contents(tmp_path / "two.sqlite")
+    results, fields, summaries, stale = contents
+    assert len(results) == len(records) and fields and len(summaries) == 3 and not stale
+
+
+@pytest.mark.parametrize("processes", [0, 2])
+@pytest.mark.parametrize("bad_line, where", [("{not json", r"log.jsonl:58: broken JSON"),
+                                             ('{"doc_id": ""}', r"log.jsonl:58: doc_id: ")])
+def test_a_bad_line_keeps_every_line_before_it_even_in_its_batch(tmp_path, processes, bad_line, where):
+    records = make_records(docs_per_day=4, weeks=3)
+    log = tmp_path / "log.jsonl"
+    lines = [json.dumps(r) for r in records[:57]] + [bad_line] + [json.dumps(r) for r in records[57:]]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "cmp.sqlite"
+    with pytest.raises(HarnessInputError, match=where):
+        ingest(log, db, batch=20, summarise=week_summary, processes=processes)
+    results, _, summaries, stale = _contents(db)
+    assert len(results) == 57  # lines 41-57 share the bad line's batch, and are kept
+    assert summaries and not stale  # what was written is summarised
