@@ -167,36 +167,37 @@ def field_rows(records: Sequence[ResultRecord], schema: Mapping[str, FieldSpec] 
     scored as scoring scores it (:func:`metrics.extraction.pair_outcome`, one normaliser per field) once per
     call and remembered: a month repeats its values. A record's rows do not depend on the others."""
     out: list[FieldRows] = [([], None, None)] * len(records)
-    schemas: dict[tuple, Mapping[str, FieldSpec]] = {}  # without a golden set: the plain schema of a key shape
-    cells: dict[str, tuple[Callable[[Any], Any], dict]] = {}  # per field spec: its normaliser, pair -> row
+    plans: dict[Any, list[tuple[str, Callable[[Any], Any], dict]]] = {}  # per schema: (field, normaliser, memo)
+    cells: dict[tuple[str, str], tuple[Callable[[Any], Any], dict]] = {}  # per field: its normaliser, pair -> row
     for i, record in enumerate(records):
         if not record.available:
             continue
         pred, gold = record.fields or {}, record.gold_fields or {}
-        spec = schema
-        if spec is None:
-            shape = (tuple(pred), tuple(type(v) is list for v in pred.values()),
-                     tuple(gold), tuple(type(v) is list for v in gold.values()))
-            spec = schemas.get(shape)
-            if spec is None:
-                spec = schemas[shape] = _plain_schema(pred, gold)
+        # without a golden set, the plain schema of the record's keys and which values are lists
+        shape = None if schema is not None else (tuple(pred), tuple(map(type, pred.values())),
+                                                 tuple(gold), tuple(map(type, gold.values())))
+        plan = plans.get(shape)
+        if plan is None:
+            plan = plans[shape] = []
+            for name, field_spec in (schema if schema is not None else _plain_schema(pred, gold)).items():
+                key = (field_spec.type, name)
+                if key not in cells:
+                    cells[key] = (normalizer(field_spec.type, field_spec), {})
+                plan.append((name, *cells[key]))
         rows, right, total = [], 0, 0
-        for name, field_spec in spec.items():
+        for name, norm, memo in plan:
             pv, gv = pred.get(name), gold.get(name)
-            key = (field_spec.type, name)
-            if key not in cells:
-                cells[key] = (normalizer(field_spec.type, field_spec), {})
-            norm, memo = cells[key]
             pair = (tuple(pv) if type(pv) is list else pv, tuple(gv) if type(gv) is list else gv)
-            row = memo.get(pair)
-            if row is None:
+            cell = memo.get(pair)
+            if cell is None:
                 value, outcome = pair_outcome(norm, gv, pv)
-                row = memo[pair] = (name, _text(value), _CORRECT.get(outcome))
-            if row[1] is not None or row[2] is not None:
-                rows.append(row)
-                if row[2] is not None:
+                text, correct = _text(value), _CORRECT.get(outcome)
+                cell = memo[pair] = (None if text is None and correct is None else (name, text, correct), correct)
+            if cell[0] is not None:
+                rows.append(cell[0])
+                if cell[1] is not None:
                     total += 1
-                    right += row[2]
+                    right += cell[1]
         out[i] = (rows, None, None) if record.gold_fields is None else (rows, right, total)
     return out
 
