@@ -54,3 +54,19 @@ def test_a_bad_line_keeps_every_line_before_it_even_in_its_batch(tmp_path, proce
     results, _, summaries, stale = _contents(db)
     assert len(results) == 57  # lines 41-57 share the bad line's batch, and are kept
     assert summaries and not stale  # what was written is summarised
+
+
+def test_a_summarise_no_worker_can_receive_runs_here(tmp_path):
+    records = make_records(docs_per_day=3, weeks=3)
+    log = tmp_path / "log.jsonl"
+    write_jsonl(log, records)
+    calls = []
+
+    def summarise(conn, week):  # a closure: it cannot be sent to a worker process
+        calls.append(week)
+        return week_summary(conn, week)
+
+    ingest(log, tmp_path / "a.sqlite", batch=30, summarise=summarise, processes=2)
+    ingest(log, tmp_path / "b.sqlite", batch=30, summarise=week_summary, processes=2)
+    assert calls == ["2026-W02", "2026-W03", "2026-W04"]
+    assert _contents(tmp_path / "a.sqlite") == _contents(tmp_path / "b.sqlite")

@@ -286,17 +286,19 @@ class Writer:
             if self.summaries:
                 self.conn.execute("DELETE FROM writing")
 
-    def refresh(self) -> int:
+    def refresh(self, summarise_all: Callable[[list[str]], Iterable[dict[str, Any] | None]] | None = None) -> int:
         """Recompute the summaries of the stale weeks (one transaction) with the Writer's ``summarise``; returns
         how many weeks. Without ``summarise`` the weeks stay stale (readers compute a stale week on demand: the
-        same figures, slower)."""
+        same figures, slower). ``summarise_all``: the weeks' summaries in their order, computed elsewhere (other
+        processes reading the file: what this transaction holds is committed, and no other writer commits until
+        it ends); by default each in turn here."""
         if not self.summaries or self.summarise is None:
             return 0
         week_summary = self.summarise
         with self._writing():
             weeks = [w for (w,) in self.conn.execute("SELECT week FROM stale ORDER BY week")]
-            for week in weeks:
-                body = week_summary(self.conn, week)
+            bodies = (week_summary(self.conn, w) for w in weeks) if summarise_all is None else summarise_all(weeks)
+            for week, body in zip(weeks, bodies):
                 if body is None:
                     self.conn.execute("DELETE FROM summaries WHERE week = ?", (week,))
                 else:

@@ -3,21 +3,23 @@
 The log is read ``batch`` lines at a time; each batch is parsed, validated and scored into rows
 (:func:`prepare`), then written by :class:`~harness.shadow.db.Writer`, the one writer of the file, one
 transaction a batch, in the log's order. A large log on a machine with two free cores is prepared in two worker
-processes (new interpreters) while this one writes the batches before: the same rows, the Python work on both
-cores. A bad line stops the ingest with ``file:line: field: problem`` after the lines before it are committed.
+processes (new interpreters) while this one writes the batches before, and the weeks' summaries are computed
+there too, a week each: the same rows and summaries, the Python work on both cores. A bad line stops the ingest with ``file:line: field: problem`` after the lines before it are committed.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessInputError
 from harness.files import jsonl_object, validate
 from harness.golden import FieldSpec
 from harness.shadow.db import Rows, Summarise, Writer, database, rows_of
+from harness.shadow.schema import BUSY_TIMEOUT_S
 from harness.shadow.records import ResultRecord
 
 SPREAD_FROM_BYTES = 16 * 2**20  # a log this large (about 35,000 results) is prepared in worker processes
@@ -82,20 +84,16 @@ def _batches(path: Path, batch: int) -> Iterator[list[tuple[int, bytes]]]:
             yield lines
 
 
-def _prepared(path: Path, batch: int, field_schema: Mapping[str, FieldSpec] | None, processes: int
+def _prepared(path: Path, batch: int, field_schema: Mapping[str, FieldSpec] | None, pool, processes: int
               ) -> Iterator[Prepared]:
-    """Every batch prepared, in the log's order: here (``processes`` 0), or in that many worker processes with
-    at most one batch more than the workers in flight."""
-    if processes < 1:
+    """Every batch prepared, in the log's order: here (no ``pool``), or in the pool's ``processes`` worker
+    processes with at most one batch more than the workers in flight."""
+    if pool is None:
         for lines in _batches(path, batch):
             yield prepare(str(path), lines, field_schema)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    pending: deque = deque()
     try:
-        pending: deque = deque()
         for lines in _batches(path, batch):
             pending.append(pool.submit(prepare, str(path), lines, field_schema))
             while len(pending) > processes:
@@ -103,7 +101,35 @@ def _prepared(path: Path, batch: int, field_schema: Mapping[str, FieldSpec] | No
         while pending:
             yield pending.popleft().result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in pending:
+            fut.cancel()
+
+
+_READERS: dict[str, sqlite3.Connection] = {}  # a worker process's connection to each database it summarises
+
+
+def _week_summary(db_path: str, week: str, summarise: Summarise) -> dict | None:
+    """``summarise(conn, week)`` in a worker process, on its own connection to the file (read only)."""
+    conn = _READERS.get(db_path)
+    if conn is None:
+        conn = _READERS[db_path] = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.execute("PRAGMA cache_size = -65536")
+    return summarise(conn, week)
+
+
+def _summaries_in(pool, db_path: Path, summarise: Summarise | None
+                  ) -> Callable[[list[str]], Iterable[dict | None]] | None:
+    """The weeks' summaries computed in the pool's workers (each week by one), in the weeks' order; None (here,
+    in turn) without a pool or for a ``summarise`` that cannot be sent to one (a lambda)."""
+    import pickle
+
+    if pool is None or summarise is None:
+        return None
+    try:
+        pickle.dumps(summarise)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+    return lambda weeks: pool.map(_week_summary, [str(db_path)] * len(weeks), weeks, [summarise] * len(weeks))
 
 
 def spread(path: Path) -> int:
@@ -127,16 +153,27 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
         raise HarnessInputError("result log not found", path=log_path)
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    with database(db_path) as conn:
-        writer, written = Writer(conn, field_schema, batch, summarise), 0
-        try:
-            for part in _prepared(log_path, batch, field_schema, spread(log_path) if processes is None else processes):
-                if part.records:
-                    writer.write_rows(part.rows)
-                    written += part.records
-                if part.error is not None:
-                    problem, line, field = part.error
-                    raise HarnessInputError(problem, path=log_path, line=line, field=field)
-        finally:
-            writer.refresh()  # what was written (before a bad line too) is summarised
-        return written
+    processes = spread(log_path) if processes is None else processes
+    pool = None
+    if processes > 0:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        with database(db_path) as conn:
+            writer, written = Writer(conn, field_schema, batch, summarise), 0
+            try:
+                for part in _prepared(log_path, batch, field_schema, pool, processes):
+                    if part.records:
+                        writer.write_rows(part.rows)
+                        written += part.records
+                    if part.error is not None:
+                        problem, line, field = part.error
+                        raise HarnessInputError(problem, path=log_path, line=line, field=field)
+            finally:  # what was written (before a bad line too) is summarised
+                writer.refresh(_summaries_in(pool, db_path, summarise))
+            return written
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
