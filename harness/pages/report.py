@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness import compare as cmp
+from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, gate_status
 from harness.leaderboard import item_set
@@ -31,7 +32,18 @@ TASK_ORDER = ("document", "classify", "extract", "answer", "summarize")
 def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = None, *,
                 command: str = "harness report", doc_limit: int = DOC_LIMIT) -> str:
     """The HTML of the report page for ``runs`` (``baseline``, when given, is one of them: the go/no-go and
-    the paired statistics compare every other run with it)."""
+    the paired statistics compare every other run with it).
+
+    Built with the cyclic garbage collector paused (:func:`harness.bulk.gc_paused`): the page holds both runs'
+    predictions and the golden split (hundreds of thousands of objects at a month's volume), which every
+    collection the statistics, the diff and the plots trigger would walk again; a figure's cycles are
+    collected once the collector is back on."""
+    with gc_paused():
+        return _report_page(runs, criteria, baseline, command=command, doc_limit=doc_limit)
+
+
+def _report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None, *, command: str,
+                 doc_limit: int) -> str:
     if not runs:
         raise HarnessInputError("no run to report", field="runs")
     if baseline is not None and all(r.path != baseline.path for r in runs):
