@@ -33,3 +33,33 @@ def test_the_page_is_built_without_a_collection_and_leaves_the_collector_on(two_
     # generation's collection the build's allocations trigger as the collector comes back on
     assert during <= 1 and set(collections) <= {0}
     assert gc.isenabled()
+
+
+def test_p95_of_each_resample_from_the_top_rows_equals_numpy_to_the_bit():
+    import numpy as np
+
+    from metrics.statistics import _indices, resampled_percentiles
+
+    rng = np.random.default_rng(11)
+    n = 5000  # large enough that the running counts start well above the bottom row
+    a, b = rng.lognormal(size=n), np.round(rng.normal(size=n), 1) + 5
+    got = resampled_percentiles({"a": a, "b": b}, [95, 99], n_resamples=70, seed=2)
+    idx = _indices(n, 70, 2)
+    for name, values in (("a", a), ("b", b)):
+        want = np.column_stack([np.percentile(values[idx], q, axis=1) for q in (95, 99)])
+        assert got[name].tobytes() == want.tobytes(), name
+
+
+def test_picked_ranks_are_the_same_from_any_starting_row():
+    import numpy as np
+
+    from metrics.statistics import _count_blocks, _picked_ranks
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    order = np.argsort(rng.normal(size=n), kind="stable")
+    ranks = np.array([1400, 2849, 2850, 2969])
+    for _, counts in _count_blocks(n, 100, 7):
+        whole = _picked_ranks(counts, order, ranks, 0)  # every row summed from the bottom
+        for first in (1, 1000, 2500, 2849, 2999):  # from the top: below the ranks, and above (counted again)
+            assert (_picked_ranks(counts, order, ranks, first) == whole).all(), first
