@@ -63,3 +63,31 @@ def test_picked_ranks_are_the_same_from_any_starting_row():
         whole = _picked_ranks(counts, order, ranks, 0)  # every row summed from the bottom
         for first in (1, 1000, 2500, 2849, 2999):  # from the top: below the ranks, and above (counted again)
             assert (_picked_ranks(counts, order, ranks, first) == whole).all(), first
+
+
+def test_field_outcomes_equal_normalising_every_value_one_by_one():
+    from harness.golden import load_golden_set
+    from metrics.extraction import outcome_columns_of_runs
+    from metrics.normalize import normalize_value
+    from conftest import ROOT
+
+    golden = load_golden_set(ROOT / "golden_sets" / "techcorp")
+    docs = golden.items("test", kinds=("document",))[:120]
+    schema = golden.manifest.fields
+    gold = [d.fields for d in docs]
+    # the gold values as they are (strings and lists of strings the same as gold), reordered lists, lists of
+    # numbers, blank strings and values from the next document
+    odd = ([2, 1], [1.0], ["  "], " ", "", 0, 0.0, -0.0, ["B", "a"])
+    runs = [[dict(d.fields) for d in docs],
+            [{k: (list(reversed(v)) if isinstance(v, list) else odd[(i + j) % len(odd)] if (i + j) % 3 == 0 else v)
+              for j, (k, v) in enumerate(d.fields.items())} for i, d in enumerate(docs)],
+            [None if i % 5 == 0 else dict(docs[(i + 1) % len(docs)].fields) for i in range(len(docs))]]
+
+    def outcome(g, p, spec):
+        gn, pn = normalize_value(g, spec.type, spec), normalize_value(p, spec.type, spec)
+        return ("empty" if pn is None else "spurious") if gn is None else ("correct" if pn == gn else "wrong")
+
+    got = outcome_columns_of_runs(gold, runs, schema)
+    for run, columns in zip(runs, got):
+        assert columns == {name: [outcome(g.get(name), (p or {}).get(name), spec) for g, p in zip(gold, run)]
+                           for name, spec in schema.items()}
