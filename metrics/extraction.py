@@ -99,7 +99,8 @@ def outcome_columns_of_runs(gold: Sequence[Mapping[str, Any]], preds: Sequence[S
             # a predicted string (or list of strings) equal to the gold one normalises as the gold one did (only
             # strings: for other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0]); each
             # value's outcome told in the same pass
-            out[k][name] = [("empty" if pn is None else "spurious") if gn is None else ("correct" if pn == gn else "wrong")
+            out[k][name] = [("empty" if pn is None else "spurious") if gn is None else
+                            ("correct" if pn == gn else "wrong")
                             for pv, gv, gn in zip([p.get(name) for p in run], g_raw, g_col)
                             for pn in ((gn if (type(pv) is str and type(gv) is str and pv == gv)
                                         or (type(pv) is list and _same_strings(pv, gv)) else

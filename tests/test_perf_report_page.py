@@ -91,3 +91,39 @@ def test_field_outcomes_equal_normalising_every_value_one_by_one():
     for run, columns in zip(runs, got):
         assert columns == {name: [outcome(g.get(name), (p or {}).get(name), spec) for g, p in zip(gold, run)]
                            for name, spec in schema.items()}
+
+
+def test_plots_drawn_in_a_second_process_are_the_plots_drawn_here():
+    import os
+
+    import pytest
+
+    from harness.pages import plots
+    from harness.pages.report import Figures
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the plots are always drawn here")
+    calls = [("bars", (["a", "b"], {"r1": [0.5, None], "r2": [0.25, 1.0]}, "accuracy"), {}),
+             ("latency_cdf", ({"r1": [0.01 * (i % 97 + 1) for i in range(5000)], "r2": [0.2, 0.3]}, "doc latency"), {}),
+             ("confusion", (["x", "y"], [[3, 1], [0, 4]], "r1"), {})]
+    with Figures() as beside:
+        drawn = [beside.add(name, *args, **kwargs) for name, args, kwargs in calls]
+        beside.start(beside=True)
+        assert beside._proc is not None  # a second process is drawing them
+        beside.finish()
+    here = plots.draw_calls(calls)
+    assert [(str(p.svg), p.alt) for p in drawn] == [(svg, alt) for svg, alt in here]
+    assert str(drawn[1].svg).startswith("<svg") and "doc latency" in drawn[1].alt
+
+
+def test_a_plot_the_second_process_cannot_draw_is_drawn_here_with_its_own_error():
+    import pytest
+
+    from harness.pages.report import Figures
+
+    with Figures() as figures:
+        figures.add("bars", ["a"], {"r": [0.5]}, "ok")
+        figures.add("no_such_plot")
+        figures.start(beside=True)
+        with pytest.raises(KeyError, match="no_such_plot"):
+            figures.finish()
