@@ -28,6 +28,7 @@ ANSWERS_CHECKED = 500  # answers the page runs the offline detector over, per ru
 SMALL_N = 30  # fewer paired documents than this: the sentence says the sample is too small
 TASK_ORDER = ("document", "classify", "extract", "answer", "summarize")
 DRAWN_BESIDE_FROM = 10_000  # predictions over the runs from which the plots are drawn in a second process
+DRAWING_TIMEOUT_S = 600  # a second process still drawing after this long is stopped; the plots are drawn here
 
 
 class Figures:
@@ -74,7 +75,7 @@ class Figures:
         drawn = None
         if self._proc is not None:
             try:
-                out, _ = self._proc.communicate()
+                out, _ = self._proc.communicate(timeout=DRAWING_TIMEOUT_S)
                 drawn = pickle.loads(out) if self._proc.returncode == 0 else None
             except Exception:  # noqa: BLE001 - drawn here instead: the same plots, or the same error
                 drawn = None
