@@ -110,7 +110,9 @@ def test_plots_drawn_in_a_second_process_are_the_plots_drawn_here():
         drawn = [beside.add(name, *args, **kwargs) for name, args, kwargs in calls]
         beside.start(beside=True)
         assert beside._proc is not None  # a second process is drawing them
+        given = beside._out
         beside.finish()
+    assert not os.path.exists(given)  # the plots' numbers handed over in a file, removed once drawn
     here = plots.draw_calls(calls)
     assert [(str(p.svg), p.alt) for p in drawn] == [(svg, alt) for svg, alt in here]
     assert str(drawn[1].svg).startswith("<svg") and "doc latency" in drawn[1].alt

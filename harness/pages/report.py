@@ -34,7 +34,7 @@ DRAWING_TIMEOUT_S = 600  # a second process still drawing after this long is sto
 class Figures:
     """The page's plots: each asked for with :meth:`add` (a :mod:`~harness.pages.plots` function's name and
     arguments), all drawn at once. With ``beside=True``, :meth:`start` draws them in a second process (a new
-    interpreter running :func:`harness.pages.plots.draw_calls`; it imports nothing of the caller's ``__main__``)
+    interpreter running :func:`harness.pages.plots.serve`; it imports nothing of the caller's ``__main__``)
     while this one computes the statistics and the diff of big runs; :meth:`finish` fills each plot in. The same
     SVG either way (the plots are deterministic); where the second process cannot run or fails, they are drawn
     here."""
@@ -61,8 +61,8 @@ class Figures:
             return
         try:
             with tempfile.NamedTemporaryFile("wb", prefix="harness-plots-", suffix=".pickle", delete=False) as fh:
+                self._out = fh.name  # (removed by close, whatever happens next)
                 pickle.dump(self._calls, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            self._out = fh.name
             code = f"import sys; sys.path[:0] = {sys.path!r}; from harness.pages.plots import serve; serve()"
             self._proc = subprocess.Popen([sys.executable, "-c", code, self._out], stdin=subprocess.DEVNULL,
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
