@@ -96,12 +96,15 @@ def outcome_columns_of_runs(gold: Sequence[Mapping[str, Any]], preds: Sequence[S
         g_raw = [g.get(name) for g in golds]
         g_col = [norm(v) for v in g_raw]
         for k, run in enumerate(runs):
-            # a predicted string equal to the gold string normalises as the gold one did (only strings: for
-            # other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0])
-            p_col = [gn if type(pv) is str and type(gv) is str and pv == gv else norm(pv)
-                     for pv, gv, gn in zip([p.get(name) for p in run], g_raw, g_col)]
-            out[k][name] = [("empty" if pv is None else "spurious") if g is None else ("correct" if pv == g else "wrong")
-                            for g, pv in zip(g_col, p_col)]
+            # a predicted string (or list of strings) equal to the gold one normalises as the gold one did (only
+            # strings: for other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0]); each
+            # value's outcome told in the same pass
+            out[k][name] = [("empty" if pn is None else "spurious") if gn is None else
+                            ("correct" if pn == gn else "wrong")
+                            for pv, gv, gn in zip([p.get(name) for p in run], g_raw, g_col)
+                            for pn in ((gn if (type(pv) is str and type(gv) is str and pv == gv)
+                                        or (type(pv) is list and _same_strings(pv, gv)) else
+                                        None if pv is None else norm(pv)),)]
     return out
 
 
@@ -116,8 +119,14 @@ def pair_outcome(norm: Callable[[Any], Any], gold: Any, pred: Any) -> tuple[Any,
     ('x', 'spurious')
     """
     g = norm(gold)
-    p = g if type(pred) is str and type(gold) is str and pred == gold else norm(pred)
+    p = (g if (type(pred) is str and type(gold) is str and pred == gold)
+         or (type(pred) is list and _same_strings(pred, gold)) else norm(pred))
     return p, (("empty" if p is None else "spurious") if g is None else ("correct" if p == g else "wrong"))
+
+
+def _same_strings(pv: list, gv: Any) -> bool:
+    """Whether a predicted list is the gold list, both of strings only."""
+    return type(gv) is list and pv == gv and all(type(x) is str for x in pv) and all(type(x) is str for x in gv)
 
 
 OUTCOMES = ("correct", "wrong", "spurious", "empty")  # an outcome's code in outcome_table

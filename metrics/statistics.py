@@ -286,13 +286,11 @@ def resampled_percentiles(samples: Mapping[str, np.ndarray], percentiles: Sequen
     ranks = np.unique(np.concatenate([prev, nxt]))
     orders = {name: np.argsort(a, kind="stable") for name, a in arrays.items()}
     picked = {name: np.empty((n_resamples, len(ranks)), dtype=np.intp) for name in arrays}
-    dtype = np.min_scalar_type(size)  # a running count reaches ``size`` at most
-    wanted = ranks.astype(dtype)
+    # the running counts are needed from a little below the lowest rank wanted only (see _picked_ranks)
+    first = max(0, int(ranks.min()) - _RANK_MARGIN_SD * int(np.sqrt(size)) - _BLOCK)
     for lo, counts in _count_blocks(size, n_resamples, seed):
-        for name in arrays:  # draws of each item, in the sample's sorted order, summed as they go
-            running = np.cumsum(counts[orders[name]], axis=0, dtype=dtype).T.copy()
-            for r, row in enumerate(running):
-                picked[name][lo + r] = np.searchsorted(row, wanted, side="right")
+        for name in arrays:
+            picked[name][lo:lo + counts.shape[1]] = _picked_ranks(counts, orders[name], ranks, first)
     out = {}
     for name, a in arrays.items():
         ordered = a[orders[name]]
@@ -300,6 +298,32 @@ def resampled_percentiles(samples: Mapping[str, np.ndarray], percentiles: Sequen
         out[name] = np.column_stack([_lerp(at[int(prev[j])], at[int(nxt[j])], float(gamma[j]))
                                      for j in range(len(percentiles))])
     return out
+
+
+_RANK_MARGIN_SD = 10  # how far below the lowest rank wanted the running counts start, in sqrt(n) (10 SD and more)
+
+
+def _picked_ranks(counts: np.ndarray, order: np.ndarray, ranks: np.ndarray, first: int) -> np.ndarray:
+    """For each resample of a block (``counts``: items x resamples, :func:`_count_blocks`) and each rank of
+    ``ranks``: the position, in the sample's sorted order (``order``), of the resample's value of that rank (the
+    first position where the running count of draws exceeds the rank).
+
+    Every resample draws n items, so the running count at position j is n minus the draws of the positions
+    after j: summed from the top down to ``first`` only (a P95 needs the top twentieth or so, not all n rows).
+    Where a resample's running count already exceeds the lowest rank below ``first`` (its value of that rank
+    lies lower), the block is counted from the bottom instead: the positions are the same either way."""
+    n = order.size
+    dtype = np.min_scalar_type(n)  # a running count reaches n at most
+    wanted = ranks.astype(dtype)
+    if first > 0:
+        above = np.cumsum(counts[order[:first - 1:-1]], axis=0, dtype=dtype)[::-1]  # draws at or above each position
+        below_first = n - above[0]  # the running count at position first - 1
+        if (below_first <= wanted.min()).all():
+            # the running count at position first + i: n minus the draws above it
+            running = np.vstack([n - above[1:], np.full((1, counts.shape[1]), n, dtype=dtype)]).T.copy()
+            return first + np.stack([np.searchsorted(row, wanted, side="right") for row in running])
+    running = np.cumsum(counts[order], axis=0, dtype=dtype).T.copy()  # draws in sorted order, summed as they go
+    return np.stack([np.searchsorted(row, wanted, side="right") for row in running])
 
 
 def mcnemar_exact(a_correct: Sequence[bool | int], b_correct: Sequence[bool | int]) -> McNemarResult:

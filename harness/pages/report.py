@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness import compare as cmp
+from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from harness.gates import NOT_MEASURABLE, Criteria, evaluate_criteria, evaluate_go_no_go, gate_status
 from harness.leaderboard import item_set
@@ -26,12 +27,102 @@ FLAGGED_CLAIMS = 8  # unsupported claims shown per run
 ANSWERS_CHECKED = 500  # answers the page runs the offline detector over, per run
 SMALL_N = 30  # fewer paired documents than this: the sentence says the sample is too small
 TASK_ORDER = ("document", "classify", "extract", "answer", "summarize")
+DRAWN_BESIDE_FROM = 10_000  # predictions over the runs from which the plots are drawn in a second process
+DRAWING_TIMEOUT_S = 600  # a second process still drawing after this long is stopped; the plots are drawn here
+
+
+class Figures:
+    """The page's plots: each asked for with :meth:`add` (a :mod:`~harness.pages.plots` function's name and
+    arguments), all drawn at once. With ``beside=True``, :meth:`start` draws them in a second process (a new
+    interpreter running :func:`harness.pages.plots.serve`; it imports nothing of the caller's ``__main__``)
+    while this one computes the statistics and the diff of big runs; :meth:`finish` fills each plot in. The same
+    SVG either way (the plots are deterministic); where the second process cannot run or fails, they are drawn
+    here."""
+
+    def __init__(self) -> None:
+        self._calls: list[tuple[str, tuple, dict]] = []
+        self._plots: list[Plot] = []
+        self._proc = self._out = None
+
+    def add(self, name: str, *args, **kwargs) -> Plot:
+        """A plot to draw: a :class:`~harness.pages.Plot` whose SVG and description :meth:`finish` fills in."""
+        self._calls.append((name, args, kwargs))
+        self._plots.append(Plot.__new__(Plot))
+        return self._plots[-1]
+
+    def start(self, beside: bool) -> None:
+        import os
+        import pickle
+        import subprocess
+        import sys
+        import tempfile
+
+        if not (beside and self._calls and (os.cpu_count() or 1) > 1):
+            return
+        try:
+            with tempfile.NamedTemporaryFile("wb", prefix="harness-plots-", suffix=".pickle", delete=False) as fh:
+                self._out = fh.name  # (removed by close, whatever happens next)
+                pickle.dump(self._calls, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            code = f"import sys; sys.path[:0] = {sys.path!r}; from harness.pages.plots import serve; serve()"
+            self._proc = subprocess.Popen([sys.executable, "-c", code, self._out], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except Exception:  # noqa: BLE001 - no second process here: drawn in finish()
+            self.close()
+
+    def finish(self) -> None:
+        import pickle
+
+        drawn = None
+        if self._proc is not None:
+            try:
+                out, _ = self._proc.communicate(timeout=DRAWING_TIMEOUT_S)
+                drawn = pickle.loads(out) if self._proc.returncode == 0 else None
+            except Exception:  # noqa: BLE001 - drawn here instead: the same plots, or the same error
+                drawn = None
+            finally:
+                self.close()
+        if not (isinstance(drawn, list) and len(drawn) == len(self._calls)):
+            drawn = plots.draw_calls(self._calls)
+        for plot, (svg, alt) in zip(self._plots, drawn):
+            done = Plot.of((svg, alt))
+            object.__setattr__(plot, "svg", done.svg)
+            object.__setattr__(plot, "alt", done.alt)
+
+    def close(self) -> None:
+        import os
+
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._out is not None:
+            try:
+                os.unlink(self._out)
+            except OSError:
+                pass
+        self._proc = self._out = None
+
+    def __enter__(self) -> "Figures":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = None, *,
                 command: str = "harness report", doc_limit: int = DOC_LIMIT) -> str:
     """The HTML of the report page for ``runs`` (``baseline``, when given, is one of them: the go/no-go and
-    the paired statistics compare every other run with it)."""
+    the paired statistics compare every other run with it).
+
+    Built with the cyclic garbage collector paused (:func:`harness.bulk.gc_paused`): the page holds both runs'
+    predictions and the golden split (hundreds of thousands of objects at a month's volume), which every
+    collection the statistics, the diff and the plots trigger would walk again; a figure's cycles are
+    collected once the collector is back on."""
+    with gc_paused():
+        return _report_page(runs, criteria, baseline, command=command, doc_limit=doc_limit)
+
+
+def _report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None, *, command: str,
+                 doc_limit: int) -> str:
     if not runs:
         raise HarnessInputError("no run to report", field="runs")
     if baseline is not None and all(r.path != baseline.path for r in runs):
@@ -41,41 +132,49 @@ def report_page(runs: Sequence[Run], criteria: Criteria, baseline: Run | None = 
         raise HarnessInputError("two runs have the same directory name; the page names runs by it", field="runs")
     others = [r for r in runs if baseline is None or r.path != baseline.path]
     preds = {r.id: r.predictions() for r in runs}  # read once: latency, flagged claims and errors use them
-    goldens_by_run = golden_sets_of(runs)  # loaded (and checked against the runs' hashes) once per golden set
-    items = split_items(runs, goldens_by_run)  # built once per golden split: statistics, diff and texts use them
-    pairs, notes = _pairs(baseline, others)
-    goldens = {}
-    for r in runs:
-        g = r.metrics.get("golden") or {}
-        goldens.setdefault((g.get("sha256"), r.split), {"name": g.get("name", "?"), "version": g.get("version", "?"),
-                                                        "split": r.split, "sha": g.get("sha256", "?")})
-    context = {
-        "criteria_file": criteria.path,
-        "verdicts": [_verdict(r, criteria, baseline) for r in [*others, *([baseline] if baseline else [])]],
-        "goldens": list(goldens.values()),
-        "audit": [_audit(r) for r in runs],
-        "notes": notes,
-        "run_names": names,
-        "headline": _metric_rows(runs, [n for n in registry.headline_names() if not n.startswith("answers.")]),
-        "headline_plot": _headline_plot(runs),
-        "paired": [_paired(p, goldens_by_run[p.a.id], (preds[p.a.id], preds[p.b.id]), items[p.a.id]) for p in pairs],
-        "classification": _classification(runs),
-        "extraction": _extraction(runs),
-        "latency": _latency(runs, preds),
-        "answers": _answers(runs, preds, goldens_by_run),
-        "cost": _cost(runs),
-        "documents": documents(runs, pairs, doc_limit, preds, goldens_by_run, items),
-        "governance": _governance(runs),
-    }
-    sections = [("verdict", "Verdict"), ("audit", "What was run"), ("headline", "Headline figures"),
-                ("classification", "Classification"), ("extraction", "Field extraction"), ("latency", "Latency"),
-                ("answers", "Answers"), ("cost", "Cost"), ("governance", "Maturity and governance"),
-                ("documents", "Documents")]
-    contents = [(a, t) for a, t in sections if a in ("verdict", "audit", "headline") or context.get(a)]
-    title = (f"{names[0]}: evaluation report" if len(runs) == 1 else
-             f"{', '.join(names)}: side-by-side report")
-    return render("report.html.j2", title=title, command=command, contents=contents,
-                  subtitle=f"baseline {baseline.id}" if baseline else "", **context)
+    with Figures() as figures:  # the plots, drawn beside the statistics below when the runs are big
+        drawn = {"headline_plot": _headline_plot(runs, figures), "classification": _classification(runs, figures),
+                 "extraction": _extraction(runs, figures), "latency": _latency(runs, preds, figures),
+                 "cost": _cost(runs, figures)}
+        figures.start(beside=sum(len(p) for p in preds.values()) >= DRAWN_BESIDE_FROM)
+        goldens_by_run = golden_sets_of(runs)  # loaded (and checked against the runs' hashes) once per set
+        items = split_items(runs, goldens_by_run)  # built once per golden split: statistics, diff and texts
+        pairs, notes = _pairs(baseline, others)
+        goldens = {}
+        for r in runs:
+            g = r.metrics.get("golden") or {}
+            goldens.setdefault((g.get("sha256"), r.split), {"name": g.get("name", "?"),
+                                                            "version": g.get("version", "?"), "split": r.split,
+                                                            "sha": g.get("sha256", "?")})
+        context = {
+            "criteria_file": criteria.path,
+            "verdicts": [_verdict(r, criteria, baseline) for r in [*others, *([baseline] if baseline else [])]],
+            "goldens": list(goldens.values()),
+            "audit": [_audit(r) for r in runs],
+            "notes": notes,
+            "run_names": names,
+            "headline": _metric_rows(runs, [n for n in registry.headline_names() if not n.startswith("answers.")]),
+            "headline_plot": drawn["headline_plot"],
+            "paired": [_paired(p, goldens_by_run[p.a.id], (preds[p.a.id], preds[p.b.id]), items[p.a.id])
+                       for p in pairs],
+            "classification": drawn["classification"],
+            "extraction": drawn["extraction"],
+            "latency": drawn["latency"],
+            "answers": _answers(runs, preds, goldens_by_run),
+            "cost": drawn["cost"],
+            "documents": documents(runs, pairs, doc_limit, preds, goldens_by_run, items),
+            "governance": _governance(runs),
+        }
+        sections = [("verdict", "Verdict"), ("audit", "What was run"), ("headline", "Headline figures"),
+                    ("classification", "Classification"), ("extraction", "Field extraction"), ("latency", "Latency"),
+                    ("answers", "Answers"), ("cost", "Cost"), ("governance", "Maturity and governance"),
+                    ("documents", "Documents")]
+        figures.finish()
+        contents = [(a, t) for a, t in sections if a in ("verdict", "audit", "headline") or context.get(a)]
+        title = (f"{names[0]}: evaluation report" if len(runs) == 1 else
+                 f"{', '.join(names)}: side-by-side report")
+        return render("report.html.j2", title=title, command=command, contents=contents,
+                      subtitle=f"baseline {baseline.id}" if baseline else "", **context)
 
 
 # ---------------------------------------------------------------------------------------------- header
@@ -186,13 +285,13 @@ def _ci(run: Run, name: str) -> tuple[float | None, float | None, float | None]:
     return (v if isinstance(v, (int, float)) else None), ci.get("low"), ci.get("high")
 
 
-def _headline_plot(runs: Sequence[Run]) -> Plot | None:
+def _headline_plot(runs: Sequence[Run], figures: Figures) -> Plot | None:
     names = [n for n in registry.headline_names() if registry.lookup(n).unit == "fraction"
              and any(isinstance(r.value(n), (int, float)) for r in runs)]
     if not names:
         return None
-    return Plot.of(plots.intervals([registry.lookup(n).title_for(n) for n in names],
-                                   {r.id: [_ci(r, n) for n in names] for r in runs}, "headline figure (95% CI)"))
+    return figures.add("intervals", [registry.lookup(n).title_for(n) for n in names],
+                       {r.id: [_ci(r, n) for n in names] for r in runs}, "headline figure (95% CI)")
 
 
 def _paired(pair: Pair, golden, predictions: tuple, items) -> dict:
@@ -241,22 +340,22 @@ def paired_sentence(pair: Pair, r: cmp.ComparisonRow) -> str:
     return text + "."
 
 
-def _classification(runs: Sequence[Run]) -> dict | None:
+def _classification(runs: Sequence[Run], figures: Figures) -> dict | None:
     with_cm = [r for r in runs if (r.metrics.get("classification") or {}).get("confusion_matrix")]
     if not with_cm:
         return None
-    confusions = [Plot.of(plots.confusion(r.metrics["classification"]["labels"],
-                                          r.metrics["classification"]["confusion_matrix"], r.id)) for r in with_cm]
+    confusions = [figures.add("confusion", r.metrics["classification"]["labels"],
+                              r.metrics["classification"]["confusion_matrix"], r.id) for r in with_cm]
     labels = list(with_cm[0].metrics["classification"]["labels"])
     def f1(r: Run, label: str) -> float | None:  # a class absent from the run's documents has no F1 to show
         per = (r.metrics["classification"].get("per_class") or {}).get(label) or {}
         return per.get("f1") if per.get("support") else None
 
     f1s = {r.id: [f1(r, c) for c in labels] for r in with_cm}
-    return {"confusions": confusions, "f1": Plot.of(plots.bars(labels, f1s, "F1 per class"))}
+    return {"confusions": confusions, "f1": figures.add("bars", labels, f1s, "F1 per class")}
 
 
-def _extraction(runs: Sequence[Run]) -> dict | None:
+def _extraction(runs: Sequence[Run], figures: Figures) -> dict | None:
     with_ex = [r for r in runs if (r.metrics.get("extraction") or {}).get("per_field")]
     if not with_ex:
         return None
@@ -265,10 +364,10 @@ def _extraction(runs: Sequence[Run]) -> dict | None:
     spurious = [[r.id, registry.format_value(r.value("extraction.accuracy"), "fraction"),
                  registry.format_value(r.value("extraction.spurious_rate"), "fraction"),
                  f"{r.value('extraction.n_spurious')} / {r.value('extraction.n_null_gold')}"] for r in with_ex]
-    return {"accuracy": Plot.of(plots.bars(fields, acc, "accuracy per field")), "spurious": spurious}
+    return {"accuracy": figures.add("bars", fields, acc, "accuracy per field"), "spurious": spurious}
 
 
-def _latency(runs: Sequence[Run], predictions: dict) -> dict | None:
+def _latency(runs: Sequence[Run], predictions: dict, figures: Figures) -> dict | None:
     from harness.predictor import document_latency
 
     samples: dict[str, dict[str, list[float]]] = {}
@@ -301,7 +400,7 @@ def _latency(runs: Sequence[Run], predictions: dict) -> dict | None:
         return None
     caption = {"document": "What a caller waits for one document (classify + extract).",
                "answer": "Answering one question (retrieval and generation)."}
-    plots_ = [{"plot": Plot.of(plots.latency_cdf(by_run, f"{task} latency")),
+    plots_ = [{"plot": figures.add("latency_cdf", by_run, f"{task} latency"),
                "caption": caption.get(task, f"One {task} call.") + " P50, P95 and P99 marked on each curve."}
               for task, by_run in samples.items()]
     return {"plots": plots_, "table": table}
@@ -336,7 +435,7 @@ def _flagged(run: Run, predictions: Sequence, golden) -> dict | None:
     return {"run": run.id, "claims": claims, "total": total, "checked": len(answered)}
 
 
-def _cost(runs: Sequence[Run]) -> dict | None:
+def _cost(runs: Sequence[Run], figures: Figures) -> dict | None:
     with_cost = [r for r in runs if (r.metrics.get("cost") or {}).get("breakdown")]
     if not with_cost:
         return None
@@ -349,5 +448,5 @@ def _cost(runs: Sequence[Run]) -> dict | None:
                       for r in with_cost] for name in row_names}
     table = [[r.id, b.get("row"), b.get("kind"), registry.format_value(b.get("per_document"), "usd"), b.get("basis")]
              for r in with_cost for b in r.metrics["cost"]["breakdown"]]
-    return {"plot": Plot.of(plots.stacked_cost([r.id for r in with_cost], per_row, "USD per document")),
+    return {"plot": figures.add("stacked_cost", [r.id for r in with_cost], per_row, "USD per document"),
             "rows": table}
