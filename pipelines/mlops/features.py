@@ -193,7 +193,9 @@ def _token_features(pairs: list, words: dict[str, int], special: list[str]) -> T
     """Unique (row, key) pairs sorted, keys renumbered to those used."""
     n_words = len(words)
     n_keys = len(PREFIXES) * n_words + len(special)
-    both = np.sort(np.concatenate([np.asarray(r, dtype=np.int64) * n_keys + k for r, k in pairs]))
+    # the stable sort (the same result for integers) is several times faster than the default one here: the
+    # pairs come in long runs already sorted by row
+    both = np.sort(np.concatenate([np.asarray(r, dtype=np.int64) * n_keys + k for r, k in pairs]), kind="stable")
     both = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
     rows, keys = both // n_keys, both % n_keys
     present = np.bincount(keys, minlength=n_keys) > 0

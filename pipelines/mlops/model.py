@@ -55,7 +55,10 @@ def _matrix(numeric: np.ndarray, tokens: TokenFeatures, vocab: Mapping[str, int]
     rows = np.concatenate([n_rows, tokens.rows[known]])
     cols = np.concatenate([position[kept][n_cols], cols[known]])
     data = np.concatenate([values[n_rows, n_cols], np.ones(int(known.sum()), dtype=np.float32)])
-    order = np.lexsort((cols, rows))  # each row's columns in increasing order
+    # each row's columns in increasing order: one key per entry (no two entries share a row and a column), sorted
+    # by NumPy's stable sort, which is much faster here than lexsort or the default sort (the entries come in
+    # long sorted runs), and gives the same order
+    order = np.argsort(rows * len(columns) + cols, kind="stable")
     indptr = np.zeros(len(numeric) + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=len(numeric)), out=indptr[1:])
     return sp.csr_matrix((data[order].astype(np.float32), cols[order].astype(np.int32), indptr),
