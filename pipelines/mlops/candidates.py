@@ -289,4 +289,4 @@ def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Can
     start, end = spans[order, 0], spans[order, 1]
     text = batch.text
     return Candidates(doc[order], typ[order], start, end, enum[order],
-                      [text[s:e] for s, e in zip(start.tolist(), end.tolist())], tuple(enum_res))
+                      list(map(text.__getitem__, map(slice, start.tolist(), end.tolist()))), tuple(enum_res))

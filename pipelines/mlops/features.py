@@ -67,8 +67,8 @@ def _line_tokens(batch: TextBatch) -> tuple[list[str], np.ndarray, np.ndarray, n
 
 def _lines(batch: TextBatch) -> _Lines:
     words, starts, ends, tok_line = _line_tokens(batch)
-    ids: dict[str, int] = {}
-    tok_word = np.asarray([ids.setdefault(w, len(ids)) for w in words], dtype=np.int64)
+    ids = {w: i for i, w in enumerate(dict.fromkeys(words))}  # in order of first appearance
+    tok_word = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
     n_lines = len(batch.lines)
     begin = np.searchsorted(tok_line, np.arange(n_lines), side="left")
     stop = np.searchsorted(tok_line, np.arange(n_lines), side="right")

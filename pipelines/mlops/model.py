@@ -123,8 +123,9 @@ def extract(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[str 
         order = np.lexsort((-scores, owners))  # by document, best score first
         first = np.ones(len(order), dtype=bool)
         first[1:] = owners[order][1:] != owners[order][:-1]
-        for r in rows[order][first].tolist():
-            results[cands.doc[r]][name] = _output_value(cands.text[r], spec)
+        best = rows[order][first]
+        for d, r in zip(cands.doc[best].tolist(), best.tolist()):
+            results[d][name] = _output_value(cands.text[r], spec)
     return results
 
 
@@ -239,6 +240,7 @@ def _stopped(cands: Candidates, stoplist) -> np.ndarray:
     """Whether each candidate is a single-word name on the stoplist."""
     out = np.zeros(len(cands), dtype=bool)
     rows = np.flatnonzero(cands.type == TYPE_CODE["name"])
-    out[rows] = np.fromiter((" " not in t and t.casefold() in stoplist for t in map(cands.text.__getitem__,
-                            rows.tolist())), dtype=bool, count=len(rows))
+    texts = list(map(cands.text.__getitem__, rows.tolist()))
+    stopped = {t: " " not in t and t.casefold() in stoplist for t in set(texts)}  # once per distinct text
+    out[rows] = np.fromiter(map(stopped.__getitem__, texts), dtype=bool, count=len(rows))
     return out
