@@ -87,8 +87,9 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     out = []  # matrix row after row), never the whole matrix in memory (2,000 x 50,000 draws are 800 MB)
     for lo in range(0, n_resamples, _BLOCK):
         block = rng.integers(0, n, size=(min(_BLOCK, n_resamples - lo), n))
-        flat = (block * len(block) + np.arange(len(block))[:, None]).ravel()
-        counts = np.bincount(flat, minlength=len(block) * n).reshape(n, len(block))
+        block *= len(block)  # item i of resample r counted at i * len(block) + r (in place: no copies)
+        block += np.arange(len(block))[:, None]
+        counts = np.bincount(block.ravel(), minlength=len(block) * n).reshape(n, len(block))
         counts = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
         counts.setflags(write=False)
         out.append((lo, counts))
