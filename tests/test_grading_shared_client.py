@@ -113,3 +113,76 @@ def test_a_class_graded_with_several_slots_builds_one_client(tmp_path):
         kept = [v for k, v in llm_module._SHARED.items() if server.url in k]
     assert len(kept) == 1 and kept[0][0] == 16
     assert grades[3] == grades[1]
+
+
+def _bench_class(tmp_path: Path, n: int):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from grading_bench import Responder, make_class
+
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(Path(__file__).resolve().parents[1] / "golden_sets" / "course")
+    return make_class(tmp_path / "class", n, "[classify]", local=False), Responder(golden.manifest.labels[0])
+
+
+def test_near_duplicates_are_found_beside_the_calls_not_before_the_first(tmp_path, monkeypatch):
+    """The similarity check (scikit-learn, seconds to import cold) runs in a thread once a variant is back,
+    not on the main thread before any call; the class summary lists the same pairs it computes."""
+    from harness.grading import classroom, grade_class, similarity
+
+    c, responder = _bench_class(tmp_path, 3)
+    seen: dict[str, object] = {}
+    real_flagged, real_run_jobs = similarity.flagged, classroom.run_jobs
+
+    def flagged(*args, **kwargs):
+        seen["thread"] = threading.current_thread().name
+        seen["after_a_result"] = bool(seen.get("results"))
+        seen["value"] = real_flagged(*args, **kwargs)
+        return seen["value"]
+
+    def run_jobs(*args, on_done=None, **kwargs):
+        def counted(r):
+            seen["results"] = seen.get("results", 0) + 1
+            on_done(r)
+        return real_run_jobs(*args, on_done=counted, **kwargs)
+
+    monkeypatch.setattr(similarity, "flagged", flagged)
+    monkeypatch.setattr(classroom, "run_jobs", run_jobs)
+    with BedrockStandIn(responder=responder) as server:
+        sets = ["llm.provider=bedrock", f"llm.model_id={HAIKU}", f"llm.endpoint_url={server.url}",
+                "cache.enabled=false", f"index_dir={tmp_path / 'index'}"]
+        grade_class(c / "assignment.yaml", c / "submissions", c / "roster.csv", tmp_path / "out", overrides=sets,
+                    progress=False, info=lambda m: None, workers=2)
+    assert seen["thread"] != threading.main_thread().name and seen["after_a_result"]
+    assert seen["value"]["pairs"]  # the generated prompts differ in one number: near-duplicates
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    for pair in seen["value"]["pairs"]:
+        assert f"- {pair['a']} and {pair['b']} ({pair['task']} prompt): {pair['similarity']:.3f}" in summary
+
+
+def test_a_dask_cluster_is_closed_by_a_thread_the_caller_joins(tmp_path):
+    """With ``closers``, run_jobs returns every result and leaves the cluster's closing to a thread it hands
+    back (the grading joins it after writing the outputs)."""
+    pytest.importorskip("distributed")
+    from harness.grading import classroom
+    from harness.grading.assignment import load_assignment
+    from harness.grading.roster import load_roster
+    from harness.grading.submission import discover
+
+    c, responder = _bench_class(tmp_path, 2)
+    assignment = load_assignment(c / "assignment.yaml")
+    found, _, unsafe = discover(c / "submissions", tmp_path / "staging", assignment.spec.limits)
+    with BedrockStandIn(responder=responder) as server:
+        sets = ["llm.provider=bedrock", f"llm.model_id={HAIKU}", f"llm.endpoint_url={server.url}",
+                "cache.enabled=false", f"index_dir={tmp_path / 'index'}"]
+        jobs, _ = classroom.plan(assignment, load_roster(c / "roster.csv").students, found, unsafe,
+                                 tmp_path / "out", sets)
+        closers: list = []
+        results = classroom.run_jobs(jobs, "dask", 1, threads=2, closers=closers)
+    assert sorted(results) == sorted(j.student_id for j in jobs)
+    assert all(r.status == "graded" for r in results.values())
+    assert len(closers) == 1 and closers[0].name == "harness-dask-close"
+    closers[0].join(timeout=120)
+    assert not closers[0].is_alive()
