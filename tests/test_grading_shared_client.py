@@ -185,4 +185,4 @@ def test_a_dask_cluster_is_closed_by_a_thread_the_caller_joins(tmp_path):
     assert all(r.status == "graded" for r in results.values())
     assert len(closers) == 1 and closers[0].name == "harness-dask-close"
     closers[0].join(timeout=120)
-    assert not closers[0].is_alive()
+    assert not closers[0].is_alive() and closers[0].error is None

@@ -163,13 +163,17 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
             bar.close()
         if later is not None:
             extra["similar"] = pending[0].result() if pending else later()
-        return _outputs(assignment, golden, roster, settled, results, out, not_on_roster, problems, command, info,
-                        extra)
+        graded = _outputs(assignment, golden, roster, settled, results, out, not_on_roster, problems, command,
+                          info, extra)
     finally:
         if beside is not None:
             beside.shutdown(wait=True)
         for closer in closers:
             closer.join()
+    for closer in closers:
+        if closer.error is not None:
+            raise closer.error
+    return graded
 
 
 def _outputs(assignment, golden, roster, settled, results, out: Path, not_on_roster, problems, command, info,

@@ -83,7 +83,8 @@ def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, sch
 
     ``closers``: when given, the Dask client and the cluster this call started are closed by a thread appended
     to it, which the caller joins once its own work is done (a ``LocalCluster``'s worker processes take seconds
-    to stop, beside the grades and outputs written meanwhile); without it they are closed before returning."""
+    to stop, beside the grades and outputs written meanwhile), then raises its ``error`` if closing failed;
+    without it they are closed before returning."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}")
     import uuid
@@ -180,7 +181,14 @@ def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | 
         else:
             import threading
 
-            closer = threading.Thread(target=close, name="harness-dask-close")
+            def close_keeping_error() -> None:  # the joiner raises it (``closer.error``), no traceback here
+                try:
+                    close()
+                except BaseException as exc:  # noqa: BLE001
+                    closer.error = exc
+
+            closer = threading.Thread(target=close_keeping_error, name="harness-dask-close")
+            closer.error = None
             closer.start()
             closers.append(closer)
 
