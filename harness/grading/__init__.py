@@ -11,6 +11,7 @@ Public face: :func:`grade_class` and :func:`check_submission`.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -98,8 +99,9 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
         on_roster = {s.student_id for s in roster}
         not_on_roster = tuple(sorted((set(found) | set(unsafe)) - on_roster))
         # near-duplicate prompts, flagged for a person (never a grade change); then the deadline
-        similar = None if dry_run else similarity.flagged(assignment, {k: v for k, v in found.items()
-                                                                       if k in on_roster})
+        # (a thunk: computed beside the variants' calls, see _grade; it imports scikit-learn, seconds cold)
+        similar = None if dry_run else partial(similarity.flagged, assignment,
+                                               {k: v for k, v in found.items() if k in on_roster})
         lateness = deadlines.assess_class(assignment, roster, found, clock, info)
         for sid in sorted(marked_late & set(found)):
             if not lateness or lateness.get(sid, {}).get("submitted") is None:
@@ -119,14 +121,24 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
 
 def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, problems, *, workers, executor,
            scheduler, threads, progress, info, command, extra=None):
-    """Run the planned variants (the reference first), grade them and write every output."""
-    from harness.grading import classroom, deadlines, feedback, outputs
+    """Run the planned variants (the reference first), grade them and write every output. ``extra["similar"]``
+    may be a function: it runs in a thread from the first variant's result on (beside the others' calls, not
+    before the first call), and its value is what the outputs get."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harness.grading import classroom
     from harness.grading.roster import REFERENCE
 
     bar = classroom.progress_bar(len(jobs), progress)
     tally = {"done": 0, "failed": 0, "tokens": 0}
+    extra = dict(extra or {})
+    later = extra.get("similar") if callable(extra.get("similar")) else None
+    beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-grade-similar") if later else None
+    pending = []
 
     def done(r) -> None:
+        if beside is not None and not pending:
+            pending.append(beside.submit(later))
         if r.student_id == REFERENCE:
             reference_checked(r, out, info)
         tally["done"] += 1
@@ -142,10 +154,34 @@ def _grade(assignment, golden, roster, jobs, settled, out: Path, not_on_roster, 
             line += f", {spent['tokens']:,} tokens in {spent['calls']:,} calls on the grading split"
         bar.write(line)
 
+    closers: list = []  # a Dask cluster stops beside the grading and the outputs (joined before returning)
     try:
-        results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done, threads=threads)
+        try:
+            results = classroom.run_jobs(jobs, executor, workers, scheduler, on_done=done, threads=threads,
+                                         closers=closers)
+        finally:
+            bar.close()
+        if later is not None:
+            extra["similar"] = pending[0].result() if pending else later()
+        graded = _outputs(assignment, golden, roster, settled, results, out, not_on_roster, problems, command,
+                          info, extra)
     finally:
-        bar.close()
+        if beside is not None:
+            beside.shutdown(wait=True)
+        for closer in closers:
+            closer.join()
+    for closer in closers:
+        if closer.error is not None:
+            raise closer.error
+    return graded
+
+
+def _outputs(assignment, golden, roster, settled, results, out: Path, not_on_roster, problems, command, info,
+             extra):
+    """Grade the variants' results and write every output (:func:`_grade`'s second half)."""
+    from harness.grading import classroom, deadlines, feedback, outputs
+    from harness.grading.roster import REFERENCE
+
     entries, names = classroom.grade_results(assignment, roster, settled, results)
     entries, names = deadlines.apply(assignment, entries, names, (extra or {}).get("lateness"))
     result = classroom.ClassResult(assignment, tuple(entries), results.get(REFERENCE), not_on_roster,

@@ -76,9 +76,15 @@ def plan(assignment, roster: Sequence[Student], found: dict[str, Path], unsafe: 
 
 
 def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, scheduler: str | None = None,
-             on_done: Callable[[VariantResult], None] | None = None, threads: int = 1) -> dict[str, VariantResult]:
+             on_done: Callable[[VariantResult], None] | None = None, threads: int = 1,
+             closers: list | None = None) -> dict[str, VariantResult]:
     """Run every job on the executor (``local``: ``workers`` threads; ``dask``: ``workers`` processes of
-    ``threads`` threads each); ``on_done`` sees each result as it arrives. Results by student id."""
+    ``threads`` threads each); ``on_done`` sees each result as it arrives. Results by student id.
+
+    ``closers``: when given, the Dask client and the cluster this call started are closed by a thread appended
+    to it, which the caller joins once its own work is done (a ``LocalCluster``'s worker processes take seconds
+    to stop, beside the grades and outputs written meanwhile), then raises its ``error`` if closing failed;
+    without it they are closed before returning."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}")
     import uuid
@@ -99,11 +105,11 @@ def run_jobs(jobs: Sequence[Job], executor: str = "local", workers: int = 1, sch
             jobs = shared(slots, slots)
         run = _run_local(jobs, min(len(jobs), slots * per_slot) if slots > 1 else 1)
     elif scheduler:  # another cluster's workers: their threads, one variant each, as they are
-        run = _run_dask(jobs, workers, threads, scheduler)
+        run = _run_dask(jobs, workers, threads, scheduler, closers)
     else:
         slots = max(1, threads)
         jobs = shared(slots, slots * max(1, workers))
-        run = _run_dask(jobs, workers, slots * per_slot, scheduler)
+        run = _run_dask(jobs, workers, slots * per_slot, scheduler, closers)
     with closing(run):  # ``on_done`` raising stops the class: variants not started are cancelled
         for r in run:
             results[r.student_id] = r
@@ -143,8 +149,10 @@ def _run_local(jobs: Sequence[Job], workers: int) -> Iterable[VariantResult]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | None) -> Iterable[VariantResult]:
-    """Variants as Dask tasks (one per student, retried never: a crash is an ``error`` result already)."""
+def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | None,
+              closers: list | None = None) -> Iterable[VariantResult]:
+    """Variants as Dask tasks (one per student, retried never: a crash is an ``error`` result already); the
+    client and cluster closed at the end, by a thread appended to ``closers`` when it is given."""
     import logging
 
     from distributed import Client, LocalCluster, as_completed
@@ -163,9 +171,26 @@ def _run_dask(jobs: Sequence[Job], workers: int, threads: int, scheduler: str | 
         for fut in as_completed(futures):
             yield fut.result()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        def close() -> None:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+        if closers is None:
+            close()
+        else:
+            import threading
+
+            def close_keeping_error() -> None:  # the joiner raises it (``closer.error``), no traceback here
+                try:
+                    close()
+                except BaseException as exc:  # noqa: BLE001
+                    closer.error = exc
+
+            closer = threading.Thread(target=close_keeping_error, name="harness-dask-close")
+            closer.error = None
+            closer.start()
+            closers.append(closer)
 
 
 def grade_results(assignment, roster: Sequence[Student], settled: dict[str, tuple[str, str]],

@@ -149,6 +149,7 @@ def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
     from harness.grading.rubric import failure_kind
     from harness.grading.plan import reference_templates, variant_config
     from harness.grading.submission import Submission, write_prompt_dir
+    from harness.models import shared_clients
     from harness.pipelines import build_predictor
     from harness.scoring import score_run
     from harness.store import RunStore
@@ -159,7 +160,8 @@ def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
                             where / "prompts", assignment.spec.tasks, reference=baseline)
     sets = variant_overrides(assignment, sub, refs, where / "prompts", job.overrides)
     slots = call_slots(*job.calls[:2]) if job.calls else None
-    with slots.building if slots else nullcontext():
+    # one build at a time; the variants of this process share one Bedrock client (as many connections as slots)
+    with (slots.building if slots else nullcontext()), (shared_clients(slots.n) if slots else nullcontext()):
         built = build_predictor("llmops", golden, str(assignment.pipeline_config) if assignment.pipeline_config
                                 else None, sets, progress=_quiet)
     splits = {"grading": assignment.spec.grading_split, "dev": assignment.spec.dev_split}

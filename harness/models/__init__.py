@@ -8,7 +8,8 @@
 * :mod:`harness.models.embeddings`: MiniLM (local) and Titan (Bedrock) embedders.
 * :mod:`harness.models.structured`: the JSON object in a reply.
 
-:func:`build_llm` and :func:`build_embedder` are the one place clients are constructed.
+:func:`build_llm` and :func:`build_embedder` are the one place clients are constructed; inside
+:func:`shared_clients` (grading's variants) Bedrock models with the same parameters share one client per process.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, Callable, Mapping
 
 from harness.models.bedrock import BEDROCK_MODELS, BEDROCK_PRICES, client_config, resolve_model_id
 from harness.models.cache import CallCache, call_key
-from harness.models.llm import BedrockLLM, CachedLLM, LLMClient, LLMResult, LocalLLM, request_parts, smollm2_path
+from harness.models.llm import (BedrockLLM, CachedLLM, LLMClient, LLMResult, LocalLLM, request_parts, shared_clients,
+                                smollm2_path)
 from harness.models.structured import InvalidOutput, parse_json_object
 
 
@@ -75,4 +77,4 @@ def build_embedder(provider: str, *, model_id: str, region: str, endpoint_url: s
 
 __all__ = ["BEDROCK_MODELS", "BEDROCK_PRICES", "BedrockLLM", "CachedLLM", "CallCache", "InvalidOutput", "LLMClient",
            "LLMResult", "LocalLLM", "build_embedder", "build_llm", "call_key", "client_config", "parse_json_object",
-           "request_parts", "resolve_model_id", "smollm2_path"]
+           "request_parts", "resolve_model_id", "shared_clients", "smollm2_path"]

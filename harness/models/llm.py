@@ -3,11 +3,15 @@ one ``complete`` call that streams, counts tokens and is served from the call ca
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import threading
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Protocol
@@ -185,12 +189,15 @@ class BedrockLLM:
 
     def __init__(self, model_id: str, region: str, endpoint_url: str | None, temperature: float, max_tokens: int,
                  client_config, guardrail_config: Mapping[str, str] | None = None) -> None:
-        from langchain_aws import ChatBedrockConverse
-
+        """Inside :func:`shared_clients` the ``ChatBedrockConverse`` (and its botocore client) is the process's
+        one for these parameters (:func:`shared_chat`); outside it, one of its own."""
         self.model_id = model_id
-        extra = {"guardrail_config": dict(guardrail_config)} if guardrail_config else {}
-        self.chat = ChatBedrockConverse(model=model_id, region_name=region, endpoint_url=endpoint_url,
-                                        temperature=temperature, max_tokens=max_tokens, config=client_config, **extra)
+        pool = _SHARED_POOL.get()
+        if pool is None:
+            self.chat = _chat(model_id, region, endpoint_url, temperature, max_tokens, client_config, guardrail_config)
+        else:
+            self.chat = shared_chat(model_id, region, endpoint_url, temperature, max_tokens, client_config,
+                                    guardrail_config, pool)
 
     def complete(self, system: str, user: str, schema: Mapping[str, Any] | None, max_tokens: int) -> LLMResult:
         from langchain_core.messages import HumanMessage, SystemMessage
@@ -214,6 +221,76 @@ class BedrockLLM:
 
     def close(self) -> None:
         pass
+
+
+def _chat(model_id: str, region: str, endpoint_url: str | None, temperature: float, max_tokens: int, client_config,
+          guardrail_config: Mapping[str, str] | None):
+    """A new ``ChatBedrockConverse`` (it builds its botocore clients: the service's JSON models read again)."""
+    from langchain_aws import ChatBedrockConverse
+
+    extra = {"guardrail_config": dict(guardrail_config)} if guardrail_config else {}
+    return ChatBedrockConverse(model=model_id, region_name=region, endpoint_url=endpoint_url, temperature=temperature,
+                               max_tokens=max_tokens, config=client_config, **extra)
+
+
+_SHARED_POOL: ContextVar[int | None] = ContextVar("harness_shared_bedrock_pool", default=None)
+_SHARED: OrderedDict[str, Any] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                   "AWS_BEARER_TOKEN_BEDROCK", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
+                   "AWS_SHARED_CREDENTIALS_FILE")
+SHARED_KEPT = 8  # parameter sets whose client a process keeps (the oldest is dropped first)
+
+
+@contextmanager
+def shared_clients(pool: int):
+    """Within this block (in this thread), Bedrock models built by :func:`harness.models.build_llm` share the
+    process's one ``ChatBedrockConverse`` per parameter set (:func:`shared_chat`); ``pool``: the calls the
+    process may make at once (the shared client keeps at least that many connections).
+
+    Grading builds a predictor per variant: sharing saves each one building botocore clients (about 0.3-0.5 s
+    of Python: listing and parsing the service's JSON models), which otherwise competes with other variants'
+    calls for the interpreter. Outputs do not change: the client sends the same requests."""
+    token = _SHARED_POOL.set(max(1, int(pool)))
+    try:
+        yield
+    finally:
+        _SHARED_POOL.reset(token)
+
+
+def shared_chat(model_id: str, region: str, endpoint_url: str | None, temperature: float, max_tokens: int,
+                client_config, guardrail_config: Mapping[str, str] | None, pool: int):
+    """The process's ``ChatBedrockConverse`` for these parameters, built on first use with a connection pool of
+    at least ``pool`` (a botocore client is safe to share between threads; every call passes its own messages
+    and output cap). Two parameter sets that differ in anything the model or the client is given (model,
+    region, endpoint, temperature, output cap, guardrail, botocore settings other than the pool's size, the
+    credentials in the environment) get two clients; a larger ``pool`` than the kept client's builds a new one."""
+    options = {} if client_config is None else {k: getattr(client_config, k, None)
+                                                for k in sorted(client_config.OPTION_DEFAULTS)}
+    have = options.pop("max_pool_connections", None) or 10  # botocore's default pool
+    # the credentials the client reads from the environment when it is built (hashed, not kept)
+    secrets = hashlib.sha256(json.dumps([os.environ.get(k) for k in _CREDENTIAL_ENV]).encode()).hexdigest()
+    key = json.dumps([model_id, region, endpoint_url, temperature, max_tokens,
+                      dict(guardrail_config) if guardrail_config else None, options, secrets], sort_keys=True,
+                     default=repr)
+    with _SHARED_LOCK:
+        kept = _SHARED.get(key)
+        if kept is not None and kept[0] >= pool:
+            _SHARED.move_to_end(key)
+            return kept[1]
+        size = max(have, pool)
+        config = client_config
+        if size != have:
+            from botocore.config import Config
+
+            config = Config(max_pool_connections=size) if config is None else \
+                config.merge(Config(max_pool_connections=size))
+        chat = _chat(model_id, region, endpoint_url, temperature, max_tokens, config, guardrail_config)
+        _SHARED[key] = (size, chat)
+        _SHARED.move_to_end(key)
+        while len(_SHARED) > SHARED_KEPT:
+            _SHARED.popitem(last=False)
+        return chat
 
 
 def request_parts(params: Mapping[str, Any], system: str, user: str, schema: Mapping[str, Any] | None,
