@@ -12,7 +12,7 @@ from harness.errors import HarnessInputError
 from harness.golden import FieldSpec
 from harness.shadow.ingest import ingest
 from harness.shadow.judge import week_summary
-from tests.test_shadow_db import make_records, write_jsonl
+from test_shadow_db import make_records, write_jsonl
 
 SCHEMA = {"vendor": FieldSpec("vendor", "string"), "codes": FieldSpec("codes", "list")}
 
