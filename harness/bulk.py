@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 @contextmanager
@@ -26,3 +26,22 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def in_order(pool: Any, fn: Callable[..., Any], calls: Iterable[tuple], window: int) -> Iterator[Any]:
+    """``fn(*args)`` of each of ``calls`` submitted to ``pool`` (a ``concurrent.futures`` executor), the results
+    yielded in the calls' order, at most ``window`` calls more than the one awaited in flight; the calls not yet
+    done are cancelled when the caller stops early."""
+    from collections import deque
+
+    pending: deque = deque()
+    try:
+        for args in calls:
+            pending.append(pool.submit(fn, *args))
+            while len(pending) > window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()

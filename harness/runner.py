@@ -339,24 +339,17 @@ def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequenc
     the same records as one process would write, the cores shared by the Python work around the models. At
     most one batch more than the workers is in flight."""
     import multiprocessing
-    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+
+    from harness.bulk import in_order
 
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     pool = ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(build,))
     try:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append((len(batch), pool.submit(_worker_batch, batch)))
-            while len(pending) > processes or (pending and pending[0][1].done()):
-                n, fut = pending.popleft()
-                append(fut.result())
-                bar.update(n)
-        while pending:
-            n, fut = pending.popleft()
-            append(fut.result())
-            bar.update(n)
+        for batch, predictions in zip(batches, in_order(pool, _worker_batch, ((b,) for b in batches), processes)):
+            append(predictions)
+            bar.update(len(batch))
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

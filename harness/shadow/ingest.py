@@ -10,11 +10,11 @@ there too, a week each: the same rows and summaries, the Python work on both cor
 from __future__ import annotations
 
 import sqlite3
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
+from harness.bulk import in_order
 from harness.errors import HarnessInputError
 from harness.files import jsonl_object, validate
 from harness.golden import FieldSpec
@@ -92,17 +92,8 @@ def _prepared(path: Path, batch: int, field_schema: Mapping[str, FieldSpec] | No
         for lines in _batches(path, batch):
             yield prepare(str(path), lines, field_schema)
         return
-    pending: deque = deque()
-    try:
-        for lines in _batches(path, batch):
-            pending.append(pool.submit(prepare, str(path), lines, field_schema))
-            while len(pending) > processes:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        for fut in pending:
-            fut.cancel()
+    yield from in_order(pool, prepare, ((str(path), lines, field_schema) for lines in _batches(path, batch)),
+                        processes)
 
 
 _READERS: dict[str, sqlite3.Connection] = {}  # a worker process's connection to each database it summarises
