@@ -115,11 +115,11 @@ def one_month(predictor, golden, config: dict, out: Path, batch: int, spread_fro
 
     c0 = cpu_seconds()
     t0 = time.perf_counter()
-    runner.execute(predictor, golden, "test", out, config=config, config_hash="bench", batch_size=batch,
-                   progress=False, overwrite=True,
-                   spread_from=runner.SPREAD_FROM if spread_from is None else spread_from)
+    result = runner.execute(predictor, golden, "test", out, config=config, config_hash="bench", batch_size=batch,
+                            progress=False, overwrite=True,
+                            spread_from=runner.SPREAD_FROM if spread_from is None else spread_from)
     t1 = time.perf_counter()
-    score_run(out, golden)
+    score_run(out, golden, held=result.held)  # as harness run does
     t2 = time.perf_counter()
     run = gates.load_run(out)
     criteria = gates.load_criteria()

@@ -15,7 +15,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -27,7 +27,7 @@ from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
-from harness.store import RunStore, now
+from harness.store import HeldPredictions, RunStore, now
 
 # what `harness run` passes as execute's spread_from when two cores are free: items left to do from which a
 # predictor that can (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a
@@ -77,6 +77,8 @@ class RunResult:
     n_new: int
     n_skipped: int
     metrics: dict | None = None  # None until the run is scored
+    # every prediction of predictions.jsonl as this process wrote them, for the scoring that follows
+    held: HeldPredictions | None = field(default=None, repr=False, compare=False)
 
 
 def run_identity(predictor: str, config_hash: str, model_version: str | None, golden_sha256: str, split: str, *,
@@ -152,7 +154,7 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
 
     with RunStore(out_dir).writing(f"harness run --pipeline {predictor.name} --split {split}"):
         result = execute(predictor, golden, split, out_dir, **kwargs)
-        return replace(result, metrics=score_run(result.out_dir, golden))
+        return replace(result, metrics=score_run(result.out_dir, golden, held=result.held))
 
 
 def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None:
@@ -260,7 +262,8 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     if dropped:
         print(f"repaired {store.predictions_path}: {dropped} duplicate record(s) dropped, the first of each id "
               "kept", file=sys.stderr)
-    done = {p.id for p in store.predictions()}
+    written = store.predictions()  # what the file holds, then each batch as it is appended
+    done = {p.id for p in written}
     todo = [it for it in items if it.id not in done]
     record = _record(predictor, golden, split, items, identity, old, now(), config=config, config_hash=config_hash,
                      batch_size=batch_size, concurrency=concurrency, extra=extra)
@@ -274,7 +277,8 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     try:
         spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
                   and len(todo) >= max(spread_from, batch_size + 1) else None)
-        _predict(predictor, todo, batch_size, concurrency, store.append, bar, spread=spread)
+        _predict(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, preds), bar,
+                 spread=spread)
     finally:
         bar.close()
         record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),
@@ -283,7 +287,13 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     if repeats > 1:
         _repeat(predictor, items, repeats, store, batch_size, concurrency, progress, f"{predictor.name}:{split}")
     store.write_run({**record, "ended_at": now()})
-    return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo))
+    return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo),
+                     held=store.held(written))
+
+
+def _append(store: RunStore, written: list[Prediction], predictions: Sequence[Prediction]) -> None:
+    store.append(predictions)
+    written.extend(predictions)
 
 
 def _predict(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar, *,
@@ -324,36 +334,72 @@ _WORKER: Predictor | None = None  # a worker process's predictor (_run_processes
 
 
 def _start_worker(build: Callable[[], Predictor]) -> None:
+    """Build the worker's predictor, then leave what is built out of every later garbage collection
+    (``gc.freeze``) and collect only after each batch: unpickling a batch of items and pickling its predictions
+    make tens of thousands of acyclic objects, and with the collector on, its collections walked the imported
+    libraries and the model each time (see harness.bulk)."""
+    import gc
+
     global _WORKER
     _WORKER = build()
+    gc.freeze()
+    gc.disable()
 
 
 def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
-    return run_batch(_WORKER, batch)
+    import gc
+
+    try:
+        return run_batch(_WORKER, batch)
+    finally:
+        gc.collect()  # whatever cycles the batch made: the frozen objects are not walked
 
 
 def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
                    append, bar) -> None:
     """Batches in a pool of ``processes`` worker processes (each builds its predictor once with ``build``; a
     new interpreter each, never a fork of this one and its threads), written in item order as each is done:
-    the same records as one process would write, the cores shared by the Python work around the models. At
-    most one batch more than the workers is in flight."""
+    the same outputs as one process would write, the cores shared by the Python work around the models. At
+    most one batch more than the workers is in flight; the batches are :func:`guided_batches`, so that the
+    workers finish together rather than one running the last batch alone."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from harness.bulk import in_order
+    from harness.bulk import gc_paused, in_order
 
-    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    batches = guided_batches(todo, batch_size, processes)
     pool = ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(build,))
     try:
-        for batch, predictions in zip(batches, in_order(pool, _worker_batch, ((b,) for b in batches), processes)):
-            append(predictions)
-            bar.update(len(batch))
+        # the batches pickled and their predictions unpickled here (in the pool's thread): acyclic, and with the
+        # collector on, each collection walked the golden set and every prediction so far (see harness.bulk)
+        with gc_paused():
+            for batch, predictions in zip(batches, in_order(pool, _worker_batch, ((b,) for b in batches),
+                                                            processes)):
+                append(predictions)
+                bar.update(len(batch))
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=False)  # the workers exit on their own while the run is written and scored
+
+
+def guided_batches(todo: Sequence[Item], batch_size: int, workers: int) -> list[Sequence[Item]]:
+    """``todo`` in order, in batches for ``workers`` worker processes: each batch a ``2 * workers``-th of the
+    items left, at most ``batch_size`` and at least an eighth of it (OpenMP's "guided" schedule). The last
+    batches are small, so the workers finish close together instead of one running a whole last batch alone.
+
+    >>> [len(b) for b in guided_batches(list(range(20)), 8, 2)]
+    [5, 4, 3, 2, 2, 1, 1, 1, 1]
+    >>> [len(b) for b in guided_batches(list(range(3)), 8, 2)]
+    [1, 1, 1]
+    """
+    out, lo, floor = [], 0, max(1, batch_size // 8)
+    while lo < len(todo):
+        size = min(batch_size, max(floor, -(-(len(todo) - lo) // (2 * workers))))
+        out.append(todo[lo:lo + size])
+        lo += size
+    return out
 
 
 def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, append, bar) -> None:

@@ -20,7 +20,6 @@ never lose each other's sections. :func:`load_run` is the one typed way to read 
 from __future__ import annotations
 
 import os
-import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -32,6 +31,7 @@ from pydantic import ValidationError
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, iter_jsonl, loads_json, read_json, validation_problem
+from harness.locks import hold_directory
 from harness.predictor import Prediction
 from harness.records import MetricsRecord, RunRecord, checked as _checked
 
@@ -42,7 +42,6 @@ JUDGMENTS = "judgments.jsonl"
 GATES = "gates.json"
 REPEATS = "repeats.jsonl"
 MAX_REPEATS = 100  # repeats of a run (``harness run --repeats``)
-WRITER_LOCK = ".writer.lock"
 # sections merged key by key (scoring writes what the guardrails did in a run, `harness guardrails eval --run`
 # adds the red-team evaluation and its critical failures); every other section is replaced whole
 MERGED_KEYWISE = ("ci", "guardrails")
@@ -69,6 +68,26 @@ def _read_json(path: Path, what: str) -> dict:
     if not isinstance(data, dict):
         raise HarnessInputError(f"{what} must be a JSON object", path=path)
     return data
+
+
+def file_stamp(path: Path) -> tuple[int, ...] | None:
+    """(device, inode, size, modification and change times in ns) of a file, None when there is none: what
+    changes when anyone writes it (the change time even when the modification time is set back)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class HeldPredictions:
+    """A run's predictions as the process that wrote its ``predictions.jsonl`` holds them, in file order, with
+    the file's :func:`file_stamp` just after the last write. While the file keeps that stamp, reading it gives
+    these very predictions, so :meth:`RunStore.predictions` returns them instead of reading 50,000 lines back
+    (``harness run`` scores what its runner just wrote); once anyone writes the file, it is read as always."""
+    predictions: tuple[Prediction, ...]
+    stamp: tuple[int, ...] | None
 
 
 def read_predictions(path: str | Path) -> list[Prediction]:
@@ -110,74 +129,6 @@ def merge_sections(current: Mapping[str, Any], sections: Mapping[str, Any]) -> d
         else:
             out[key] = val
     return out
-
-
-_HELD: dict[str, int] = {}  # directories this process holds (hold_directory), with depth
-
-
-class DirectoryBusy(HarnessInputError):
-    """Another process holds the directory (:func:`hold_directory`): never the fault of the input."""
-
-
-def _open_lock(path: Path):
-    """The lock file, opened without following a link and only when it is a regular file: a directory from
-    someone else (a run to judge, a class to grade) cannot make the lock truncate another file."""
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except OSError as exc:
-        raise HarnessInputError(f"cannot open the lock file ({exc.strerror}; a link is refused)", path=path) \
-            from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise HarnessInputError("the lock file is not a regular file", path=path)
-    return os.fdopen(fd, "r+", encoding="utf-8")
-
-
-@contextmanager
-def hold_directory(root: str | Path, what: str, noun: str = "run directory") -> Iterator[None]:
-    """Hold ``root`` for one writer (``what`` says which command; ``noun`` what the directory is, for the
-    message): the one lock of a directory the harness writes.
-
-    An OS file lock (``flock`` on ``root/.writer.lock``): a second writer of the same directory stops at once
-    with exit 2 (:class:`DirectoryBusy`) naming the holder (command, pid, host, start time); a killed
-    holder's lock is released by the OS, so a resume after a kill needs nothing. Re-entrant within a process.
-    """
-    import fcntl
-
-    root = Path(root)
-    key = str(root.resolve())
-    if key in _HELD:
-        _HELD[key] += 1
-        try:
-            yield
-        finally:
-            _HELD[key] -= 1
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    fh = _open_lock(root / WRITER_LOCK)
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.seek(0)
-        holder = fh.read().strip() or "another process"
-        fh.close()
-        raise DirectoryBusy(f"another process is writing this {noun} ({holder}); wait for it to finish or choose "
-                            "another --out", path=root) from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"{what}, pid {os.getpid()} on {socket.gethostname()}, since {now()}\n")
-    fh.flush()
-    _HELD[key] = 1
-    try:
-        yield
-    finally:
-        del _HELD[key]
-        fh.seek(0)
-        fh.truncate()
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
 
 
 class RunStore:
@@ -302,13 +253,22 @@ class RunStore:
             fh.truncate(keep)
             return len(data) - keep
 
-    def predictions(self) -> list[Prediction]:
+    def predictions(self, held: HeldPredictions | None = None) -> list[Prediction]:
+        """The run's predictions in file order: ``held`` (the runner's, :attr:`harness.runner.RunResult.held`)
+        when ``predictions.jsonl`` still has its stamp, else read from the file."""
+        if held is not None and held.stamp is not None and held.stamp == file_stamp(self.predictions_path):
+            return list(held.predictions)
         if not self.predictions_path.is_file():
             return []
         return read_predictions(self.predictions_path)
 
     def append(self, predictions: Iterable[Prediction]) -> None:
         self._append_lines(self.predictions_path, (p.to_json() for p in predictions))
+
+    def held(self, predictions: Iterable[Prediction]) -> HeldPredictions:
+        """``predictions`` (what this process wrote to ``predictions.jsonl``, in file order) stamped with the
+        file as it is now (see :class:`HeldPredictions`)."""
+        return HeldPredictions(tuple(predictions), file_stamp(self.predictions_path))
 
     def write_predictions(self, predictions: Iterable[Prediction]) -> None:
         """Replace ``predictions.jsonl`` with ``predictions`` (``harness score`` keeps what it scored)."""

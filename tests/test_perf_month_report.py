@@ -81,6 +81,9 @@ def test_batches_in_worker_processes_give_the_same_records_in_the_same_order(tin
     kw = dict(config=built.config, config_hash=built.config_hash, batch_size=2, progress=False)
     execute(predictor, golden, "test", tmp_path / "one", **kw)  # no spread_from: one process, as before
     execute(here, golden, "test", tmp_path / "pool", spread_from=1, **kw)
+    import gc
+
+    assert gc.isenabled()  # paused while the workers' batches came back, on again
     one, pool = RunStore(tmp_path / "one").predictions(), RunStore(tmp_path / "pool").predictions()
     assert [p.id for p in pool] == [p.id for p in one] and len(one) == 6
     assert all(p.error("classify") is None and p.error("extract") is None for p in pool)

@@ -87,7 +87,8 @@ def run_command(args) -> int:
                                 progress=progress_flag(args), overwrite=args.overwrite,
                                 extra={"evaluated_on": eval_date(args.eval_date)}, repeats=args.repeats,
                                 spread_from=_spread_from())
-    metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info)
+    metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info,
+                        held=result.held)
     if "consistency" in metrics:
         c = metrics["consistency"]
         info(f"consistency over {c['repeats']} repeats: " + "; ".join(

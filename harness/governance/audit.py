@@ -207,7 +207,7 @@ def chain_records(results_dir: str | Path) -> list[dict]:
 
 def append_record(run, governance: GovernanceFile, **kwargs: Any) -> dict:
     """Build the run's record after the last one of its system and append it to the chain (one writer at a time)."""
-    from harness.store import hold_directory
+    from harness.locks import hold_directory
 
     root = run.path.parent
     path = chain_path(root, run.pipeline)

@@ -64,7 +64,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     from harness.grading.plan import estimate_rows
     from harness.grading.roster import load_roster, match_folders
     from harness.grading.submission import discover
-    from harness.store import hold_directory
+    from harness.locks import hold_directory
 
     if executor == "dask" and not dry_run:  # before anything is read or written
         from harness.extras import require
@@ -223,7 +223,8 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
     from harness.grading.roster import Student
     from harness.grading.scores import grade_variant
     from harness.grading.submission import Invalid, load_submission, open_one
-    from harness.store import hold_directory, load_run
+    from harness.locks import hold_directory
+    from harness.store import load_run
 
     assignment = load_assignment(assignment_path)
     golden = _golden(assignment)

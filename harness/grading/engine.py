@@ -74,7 +74,7 @@ def run_variant(job: Job) -> VariantResult:
     call: those come back as ``invalid`` or ``error`` with a reason that names no hidden document."""
     from harness.grading.assignment import load_assignment
     from harness.grading.submission import Invalid, load_submission
-    from harness.store import DirectoryBusy, hold_directory
+    from harness.locks import DirectoryBusy, hold_directory
 
     assignment = load_assignment(job.assignment)
     work = Path(job.work_dir)
@@ -94,7 +94,7 @@ def run_variant(job: Job) -> VariantResult:
 
 def _run_held(job: Job, assignment, sub, ident: str, work: Path) -> VariantResult:
     """:func:`run_variant` once the variant's folder is held."""
-    from harness.store import DirectoryBusy
+    from harness.locks import DirectoryBusy
 
     done = work / RESULT
     if done.is_file():
@@ -174,14 +174,15 @@ def _run(job: Job, assignment, sub, ident: str, where: Path) -> VariantResult:
                                           spent_by(RunStore(run_dir).predictions()) if RunStore(run_dir).exists()
                                           else spent_by(()), slots=slots, ahead=ahead)
             try:
-                runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
-                               config_hash=built.config_hash, batch_size=1, concurrency=1, progress=False,
-                               overwrite="stale", extra={"grading": {"student": job.student_id, "role": role}})
+                result = runner.execute(predictor, golden, splits[role], run_dir, config=built.config,
+                                        config_hash=built.config_hash, batch_size=1, concurrency=1,
+                                        progress=False, overwrite="stale",
+                                        extra={"grading": {"student": job.student_id, "role": role}})
             finally:
                 predictor.release()  # a slot still held (an item that raised) goes back to the class
             ahead -= predictor.spent.calls
-            metrics = score_run(run_dir, golden, progress=False, info=_quiet)
-            preds = RunStore(run_dir).predictions()
+            metrics = score_run(run_dir, golden, progress=False, info=_quiet, held=result.held)
+            preds = RunStore(run_dir).predictions(result.held)
             total = spent_by(preds)
             runs[role] = str(run_dir)
             cost = (metrics.get("cost") or {}).get("measured")  # model and embedding usage, priced; no fixed rows

@@ -157,7 +157,7 @@ def autograde(assignment_path: str | Path, submission: str | Path, results: str 
     from harness.grading.roster import REFERENCE, Student
     from harness.grading.scores import grade_variant
     from harness.grading.submission import Invalid, load_submission, open_one
-    from harness.store import hold_directory
+    from harness.locks import hold_directory
 
     from harness.files import out_dir, out_file
 

@@ -325,7 +325,7 @@ def override(out: Path, student: str, points: float, reason: str, rubric_line: s
 
     from harness.files import validate
     from harness.grading.regrades import REGRADES, Regrade, apply_regrades, current_value, read_regrades
-    from harness.store import hold_directory
+    from harness.locks import hold_directory
 
     out = Path(out)
     with hold_directory(out, "harness grade override", noun="grading folder"):

@@ -16,7 +16,7 @@ Counting rules (nothing is silently dropped):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from harness.bulk import gc_paused
 from harness.golden import GoldenSet, Item
@@ -24,6 +24,9 @@ from harness.predictor import OUTPUT_KEY, Prediction
 from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore
 from harness.scoring.guardrails import guardrails_section
 from harness.scoring.timing import latency_sections, throughput_section, usage_section
+
+if TYPE_CHECKING:
+    from harness.store import HeldPredictions
 
 SCHEMA_VERSION = 1
 
@@ -96,16 +99,18 @@ def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, 
 
 
 def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, progress: bool | None = None,
-              info: Callable[[str], None] = print) -> dict:
+              info: Callable[[str], None] = print, held: HeldPredictions | None = None) -> dict:
     """Score the run directory ``run_dir`` (and judge its answers when ``judge_config`` names a judge), write
-    the sections through the run store and return the whole ``metrics.json``."""
+    the sections through the run store and return the whole ``metrics.json``. ``held``: the predictions the
+    runner just wrote there (:attr:`harness.runner.RunResult.held`), scored without reading the file back
+    while it is unchanged."""
     from harness.selection import scope_items
     from harness.store import RunStore
 
     store = RunStore(run_dir)
     with store.writing("harness score/judge"):
         record = store.read_run()
-        preds = store.predictions()
+        preds = store.predictions(held)
         items = scope_items(golden, record)
         tasks = record.get("tasks") or tasks_present(preds)
         judgments = judge = None
