@@ -187,6 +187,9 @@ def main() -> int:
     print(f"ratio whole month / the models' own inference (classification + extraction models alone, "
           f"{cls + ext:.2f} s): {ratio:.2f} (goal <= 2: {'met' if ratio <= 2 else 'not met'}); median of "
           f"{args.repeat}; load {load_before} before, {load()} after")
+    own = [p["whole"] / (c + e) for p, c, e in zip(phases, cls_times, ext_times)]
+    print(f"each run's own ratio (its whole month against the models timed just before it, in the same minute): "
+          f"{', '.join(f'{r:.2f}' for r in own)}; median {statistics.median(own):.2f}")
     print(f"CPU seconds of the whole month (this process and its workers): {med['cpu']:.1f} s over "
           f"{med['whole']:.1f} s of wall time = {med['cpu'] / med['whole']:.2f} cores busy on average")
     print(f"the harness around the models: {med['whole'] - cls - ext:.2f} s = "

@@ -2,7 +2,7 @@
 
 The pipeline is built for planning (``build(..., dry_run=True)``: its language model is a
 :class:`~harness.models.dry_run.DryRunLLM`) and every selected item goes through the runner's own
-:func:`harness.runner.run_batch`, so each prompt is built by the pipeline's code exactly as in a run, retrieval
+:func:`harness.batches.run_batch`, so each prompt is built by the pipeline's code exactly as in a run, retrieval
 included (the index is built as the run builds it; embedding is no call to the language model). Each call is
 counted, looked up in the call cache, and priced with the project's price files (:mod:`harness.cost.run_cost`).
 
@@ -145,7 +145,8 @@ def plan(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | No
     """What a run of ``predictor`` (built with ``dry_run=True``) over the selection would call and spend
     (``judge``: the judge's provider when the run is to be judged; its calls are not planned, which is said)."""
     from harness.models.dry_run import DryRunLLM
-    from harness.runner import run_batch, run_items
+    from harness.batches import run_batch
+    from harness.runner import run_items
 
     items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
                       doc_limit=doc_limit)

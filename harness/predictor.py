@@ -220,10 +220,12 @@ class Predictor(abc.ABC):
         return self
 
     def in_processes(self) -> tuple[Callable[[], "Predictor"], int] | None:
-        """(a picklable function that builds this same predictor in another process, how many processes) when
-        the runner may spread this predictor's batches over processes: a CPU-bound predictor whose outputs for
-        a batch are the same in whichever process it runs, so that the Python work around its models uses every
-        core. None (the default): every batch runs in this process."""
+        """(a picklable function that builds this same predictor, how many processes) when the runner may spread
+        this predictor's batches over processes: a CPU-bound predictor whose outputs for a batch are the same in
+        whichever process it runs, so that the Python work around its models uses every core. The runner calls
+        the function once in this process and once in each worker process it starts (one fewer than the count),
+        and closes what it built here. None (the default): every batch runs in this process through this
+        predictor."""
         return None
 
     def close(self) -> None:

@@ -17,14 +17,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-
+from harness.batches import predict_all
 from harness.config import strip_credentials
 from harness.errors import HarnessInputError
 from harness.files import checkout_root
 from harness.golden import GoldenSet, Item
-from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
+from harness.predictor import OUTPUT_KEY, Prediction, Predictor
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
 from harness.store import HeldPredictions, RunStore, now
@@ -121,29 +121,6 @@ def finished(out_dir: str | Path, identity: Mapping[str, Any], extra: Mapping[st
         return store.read_metrics()
     except (OSError, HarnessInputError):
         return None
-
-
-def _call(predictor: Predictor, items: Sequence[Item], task: str,
-          upstream: Sequence[Mapping[str, Any]]) -> list[tuple[Output, TaskResult]]:
-    """Call the predictor once for ``items`` and time it. Never raises for a predictor failure."""
-    t0 = time.perf_counter()
-    try:
-        outputs = list(predictor.predict(items, task, upstream=upstream))
-        if len(outputs) != len(items):
-            raise RuntimeError(f"predictor returned {len(outputs)} outputs for {len(items)} items")
-    except Exception as exc:  # noqa: BLE001 - a failed call is recorded per item, never lost
-        elapsed = time.perf_counter() - t0
-        msg = f"{type(exc).__name__}: {exc}"
-        return [(Output(error=msg), TaskResult(latency_s=elapsed / len(items), error=msg, batch_size=len(items)))
-                for _ in items]
-    elapsed = time.perf_counter() - t0
-    per_item = elapsed / len(items)
-    results = []
-    for out in outputs:
-        ttft = out.first_token_at - t0 if out.first_token_at is not None else None
-        results.append((out, TaskResult(latency_s=per_item, ttft_s=ttft, usage=out.usage, error=out.error,
-                                        batch_size=len(items), meta=dict(out.meta))))
-    return results
 
 
 def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path, **kwargs) -> RunResult:
@@ -277,7 +254,7 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     try:
         spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
                   and len(todo) >= max(spread_from, batch_size + 1) else None)
-        _predict(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, preds), bar,
+        predict_all(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, preds), bar,
                  spread=spread)
     finally:
         bar.close()
@@ -296,21 +273,6 @@ def _append(store: RunStore, written: list[Prediction], predictions: Sequence[Pr
     written.extend(predictions)
 
 
-def _predict(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar, *,
-             spread: tuple[Callable[[], Predictor], int] | None = None) -> None:
-    """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``; with
-    ``spread`` (:meth:`~harness.predictor.Predictor.in_processes`), batches in worker processes."""
-    if concurrency > 1:
-        _run_concurrent(predictor, todo, concurrency, append, bar)
-    elif spread is not None:
-        _run_processes(*spread, todo, batch_size, append, bar)
-    else:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            append(run_batch(predictor, batch))
-            bar.update(len(batch))
-
-
 def _repeat(predictor: Predictor, items: Sequence[Item], repeats: int, store: RunStore, batch_size: int,
             concurrency: int, progress: bool | None, what: str) -> None:
     """Repeats 2..``repeats`` of every item into the store's repeats file (:meth:`Predictor.for_repeat`: the
@@ -325,124 +287,7 @@ def _repeat(predictor: Predictor, items: Sequence[Item], repeats: int, store: Ru
         bar = progress_bar(len(items), f"{what} repeat {rep}/{repeats}", "item", initial=len(items) - len(todo),
                            enabled=progress)
         try:
-            _predict(view, todo, batch_size, concurrency, lambda preds, rep=rep: store.append_repeat(rep, preds), bar)
+            predict_all(view, todo, batch_size, concurrency, lambda preds, rep=rep: store.append_repeat(rep, preds),
+                        bar)
         finally:
             bar.close()
-
-
-_WORKER: Predictor | None = None  # a worker process's predictor (_run_processes)
-
-
-def _start_worker(build: Callable[[], Predictor]) -> None:
-    """Build the worker's predictor, then leave what is built out of every later garbage collection
-    (``gc.freeze``) and collect only after each batch: unpickling a batch of items and pickling its predictions
-    make tens of thousands of acyclic objects, and with the collector on, its collections walked the imported
-    libraries and the model each time (see harness.bulk)."""
-    import gc
-
-    global _WORKER
-    _WORKER = build()
-    gc.freeze()
-    gc.disable()
-
-
-def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
-    import gc
-
-    try:
-        return run_batch(_WORKER, batch)
-    finally:
-        gc.collect()  # whatever cycles the batch made: the frozen objects are not walked
-
-
-def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
-                   append, bar) -> None:
-    """Batches in a pool of ``processes`` worker processes (each builds its predictor once with ``build``; a
-    new interpreter each, never a fork of this one and its threads), written in item order as each is done:
-    the same outputs as one process would write, the cores shared by the Python work around the models. At
-    most one batch more than the workers is in flight; the batches are :func:`guided_batches`, so that the
-    workers finish together rather than one running the last batch alone."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from harness.bulk import gc_paused, in_order
-
-    batches = guided_batches(todo, batch_size, processes)
-    pool = ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(build,))
-    try:
-        # the batches pickled and their predictions unpickled here (in the pool's thread): acyclic, and with the
-        # collector on, each collection walked the golden set and every prediction so far (see harness.bulk)
-        with gc_paused():
-            for batch, predictions in zip(batches, in_order(pool, _worker_batch, ((b,) for b in batches),
-                                                            processes)):
-                append(predictions)
-                bar.update(len(batch))
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=False)  # the workers exit on their own while the run is written and scored
-
-
-def guided_batches(todo: Sequence[Item], batch_size: int, workers: int) -> list[Sequence[Item]]:
-    """``todo`` in order, in batches for ``workers`` worker processes: each batch a ``2 * workers``-th of the
-    items left, at most ``batch_size`` and at least an eighth of it (OpenMP's "guided" schedule). The last
-    batches are small, so the workers finish close together instead of one running a whole last batch alone.
-
-    >>> [len(b) for b in guided_batches(list(range(20)), 8, 2)]
-    [5, 4, 3, 2, 2, 1, 1, 1, 1]
-    >>> [len(b) for b in guided_batches(list(range(3)), 8, 2)]
-    [1, 1, 1]
-    """
-    out, lo, floor = [], 0, max(1, batch_size // 8)
-    while lo < len(todo):
-        size = min(batch_size, max(floor, -(-(len(todo) - lo) // (2 * workers))))
-        out.append(todo[lo:lo + size])
-        lo += size
-    return out
-
-
-def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, append, bar) -> None:
-    """Items in a bounded thread pool; each item's tasks run in order in one worker and it is written as soon
-    as it is done."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    pending = iter(todo)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="harness-item") as pool:
-        running = set()
-        try:
-            for it in pending:
-                running.add(pool.submit(run_batch, predictor, [it]))
-                if len(running) >= concurrency:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        append(fut.result())
-                        bar.update(1)
-            for fut in running:
-                append(fut.result())
-                bar.update(1)
-        except BaseException:
-            for fut in running:
-                fut.cancel()
-            raise
-
-
-def run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
-    """The predictions of ``batch``: each task of its items in order, earlier outputs passed as ``upstream``."""
-    per_item: dict[str, dict] = {it.id: {"tasks": {}} for it in batch}
-    by_task: dict[str, list[Item]] = {}
-    for it in batch:
-        for task in predictor.tasks_for(it):
-            by_task.setdefault(task, []).append(it)
-    for task, group in by_task.items():
-        # the outputs of this item's earlier tasks (classify before extract), passed explicitly
-        upstream = [{t: per_item[it.id][OUTPUT_KEY[t]] for t in per_item[it.id]["tasks"]
-                     if OUTPUT_KEY[t] in per_item[it.id]} for it in group]
-        for it, (out, result) in zip(group, _call(predictor, group, task, upstream)):
-            rec = per_item[it.id]
-            rec["tasks"][task] = result
-            if out.error is None:
-                rec[OUTPUT_KEY[task]] = out.value
-            if task == "answer" and out.contexts is not None:  # kept even when the answer failed
-                rec["contexts"] = tuple(out.contexts)
-    return [Prediction(id=it.id, **per_item[it.id]) for it in batch]

@@ -73,7 +73,8 @@ def test_batches_in_worker_processes_give_the_same_records_in_the_same_order(tin
     assert predictor.in_processes() is not None  # n_jobs is 2 by default
 
     class OnlyInWorkers(type(predictor)):
-        """The same predictor, refusing to predict in this process: a run through it is all workers' work."""
+        """The same predictor, refusing to predict: a run through it is the work of what ``in_processes`` builds
+        (a worker process's predictor, and this process's own one-thread copy)."""
         def predict(self, items, task, upstream=None):
             raise RuntimeError("predicted in the main process")
 

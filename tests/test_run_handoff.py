@@ -9,7 +9,8 @@ import os
 
 from harness import load_golden_set
 from harness.predictor import Output, TokenUsage
-from harness.runner import execute, guided_batches
+from harness.batches import guided_batches
+from harness.runner import execute
 from harness.scoring import score_run
 from harness.store import RunStore, read_predictions
 from keyword_predictor import KeywordPredictor

@@ -1,0 +1,188 @@
+"""How a run's batches are predicted: one call per task and batch, timed (:func:`run_batch`), in this process, in
+threads (``concurrency``: each item written as soon as it is done) or over processes (a predictor's
+:meth:`~harness.predictor.Predictor.in_processes`: this one and worker processes, guided batches). The runner
+(:mod:`harness.runner`) decides which and writes what comes back; nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+from harness.golden import Item
+from harness.predictor import OUTPUT_KEY, Output, Prediction, Predictor, TaskResult
+
+
+def _call(predictor: Predictor, items: Sequence[Item], task: str,
+          upstream: Sequence[Mapping[str, Any]]) -> list[tuple[Output, TaskResult]]:
+    """Call the predictor once for ``items`` and time it. Never raises for a predictor failure."""
+    t0 = time.perf_counter()
+    try:
+        outputs = list(predictor.predict(items, task, upstream=upstream))
+        if len(outputs) != len(items):
+            raise RuntimeError(f"predictor returned {len(outputs)} outputs for {len(items)} items")
+    except Exception as exc:  # noqa: BLE001 - a failed call is recorded per item, never lost
+        elapsed = time.perf_counter() - t0
+        msg = f"{type(exc).__name__}: {exc}"
+        return [(Output(error=msg), TaskResult(latency_s=elapsed / len(items), error=msg, batch_size=len(items)))
+                for _ in items]
+    elapsed = time.perf_counter() - t0
+    per_item = elapsed / len(items)
+    results = []
+    for out in outputs:
+        ttft = out.first_token_at - t0 if out.first_token_at is not None else None
+        results.append((out, TaskResult(latency_s=per_item, ttft_s=ttft, usage=out.usage, error=out.error,
+                                        batch_size=len(items), meta=dict(out.meta))))
+    return results
+
+
+def predict_all(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar, *,
+             spread: tuple[Callable[[], Predictor], int] | None = None) -> None:
+    """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``; with
+    ``spread`` (:meth:`~harness.predictor.Predictor.in_processes`), batches over processes (:func:`_run_processes`)."""
+    if concurrency > 1:
+        _run_concurrent(predictor, todo, concurrency, append, bar)
+    elif spread is not None:
+        _run_processes(*spread, todo, batch_size, append, bar)
+    else:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            append(run_batch(predictor, batch))
+            bar.update(len(batch))
+
+
+_WORKER: Predictor | None = None  # a worker process's predictor (_run_processes)
+
+
+def _start_worker(build: Callable[[], Predictor]) -> None:
+    """Build the worker's predictor, then leave what is built out of every later garbage collection
+    (``gc.freeze``) and collect only after each batch: unpickling a batch of items and pickling its predictions
+    make tens of thousands of acyclic objects, and with the collector on, its collections walked the imported
+    libraries and the model each time (see harness.bulk)."""
+    import gc
+
+    global _WORKER
+    _WORKER = build()
+    gc.freeze()
+    gc.disable()
+
+
+def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
+    import gc
+
+    try:
+        return run_batch(_WORKER, batch)
+    finally:
+        gc.collect()  # whatever cycles the batch made: the frozen objects are not walked
+
+
+def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
+                   append, bar) -> None:
+    """Batches over ``processes`` processes: this one and ``processes - 1`` workers, each predicting through its
+    own ``build()`` (a worker is a new interpreter, never a fork of this one and its threads, and builds its
+    predictor once; this process has everything imported already and starts at once). Written in item order as
+    each is done: the same outputs as one process would write, the cores shared by the Python work around the
+    models. The workers have at most one batch more than themselves in flight; the batches are
+    :func:`guided_batches`, so that the processes finish together rather than one running the last batch
+    alone."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from harness.bulk import gc_paused
+
+    batches = guided_batches(todo, batch_size, processes)
+    workers = min(processes, len(batches)) - 1
+    pool = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                initargs=(build,)) if workers else None)
+    done: dict[int, list[Prediction]] = {}  # batch index -> predictions not written yet
+    in_flight: dict[int, Any] = {}  # batch index -> the worker's future
+    try:
+        # the batches pickled and their predictions unpickled here (in the pool's thread): acyclic, and with the
+        # collector on, each collection walked the golden set and every prediction so far (see harness.bulk)
+        with gc_paused(), build() as here:
+            nxt = written = 0
+            while written < len(batches):
+                while pool is not None and nxt < len(batches) and len(in_flight) <= workers:
+                    in_flight[nxt] = pool.submit(_worker_batch, batches[nxt])
+                    nxt += 1
+                if nxt < len(batches):  # this process takes the next batch itself
+                    done[nxt] = run_batch(here, batches[nxt])
+                    nxt += 1
+                elif written in in_flight:
+                    in_flight[written].result()  # nothing left to take: wait for the next one due
+                for k in [k for k, fut in in_flight.items() if fut.done()]:
+                    done[k] = in_flight.pop(k).result()
+                while written in done:
+                    append(done.pop(written))
+                    bar.update(len(batches[written]))
+                    written += 1
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=False)  # the workers exit on their own while the run is written and scored
+
+
+def guided_batches(todo: Sequence[Item], batch_size: int, workers: int) -> list[Sequence[Item]]:
+    """``todo`` in order, in batches for ``workers`` worker processes: each batch a ``2 * workers``-th of the
+    items left, at most ``batch_size`` and at least an eighth of it (OpenMP's "guided" schedule). The last
+    batches are small, so the workers finish close together instead of one running a whole last batch alone.
+
+    >>> [len(b) for b in guided_batches(list(range(20)), 8, 2)]
+    [5, 4, 3, 2, 2, 1, 1, 1, 1]
+    >>> [len(b) for b in guided_batches(list(range(3)), 8, 2)]
+    [1, 1, 1]
+    """
+    out, lo, floor = [], 0, max(1, batch_size // 8)
+    while lo < len(todo):
+        size = min(batch_size, max(floor, -(-(len(todo) - lo) // (2 * workers))))
+        out.append(todo[lo:lo + size])
+        lo += size
+    return out
+
+
+def _run_concurrent(predictor: Predictor, todo: Sequence[Item], concurrency: int, append, bar) -> None:
+    """Items in a bounded thread pool; each item's tasks run in order in one worker and it is written as soon
+    as it is done."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pending = iter(todo)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="harness-item") as pool:
+        running = set()
+        try:
+            for it in pending:
+                running.add(pool.submit(run_batch, predictor, [it]))
+                if len(running) >= concurrency:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        append(fut.result())
+                        bar.update(1)
+            for fut in running:
+                append(fut.result())
+                bar.update(1)
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+
+
+def run_batch(predictor: Predictor, batch: Sequence[Item]) -> list[Prediction]:
+    """The predictions of ``batch``: each task of its items in order, earlier outputs passed as ``upstream``."""
+    per_item: dict[str, dict] = {it.id: {"tasks": {}} for it in batch}
+    by_task: dict[str, list[Item]] = {}
+    for it in batch:
+        for task in predictor.tasks_for(it):
+            by_task.setdefault(task, []).append(it)
+    for task, group in by_task.items():
+        # the outputs of this item's earlier tasks (classify before extract), passed explicitly
+        upstream = [{t: per_item[it.id][OUTPUT_KEY[t]] for t in per_item[it.id]["tasks"]
+                     if OUTPUT_KEY[t] in per_item[it.id]} for it in group]
+        for it, (out, result) in zip(group, _call(predictor, group, task, upstream)):
+            rec = per_item[it.id]
+            rec["tasks"][task] = result
+            if out.error is None:
+                rec[OUTPUT_KEY[task]] = out.value
+            if task == "answer" and out.contexts is not None:  # kept even when the answer failed
+                rec["contexts"] = tuple(out.contexts)
+    return [Prediction(id=it.id, **per_item[it.id]) for it in batch]
