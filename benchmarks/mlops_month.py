@@ -38,7 +38,9 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from golden_sets import generate as G  # noqa: E402
+from golden_sets.render import render  # noqa: E402
 from golden_sets import techcorp_spec as S  # noqa: E402
+from golden_sets.values import ocr_noise, protected_values  # noqa: E402
 from harness.config import load_config  # noqa: E402
 from harness.golden import load_golden_set, write_checksums  # noqa: E402
 from pipelines.mlops import DEFAULT_CONFIG, MLOpsConfig, artifact_path, build  # noqa: E402
@@ -50,10 +52,10 @@ def make_docs(n: int, seed: int = 7) -> list[dict]:
     docs = []
     for i in range(n):
         label = labels[i % len(labels)]
-        draft = G.render(rng, label, S.IN_DISTRIBUTION_FAMILIES[rng.randrange(4)])
+        draft = render(rng, label, S.IN_DISTRIBUTION_FAMILIES[rng.randrange(4)])
         text = "\n".join(draft.lines).strip() + "\n"
         if rng.random() < G.NOISE_RATE:  # the same OCR-style noise as the golden set
-            text = G.ocr_noise(rng, text, G.protected_values(draft.shown))
+            text = ocr_noise(rng, text, protected_values(draft.shown))
         docs.append({"id": f"m-{i + 1:06d}", "split": "test", "text": text, "label": label,
                      "fields": {k: draft.gold.get(k) for k in S.FIELDS}, "summary": None})
     return docs

@@ -18,7 +18,7 @@ SSN, card), so ``expect: ["pii"]`` holds under the TechCorp guardrail; ``pii_typ
 The same seed gives the same bytes on every machine: only :class:`random.Random` with integer seeds (one per
 category, so a category can grow without changing the others) and the word lists of this module,
 :mod:`golden_sets.values` and :mod:`golden_sets.techcorp_spec`; documents come from
-:func:`golden_sets.generate.render`. Every generated text is checked by :func:`unlabelled_pii` (pattern scan
+:func:`golden_sets.render.render`. Every generated text is checked by :func:`unlabelled_pii` (pattern scan
 for PII-like strings missing from ``pii``), so a benign item cannot carry PII by accident.
 """
 

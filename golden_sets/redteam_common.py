@@ -9,7 +9,7 @@ from typing import Callable
 
 from golden_sets.redteam_pii import Pii
 from golden_sets import techcorp_spec as S
-from golden_sets.generate import render
+from golden_sets.render import render
 from golden_sets.values import (company, doc_number, money, person, product_code, render_date,
                                 render_money, with_article)
 

@@ -8,10 +8,7 @@ the line and the field, so the CLI can stop with exit code 2 and one line of exp
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping
 
@@ -21,13 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
-from harness.files import iter_jsonl, read_yaml_mapping_doc, safe_name, validate
+from harness.files import read_yaml_mapping_doc, validate
+from harness.golden_records import DOC_KEYS, QA_KEYS, read_documents, read_qa
+from harness.paths import safe_name
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
-DOC_KEYS = ("id", "split", "text", "label", "fields")
 DOC_COLUMNS = (*DOC_KEYS, "summary")
-QA_KEYS = ("id", "split", "doc_ids", "question", "reference_answer", "reference_contexts")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -233,117 +229,6 @@ def _load_manifest(root: Path) -> Manifest:
                     sha256=hashlib.sha256(doc.raw).hexdigest())
 
 
-# ---------------------------------------------------------------------------------------------- records
-def check_field_value(spec: FieldSpec, value: Any) -> str | None:
-    """Return a problem description if ``value`` does not fit the field's type, else None."""
-    if value is None:
-        return None
-    if spec.type == "list":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "expected a list of strings"
-        return None
-    if spec.type == "money":
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            return "expected a decimal amount"
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            return f"expected a decimal amount, got {value!r}"
-        if not amount.is_finite():
-            return f"expected a finite decimal amount, got {value!r}"
-        return None
-    if not isinstance(value, str):
-        return f"expected a string, got {type(value).__name__}"
-    if spec.type == "date":
-        if not _ISO_DATE.match(value):
-            return f"expected an ISO date YYYY-MM-DD, got {value!r}"
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return f"not a calendar date: {value!r}"
-    if spec.type == "enum" and value not in spec.values:
-        return f"{value!r} is not one of {', '.join(spec.values)}"
-    return None
-
-
-def _require(obj: dict, keys: tuple[str, ...], path: Path, lineno: int) -> None:
-    for key in keys:
-        if key not in obj:
-            raise HarnessInputError("missing key", path=path, line=lineno, field=key)
-
-
-def _str_list(obj: dict, key: str, path: Path, lineno: int) -> None:
-    value = obj[key]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise HarnessInputError("expected a list of strings", path=path, line=lineno, field=key)
-
-
-def _check_id_and_split(obj: dict, manifest: Manifest, seen: dict[str, str], path: Path, lineno: int) -> None:
-    if obj["id"] in seen:
-        raise HarnessInputError(f"duplicate id {obj['id']!r} (first seen at {seen[obj['id']]})", path=path,
-                                line=lineno, field="id")
-    seen[obj["id"]] = f"{path.name}:{lineno}"
-    if obj["split"] not in manifest.splits:
-        raise HarnessInputError(f"unknown split {obj['split']!r}", path=path, line=lineno, field="split")
-
-
-def _read_documents(path: Path, manifest: Manifest, seen: dict[str, str]) -> list[dict]:
-    rows = []
-    labels = set(manifest.labels)
-    for lineno, obj in iter_jsonl(path):
-        _require(obj, DOC_KEYS, path, lineno)
-        for key in ("id", "split", "text", "label"):
-            if not isinstance(obj[key], str):
-                raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
-        _check_id_and_split(obj, manifest, seen, path, lineno)
-        if obj["label"] not in labels:
-            raise HarnessInputError(f"unknown label {obj['label']!r}", path=path, line=lineno, field="label")
-        fields = obj["fields"]
-        if not isinstance(fields, dict):
-            raise HarnessInputError("expected a mapping of field -> value", path=path, line=lineno, field="fields")
-        for name, value in fields.items():
-            spec = manifest.fields.get(name)
-            if spec is None:
-                raise HarnessInputError("field not in the manifest's schema", path=path, line=lineno,
-                                        field=f"fields.{name}")
-            problem = check_field_value(spec, value)
-            if problem:
-                raise HarnessInputError(problem, path=path, line=lineno, field=f"fields.{name}")
-        summary = obj.get("summary")
-        if summary is not None and not isinstance(summary, str):
-            raise HarnessInputError("expected a string or null", path=path, line=lineno, field="summary")
-        rows.append({"id": obj["id"], "split": obj["split"], "text": obj["text"], "label": obj["label"],
-                     "fields": {name: _stored(manifest.fields[name], fields.get(name))
-                                for name in manifest.fields},
-                     "summary": summary})
-    return rows
-
-
-def _stored(spec: FieldSpec, value: Any) -> Any:
-    if value is None:
-        return None
-    if spec.type == "money":
-        return str(value)
-    return value
-
-
-def _read_qa(path: Path, manifest: Manifest, seen: dict[str, str], doc_ids: set[str]) -> list[dict]:
-    rows = []
-    for lineno, obj in iter_jsonl(path):
-        _require(obj, QA_KEYS, path, lineno)
-        for key in ("id", "split", "question", "reference_answer"):
-            if not isinstance(obj[key], str):
-                raise HarnessInputError("expected a string", path=path, line=lineno, field=key)
-        _str_list(obj, "doc_ids", path, lineno)
-        _str_list(obj, "reference_contexts", path, lineno)
-        _check_id_and_split(obj, manifest, seen, path, lineno)
-        for d in obj["doc_ids"]:
-            if d not in doc_ids:
-                raise HarnessInputError(f"unknown document id {d!r}", path=path, line=lineno, field="doc_ids")
-        rows.append({k: obj[k] for k in QA_KEYS})
-    return rows
-
-
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -393,8 +278,8 @@ def load_golden_set(root: str | Path, verify_checksums: bool = True) -> GoldenSe
     root = Path(root)
     manifest = _manifest_with_files(root)
     seen: dict[str, str] = {}
-    doc_rows = _read_documents(root / "documents.jsonl", manifest, seen)
-    qa_rows = (_read_qa(root / "qa.jsonl", manifest, seen, {r["id"] for r in doc_rows})
+    doc_rows = read_documents(root / "documents.jsonl", manifest, seen)
+    qa_rows = (read_qa(root / "qa.jsonl", manifest, seen, {r["id"] for r in doc_rows})
                if "qa.jsonl" in manifest.files else [])
     if verify_checksums:
         _verify_checksums(root, manifest)

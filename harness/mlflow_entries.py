@@ -234,7 +234,7 @@ def report_page_maker(run: Any) -> Any:
 def student_entries(out: Path) -> list[Entry]:
     """One entry per student of a graded class's folder (``harness grade run --out OUT``): the grade and each
     rubric line as metrics, the status as a tag; no text of what the student is told."""
-    from harness.files import safe_name
+    from harness.paths import safe_name
 
     root = out / "gradescope"
     if not root.is_dir():

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 from harness.batches import predict_all
 from harness.config import strip_credentials
 from harness.errors import HarnessInputError
-from harness.files import checkout_root
+from harness.paths import checkout_root
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction, Predictor
 from harness.progress import progress as progress_bar

@@ -159,7 +159,7 @@ def test_core_install_runs_the_mlops_job_outside_the_checkout(core_env, outside,
     venv, cwd = core_env, outside
     assert_nothing_heavy(venv)
     where = timed("core: where", timings, [venv / "bin" / "python", "-c",
-                  "import harness, golden_sets, pathlib; from harness.files import checkout_root; "
+                  "import harness, golden_sets, pathlib; from harness.paths import checkout_root; "
                   "from harness.guardrails.injection import ARTIFACTS; "
                   "print(pathlib.Path(harness.__file__).parent); print(pathlib.Path(golden_sets.__file__).parent); "
                   "print(checkout_root()); print(ARTIFACTS)"], cwd=cwd, env=clean_env(venv)).stdout.split("\n")

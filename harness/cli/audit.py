@@ -35,7 +35,8 @@ def audit_command(args) -> int:
         print(verify_text(args.verify, problems))
         return 1 if problems else 0
     from harness.cli.common import emit, info
-    from harness.files import dumps_json, out_file
+    from harness.files import dumps_json
+    from harness.paths import out_file
     from harness.governance.audit import append_record, record_markdown
     from harness.governance.risk import load_governance
     from harness.store import load_run

@@ -44,7 +44,7 @@ def check_summary_args(args) -> None:
         raise HarnessInputError(f"{args.max_chars} is out of range: 1,000 to 1,000,000", field="--max-chars")
     if args.page and args.format != "markdown":
         raise HarnessInputError("--page goes with --format markdown", field="--page")
-    from harness.files import out_file
+    from harness.paths import out_file
 
     for path, flag in ((args.out, "--out"), (args.page, "--page")):  # refused before anything is computed
         if path:

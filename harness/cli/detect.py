@@ -17,7 +17,8 @@ def register(sub) -> None:
 
 def detect_command(args) -> int:
     from harness.detect import run_detect
-    from harness.files import dumps_json, out_dir, out_file
+    from harness.files import dumps_json
+    from harness.paths import out_dir, out_file
 
     if args.out:  # checked before the detector runs: a file, or a folder where a file goes, is exit 2
         out = out_dir(args.out)

@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 def golden_command(args) -> int:
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.golden import default_golden, load_golden_set, write_checksums
 
     if getattr(args, "out", None):

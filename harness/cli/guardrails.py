@@ -134,7 +134,8 @@ def eval_table(result: dict) -> str:
 
 
 def calibrate_command(args) -> int:
-    from harness.files import dumps_json, out_file, read_json
+    from harness.files import dumps_json, read_json
+    from harness.paths import out_file
     from harness.guardrails.engine import CALIBRATION
     from harness.guardrails.evaluate import calibrate, read_items
     from harness.pages import write_page

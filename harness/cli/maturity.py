@@ -22,7 +22,8 @@ def register(sub) -> None:
 def maturity_command(args) -> int:
     from harness.cli.common import emit, info
     from harness.errors import HarnessInputError
-    from harness.files import dumps_json, out_file
+    from harness.files import dumps_json
+    from harness.paths import out_file
 
     if args.out:
         out_file(args.out)

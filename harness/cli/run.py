@@ -53,7 +53,7 @@ def register(sub) -> None:
 
 
 def run_command(args) -> int:
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.judge import split_overrides
 
     from harness.store import MAX_REPEATS

@@ -33,7 +33,7 @@ def score_command(args) -> int:
     from harness import report
     from harness.golden import default_golden, load_golden_set
     from harness.scoring import score_external
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.store import read_predictions
 
     out_dir(args.out)

@@ -61,7 +61,7 @@ def dashboard_command(args) -> int:
     if not 0 < args.alpha < 1:
         raise HarnessInputError("must be between 0 and 1", field="--alpha")
     if args.out is not None:
-        from harness.files import out_file
+        from harness.paths import out_file
 
         out_file(args.out)  # before the work, not after it
     criteria = load_criteria(args.criteria)

@@ -16,7 +16,7 @@ def register(sub) -> None:
 
 
 def train_command(args) -> int:
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.golden import default_golden, load_golden_set
     from harness.pipelines import train_pipeline
 

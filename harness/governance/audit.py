@@ -93,7 +93,7 @@ def record_hash(record: Mapping[str, Any]) -> str:
 
 
 def chain_path(results_dir: Path, system: str) -> Path:
-    from harness.files import safe_name
+    from harness.paths import safe_name
 
     return results_dir / AUDIT_DIR / f"{safe_name(system, field='system')}.jsonl"
 

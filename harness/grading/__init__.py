@@ -58,7 +58,7 @@ def grade_class(assignment_path: str | Path, submissions: str | Path, roster_pat
     :class:`~harness.grading.classroom.ClassResult`, or the plan's rows with ``dry_run``. ``times`` and
     ``extensions``: submission times and extensions against the assignment's due time
     (:mod:`harness.grading.deadlines`)."""
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.grading import canvas, classroom, deadlines, similarity
     from harness.grading.assignment import load_assignment
     from harness.grading.plan import estimate_rows
@@ -215,7 +215,7 @@ def check_submission(submission: str | Path, assignment_path: str | Path, out: s
     """A student's self-check: validate the submission, run it and the reference on the dev split only, and
     grade the dev run with the rubric; the check is appended to the student's log (``log``, default
     ``OUT/check-log.jsonl``: :mod:`harness.grading.checklog`). Returns (Invalid | (Grade, feedback dict))."""
-    from harness.files import out_dir
+    from harness.paths import out_dir
     from harness.grading import classroom, feedback
     from harness.grading.assignment import load_assignment
     from harness.grading.engine import Job

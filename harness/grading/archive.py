@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessInputError
-from harness.files import SAFE_NAME
+from harness.paths import SAFE_NAME
 
 CHUNK = 64 * 1024
 # what reading a corrupt or hostile member can raise (zlib, bz2, lzma streams; headers; unsupported methods)
@@ -53,7 +53,7 @@ def skipped(name: str) -> bool:
 
 
 def is_safe_id(name: object) -> bool:
-    """Whether ``name`` may become a folder name (``harness.files.safe_name``'s rule, without raising)."""
+    """Whether ``name`` may become a folder name (``harness.paths.safe_name``'s rule, without raising)."""
     return isinstance(name, str) and re.fullmatch(SAFE_NAME, name) is not None and ".." not in name
 
 

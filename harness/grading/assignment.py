@@ -25,7 +25,8 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from harness.config import StrictModel
 from harness.errors import HarnessInputError
-from harness.files import read_yaml_mapping_doc, safe_name, validate
+from harness.files import read_yaml_mapping_doc, validate
+from harness.paths import safe_name
 
 TaskName = Literal["classify", "extract", "answer", "summarize"]
 

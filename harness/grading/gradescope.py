@@ -81,7 +81,8 @@ def bundle(assignment_path: str | Path, out: str | Path, overrides: Sequence[str
     """Write the autograder zip for the assignment; returns (its path, the names it holds)."""
     import yaml
 
-    from harness.files import out_file, read_yaml_mapping_doc
+    from harness.files import read_yaml_mapping_doc
+    from harness.paths import out_file
     from harness.grading.assignment import load_assignment
     from harness.version import __version__
 
@@ -159,7 +160,7 @@ def autograde(assignment_path: str | Path, submission: str | Path, results: str 
     from harness.grading.submission import Invalid, load_submission, open_one
     from harness.locks import hold_directory
 
-    from harness.files import out_dir, out_file
+    from harness.paths import out_dir, out_file
 
     assignment = load_assignment(assignment_path)
     spec = assignment.spec

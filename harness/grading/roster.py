@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessInputError
-from harness.files import read_bytes, safe_name
+from harness.files import read_bytes
+from harness.paths import safe_name
 
 REQUIRED = ("student_id", "name", "email")
 OPTIONAL = ("section", "sis_login_id", "sis_user_id", "canvas_id")

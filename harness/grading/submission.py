@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from harness.errors import HarnessInputError
-from harness.files import YamlDoc, load_yaml_text, safe_name, validate
+from harness.files import YamlDoc, load_yaml_text, validate
+from harness.paths import safe_name
 from harness.grading.archive import at, case_clashes, is_safe_id, show, skipped, stage_zip
 from harness.grading.assignment import Assignment, Limits
 from harness.grading.checks import Problem, huge_number, placeholder_problem, settings_values

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessInputError
-from harness.files import checkout_root, dumps_json, read_json
+from harness.files import dumps_json, read_json
+from harness.paths import checkout_root
 
 RULES: tuple[tuple[str, str], ...] = (
     ("ignore-instructions", r"\b(ignore|disregard|forget|override|bypass|skip)\b[\w\s,'-]{0,40}\b(previous|prior|above|"

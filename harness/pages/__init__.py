@@ -90,8 +90,8 @@ def render(template: str, *, title: str, command: str, subtitle: str = "", conte
 
 def write_page(path: str | Path, html: str) -> Path:
     """Write ``html`` to ``path`` atomically (a reader never sees half a page); parent folders created. A path
-    that is a directory (or under a file) is exit 2, not a traceback (:func:`harness.files.out_file`)."""
-    from harness.files import out_file
+    that is a directory (or under a file) is exit 2, not a traceback (:func:`harness.paths.out_file`)."""
+    from harness.paths import out_file
 
     path = out_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)

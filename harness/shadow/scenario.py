@@ -22,7 +22,8 @@ from pydantic import Field, model_validator
 
 from harness.config import StrictModel
 from harness.errors import HarnessInputError
-from harness.files import read_yaml_mapping_doc, safe_name, validate
+from harness.files import read_yaml_mapping_doc, validate
+from harness.paths import safe_name
 from harness.shadow.records import MAX_COST_USD, MAX_LATENCY_S, MAX_TOKENS
 
 SHIPPED = Path(__file__).with_name("scenarios")

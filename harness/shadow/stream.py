@@ -33,7 +33,7 @@ def day_documents(spec, day: int) -> Iterator[StreamDoc]:
     """The documents of ``day`` (1-based) of the scenario ``spec``, in arrival order, generated as they are
     taken (only the day's arrival times are drawn up front)."""
     from golden_sets import techcorp_spec as S
-    from golden_sets.generate import render
+    from golden_sets.render import render
 
     rng = random.Random(f"{spec.seed}:{day}")
     start = datetime.combine(spec.start + timedelta(days=day - 1), datetime.min.time(), tzinfo=timezone.utc)
