@@ -99,7 +99,7 @@ def test_plots_drawn_in_a_second_process_are_the_plots_drawn_here():
     import pytest
 
     from harness.pages import plots
-    from harness.pages.report import Figures
+    from harness.pages.figures import Figures
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the plots are always drawn here")
@@ -121,7 +121,7 @@ def test_plots_drawn_in_a_second_process_are_the_plots_drawn_here():
 def test_a_plot_the_second_process_cannot_draw_is_drawn_here_with_its_own_error():
     import pytest
 
-    from harness.pages.report import Figures
+    from harness.pages.figures import Figures
 
     with Figures() as figures:
         figures.add("bars", ["a"], {"r": [0.5]}, "ok")

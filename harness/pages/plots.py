@@ -218,13 +218,13 @@ def latency_cdf(samples: Mapping[str, Sequence[float]], title: str) -> tuple[str
 
 def draw_calls(calls: Sequence[tuple[str, tuple, dict]]) -> list[tuple[str, str]]:
     """Each ``(name, args, kwargs)`` drawn by this module's function of that name: the plots of a page, drawn
-    together (in a second process while the page computes the rest: :class:`harness.pages.report.Figures`)."""
+    together (in a second process while the page computes the rest: :class:`harness.pages.figures.Figures`)."""
     drawers = {f.__name__: f for f in (intervals, bars, confusion, latency_cdf, stacked_cost, histogram, trends)}
     return [drawers[name](*args, **kwargs) for name, args, kwargs in calls]
 
 
 def serve() -> None:
-    """The second process of :class:`harness.pages.report.Figures`: the calls pickled in the file named by the
+    """The second process of :class:`harness.pages.figures.Figures`: the calls pickled in the file named by the
     last argument, drawn with :func:`draw_calls`, their ``(svg, alt)`` pickled to stdout."""
     import pickle
     import sys
