@@ -19,34 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from harness.files import read_yaml_mapping_doc, validate
-from harness.golden_records import DOC_KEYS, QA_KEYS, read_documents, read_qa
+# the manifest's types live beside the record checks that read them; harness.golden is where callers find them
+from harness.golden_records import DOC_KEYS, QA_KEYS, FieldSpec, Manifest, read_documents, read_qa  # noqa: F401
 from harness.paths import safe_name
 
 FIELD_TYPES = ("string", "date", "money", "enum", "list")
 DOC_COLUMNS = (*DOC_KEYS, "summary")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One extracted field: its name, type and, for enums, allowed values and their aliases."""
-    name: str
-    type: Literal["string", "date", "money", "enum", "list"]
-    description: str = ""
-    values: tuple[str, ...] = ()
-    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    date_order: Literal["mdy", "dmy"] = "mdy"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    name: str
-    version: str
-    description: str
-    labels: tuple[str, ...]
-    fields: Mapping[str, FieldSpec]
-    splits: tuple[str, ...]
-    files: Mapping[str, str]  # file name -> sha256
-    sha256: str  # hash of manifest.yaml itself (covers the data through the file checksums)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Golden sets, the records: each line of ``documents.jsonl`` and ``qa.jsonl`` checked against the manifest
+"""Golden sets, the records: the manifest's types (:class:`FieldSpec`, :class:`Manifest`; callers import them from
+:mod:`harness.golden`) and each line of ``documents.jsonl`` and ``qa.jsonl`` checked against the manifest
 (keys, types, ids, splits, labels, field values by type), every problem an exit-2 error naming the file, the
 line and the field; :func:`read_documents` and :func:`read_qa` return the rows :mod:`harness.golden` keeps."""
 
@@ -6,19 +7,40 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, Mapping
 
 from harness.errors import HarnessInputError
 from harness.files import iter_jsonl
 
-if TYPE_CHECKING:
-    from harness.golden import FieldSpec, Manifest
-
 DOC_KEYS = ("id", "split", "text", "label", "fields")
 QA_KEYS = ("id", "split", "doc_ids", "question", "reference_answer", "reference_contexts")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One extracted field: its name, type and, for enums, allowed values and their aliases."""
+    name: str
+    type: Literal["string", "date", "money", "enum", "list"]
+    description: str = ""
+    values: tuple[str, ...] = ()
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    date_order: Literal["mdy", "dmy"] = "mdy"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    version: str
+    description: str
+    labels: tuple[str, ...]
+    fields: Mapping[str, FieldSpec]
+    splits: tuple[str, ...]
+    files: Mapping[str, str]  # file name -> sha256
+    sha256: str  # hash of manifest.yaml itself (covers the data through the file checksums)
 
 
 def check_field_value(spec: FieldSpec, value: Any) -> str | None:
