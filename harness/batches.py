@@ -82,34 +82,47 @@ def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequenc
     own ``build()`` (a worker is a new interpreter, never a fork of this one and its threads, and builds its
     predictor once; this process has everything imported already and starts at once). Written in item order as
     each is done: the same outputs as one process would write, the cores shared by the Python work around the
-    models. The workers have at most one batch more than themselves in flight; the batches are
-    :func:`guided_batches`, so that the processes finish together rather than one running the last batch
-    alone."""
+    models.
+
+    This process takes the first batch and the workers the next ones (at most two each in flight); this process
+    runs at most ``2 * processes`` batches ahead of the last one written, so a slow worker never holds back more
+    finished work than that (a kill loses at most those). The batches are :func:`guided_batches`, so that the
+    processes finish together rather than one running the last batch alone. Python's cyclic garbage collector
+    is paused in this process meanwhile (the batches pickled and their predictions unpickled in the pool's
+    thread are acyclic, and each collection walked the golden set and every prediction so far; see
+    harness.bulk) and run on the young objects after each batch this process predicts."""
+    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from harness.bulk import gc_paused
 
+    if not todo:
+        return
     batches = guided_batches(todo, batch_size, processes)
     workers = min(processes, len(batches)) - 1
+    window, ahead = 2 * workers, 2 * processes
     pool = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
                                 initargs=(build,)) if workers else None)
     done: dict[int, list[Prediction]] = {}  # batch index -> predictions not written yet
     in_flight: dict[int, Any] = {}  # batch index -> the worker's future
+    here: Predictor | None = None
     try:
-        # the batches pickled and their predictions unpickled here (in the pool's thread): acyclic, and with the
-        # collector on, each collection walked the golden set and every prediction so far (see harness.bulk)
-        with gc_paused(), build() as here:
+        with gc_paused():
             nxt = written = 0
             while written < len(batches):
-                while pool is not None and nxt < len(batches) and len(in_flight) <= workers:
+                take = None
+                if nxt < len(batches) and nxt - written <= ahead:  # this process takes the next batch
+                    take, nxt = nxt, nxt + 1
+                while pool is not None and nxt < len(batches) and len(in_flight) < window:
                     in_flight[nxt] = pool.submit(_worker_batch, batches[nxt])
                     nxt += 1
-                if nxt < len(batches):  # this process takes the next batch itself
-                    done[nxt] = run_batch(here, batches[nxt])
-                    nxt += 1
+                if take is not None:
+                    here = here or build()
+                    done[take] = run_batch(here, batches[take])
+                    gc.collect(0)  # cycles the batch made among the young objects
                 elif written in in_flight:
-                    in_flight[written].result()  # nothing left to take: wait for the next one due
+                    in_flight[written].result()  # wait for the next one due
                 for k in [k for k, fut in in_flight.items() if fut.done()]:
                     done[k] = in_flight.pop(k).result()
                 while written in done:
@@ -120,6 +133,9 @@ def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequenc
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        if here is not None:
+            here.close()
     if pool is not None:
         pool.shutdown(wait=False)  # the workers exit on their own while the run is written and scored
 

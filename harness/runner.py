@@ -27,11 +27,11 @@ from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction, Predictor
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
-from harness.store import HeldPredictions, RunStore, now
+from harness.store import HeldPredictions, RunStore, now, readable
 
 # what `harness run` passes as execute's spread_from when two cores are free: items left to do from which a
-# predictor that can (Predictor.in_processes) runs its batches in worker processes; below it, starting them (a
-# new interpreter and the model each, about a second) costs more than it saves
+# predictor that can (Predictor.in_processes) runs its batches over processes (this one and workers); below it,
+# starting a worker (a new interpreter and the model, about two seconds of CPU) costs more than it saves
 SPREAD_FROM = 1000
 
 PACKAGES = ("numpy", "scikit-learn", "xgboost-cpu", "pydantic", "langchain-aws", "langchain-core", "llama-cpp-python",
@@ -131,7 +131,8 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
 
     with RunStore(out_dir).writing(f"harness run --pipeline {predictor.name} --split {split}"):
         result = execute(predictor, golden, split, out_dir, **kwargs)
-        return replace(result, metrics=score_run(result.out_dir, golden, held=result.held))
+        # the predictions handed to scoring are not kept in what run returns
+        return replace(result, metrics=score_run(result.out_dir, golden, held=result.held), held=None)
 
 
 def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None:
@@ -191,9 +192,9 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
     ``limit`` keeps the first N items; ``per_class`` the first N documents of each label, ``doc_limit`` the
     first N documents and ``qa_limit`` the first N QA items (a stratified subset). With ``concurrency`` > 1, items run in that many threads
     (at most that many calls in flight), each written as soon as it is done; otherwise items go to the
-    predictor ``batch_size`` at a time; with ``spread_from`` (``harness run`` passes :data:`SPREAD_FROM`), in
-    worker processes when the predictor allows it (:meth:`~harness.predictor.Predictor.in_processes`) and at
-    least that many items are left to do (the same records, in the same order). Worker processes start as new
+    predictor ``batch_size`` at a time; with ``spread_from`` (``harness run`` passes :data:`SPREAD_FROM`), over
+    processes, this one and workers, when the predictor allows it (:meth:`~harness.predictor.Predictor.in_processes`)
+    and at least that many items are left to do (the same outputs, in the same order). Worker processes start as new
     interpreters that import the caller's main script: a script that passes ``spread_from`` keeps its work
     under ``if __name__ == "__main__":``. Resumes when ``out_dir`` holds a run of the same predictor, config,
     golden set, split and selection; refuses (exit 2) when it holds a different one, unless ``overwrite``
@@ -240,6 +241,7 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
         print(f"repaired {store.predictions_path}: {dropped} duplicate record(s) dropped, the first of each id "
               "kept", file=sys.stderr)
     written = store.predictions()  # what the file holds, then each batch as it is appended
+    refused: list[int] = []  # set when a record written would not pass the reader's check: held is then unused
     done = {p.id for p in written}
     todo = [it for it in items if it.id not in done]
     record = _record(predictor, golden, split, items, identity, old, now(), config=config, config_hash=config_hash,
@@ -254,8 +256,8 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     try:
         spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
                   and len(todo) >= max(spread_from, batch_size + 1) else None)
-        predict_all(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, preds), bar,
-                 spread=spread)
+        predict_all(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, refused, preds),
+                    bar, spread=spread)
     finally:
         bar.close()
         record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),
@@ -265,11 +267,17 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
         _repeat(predictor, items, repeats, store, batch_size, concurrency, progress, f"{predictor.name}:{split}")
     store.write_run({**record, "ended_at": now()})
     return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo),
-                     held=store.held(written))
+                     held=None if refused else store.held(written))
 
 
-def _append(store: RunStore, written: list[Prediction], predictions: Sequence[Prediction]) -> None:
-    store.append(predictions)
+def _append(store: RunStore, written: list[Prediction], refused: list[int], predictions: Sequence[Prediction]
+            ) -> None:
+    """Append ``predictions`` to the store and to ``written``; note in ``refused`` (where ``written`` stood) the
+    first batch with a record the reader would refuse (a predictor's value of the wrong type): scoring then
+    reads the file, and says which line, as without the hand-over."""
+    records = store.append(predictions)
+    if not refused and not all(map(readable, records)):
+        refused.append(len(written))
     written.extend(predictions)
 
 

@@ -32,7 +32,7 @@ from harness.bulk import gc_paused
 from harness.errors import HarnessInputError
 from harness.files import dumps_json, iter_jsonl, loads_json, read_json, validation_problem
 from harness.locks import hold_directory
-from harness.predictor import Prediction
+from harness.predictor import Prediction, PredictionRecord
 from harness.records import MetricsRecord, RunRecord, checked as _checked
 
 RUN_JSON = "run.json"
@@ -48,8 +48,8 @@ MERGED_KEYWISE = ("ci", "guardrails")
 
 
 def now() -> str:
-    """The time a run directory's records carry (``run.json`` started_at/ended_at/scored_at, the writer lock):
-    UTC, ISO 8601, to the second."""
+    """The time a run directory's records carry (``run.json`` started_at/ended_at/scored_at; the writer lock
+    in :mod:`harness.locks` writes the same form): UTC, ISO 8601, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -88,6 +88,17 @@ class HeldPredictions:
     (``harness run`` scores what its runner just wrote); once anyone writes the file, it is read as always."""
     predictions: tuple[Prediction, ...]
     stamp: tuple[int, ...] | None
+
+
+def readable(record: Mapping[str, Any]) -> bool:
+    """Whether a record written to ``predictions.jsonl`` passes the reader's check of a line
+    (:class:`~harness.predictor.PredictionRecord`): the runner hands its predictions to scoring
+    (:class:`HeldPredictions`) only when every record it wrote does."""
+    try:
+        PredictionRecord.model_validate(record)
+    except ValidationError:
+        return False
+    return True
 
 
 def read_predictions(path: str | Path) -> list[Prediction]:
@@ -262,8 +273,11 @@ class RunStore:
             return []
         return read_predictions(self.predictions_path)
 
-    def append(self, predictions: Iterable[Prediction]) -> None:
-        self._append_lines(self.predictions_path, (p.to_json() for p in predictions))
+    def append(self, predictions: Iterable[Prediction]) -> list[dict]:
+        """Append ``predictions`` to ``predictions.jsonl`` (flushed and fsynced); returns the records written."""
+        records = [p.to_json() for p in predictions]
+        self._append_lines(self.predictions_path, records)
+        return records
 
     def held(self, predictions: Iterable[Prediction]) -> HeldPredictions:
         """``predictions`` (what this process wrote to ``predictions.jsonl``, in file order) stamped with the

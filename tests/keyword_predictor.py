@@ -40,3 +40,11 @@ class KeywordPredictor(Predictor):
             else:
                 outs.append(Output(value=it.text.splitlines()[2], contexts=(it.text.splitlines()[2],)))
         return outs
+
+
+def slow_in_workers(sleep_s: float) -> KeywordPredictor:
+    """The keyword predictor, ``sleep_s`` a call in a worker process and none in the process that started it:
+    a worker that falls behind (for the runner's batches over processes)."""
+    import multiprocessing
+
+    return KeywordPredictor(sleep_s=sleep_s if multiprocessing.parent_process() is not None else 0.0)

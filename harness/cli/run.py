@@ -101,8 +101,9 @@ def run_command(args) -> int:
 
 def _spread_from() -> int | None:
     """:data:`harness.runner.SPREAD_FROM` when at least two cores are free now, else None (one process): worker
-    processes pay their start-up (about 4.6 s of CPU for two, measured at 10,000 documents) for cores that are
-    idle; on a machine whose cores are busy they only add it (benchmarks/mlops_month.py measured a 10,000-document
+    processes pay their start-up (about 4.6 s of CPU for two, measured at 10,000 documents; since 2026-12-07 this
+    process predicts beside one worker, about 2 s) for cores that are idle; on a machine whose cores are busy they
+    only add it (benchmarks/mlops_month.py measured a 10,000-document
     month at 33.0 s with workers against 17.1 s without, at load 12 on 2 cores)."""
     from harness.models.llm import free_cores
     from harness.runner import SPREAD_FROM
