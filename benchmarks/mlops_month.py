@@ -109,6 +109,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def reaped_workers(timeout_s: float = 60.0) -> None:
+    """Wait (untimed) until the runner's worker processes have exited and been reaped: the runner lets them exit
+    while it scores, and a child's CPU seconds count only once it is reaped."""
+    import multiprocessing
+
+    end = time.monotonic() + timeout_s
+    while multiprocessing.active_children() and time.monotonic() < end:
+        time.sleep(0.02)
+
+
 def one_month(predictor, golden, config: dict, out: Path, batch: int, spread_from: int | None = None
               ) -> dict[str, float]:
     """Seconds per phase of the whole month through the harness (and ``cpu``: the CPU seconds of the whole)."""
@@ -128,6 +138,7 @@ def one_month(predictor, golden, config: dict, out: Path, batch: int, spread_fro
     gates.evaluate_criteria(criteria, run)
     gates.evaluate_go_no_go(criteria, run, run)
     t3 = time.perf_counter()
+    reaped_workers()
     return {"predict": t1 - t0, "score": t2 - t1, "gates": t3 - t2, "whole": t3 - t0, "cpu": cpu_seconds() - c0}
 
 
