@@ -45,7 +45,7 @@ def prepare(n: int, tmp: Path) -> tuple[Path, Path]:
     from harness.config import load_config
     from harness.golden import load_golden_set
     from harness.scoring import score_external, score_run
-    from harness.store import read_predictions
+    from harness.predictions_file import read_predictions
     from pipelines.mlops import DEFAULT_CONFIG, MLOpsConfig, artifact_path, build
 
     techcorp = load_golden_set(ROOT / "golden_sets" / "techcorp")

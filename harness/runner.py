@@ -27,7 +27,8 @@ from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction, Predictor
 from harness.progress import progress as progress_bar
 from harness.selection import ids_hash, select_items
-from harness.store import HeldPredictions, RunStore, now, readable
+from harness.store import RunStore, now
+from harness.predictions_file import HeldPredictions, readable
 
 # what `harness run` passes as execute's spread_from when two cores are free: items left to do from which a
 # predictor that can (Predictor.in_processes) runs its batches over processes (this one and workers); below it,

@@ -14,7 +14,8 @@ from harness.predictor import Output, TokenUsage
 from harness.batches import guided_batches
 from harness.runner import execute
 from harness.scoring import score_run
-from harness.store import RunStore, read_predictions
+from harness.store import RunStore
+from harness.predictions_file import read_predictions
 from keyword_predictor import KeywordPredictor
 
 

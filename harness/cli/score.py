@@ -34,7 +34,7 @@ def score_command(args) -> int:
     from harness.golden import default_golden, load_golden_set
     from harness.scoring import score_external
     from harness.paths import out_dir
-    from harness.store import read_predictions
+    from harness.predictions_file import read_predictions
 
     out_dir(args.out)
     judge_cfg = judge_config(args, judge_only(args.overrides))

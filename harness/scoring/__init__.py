@@ -26,7 +26,7 @@ from harness.scoring.guardrails import guardrails_section
 from harness.scoring.timing import latency_sections, throughput_section, usage_section
 
 if TYPE_CHECKING:
-    from harness.store import HeldPredictions
+    from harness.predictions_file import HeldPredictions
 
 SCHEMA_VERSION = 1
 
