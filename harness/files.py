@@ -10,7 +10,8 @@ Reading (every YAML and JSON file the project reads goes through here):
 * **JSON** (:func:`loads_json`): strict: ``NaN``, ``Infinity`` and numbers too large for a float are refused,
   as is nesting deeper than Python can parse (``RecursionError`` becomes a named error), and a key given twice
   in one object (JSON parsers disagree on which one counts; the error names the key and its line).
-  :func:`iter_jsonl` reads JSON Lines the same way, naming the line of a bad record.
+  :func:`iter_jsonl` reads JSON Lines the same way, naming the line of a bad record; a line over
+  :data:`MAX_JSONL_LINE_BYTES` is refused before it is read whole.
 * **Typed checks** (:func:`validate`): a pydantic model per file kind; the first problem becomes
   ``file:line: field: problem``.
 
@@ -38,6 +39,7 @@ MAX_ALIASES = 100
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # nodes after following aliases
 MAX_JSON_DEPTH = 200
+MAX_JSONL_LINE_BYTES = 64 * 1024 * 1024  # one JSON Lines record (a document's text, a prediction with its contexts)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -315,10 +317,24 @@ def read_json(path: str | os.PathLike, what: str) -> Any:
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each non-empty line; raise a named error on the first bad one."""
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
+        for lineno, raw in jsonl_lines(fh, path):
             obj = jsonl_object(raw, path, lineno)
             if obj is not None:
                 yield lineno, obj
+
+
+def jsonl_lines(fh: Any, path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) of a JSON Lines file open in binary mode, no line held in memory beyond
+    :data:`MAX_JSONL_LINE_BYTES` (its newline not counted): a longer line is exit 2 naming the file and the line,
+    whatever its size (a file of one endless line is refused after reading that many bytes)."""
+    readline, limit = fh.readline, MAX_JSONL_LINE_BYTES + 1
+    lineno = 0
+    while raw := readline(limit):
+        lineno += 1
+        if len(raw) == limit and not raw.endswith(b"\n"):
+            raise HarnessInputError(f"line longer than {MAX_JSONL_LINE_BYTES:,} bytes (refused: one record is at "
+                                    "most that)", path=path, line=lineno)
+        yield lineno, raw
 
 
 def jsonl_object(raw: bytes, path: str | os.PathLike, lineno: int) -> dict | None:

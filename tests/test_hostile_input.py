@@ -83,6 +83,23 @@ def test_deep_nesting_and_oversized_yaml(tmp_path, cli, scored):
     assert "over the" in one_line_error(*cli("gates", scored, "--criteria", big)[::2])
 
 
+def test_an_endless_jsonl_line_is_refused_before_it_is_read_whole(tiny_golden, tmp_path, cli):
+    from harness.files import MAX_JSONL_LINE_BYTES
+
+    docs = [d for d in tiny_docs() if d["split"] == "test"]
+    path = tmp_path / "p.jsonl"
+    with open(path, "wb") as fh:  # one good record, then a line with no end in sight (no newline at all)
+        fh.write(json.dumps({"id": docs[0]["id"], "label": docs[0]["label"]}).encode() + b"\n")
+        fh.write(b'{"id": "' + b"x" * (MAX_JSONL_LINE_BYTES + 10) + b'"}')
+    line = one_line_error(*cli("score", "--golden", tiny_golden, "--split", "test", "--predictions", path,
+                               "--out", tmp_path / "s")[::2])
+    assert f"p.jsonl:2: line longer than {MAX_JSONL_LINE_BYTES:,} bytes" in line
+    path.write_bytes(b'{"id": "' + b"x" * (MAX_JSONL_LINE_BYTES - 10) + b'"}\n')  # exactly the limit, newline aside
+    code, _, err = cli("score", "--golden", tiny_golden, "--split", "test", "--predictions", path,
+                       "--out", tmp_path / "s2")
+    assert code == 0 and "longer than" not in err, err  # read (its id is no document's: nothing to score)
+
+
 def _holder(run_dir: Path) -> subprocess.Popen:
     """Another process holding the run directory (as a running `harness run` does)."""
     code = ("import sys, time; sys.path.insert(0, %r)\n"

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from harness.bulk import in_order
 from harness.errors import HarnessInputError
-from harness.files import jsonl_object, validate
+from harness.files import jsonl_lines, jsonl_object, validate
 from harness.golden import FieldSpec
 from harness.shadow.db import Rows, Summarise, Writer, database, rows_of
 from harness.shadow.schema import BUSY_TIMEOUT_S
@@ -39,7 +39,7 @@ class Prepared:
 _RECORDS = None  # the batch validator (built on first use in each process)
 
 
-def prepare(path: str, lines: list[tuple[int, bytes]], field_schema: Mapping[str, FieldSpec] | None) -> Prepared:
+def prepare(path: str, lines: list[tuple[int, bytes | str]], field_schema: Mapping[str, FieldSpec] | None) -> Prepared:
     """The rows of ``lines`` ((line number, raw line) of the log ``path``): parsed as :func:`harness.files.iter_jsonl`
     parses, validated together (one call of the model's validator; a batch that fails is validated again line
     by line, to name the first bad line), scored by :func:`harness.shadow.db.rows_of`."""
@@ -50,6 +50,8 @@ def prepare(path: str, lines: list[tuple[int, bytes]], field_schema: Mapping[str
     bad: HarnessInputError | None = None
     for lineno, raw in lines:
         try:
+            if isinstance(raw, str):  # a line the reader refused (too long, see _batches): its problem
+                raise HarnessInputError(raw, path=path, line=lineno)
             obj = jsonl_object(raw, path, lineno)
         except HarnessInputError as exc:
             bad = exc
@@ -72,14 +74,19 @@ def prepare(path: str, lines: list[tuple[int, bytes]], field_schema: Mapping[str
     return Prepared(len(records), rows_of(records, field_schema), error)
 
 
-def _batches(path: Path, batch: int) -> Iterator[list[tuple[int, bytes]]]:
+def _batches(path: Path, batch: int) -> Iterator[list[tuple[int, bytes | str]]]:
+    """The log's lines in batches of ``batch``; a line too long to read ends the last batch as (its number, the
+    problem), so that it is reported in order, after the lines before it are written."""
     with open(path, "rb") as fh:
-        lines: list[tuple[int, bytes]] = []
-        for lineno, raw in enumerate(fh, start=1):
-            lines.append((lineno, raw))
-            if len(lines) >= batch:
-                yield lines
-                lines = []
+        lines: list[tuple[int, bytes | str]] = []
+        try:
+            for lineno, raw in jsonl_lines(fh, path):
+                lines.append((lineno, raw))
+                if len(lines) >= batch:
+                    yield lines
+                    lines = []
+        except HarnessInputError as exc:
+            lines.append((exc.line or 0, exc.problem))
         if lines:
             yield lines
 
