@@ -196,3 +196,63 @@ def test_ranks_equal_ranking_each_document_on_its_own():
             want[rows] = [rank[v] for v in vals]
         assert np.array_equal(got, want), typ
         assert (got >= 0).sum() == (cands.type == C.TYPE_CODE[typ]).sum() > 100
+
+
+def _candidates_over_the_whole_text(batch: C.TextBatch, enum_res) -> C.Candidates:
+    """The candidates as found before the patterns ran over the distinct lines: every pattern over the whole
+    batch text (the digit patterns over its lines with a digit)."""
+    parts = [(C.TYPE_CODE[typ], -1, spans) for (typ, _), spans in
+             zip(C.DIGIT_PATTERNS, C._digit_spans(batch, [rx for _, rx in C.DIGIT_PATTERNS]))]
+    parts.append((C.TYPE_CODE["name"], -1, C._name_candidates(batch.text)))
+    low = C._lowered_text(batch.text)
+    parts += [(C.TYPE_CODE["enum"], k, C._enum_spans(rx, batch, low)) for k, rx in enumerate(enum_res.values())]
+    spans = np.concatenate([p[2] for p in parts])
+    typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
+    enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])
+    doc = batch.doc_of(spans[:, 0])
+    order = np.argsort(doc, kind="stable")
+    start, end = spans[order, 0], spans[order, 1]
+    return C.Candidates(doc[order], typ[order], start, end, enum[order],
+                        [batch.text[s:e] for s, e in zip(start.tolist(), end.tolist())], tuple(enum_res))
+
+
+def _lines_over_the_whole_text(batch: C.TextBatch) -> tuple:
+    """Each token's (word, start, end, line) found in the whole batch text, as the features did before."""
+    words, starts, ends, line = F._line_tokens(batch)
+    return list(words), starts.tolist(), ends.tolist(), line.tolist()
+
+
+def test_patterns_over_distinct_lines_find_what_the_whole_text_holds():
+    """The candidate patterns and the feature tokens run over a batch's distinct lines and are copied to each
+    copy of a line (TextBatch.distinct): the same candidates, in the same order, and the same tokens as running
+    over the whole text; on the golden documents, and on random documents made of a few repeated lines (blank
+    ones, ones with the characters that lower-case to another length or match ASCII ignoring case, an enum value
+    with a newline, which is searched document by document)."""
+    from harness.golden import load_golden_set
+
+    golden = load_golden_set(TECHCORP)
+    enum_res = _enum_res()
+    words = [w for ws in C._ENUM_WORDS.values() for w in ws]
+    rng = random.Random(36)
+    pool = [_random_text(rng, words).replace("\n", " ") for _ in range(30)] + ["", "  ", "Total USD 1,234.56",
+                                                                            "Due 2024-01-02", "Smith and Jones Ltd"]
+    batches = [[it.text for it in golden.items("test", kinds=("document",))]]
+    batches += [["\n".join(rng.choice(pool) for _ in range(rng.randrange(0, 12))) for _ in range(rng.randrange(1, 6))]
+                for _ in range(150)]
+    newline_enum = dict(enum_res, lines=re.compile(r"(?<![A-Za-z0-9])(?:Net\n30)(?![A-Za-z])", re.I))
+    copied = 0
+    for texts in batches:
+        batch = C.join_texts(texts)
+        copied += len(batch.distinct.batch.text) < len(batch.text)
+        for res in (enum_res, newline_enum):
+            got, want = C.find_candidates(batch, res), _candidates_over_the_whole_text(C.join_texts(texts), res)
+            for name in ("doc", "type", "start", "end", "enum"):
+                assert np.array_equal(getattr(got, name), getattr(want, name)), (name, texts)
+            assert got.text == want.text
+        lines = F._lines(batch)
+        words_, starts, ends, line = _lines_over_the_whole_text(C.join_texts(texts))
+        assert [list(lines.words)[i] for i in lines.tok_word.tolist()] == words_
+        base = np.asarray(line, dtype=np.int64) * lines.stride  # a token's key: its line * stride + its offset
+        assert (lines.tok_start - base).tolist() == starts and (lines.tok_end - base).tolist() == ends
+        assert list(lines.words) == list(dict.fromkeys(words_))  # each word's id: the order of first appearance
+    assert copied > 100  # the batches repeat lines

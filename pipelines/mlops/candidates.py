@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from typing import Mapping, Sequence
 
@@ -85,6 +85,14 @@ class TextBatch:
     def line_of(self, pos: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.line_starts, pos, side="right") - 1
 
+    @cached_property
+    def distinct(self) -> "DistinctLines":
+        """The batch's distinct lines (computed once: the candidates and the features both read them)."""
+        index: dict[str, int] = {}
+        of_line = np.fromiter((index.setdefault(line, len(index)) for line in self.lines), dtype=np.int64,
+                              count=len(self.lines))
+        return DistinctLines(join_texts(list(index)), of_line, self.line_starts)
+
 
 def join_texts(texts: Sequence[str]) -> TextBatch:
     text = "\n".join(texts)
@@ -95,6 +103,35 @@ def join_texts(texts: Sequence[str]) -> TextBatch:
     line_ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)) + 1) - 1
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
     return TextBatch(text, offsets, offsets + lengths, lines, line_starts, line_ends)
+
+
+@dataclass(frozen=True)
+class DistinctLines:
+    """The distinct lines of a batch, in order of first appearance, as a batch of their own (each line one of
+    its documents), and which of them each line of the batch is. A month of documents repeats most of its
+    lines (headings, labels, boilerplate: about 40% of a batch's characters): a pattern that never matches a
+    newline, and whose look-arounds treat a newline as they treat the start or end of a text, finds in a line
+    what it finds in each copy of it, so it runs over the distinct lines once and :meth:`spread` copies
+    what it found to every line."""
+    batch: TextBatch
+    of_line: np.ndarray  # per line of the batch: its index among the distinct lines
+    line_starts: np.ndarray  # the batch's line starts
+
+    def spread(self, spans: np.ndarray) -> np.ndarray:
+        """Spans found in :attr:`batch`'s text, in text order, as the spans of every copy of their lines in the
+        original batch's text, in text order."""
+        source, line = self.copies(spans[:, 0])
+        return spans[source] - self.batch.offsets[self.of_line[line]][:, None] + self.line_starts[line][:, None]
+
+    def copies(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For things found at ``starts`` (ascending offsets in :attr:`batch`'s text): (which of them, the line of
+        the original batch) of each of their copies, in the original's text order."""
+        per_line = np.bincount(self.batch.doc_of(starts), minlength=len(self.batch.offsets))
+        first = np.cumsum(per_line) - per_line  # each distinct line's first
+        count = per_line[self.of_line]  # on each line of the batch
+        line = np.repeat(np.arange(len(self.of_line)), count)
+        within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        return first[self.of_line[line]] + within, line
 
 
 @dataclass(frozen=True)
@@ -282,12 +319,16 @@ def _name_candidates(text: str) -> np.ndarray:
 
 
 def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Candidates:
-    """Every candidate span of the batch's documents (see :class:`Candidates` for the order)."""
-    parts = [(TYPE_CODE[typ], -1, spans) for (typ, _), spans in
-             zip(DIGIT_PATTERNS, _digit_spans(batch, [rx for _, rx in DIGIT_PATTERNS]))]
-    parts.append((TYPE_CODE["name"], -1, _name_candidates(batch.text)))
-    low = _lowered_text(batch.text) if enum_res else None
-    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, low)) for k, rx in enumerate(enum_res.values())]
+    """Every candidate span of the batch's documents (see :class:`Candidates` for the order). The patterns run
+    over the batch's distinct lines (:class:`DistinctLines`), but for an enum value with a newline in it."""
+    lines = batch.distinct
+    ub = lines.batch
+    parts = [(TYPE_CODE[typ], -1, lines.spread(spans)) for (typ, _), spans in
+             zip(DIGIT_PATTERNS, _digit_spans(ub, [rx for _, rx in DIGIT_PATTERNS]))]
+    parts.append((TYPE_CODE["name"], -1, lines.spread(_name_candidates(ub.text))))
+    low = _lowered_text(ub.text) if enum_res else None
+    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, None) if "\n" in rx.pattern
+               else lines.spread(_enum_spans(rx, ub, low))) for k, rx in enumerate(enum_res.values())]
     spans = np.concatenate([p[2] for p in parts])
     typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
     enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])

@@ -66,15 +66,24 @@ def _line_tokens(batch: TextBatch) -> tuple[list[str], np.ndarray, np.ndarray, n
 
 
 def _lines(batch: TextBatch) -> _Lines:
-    words, starts, ends, tok_line = _line_tokens(batch)
-    ids = {w: i for i, w in enumerate(dict.fromkeys(words))}  # in order of first appearance
-    tok_word = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
+    """The batch's lines, their tokens found once per distinct line (:attr:`TextBatch.distinct`) and copied to
+    each copy of it: the same tokens, in the same order, as in the batch's text."""
+    distinct = batch.distinct
+    words, starts, ends, _ = _line_tokens(distinct.batch)
+    # in order of first appearance (the distinct lines are in the order of their first appearance, so each
+    # word first appears in the same order as in the batch)
+    ids = {w: i for i, w in enumerate(dict.fromkeys(words))}
+    source, tok_line = distinct.copies(starts)
+    tok_word = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))[source]
+    shift = distinct.line_starts[tok_line] - distinct.batch.offsets[distinct.of_line[tok_line]]
+    starts, ends = starts[source] + shift, ends[source] + shift
     n_lines = len(batch.lines)
     begin = np.searchsorted(tok_line, np.arange(n_lines), side="left")
     stop = np.searchsorted(tok_line, np.arange(n_lines), side="right")
     first = np.searchsorted(batch.line_starts, batch.offsets)
     line_first = first[batch.doc_of(batch.line_starts)]
-    filled = np.fromiter((bool(t.strip()) for t in batch.lines), dtype=bool, count=n_lines)
+    filled = np.fromiter((bool(t.strip()) for t in distinct.batch.lines), dtype=bool,
+                         count=len(distinct.batch.lines))[distinct.of_line]
     prev = np.full(n_lines, -1, dtype=np.int64)
     for up in (3, 2, 1):  # the closest wins: written last
         above = np.arange(n_lines) - up
