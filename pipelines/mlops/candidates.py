@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -318,14 +318,27 @@ def _name_candidates(text: str) -> np.ndarray:
     return spans[spans[:, 1] - spans[:, 0] > 1]
 
 
-def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern]) -> Candidates:
-    """Every candidate span of the batch's documents (see :class:`Candidates` for the order). The patterns run
-    over the batch's distinct lines (:class:`DistinctLines`), but for an enum value with a newline in it."""
+def stopped(texts: Sequence[str], stoplist: Collection[str]) -> np.ndarray:
+    """Whether each text is a single-word name on the stoplist (case-folded words; the model learns it), each
+    distinct text looked at once."""
+    verdict = {t: " " not in t and t.casefold() in stoplist for t in set(texts)}
+    return np.fromiter(map(verdict.__getitem__, texts), dtype=bool, count=len(texts))
+
+
+def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern], stoplist: Collection[str] = ()
+                    ) -> Candidates:
+    """Every candidate span of the batch's documents (see :class:`Candidates` for the order) but the names on
+    ``stoplist`` (:func:`stopped`). The patterns run over the batch's distinct lines (:class:`DistinctLines`),
+    but for an enum value with a newline in it."""
     lines = batch.distinct
     ub = lines.batch
     parts = [(TYPE_CODE[typ], -1, lines.spread(spans)) for (typ, _), spans in
              zip(DIGIT_PATTERNS, _digit_spans(ub, [rx for _, rx in DIGIT_PATTERNS]))]
-    parts.append((TYPE_CODE["name"], -1, lines.spread(_name_candidates(ub.text))))
+    names = _name_candidates(ub.text)
+    if stoplist:
+        names = names[~stopped(list(map(ub.text.__getitem__, map(slice, names[:, 0].tolist(), names[:, 1].tolist()))),
+                               stoplist)]
+    parts.append((TYPE_CODE["name"], -1, lines.spread(names)))
     low = _lowered_text(ub.text) if enum_res else None
     parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, None) if "\n" in rx.pattern
                else lines.spread(_enum_spans(rx, ub, low))) for k, rx in enumerate(enum_res.values())]

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from harness.errors import HarnessInputError
 from metrics.normalize import normalize_value
 from pipelines.mlops.candidates import (FIELD_CANDIDATE_TYPES, TYPE_CODE, Candidates, enum_patterns, find_candidates,
-                                        join_texts)
+                                        join_texts, stopped)
 from pipelines.mlops.features import N_NUMERIC, TokenFeatures, candidate_features
 # load, MODEL_FORMAT and PIPELINE_VERSION stay reachable as model.* (the package and the tests read them there)
 from pipelines.mlops.persistence import MODEL_FORMAT, PIPELINE_VERSION, Artifact, load, save  # noqa: F401
@@ -88,8 +88,7 @@ def _candidates(artifact: Artifact, texts: Sequence[str], doc_classes: Sequence[
     """The batch's candidates (without the stoplist's) and their feature matrix (the columns the field models
     split on)."""
     batch = join_texts(texts)
-    cands = find_candidates(batch, enum_patterns(fields_schema))
-    cands = cands.take(~_stopped(cands, artifact.stoplist))
+    cands = find_candidates(batch, enum_patterns(fields_schema), artifact.stoplist)
     numeric, tokens = candidate_features(batch, cands, doc_classes)
     return cands, _matrix(numeric, tokens, artifact.vocab, artifact.columns)
 
@@ -199,7 +198,7 @@ def _train_extractor(docs, schema, config, progress) -> tuple[dict, dict, dict, 
     hits = _label_candidates(docs, cands, schema)
     stoplist = _learn_stoplist(cands, hits, min_count=ecfg.min_count)
     progress(f"learned {len(stoplist)} single-word spans that are never a value; they are not proposed")
-    keep = ~_stopped(cands, stoplist)
+    keep = ~_stopped(cands, frozenset(stoplist))
     cands, masks = cands.take(keep), hits[keep]
     numeric, tokens = candidate_features(batch, cands, [d.label for d in docs])
     freq = np.bincount(tokens.keys, minlength=len(tokens.names))  # rows holding each token
@@ -240,7 +239,5 @@ def _stopped(cands: Candidates, stoplist) -> np.ndarray:
     """Whether each candidate is a single-word name on the stoplist."""
     out = np.zeros(len(cands), dtype=bool)
     rows = np.flatnonzero(cands.type == TYPE_CODE["name"])
-    texts = list(map(cands.text.__getitem__, rows.tolist()))
-    stopped = {t: " " not in t and t.casefold() in stoplist for t in set(texts)}  # once per distinct text
-    out[rows] = np.fromiter(map(stopped.__getitem__, texts), dtype=bool, count=len(rows))
+    out[rows] = stopped(list(map(cands.text.__getitem__, rows.tolist())), stoplist)
     return out
