@@ -43,7 +43,8 @@ def test_worker_processes_write_the_same_database_as_one_process(tmp_path, schem
 @pytest.mark.parametrize("processes", [0, 2])
 @pytest.mark.parametrize("bad_line, where", [("{not json", r"log.jsonl:58: broken JSON"),
                                              ('{"doc_id": ""}', r"log.jsonl:58: doc_id: "),
-                                             ('{"doc_id": "' + "x" * 5000 + '"}', r"log.jsonl:58: line longer than 2,000 bytes")],
+                                             ('{"doc_id": "' + "x" * 5000 + '"}',
+                                              r"log.jsonl:58: line longer than 2,000 bytes")],
                          ids=["json", "field", "too-long"])
 def test_a_bad_line_keeps_every_line_before_it_even_in_its_batch(tmp_path, monkeypatch, processes, bad_line, where):
     monkeypatch.setattr("harness.files.MAX_JSONL_LINE_BYTES", 2000)  # read in this process: workers get lines
