@@ -325,8 +325,9 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
 
 def jsonl_lines(fh: Any, path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
     """(line number, raw line) of a JSON Lines file open in binary mode, no line held in memory beyond
-    :data:`MAX_JSONL_LINE_BYTES` (its newline not counted): a longer line is exit 2 naming the file and the line,
-    whatever its size (a file of one endless line is refused after reading that many bytes)."""
+    :data:`MAX_JSONL_LINE_BYTES` (its final ``\\n`` not counted; a ``\\r`` before it is): a longer line is exit 2
+    naming the file and the line, whatever its size (a file of one endless line is refused after reading that
+    many bytes)."""
     readline, limit = fh.readline, MAX_JSONL_LINE_BYTES + 1
     lineno = 0
     while raw := readline(limit):

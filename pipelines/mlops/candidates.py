@@ -120,13 +120,15 @@ class DistinctLines:
     def spread(self, spans: np.ndarray) -> np.ndarray:
         """Spans found in :attr:`batch`'s text, in text order, as the spans of every copy of their lines in the
         original batch's text, in text order."""
-        source, line = self.copies(spans[:, 0])
+        source, line = self.copies(self.batch.doc_of(spans[:, 0]))
         return spans[source] - self.batch.offsets[self.of_line[line]][:, None] + self.line_starts[line][:, None]
 
-    def copies(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For things found at ``starts`` (ascending offsets in :attr:`batch`'s text): (which of them, the line of
-        the original batch) of each of their copies, in the original's text order."""
-        per_line = np.bincount(self.batch.doc_of(starts), minlength=len(self.batch.offsets))
+    def copies(self, found_on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For things found on the distinct lines ``found_on`` (ascending), in order: (which of them, the line of
+        the original batch) of each of their copies, in the original's text order. (A thing's line, not its
+        offset, says where it was found: the tokens of a line lower-cased to more characters have offsets past
+        its end.)"""
+        per_line = np.bincount(found_on, minlength=len(self.batch.offsets))
         first = np.cumsum(per_line) - per_line  # each distinct line's first
         count = per_line[self.of_line]  # on each line of the batch
         line = np.repeat(np.arange(len(self.of_line)), count)

@@ -69,11 +69,11 @@ def _lines(batch: TextBatch) -> _Lines:
     """The batch's lines, their tokens found once per distinct line (:attr:`TextBatch.distinct`) and copied to
     each copy of it: the same tokens, in the same order, as in the batch's text."""
     distinct = batch.distinct
-    words, starts, ends, _ = _line_tokens(distinct.batch)
+    words, starts, ends, found_on = _line_tokens(distinct.batch)
     # in order of first appearance (the distinct lines are in the order of their first appearance, so each
     # word first appears in the same order as in the batch)
     ids = {w: i for i, w in enumerate(dict.fromkeys(words))}
-    source, tok_line = distinct.copies(starts)
+    source, tok_line = distinct.copies(found_on)
     tok_word = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))[source]
     shift = distinct.line_starts[tok_line] - distinct.batch.offsets[distinct.of_line[tok_line]]
     starts, ends = starts[source] + shift, ends[source] + shift
