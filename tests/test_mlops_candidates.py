@@ -237,7 +237,7 @@ def test_patterns_over_distinct_lines_find_what_the_whole_text_holds():
 
     golden = load_golden_set(TECHCORP)
     enum_res = _enum_res()
-    words = [w for ws in C._ENUM_WORDS.values() for w in ws]
+    words = sorted({w for rx in enum_res.values() for w in C._ENUM_WORDS[rx.pattern]})  # the same whatever ran before
     rng = random.Random(36)
     pool = [_random_text(rng, words).replace("\n", " ") for _ in range(30)] + ["", "  ", "Total USD 1,234.56",
                                                                             "Due 2024-01-02", "Smith and Jones Ltd"]
@@ -250,7 +250,12 @@ def test_patterns_over_distinct_lines_find_what_the_whole_text_holds():
                                    "İSTANBUL İZMİR TİCARET ltd"]]
     batches += [["\n".join(rng.choice(pool + ["İİİİİİ x y", "İİ ab cd İ"]) for _ in range(rng.randrange(1, 8)))
                  for _ in range(rng.randrange(1, 4))] for _ in range(60)]
-    newline_enum = dict(enum_res, lines=re.compile(r"(?<![A-Za-z0-9])(?:Net\n30)(?![A-Za-z])", re.I))
+    # an enum value with a newline (as enum_patterns writes it), and a pattern written by hand with "\n" escaped:
+    # both may match across lines, so both are searched document by document
+    newline_enum = dict(enum_res, **C.enum_patterns({"lines": SimpleNamespace(type="enum", values=["Net\n30"],
+                                                                              aliases={})}),
+                        hand=re.compile(r"(?<![A-Za-z0-9])(?:neT\n30|ss)(?![A-Za-z])", re.I))
+    batches += [["Total net\n30 days", "net\n30"], ["a neT", "30 b"]]  # a value across lines; across documents
     copied = 0
     for texts in batches:
         batch = C.join_texts(texts)

@@ -297,13 +297,21 @@ def _lowered_enum(words: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(rf"[{first}](?<![A-Za-z0-9].)(?:{branches})(?![A-Za-z])", re.S)
 
 
+def _within_lines(rx: re.Pattern) -> bool:
+    """Whether an enum pattern's matches stay within a line: one :func:`enum_patterns` made whose values and
+    aliases have no newline. Any other pattern may match a newline (``\\n`` written as an escape, a class), so
+    it is searched one document at a time."""
+    words = _ENUM_WORDS.get(rx.pattern)
+    return words is not None and not any("\n" in w for w in words)
+
+
 def _enum_spans(rx: re.Pattern, batch: TextBatch, low: str | None = None) -> np.ndarray:
     """Spans of an enum pattern in the batch; ``low`` is :func:`_lowered_text` of the batch's text (None: it
     cannot be used, or it was not computed)."""
-    if "\n" not in rx.pattern:
+    if _within_lines(rx):
         fast = _lowered_enum(_ENUM_WORDS.get(rx.pattern, ())) if low is not None and rx.flags & re.I else None
         return _spans(fast, low) if fast is not None else _spans(rx, batch.text)
-    # a value with a newline in it could match across two documents: one document at a time
+    # a match could cross a newline, so across two documents: one document at a time
     return np.concatenate([_spans(rx, batch.text[off:end]) + off for off, end in
                            zip(batch.offsets.tolist(), batch.doc_ends.tolist())] or [_spans(rx, "")])
 
@@ -331,7 +339,7 @@ def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern], stopli
                     ) -> Candidates:
     """Every candidate span of the batch's documents (see :class:`Candidates` for the order) but the names on
     ``stoplist`` (:func:`stopped`). The patterns run over the batch's distinct lines (:class:`DistinctLines`),
-    but for an enum value with a newline in it."""
+    but for an enum pattern whose matches may cross a newline (:func:`_within_lines`)."""
     lines = batch.distinct
     ub = lines.batch
     parts = [(TYPE_CODE[typ], -1, lines.spread(spans)) for (typ, _), spans in
@@ -342,8 +350,8 @@ def find_candidates(batch: TextBatch, enum_res: Mapping[str, re.Pattern], stopli
                                stoplist)]
     parts.append((TYPE_CODE["name"], -1, lines.spread(names)))
     low = _lowered_text(ub.text) if enum_res else None
-    parts += [(TYPE_CODE["enum"], k, _enum_spans(rx, batch, None) if "\n" in rx.pattern
-               else lines.spread(_enum_spans(rx, ub, low))) for k, rx in enumerate(enum_res.values())]
+    parts += [(TYPE_CODE["enum"], k, lines.spread(_enum_spans(rx, ub, low)) if _within_lines(rx)
+               else _enum_spans(rx, batch, None)) for k, rx in enumerate(enum_res.values())]
     spans = np.concatenate([p[2] for p in parts])
     typ = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
     enum = np.concatenate([np.full(len(p[2]), p[1], dtype=np.int64) for p in parts])
