@@ -37,13 +37,14 @@ def _call(predictor: Predictor, items: Sequence[Item], task: str,
 
 
 def predict_all(predictor: Predictor, todo: Sequence[Item], batch_size: int, concurrency: int, append, bar, *,
-             spread: tuple[Callable[[], Predictor], int] | None = None) -> None:
+                spread: tuple[Callable[[], Predictor], int] | None = None, workers: Any = None) -> None:
     """``todo`` through ``predictor``, each finished batch (or item, with ``concurrency`` > 1) to ``append``; with
-    ``spread`` (:meth:`~harness.predictor.Predictor.in_processes`), batches over processes (:func:`_run_processes`)."""
+    ``spread`` (:meth:`~harness.predictor.Predictor.in_processes`), batches over processes (:func:`_run_processes`;
+    ``workers``: the workers :func:`start_workers` started for it, else they start now)."""
     if concurrency > 1:
         _run_concurrent(predictor, todo, concurrency, append, bar)
     elif spread is not None:
-        _run_processes(*spread, todo, batch_size, append, bar)
+        _run_processes(*spread, todo, batch_size, append, bar, workers)
     else:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
@@ -76,8 +77,25 @@ def _worker_batch(batch: Sequence[Item]) -> list[Prediction]:
         gc.collect()  # whatever cycles the batch made: the frozen objects are not walked
 
 
+def start_workers(build: Callable[[], Predictor], processes: int):
+    """The ``processes - 1`` worker processes of :func:`_run_processes` started now, each a new interpreter that
+    imports what ``build`` needs and builds its predictor (seconds of CPU), for a caller with other work to do
+    first: the start-up then runs beside that work, on a core that would wait. None when ``processes`` < 2. The
+    caller shuts them down (``shutdown(wait=False, cancel_futures=True)``) if it does not hand them on."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if processes < 2:
+        return None
+    pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(build,))
+    for _ in range(processes - 1):
+        pool.submit(int)  # the pool starts a process for each call it cannot give an idle one: all of them now
+    return pool
+
+
 def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequence[Item], batch_size: int,
-                   append, bar) -> None:
+                   append, bar, workers: Any = None) -> None:
     """Batches over ``processes`` processes: this one and ``processes - 1`` workers, each predicting through its
     own ``build()`` (a worker is a new interpreter, never a fork of this one and its threads, and builds its
     predictor once; this process has everything imported already and starts at once). Written in item order as
@@ -92,18 +110,15 @@ def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequenc
     thread are acyclic, and each collection walked the golden set and every prediction so far; see
     harness.bulk) and run on the young objects after each batch this process predicts."""
     import gc
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     from harness.bulk import gc_paused
 
     if not todo:
         return
     batches = guided_batches(todo, batch_size, processes)
-    workers = min(processes, len(batches)) - 1
-    window, ahead = 2 * workers, 2 * processes
-    pool = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                                initargs=(build,)) if workers else None)
+    n_workers = processes - 1 if workers is not None else min(processes, len(batches)) - 1
+    pool = workers if workers is not None else start_workers(build, n_workers + 1)
+    window, ahead = 2 * n_workers, 2 * processes
     done: dict[int, list[Prediction]] = {}  # batch index -> predictions not written yet
     in_flight: dict[int, Any] = {}  # batch index -> the worker's future
     here: Predictor | None = None

@@ -113,20 +113,33 @@ class GoldenSet:
         return {"name": self.manifest.name, "version": self.manifest.version, "sha256": self.manifest.sha256,
                 "path": str(self.root.resolve())}
 
-    def items(self, split: str, kinds: tuple[str, ...] = ("document", "qa")) -> list[Item]:
-        """Items of one split, documents first then QA items, in file order."""
+    def check_split(self, split: str) -> None:
+        """Exit 2 (:class:`~harness.errors.HarnessInputError`, naming the manifest) unless ``split`` is one of the
+        golden set's splits."""
         if split not in self.manifest.splits:
             raise HarnessInputError(f"unknown split {split!r}; this golden set has {', '.join(self.manifest.splits)}",
                                     path=self.root / "manifest.yaml", field="splits")
-        with gc_paused():  # tens of thousands of small objects, no cycles (see harness.bulk)
-            return self._items(split, kinds)
 
-    def _items(self, split: str, kinds: tuple[str, ...]) -> list[Item]:
+    def size(self, split: str) -> int:
+        """How many items :meth:`items` gives for ``split`` (documents and QA items), counted without building
+        them."""
+        self.check_split(split)
+        return sum(records.columns.get("split", []).count(split) for records in (self.documents, self.qa))
+
+    def items(self, split: str, kinds: tuple[str, ...] = ("document", "qa"), *, copy: bool = True) -> list[Item]:
+        """Items of one split, documents first then QA items, in file order. Each item's ``fields`` is a copy of
+        the golden set's, so what a caller does to it stays with the caller; ``copy=False`` shares them, for a
+        caller that only reads them (scoring)."""
+        self.check_split(split)
+        with gc_paused():  # tens of thousands of small objects, no cycles (see harness.bulk)
+            return self._items(split, kinds, copy)
+
+    def _items(self, split: str, kinds: tuple[str, ...], copy: bool) -> list[Item]:
         out: list[Item] = []
         if "document" in kinds:
             cols = self.documents.columns  # column-wise: far faster than row by row; read, never changed
-            out = [Item(id=i, kind="document", split=split, text=text, label=label, fields=_copied(fields),
-                        summary=summary)
+            out = [Item(id=i, kind="document", split=split, text=text, label=label,
+                        fields=_copied(fields) if copy else fields, summary=summary)
                    for i, text, label, fields, summary, s in
                    zip(cols["id"], cols["text"], cols["label"], cols["fields"], cols["summary"], cols["split"])
                    if s == split]

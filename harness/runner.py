@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from harness.batches import predict_all
+from harness.batches import predict_all, start_workers
 from harness.config import strip_credentials
 from harness.errors import HarnessInputError
 from harness.paths import checkout_root
@@ -208,13 +208,23 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
         identity = run_identity(predictor.name, config_hash, predictor.describe().get("model_version"), golden.hash,
                                 split, limit=limit, per_class=per_class, qa_limit=qa_limit, doc_limit=doc_limit)
         old = _open(store, identity, overwrite)
-        items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
-                          doc_limit=doc_limit)
-        if repeats > 1:
-            extra = {**(extra or {}), "repeats": repeats}
-        return _execute(store, predictor, golden, split, items, identity, old, config=config,
-                        config_hash=config_hash, batch_size=batch_size, concurrency=concurrency, progress=progress,
-                        extra=extra, repeats=repeats, spread_from=spread_from)
+        # a fresh run of a whole split that will spread: its workers start now, beside what comes before the
+        # first batch (the items, run.json, this process's own predictor)
+        spread = (predictor.in_processes() if spread_from is not None and concurrency == 1 and old is None
+                  and limit is None and per_class is None and qa_limit is None and doc_limit is None
+                  and golden.size(split) >= max(spread_from, batch_size + 1) else None)
+        workers = start_workers(*spread) if spread is not None else None
+        try:
+            items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
+                              doc_limit=doc_limit)
+            if repeats > 1:
+                extra = {**(extra or {}), "repeats": repeats}
+            return _execute(store, predictor, golden, split, items, identity, old, config=config,
+                            config_hash=config_hash, batch_size=batch_size, concurrency=concurrency,
+                            progress=progress, extra=extra, repeats=repeats, spread_from=spread_from, workers=workers)
+        finally:
+            if workers is not None:  # handed on, they are shut down already; else not needed after all
+                workers.shutdown(wait=False, cancel_futures=True)
 
 
 def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | None = None,
@@ -233,9 +243,9 @@ def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int
 def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: str, items: Sequence[Item],
              identity: dict, old: dict | None, *, config: dict, config_hash: str, batch_size: int,
              concurrency: int, progress: bool | None, extra: dict | None, repeats: int = 1,
-             spread_from: int | None = None) -> RunResult:
+             spread_from: int | None = None, workers: Any = None) -> RunResult:
     """``execute`` once the run directory is held: resume (repairing what a kill or a shared writer left), then
-    predict what is not done yet."""
+    predict what is not done yet (``workers``: those :func:`~harness.batches.start_workers` started)."""
     store.repair_tail()
     dropped = store.repair_duplicates()
     if dropped:
@@ -258,7 +268,7 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
         spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
                   and len(todo) >= max(spread_from, batch_size + 1) else None)
         predict_all(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, refused, preds),
-                    bar, spread=spread)
+                    bar, spread=spread, workers=workers if spread is not None else None)
     finally:
         bar.close()
         record = {**record, "wall_s": record["wall_s"] + (time.perf_counter() - t_start),

@@ -51,8 +51,9 @@ def ids_hash(items: Sequence[Item]) -> str:
 
 
 def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
-    """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks)."""
-    items = golden.items(record.get("split"))
+    """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks), for
+    reading only: their ``fields`` are the golden set's own (``GoldenSet.items(copy=False)``)."""
+    items = golden.items(record.get("split"), copy=False)
     if record.get("scope") == "split" or "item_ids_sha256" not in record:
         # scored from an external predictions file: the whole split
         if "item_ids_sha256" in record and ids_hash(items) != record["item_ids_sha256"]:

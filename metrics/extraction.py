@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from metrics.normalize import FieldLike, normalizer
+from metrics.normalize import FieldLike, blank_ascii, normalizer
 
 
 @dataclass(frozen=True)
@@ -86,25 +86,25 @@ def outcome_columns(gold: Sequence[Mapping[str, Any]], pred: Sequence[Mapping[st
 def outcome_columns_of_runs(gold: Sequence[Mapping[str, Any]], preds: Sequence[Sequence[Mapping[str, Any] | None]],
                             schema: Mapping[str, FieldLike]) -> list[dict[str, list[Outcome]]]:
     """:func:`outcome_columns` of the predictions of several runs of the same documents (one per run), each
-    field's gold values normalised once for all of them and its normaliser shared (a value both runs predicted
-    is normalised once): the same outcomes as one call per run."""
+    field's normaliser shared (a value both runs predicted is normalised once): the same outcomes as one call
+    per run, each that :func:`pair_outcome` gives its pair."""
     golds = list(gold)
     runs = [[p or {} for _, p in zip(golds, pred)] for pred in preds]
     out: list[dict[str, list[Outcome]]] = [{} for _ in runs]
     for name, spec in schema.items():
         norm = normalizer(spec.type, spec)
         g_raw = [g.get(name) for g in golds]
-        g_col = [norm(v) for v in g_raw]
         for k, run in enumerate(runs):
-            # a predicted string (or list of strings) equal to the gold one normalises as the gold one did (only
-            # strings: for other values == is looser than normalising, 0.0 == -0.0 and [1] == [1.0]); each
-            # value's outcome told in the same pass
-            out[k][name] = [("empty" if pn is None else "spurious") if gn is None else
-                            ("correct" if pn == gn else "wrong")
-                            for pv, gv, gn in zip([p.get(name) for p in run], g_raw, g_col)
-                            for pn in ((gn if (type(pv) is str and type(gv) is str and pv == gv)
-                                        or (type(pv) is list and _same_strings(pv, gv)) else
-                                        None if pv is None else norm(pv)),)]
+            # most pairs are told without normalising: a predicted string equal to the gold string is correct
+            # unless it normalises to None (empty); a value not predicted is wrong unless the gold value
+            # normalises to None (empty). Whether an ASCII string normalises to None is blank_ascii; any other
+            # value, and every other pair, goes through the normaliser (pair_outcome)
+            out[k][name] = [(("empty" if (blank_ascii(gv) if gv.isascii() else norm(gv) is None) else "correct")
+                             if type(pv) is str and type(gv) is str and pv == gv else
+                             ("empty" if gv is None or (blank_ascii(gv) if type(gv) is str and gv.isascii()
+                                                        else norm(gv) is None) else "wrong")
+                             if pv is None else pair_outcome(norm, gv, pv)[1])
+                            for pv, gv in zip([p.get(name) for p in run], g_raw)]
     return out
 
 

@@ -55,6 +55,25 @@ class FieldLike(Protocol):
     date_order: str
 
 
+# the ASCII characters normalisation strips from the ends of a value: the punctuation and the whitespace
+_BLANK_ASCII = "".join(c for c in map(chr, range(128)) if c in _PUNCT or _WS.fullmatch(c))
+
+
+def blank_ascii(text: str) -> bool:
+    """Whether an ASCII string normalises to None, whatever its field type (``normalize_value(text, t)``
+    for every t): whether it holds nothing but punctuation and whitespace, told without normalising it.
+
+    Every normaliser starts from :func:`normalize_string` (NFKC, which leaves ASCII as it is, a case-fold,
+    whitespace collapsed, punctuation stripped from the ends), and a value it keeps is never None afterwards
+    (a date that does not parse stays text; text with a digit in it is kept; a list is split at ``;``, ``,``
+    and newlines, all of them stripped too). A test checks it against :func:`normalize_value` for every type.
+
+    >>> blank_ascii(" .- "), blank_ascii(" ;, \t"), blank_ascii("n/a")
+    (False, True, False)
+    """
+    return not text.strip(_BLANK_ASCII)
+
+
 def normalize_string(value: Any) -> str | None:
     if value is None:
         return None

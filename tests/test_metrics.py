@@ -237,3 +237,45 @@ def test_extraction_outcomes_equal_normalising_each_value():
             want.append(("empty" if pv is None else "spurious") if gv is None else ("correct" if pv == gv else "wrong"))
         assert got[name] == want, name
     assert got["s"][0] == "wrong" and got["s"][1] == "correct" and got["l"][0] == "wrong"
+
+
+def test_blank_ascii_is_normalising_to_none_for_every_field_type():
+    """outcome_columns tells an ASCII gold string that normalises to None (empty) without normalising it
+    (blank_ascii): the same answer as normalize_value for each field type, over every ASCII character, every
+    pair of them and random strings rich in punctuation and whitespace."""
+    import random
+    import string
+
+    from metrics.normalize import blank_ascii
+
+    ascii_chars = [chr(i) for i in range(128)]
+    rng = random.Random(5)
+    alphabet = string.punctuation + string.whitespace + "\x1c\x1d\x1e\x1f" + "aZ09"
+    texts = ascii_chars + [a + b for a in ascii_chars for b in ascii_chars]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 9))) for _ in range(3000)]
+    specs = {"string": None, "date": SimpleNamespace(type="date", date_order="dmy"), "money": None,
+             "enum": SimpleNamespace(type="enum", values=["net 30", "-"], aliases={"net 30": ["n30", "--"]}),
+             "list": None}
+    for t in texts:
+        for field_type, spec in specs.items():
+            assert blank_ascii(t) == (normalize_value(t, field_type, spec) is None), (t, field_type)
+
+
+def test_extraction_outcomes_of_blank_gold_strings_equal_normalising_each_value():
+    """The pairs outcome_columns tells without normalising (an equal string, a value not predicted) against
+    gold strings that are blank, ASCII or not, in every field type: the outcome of normalising both."""
+    from metrics.extraction import outcome_columns
+
+    golds = ["", " ", " . ", ";,", "\u3000", "\uff0e", "\u00a0x", "a", "Ω", "1.0", "n/a", None, [], ["  "]]
+    preds = [None, *golds, "x", ["a"]]
+    schema = {t: SimpleNamespace(type=t, values=["a"], aliases={}, date_order="mdy")
+              for t in ("string", "date", "money", "enum", "list")}
+    pairs = [(g, p) for g in golds for p in preds]
+    got = outcome_columns([{t: g for t in schema} for g, _ in pairs], [{t: p for t in schema} for _, p in pairs],
+                          schema)
+    for name, spec in schema.items():
+        want = []
+        for g, p in pairs:
+            gv, pv = normalize_value(g, spec.type, spec), normalize_value(p, spec.type, spec)
+            want.append(("empty" if pv is None else "spurious") if gv is None else ("correct" if pv == gv else "wrong"))
+        assert got[name] == want, name

@@ -91,6 +91,32 @@ def test_batches_in_worker_processes_give_the_same_records_in_the_same_order(tin
     assert [(p.label, p.fields) for p in pool] == [(p.label, p.fields) for p in one]
 
 
+def test_workers_started_early_and_not_needed_are_shut_down(tiny_golden, tmp_path):
+    """A fresh run of a whole split starts its workers before it builds the items (golden.size); when fewer
+    items than spread_from are left for the predictor (the split's QA item is not the MLOps pipeline's), the run
+    is predicted in this process and the workers exit."""
+    import multiprocessing
+    import time
+
+    from harness.golden import load_golden_set
+    from harness.pipelines import build_predictor
+    from harness.runner import execute
+    from harness.store import RunStore
+
+    golden = load_golden_set(tiny_golden)
+    assert golden.size("test") == len(golden.items("test")) == 7
+    built = build_predictor("mlops", golden, progress=lambda _: None)
+    kw = dict(config=built.config, config_hash=built.config_hash, batch_size=2, progress=False)
+    execute(built.predictor, golden, "test", tmp_path / "one", **kw)
+    execute(built.predictor, golden, "test", tmp_path / "early", spread_from=7, **kw)  # 6 documents to do
+    end = time.monotonic() + 60
+    while multiprocessing.active_children() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+    one, early = RunStore(tmp_path / "one").predictions(), RunStore(tmp_path / "early").predictions()
+    assert [(p.id, p.label, p.fields) for p in early] == [(p.id, p.label, p.fields) for p in one] and len(one) == 6
+
+
 def test_count_blocks_drawn_a_block_at_a_time_equal_the_whole_draw():
     import numpy as np
 

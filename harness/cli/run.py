@@ -75,7 +75,7 @@ def run_command(args) -> int:
     from harness.scoring import score_run
 
     golden = load_golden_set(args.golden or default_golden())
-    golden.items(args.split)  # an unknown split stops here, before any model is loaded or trained
+    golden.check_split(args.split)  # an unknown split stops here, before any model is loaded or trained
     judge_cfg = judge_config(args, judge_overrides)  # a bad judge setting stops before the run
     if args.dry_run:
         return _dry_run(args, golden, pipeline_overrides, judge_cfg.provider)

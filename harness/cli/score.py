@@ -39,7 +39,7 @@ def score_command(args) -> int:
     out_dir(args.out)
     judge_cfg = judge_config(args, judge_only(args.overrides))
     golden = load_golden_set(args.golden or default_golden())
-    golden.items(args.split)  # an unknown split stops here
+    golden.check_split(args.split)  # an unknown split stops here
     preds = read_predictions(args.predictions)
     if not preds:
         raise HarnessInputError("no predictions in file", path=args.predictions)
