@@ -123,7 +123,7 @@ def _run_processes(build: Callable[[], Predictor], processes: int, todo: Sequenc
     in_flight: dict[int, Any] = {}  # batch index -> the worker's future
     here: Predictor | None = None
     try:
-        with gc_paused():
+        with gc_paused(kept=True):  # the predictions are held for scoring
             nxt = written = 0
             while written < len(batches):
                 take = None

@@ -16,8 +16,13 @@ from typing import Any, Callable, Iterable, Iterator
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block (re-entrant: an inner pause leaves it to the outer)."""
+def gc_paused(kept: bool = False) -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block (re-entrant: an inner pause leaves it to the outer).
+
+    ``kept``: what the block builds is kept long (a split's items, a run's predictions): on leaving, every
+    object is moved to the oldest generation unwalked (``gc.freeze()`` then ``gc.unfreeze()``), where only a full
+    collection looks at it, instead of the next collections walking all of it (0.25 s after a month's 50,000
+    predictions). Nothing is lost: a cycle among them is collected at the next full collection."""
     if not gc.isenabled():
         yield
         return
@@ -25,6 +30,9 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if kept:
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

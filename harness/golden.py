@@ -131,7 +131,7 @@ class GoldenSet:
         the golden set's, so what a caller does to it stays with the caller; ``copy=False`` shares them, for a
         caller that only reads them (scoring)."""
         self.check_split(split)
-        with gc_paused():  # tens of thousands of small objects, no cycles (see harness.bulk)
+        with gc_paused(kept=True):  # tens of thousands of small objects, no cycles (see harness.bulk)
             return self._items(split, kinds, copy)
 
     def _items(self, split: str, kinds: tuple[str, ...], copy: bool) -> list[Item]:

@@ -52,7 +52,7 @@ def read_predictions(path: str | Path) -> list[Prediction]:
     path = Path(path)
     if not path.is_file():
         raise HarnessInputError("predictions file not found", path=path)
-    with gc_paused():  # a prediction per line, no cycles (see harness.bulk)
+    with gc_paused(kept=True):  # a prediction per line, no cycles (see harness.bulk)
         return _read_predictions(path)
 
 

@@ -133,7 +133,8 @@ def run(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | Path
     with RunStore(out_dir).writing(f"harness run --pipeline {predictor.name} --split {split}"):
         result = execute(predictor, golden, split, out_dir, **kwargs)
         # the predictions handed to scoring are not kept in what run returns
-        return replace(result, metrics=score_run(result.out_dir, golden, held=result.held), held=None)
+        return replace(result, metrics=score_run(result.out_dir, golden, held=result.held,
+                                                 beside=kwargs.get("spread_from") is not None), held=None)
 
 
 def _open(store: RunStore, identity: dict, overwrite: bool | str) -> dict | None:

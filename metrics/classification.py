@@ -94,11 +94,11 @@ def balanced_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None], label
     >>> balanced_accuracy(["a", "a", "a", "b"], ["a", "a", "a", "a"], labels=["a", "b"])
     0.5
     """
+    from collections import Counter
+
     if not y_true:
         return None
-    recalls = []
-    for lab in labels:
-        idx = [i for i, t in enumerate(y_true) if t == lab]
-        if idx:
-            recalls.append(sum(1 for i in idx if y_pred[i] == lab) / len(idx))
+    support = Counter(y_true)
+    hits = Counter(t for t, p in zip(y_true, y_pred) if t == p)
+    recalls = [hits[lab] / support[lab] for lab in labels if support[lab]]
     return sum(recalls) / len(recalls) if recalls else None

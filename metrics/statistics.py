@@ -96,19 +96,30 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     return tuple(out)
 
 
+def draw_resamples(n: int, n_resamples: int = 2000, seed: int = 0) -> None:
+    """Draw the resamples of ``n`` items ahead (:func:`_count_blocks`, remembered by this process): every
+    interval over ``n`` items with these resamples and seed then starts at once. Changes no interval."""
+    _count_blocks(n, n_resamples, seed)
+
+
 def _resample_sums(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
     """Sum of each column of ``values`` (items x columns) over each resample of :func:`_indices`.
 
     Whole-number columns (counts, 0/1 outcomes) are summed through the number of times each item is drawn
     (:func:`_count_blocks`, one matrix product a block); sums of whole numbers below 2**53 are exact in any
-    order, so they equal the item-by-item sums. Other values are summed item by item."""
+    order, so they equal the item-by-item sums. A resample draws n items, so no partial sum of its column
+    exceeds n times the largest value: below 2**24 the products are made in single precision, as exact and
+    half the memory to convert and multiply. Other values are summed item by item."""
     n = values.shape[0]
-    if not (np.all(values == np.round(values)) and n * np.abs(values).max(initial=0) < 2 ** 53):
+    largest = n * np.abs(values).max(initial=0)
+    if not (np.all(values == np.round(values)) and largest < 2 ** 53):
         idx = _indices(n, n_resamples, seed)
         return np.column_stack([values[:, j][idx].sum(axis=1) for j in range(values.shape[1])])
+    kind = np.float32 if largest < 2 ** 24 else np.float64
+    values = values.astype(kind)
     out = np.empty((n_resamples, values.shape[1]))
     for lo, counts in _count_blocks(n, n_resamples, seed):
-        out[lo:lo + counts.shape[1]] = counts.T.astype(float) @ values
+        out[lo:lo + counts.shape[1]] = counts.T.astype(kind) @ values
     return out
 
 

@@ -130,6 +130,24 @@ def test_count_blocks_drawn_a_block_at_a_time_equal_the_whole_draw():
             assert counts.shape == want.shape and (counts == want).all()
 
 
+def test_resampled_sums_of_whole_numbers_equal_the_item_by_item_sums_in_either_precision():
+    """_resample_sums multiplies the draw counts in single precision while n times the largest value is below
+    2**24 and in double precision above: both the exact item-by-item sums, at the edge too."""
+    import numpy as np
+
+    from metrics.statistics import _indices, _resample_sums
+
+    n, rng = 999, np.random.default_rng(4)
+    # n * largest: below 2**24 (single precision), just above it and odd (double: single would round it), far above
+    for largest in (1, 16_793, 16_795, 10 ** 9):
+        values = rng.integers(-largest, largest + 1, size=(n, 3)).astype(float)
+        values[:, 0] = largest  # every resample's sum of this column is n * largest
+        idx = _indices(n, 2 * 64 + 3, 5)
+        want = np.column_stack([values[:, j][idx].sum(axis=1) for j in range(3)])
+        got = _resample_sums(values, 2 * 64 + 3, 5)
+        assert got.dtype == np.float64 and np.array_equal(got, want), largest
+
+
 def test_resampled_percentiles_equal_numpy_over_each_resample_to_the_bit():
     import numpy as np
 

@@ -80,15 +80,16 @@ def run_command(args) -> int:
     if args.dry_run:
         return _dry_run(args, golden, pipeline_overrides, judge_cfg.provider)
     built = build_predictor(args.pipeline, golden, args.config, pipeline_overrides, progress=info)
+    spread_from = _spread_from()
     with built.predictor as predictor:
         result = runner.execute(predictor, golden, args.split, args.out, config=built.config,
                                 config_hash=built.config_hash, limit=args.limit, per_class=args.per_class,
                                 qa_limit=args.qa_limit, batch_size=built.batch_size, concurrency=built.concurrency,
                                 progress=progress_flag(args), overwrite=args.overwrite,
                                 extra={"evaluated_on": eval_date(args.eval_date)}, repeats=args.repeats,
-                                spread_from=_spread_from())
+                                spread_from=spread_from)
     metrics = score_run(result.out_dir, golden, judge_config=judge_cfg, progress=progress_flag(args), info=info,
-                        held=result.held)
+                        held=result.held, beside=spread_from is not None)
     if "consistency" in metrics:
         c = metrics["consistency"]
         info(f"consistency over {c['repeats']} repeats: " + "; ".join(

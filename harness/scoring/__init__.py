@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 from harness.bulk import gc_paused
 from harness.golden import GoldenSet, Item
 from harness.predictor import OUTPUT_KEY, Prediction
-from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore
+from harness.scoring.beside import HERE, Submit, intervals, resolved
+from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, SCORERS, Scope, TaskScore, warm_resamples
 from harness.scoring.guardrails import guardrails_section
 from harness.scoring.timing import latency_sections, throughput_section, usage_section
 
 if TYPE_CHECKING:
     from harness.predictions_file import HeldPredictions
+    from harness.store import RunStore
 
 SCHEMA_VERSION = 1
 
@@ -56,24 +58,35 @@ def _counts(items: Sequence[Item], by_id: Mapping[str, Prediction], results: Seq
 
 def score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None = None,
           tasks: Sequence[str] | None = None, wall_s: float | None = None,
-          judgments: Sequence[dict] | None = None, judge: dict | None = None) -> dict:
+          judgments: Sequence[dict] | None = None, judge: dict | None = None, beside: bool = False) -> dict:
     """The core sections of ``metrics.json`` for ``predictions`` against ``split`` of ``golden``.
 
     ``items`` narrows the scope (a ``--limit`` run); ``tasks`` says what was asked (default: the tasks the
     predictions speak to). ``judgments`` are per-answer verdicts of an LLM judge (:mod:`harness.judge`) and
-    ``judge`` describes it; without them the answer metrics are the offline ones.
+    ``judge`` describes it; without them the answer metrics are the offline ones. ``beside``: a big run's
+    bootstrap intervals computed in a second process meanwhile (:mod:`harness.scoring.beside`; the same figures).
     """
-    with gc_paused():  # per-item outcomes and samples, no cycles (see harness.bulk)
+    items = list(items) if items is not None else golden.items(split, copy=False)
+    with intervals(len(items), beside) as submit:
         return _score(golden, split, predictions, items=items, tasks=tasks, wall_s=wall_s, judgments=judgments,
-                      judge=judge)
+                      judge=judge, submit=submit)
 
 
-def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item] | None,
+def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, items: Sequence[Item],
            tasks: Sequence[str] | None, wall_s: float | None, judgments: Sequence[dict] | None,
-           judge: dict | None) -> dict:
-    items = list(items) if items is not None else golden.items(split)
+           judge: dict | None, submit: Submit = HERE) -> dict:
+    with gc_paused():  # per-item outcomes and samples, no cycles (see harness.bulk)
+        return _sections(golden, split, predictions, items, tasks, wall_s, judgments, judge, submit)
+
+
+def _sections(golden: GoldenSet, split: str, predictions: Sequence[Prediction], items: Sequence[Item],
+              tasks: Sequence[str] | None, wall_s: float | None, judgments: Sequence[dict] | None,
+              judge: dict | None, submit: Submit) -> dict:
     tasks = list(tasks) if tasks is not None else tasks_present(predictions)
-    scope = Scope(golden, items, {p.id: p for p in predictions}, judgments, judge)
+    submit.ahead(warm_resamples, sum(1 for it in items if it.kind == "document"))  # the resamples' draws
+    scope = Scope(golden, items, {p.id: p for p in predictions}, judgments, judge, submit)
+    # the latency samples first: their intervals, the longest to compute, are handed over soonest
+    latency, latency_ci = latency_sections(scope, predictions, tasks)
     results = [SCORERS[t](scope) if t in tasks else None for t in SCORERS]
     out: dict = {"schema_version": SCHEMA_VERSION, "golden": golden.describe(), "split": split,
                  "counts": _counts(items, scope.by_id, results, tasks)}
@@ -81,11 +94,10 @@ def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, 
     for r in results:
         if r is not None:
             out[r.section] = r.values
-            ci.update(r.ci)
-    latency, latency_ci = latency_sections(scope, predictions, tasks)
+            ci.update(resolved(r.ci))
     if latency:
         out["latency"] = latency
-    ci.update(latency_ci)
+    ci.update(resolved(latency_ci))
     usage = usage_section(predictions)
     if usage:
         out["usage"] = usage
@@ -99,40 +111,51 @@ def _score(golden: GoldenSet, split: str, predictions: Sequence[Prediction], *, 
 
 
 def score_run(run_dir: str | Path, golden: GoldenSet, *, judge_config=None, progress: bool | None = None,
-              info: Callable[[str], None] = print, held: HeldPredictions | None = None) -> dict:
+              info: Callable[[str], None] = print, held: HeldPredictions | None = None, beside: bool = False) -> dict:
     """Score the run directory ``run_dir`` (and judge its answers when ``judge_config`` names a judge), write
     the sections through the run store and return the whole ``metrics.json``. ``held``: the predictions the
     runner just wrote there (:attr:`harness.runner.RunResult.held`), scored without reading the file back
-    while it is unchanged."""
-    from harness.selection import scope_items
+    while it is unchanged. ``beside``: a big run's intervals computed in a second process (see :func:`score`;
+    ``harness run`` passes it when two cores are free)."""
     from harness.store import RunStore
 
     store = RunStore(run_dir)
     with store.writing("harness score/judge"):
         record = store.read_run()
-        preds = store.predictions(held)
-        items = scope_items(golden, record)
-        tasks = record.get("tasks") or tasks_present(preds)
-        judgments = judge = None
-        if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
-            from harness.judge import describe, judge_items
-
-            judgments = judge_items(judge_config, items, preds, store, progress=progress, info=info)
-            judge = describe(judge_config)
-        sections = score(golden, record["split"], preds, items=items, tasks=tasks,
-                         wall_s=record.get("wall_s") if record.get("ended_at") else None,
-                         judgments=judgments, judge=judge)
-        repeats = store.repeats()
-        if repeats:  # harness run --repeats: each repeat scored alone, then how they differ
-            from harness.scoring.consistency import consistency_section
-
-            runs = [preds, *repeats.values()]
-            sections.update(consistency_section(golden, items, tasks, runs, [sections] + [
-                score(golden, record["split"], r, items=items, tasks=tasks) for r in repeats.values()]))
+        with intervals(record.get("n_items") or 0, beside) as submit:  # its process starts while the run is read
+            sections = _score_run(store, record, golden, judge_config, progress, info, held, submit)
         store.write_metrics(sections)
         from harness.cost.run_cost import cost_run
 
         return cost_run(store.root)  # the cost section, from the usage just scored
+
+
+def _score_run(store: RunStore, record: dict, golden: GoldenSet, judge_config, progress: bool | None,
+               info: Callable[[str], None], held: HeldPredictions | None, submit: Submit) -> dict:
+    """The sections of :func:`score_run` (the run's and, for ``--repeats``, how its repeats differ)."""
+    from harness.selection import scope_items
+
+    preds = store.predictions(held)
+    items = scope_items(golden, record)
+    tasks = record.get("tasks") or tasks_present(preds)
+    judgments = judge = None
+    if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
+        from harness.judge import describe, judge_items
+
+        judgments = judge_items(judge_config, items, preds, store, progress=progress, info=info)
+        judge = describe(judge_config)
+    sections = _score(golden, record["split"], preds, items=items, tasks=tasks,
+                      wall_s=record.get("wall_s") if record.get("ended_at") else None,
+                      judgments=judgments, judge=judge, submit=submit)
+    repeats = store.repeats()
+    if repeats:  # harness run --repeats: each repeat scored alone, then how they differ
+        from harness.scoring.consistency import consistency_section
+
+        runs = [preds, *repeats.values()]
+        sections.update(consistency_section(golden, items, tasks, runs, [sections] + [
+            _score(golden, record["split"], r, items=items, tasks=tasks, wall_s=None, judgments=None, judge=None,
+                   submit=submit) for r in repeats.values()]))
+    return sections
 
 
 def score_external(golden: GoldenSet, split: str, predictions: Sequence[Prediction], out_dir: str | Path, *,

@@ -16,10 +16,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from harness.golden import GoldenSet, Item
 from harness.predictor import Prediction, TaskResult
+from harness.scoring.beside import Pending, now
 from metrics import classification_scores, registry
 from metrics.extraction import OUTCOMES, outcome_columns, outcome_table, scores_from_columns
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
-from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap
+from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap, draw_resamples
 
 CI_RESAMPLES = 1000
 CI_SEED = 0
@@ -27,12 +28,15 @@ CI_SEED = 0
 
 @dataclass(frozen=True)
 class Scope:
-    """What every task scorer reads: the golden set, the items in scope and the predictions by id."""
+    """What every task scorer reads: the golden set, the items in scope and the predictions by id; ``intervals``
+    is where a scorer hands its bootstrap computation (:func:`harness.scoring.beside.intervals`: a second
+    process for a big run, else made here)."""
     golden: GoldenSet
     items: Sequence[Item]
     by_id: Mapping[str, Prediction]
     judgments: Sequence[dict] | None = None
     judge: Mapping[str, Any] | None = None
+    intervals: Callable[..., Pending] = now
 
     @property
     def documents(self) -> list[Item]:
@@ -41,16 +45,35 @@ class Scope:
 
 @dataclass(frozen=True)
 class TaskScore:
-    """One task's result: its ``metrics.json`` section, intervals by dotted name, and its counts."""
+    """One task's result: its ``metrics.json`` section, intervals by dotted name (or their :class:`Pending`
+    computation), and its counts."""
     section: str
     values: dict
-    ci: dict
+    ci: dict | Pending
     counts: dict  # expected, scored, errors, unscored
     unscored_ids: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _ci(successes, totals=None) -> dict:
     return bootstrap_ci(successes, totals, n_resamples=CI_RESAMPLES, seed=CI_SEED).to_dict()
+
+
+def warm_resamples(n: int) -> None:
+    """Draw the resamples every interval over ``n`` items uses (in the process that computes them)."""
+    draw_resamples(n, CI_RESAMPLES, CI_SEED)
+
+
+def classification_cis(y_true: Sequence[str], y_pred: Sequence[str | None], labels: Sequence[str]) -> dict:
+    """The classification intervals by dotted name (:func:`~metrics.statistics.classification_bootstrap`)."""
+    return {f"classification.{name}": interval.to_dict() for name, interval in classification_bootstrap(
+        y_true, y_pred, labels, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
+
+
+def ratio_cis(ratios: Mapping[str, tuple]) -> dict:
+    """Intervals of ratios over the same items by dotted name, from one set of resamples
+    (:func:`~metrics.statistics.bootstrap_cis`)."""
+    return {name: interval.to_dict() for name, interval in
+            bootstrap_cis(ratios, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
 
 
 NO_PREDICTION = "no prediction"  # the failed call an item without a prediction is scored as
@@ -90,11 +113,10 @@ def score_classification(scope: Scope) -> TaskScore:
     labels = list(scope.golden.manifest.labels)
     y_true = [it.label for it in scored]
     y_pred = [None if p.error("classify") else p.label for p in preds]
+    ci = scope.intervals(classification_cis, y_true, y_pred, labels)  # computed beside the estimates below
     values = with_derived("classify", "classification",
                           classification_scores(y_true, y_pred, labels=labels, zero_division=0.0).to_dict(),
                           y_true=y_true, y_pred=y_pred, labels=labels)
-    ci = {f"classification.{name}": interval.to_dict() for name, interval in classification_bootstrap(
-        y_true, y_pred, labels, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
     return TaskScore("classification", values, ci, counts, missing)
 
 
@@ -112,9 +134,7 @@ def score_extraction(scope: Scope) -> TaskScore:
         if gold_has.any():
             ratios[f"extraction.per_field.{name}.accuracy"] = (correct[:, j], gold_has)
     ratios["extraction.spurious_rate"] = (spurious.sum(axis=1), spurious.sum(axis=1) + empty.sum(axis=1))
-    ci = {name: interval.to_dict() for name, interval in  # one set of resamples for every interval
-          bootstrap_cis(ratios, n_resamples=CI_RESAMPLES, seed=CI_SEED).items()}
-    return TaskScore("extraction", values, ci, counts, missing)
+    return TaskScore("extraction", values, scope.intervals(ratio_cis, ratios), counts, missing)
 
 
 def score_answers(scope: Scope) -> TaskScore:

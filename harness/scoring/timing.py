@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from harness.predictor import Prediction, document_latency
+from harness.scoring.beside import Pending
 from harness.scoring.tasks import CI_RESAMPLES, CI_SEED, Scope
 from metrics import latency_summary, throughput
 from metrics.statistics import bootstrap_percentile_cis
@@ -17,8 +18,9 @@ from metrics.statistics import bootstrap_percentile_cis
 DOCUMENT_TASKS = ("classify", "extract")  # what a caller waits for per document
 
 
-def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Sequence[str]) -> tuple[dict, dict]:
-    """(``latency`` section, intervals of its P50/P95 by dotted name)."""
+def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Sequence[str]
+                     ) -> tuple[dict, Pending]:
+    """(``latency`` section, the intervals of its P50/P95 by dotted name, pending: ``scope.intervals``)."""
     in_scope = {it.id for it in scope.items}
     latency: dict = {}
     samples: dict[str, list] = {}
@@ -40,9 +42,13 @@ def latency_sections(scope: Scope, predictions: Sequence[Prediction], tasks: Seq
         if per_doc:
             latency["document"] = {**latency_summary(per_doc).to_dict(), "tasks": doc_tasks}
             samples["document"] = per_doc
+    return latency, scope.intervals(percentile_cis, samples)
+
+
+def percentile_cis(samples: dict[str, list]) -> dict:
+    """The intervals of each sample's P50 and P95 by dotted name (``latency.<name>.p50``)."""
     cis = bootstrap_percentile_cis(samples, (50, 95), n_resamples=CI_RESAMPLES, seed=CI_SEED)
-    ci = {f"latency.{task}.p{q}": interval.to_dict() for task, by_q in cis.items() for q, interval in by_q.items()}
-    return latency, ci
+    return {f"latency.{task}.p{q}": interval.to_dict() for task, by_q in cis.items() for q, interval in by_q.items()}
 
 
 def usage_section(predictions: Sequence[Prediction]) -> dict | None:
