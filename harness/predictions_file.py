@@ -34,6 +34,9 @@ class HeldPredictions:
     (``harness run`` scores what its runner just wrote); once anyone writes the file, it is read as always."""
     predictions: tuple[Prediction, ...]
     stamp: tuple[int, ...] | None
+    # the items the runner ran, which scoring takes instead of rebuilding them while they are still the golden
+    # set's (harness.selection.scope_items)
+    items: tuple[Any, ...] = ()
 
 
 def readable(record: Mapping[str, Any]) -> bool:

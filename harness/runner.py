@@ -279,7 +279,7 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
         _repeat(predictor, items, repeats, store, batch_size, concurrency, progress, f"{predictor.name}:{split}")
     store.write_run({**record, "ended_at": now()})
     return RunResult(out_dir=store.root, n_new=len(todo), n_skipped=len(items) - len(todo),
-                     held=None if refused else store.held(written))
+                     held=None if refused else store.held(written, items))
 
 
 def _append(store: RunStore, written: list[Prediction], refused: list[int], predictions: Sequence[Prediction]

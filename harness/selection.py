@@ -50,9 +50,14 @@ def ids_hash(items: Sequence[Item]) -> str:
     return hashlib.sha256("\n".join(it.id for it in items).encode()).hexdigest()
 
 
-def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
+def scope_items(golden: GoldenSet, record: Mapping, ran: Sequence[Item] = ()) -> list[Item]:
     """The items a recorded run attempted, rebuilt from its ``run.json`` (split, selection and tasks), for
-    reading only: their ``fields`` are the golden set's own (``GoldenSet.items(copy=False)``)."""
+    reading only: their ``fields`` are the golden set's own (``GoldenSet.items(copy=False)``). ``ran``: the items
+    the runner ran (:attr:`harness.predictions_file.HeldPredictions.items`), taken as they are when they are the
+    record's (its golden set and item fingerprint) and each one's fields are still the golden set's (a predictor
+    that changed an item's fields changes nothing it is scored against)."""
+    if ran and record.get("scope") != "split" and _unchanged(golden, record, ran):
+        return list(ran)
     items = golden.items(record.get("split"), copy=False)
     if record.get("scope") == "split" or "item_ids_sha256" not in record:
         # scored from an external predictions file: the whole split
@@ -70,3 +75,13 @@ def scope_items(golden: GoldenSet, record: Mapping) -> list[Item]:
         raise HarnessInputError("cannot rebuild the run's items from run.json (the golden set or selection "
                                 "changed since the run); re-run it", field="run.json")
     return items
+
+
+def _unchanged(golden: GoldenSet, record: Mapping, items: Sequence[Item]) -> bool:
+    """Whether ``items`` are the recorded run's, as the golden set holds them (items are frozen but for the
+    contents of ``fields``)."""
+    if (record.get("golden") or {}).get("sha256") != golden.hash or record.get("item_ids_sha256") != ids_hash(items):
+        return False
+    cols = golden.documents.columns
+    gold = dict(zip(cols.get("id", ()), cols.get("fields", ())))
+    return all(it.fields == (gold.get(it.id) if it.kind == "document" else {}) for it in items)

@@ -223,10 +223,10 @@ class RunStore:
         self._append_lines(self.predictions_path, records)
         return records
 
-    def held(self, predictions: Iterable[Prediction]) -> HeldPredictions:
+    def held(self, predictions: Iterable[Prediction], items: Iterable[Any] = ()) -> HeldPredictions:
         """``predictions`` (what this process wrote to ``predictions.jsonl``, in file order) stamped with the
-        file as it is now (see :class:`HeldPredictions`)."""
-        return HeldPredictions(tuple(predictions), file_stamp(self.predictions_path))
+        file as it is now, with the run's ``items`` (see :class:`HeldPredictions`)."""
+        return HeldPredictions(tuple(predictions), file_stamp(self.predictions_path), tuple(items))
 
     def write_predictions(self, predictions: Iterable[Prediction]) -> None:
         """Replace ``predictions.jsonl`` with ``predictions`` (``harness score`` keeps what it scored)."""

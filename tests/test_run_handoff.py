@@ -50,6 +50,39 @@ def test_held_predictions_are_the_file_and_score_the_same(tiny_golden, tmp_path)
     assert held["counts"]["errors"] == 4 and held["latency"]["classify"]["n_cached"] > 0
 
 
+def test_the_items_the_runner_ran_are_scored_unless_a_predictor_changed_their_fields(tiny_golden, tmp_path):
+    """Scoring takes the runner's items (HeldPredictions.items) instead of rebuilding them, while they are the
+    golden set's; a predictor that changes an item's fields is scored against the golden set all the same."""
+    from harness.selection import scope_items
+
+    golden = load_golden_set(tiny_golden)
+    result = _execute(golden, tmp_path / "r", KeywordPredictor())
+    record = RunStore(tmp_path / "r").read_run()
+    ran = result.held.items
+    assert len(ran) == 7 and all(a is b for a, b in zip(scope_items(golden, record, ran), ran))
+    want = score_run(tmp_path / "r", golden)  # nothing handed over: everything rebuilt and read back
+
+    class Tampering(KeywordPredictor):
+        def predict(self, items, task, upstream=None):
+            outs = super().predict(items, task, upstream)
+            for it in items:
+                if it.fields:
+                    it.fields.clear()  # the gold values gone from the item the runner holds
+                    it.fields["issuer_name"] = ["x"]
+            return outs
+
+    result = _execute(golden, tmp_path / "t", Tampering())
+    assert any(it.fields == {"issuer_name": ["x"]} for it in result.held.items)
+    record = RunStore(tmp_path / "t").read_run()
+    rebuilt = scope_items(golden, record, result.held.items)
+    assert [it.id for it in rebuilt] == [it.id for it in result.held.items]
+    assert not any(a is b for a, b in zip(rebuilt, result.held.items))
+    got = score_run(tmp_path / "t", golden, held=result.held)
+    assert got["extraction"] == want["extraction"] and want["extraction"]["accuracy"] > 0
+    assert {k: v for k, v in got["ci"].items() if k.startswith("extraction.")} == {
+        k: v for k, v in want["ci"].items() if k.startswith("extraction.")}
+
+
 def test_a_resumed_run_holds_the_earlier_lines_and_the_new_ones_in_file_order(tiny_golden, tmp_path):
     golden = load_golden_set(tiny_golden)
     _execute(golden, tmp_path / "r", KeywordPredictor(), limit=3)

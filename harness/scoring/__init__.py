@@ -136,7 +136,7 @@ def _score_run(store: RunStore, record: dict, golden: GoldenSet, judge_config, p
     from harness.selection import scope_items
 
     preds = store.predictions(held)
-    items = scope_items(golden, record)
+    items = scope_items(golden, record, held.items if held is not None else ())
     tasks = record.get("tasks") or tasks_present(preds)
     judgments = judge = None
     if judge_config is not None and judge_config.provider != "none" and "answer" in tasks:
