@@ -87,10 +87,13 @@ def _count_blocks(n: int, n_resamples: int, seed: int) -> tuple[tuple[int, np.nd
     out = []  # matrix row after row), never the whole matrix in memory (2,000 x 50,000 draws are 800 MB)
     for lo in range(0, n_resamples, _BLOCK):
         block = rng.integers(0, n, size=(min(_BLOCK, n_resamples - lo), n))
-        block *= len(block)  # item i of resample r counted at i * len(block) + r (in place: no copies)
-        block += np.arange(len(block))[:, None]
-        counts = np.bincount(block.ravel(), minlength=len(block) * n).reshape(n, len(block))
-        counts = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
+        # each resample counted on its own (its n counts stay in cache, where one count over the whole block
+        # scattered into 8 n x len(block) bytes), then turned items x resamples
+        rows = [np.bincount(draws, minlength=n) for draws in block]
+        by_resample = np.empty((len(block), n), dtype=np.min_scalar_type(max(int(r.max(initial=0)) for r in rows)))
+        for r, counted in enumerate(rows):
+            by_resample[r] = counted
+        counts = np.ascontiguousarray(by_resample.T)
         counts.setflags(write=False)
         out.append((lo, counts))
     return tuple(out)

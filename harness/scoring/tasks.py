@@ -12,6 +12,7 @@ over what happened to be predicted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Mapping, Sequence
 
 from harness.golden import GoldenSet, Item
@@ -38,8 +39,9 @@ class Scope:
     judge: Mapping[str, Any] | None = None
     intervals: Callable[..., Pending] = now
 
-    @property
+    @cached_property
     def documents(self) -> list[Item]:
+        """The documents in scope, in order (built once: every document scorer and the latency section read it)."""
         return [it for it in self.items if it.kind == "document"]
 
 
