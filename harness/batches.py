@@ -89,8 +89,12 @@ def start_workers(build: Callable[[], Predictor], processes: int):
         return None
     pool = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(build,))
-    for _ in range(processes - 1):
-        pool.submit(int)  # the pool starts a process for each call it cannot give an idle one: all of them now
+    try:
+        for _ in range(processes - 1):
+            pool.submit(int)  # the pool starts a process for each call it cannot give an idle one: all of them now
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     return pool
 
 

@@ -22,7 +22,9 @@ def gc_paused(kept: bool = False) -> Iterator[None]:
     ``kept``: what the block builds is kept long (a split's items, a run's predictions): on leaving, every
     object is moved to the oldest generation unwalked (``gc.freeze()`` then ``gc.unfreeze()``), where only a full
     collection looks at it, instead of the next collections walking all of it (0.25 s after a month's 50,000
-    predictions). Nothing is lost: a cycle among them is collected at the next full collection."""
+    predictions). Nothing is lost: a cycle among them is collected at the next full collection. Where the
+    program has frozen objects of its own (``gc.freeze()``, as before a fork), they stay frozen and this is
+    skipped."""
     if not gc.isenabled():
         yield
         return
@@ -30,7 +32,7 @@ def gc_paused(kept: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        if kept:
+        if kept and not gc.get_freeze_count():  # (unfreeze would release another's frozen objects too)
             gc.freeze()
             gc.unfreeze()
         gc.enable()

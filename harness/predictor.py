@@ -224,8 +224,9 @@ class Predictor(abc.ABC):
         this predictor's batches over processes: a CPU-bound predictor whose outputs for a batch are the same in
         whichever process it runs, so that the Python work around its models uses every core. The runner calls
         the function once in this process and once in each worker process it starts (one fewer than the count),
-        and closes what it built here. None (the default): every batch runs in this process through this
-        predictor."""
+        and closes what it built here. A fresh run of a whole split starts its workers before it builds the items
+        and calls :meth:`prepare`, so the function builds from what is saved (the model folder), never from what
+        ``prepare`` sets up. None (the default): every batch runs in this process through this predictor."""
         return None
 
     def close(self) -> None:

@@ -79,7 +79,8 @@ def scope_items(golden: GoldenSet, record: Mapping, ran: Sequence[Item] = ()) ->
 
 def _unchanged(golden: GoldenSet, record: Mapping, items: Sequence[Item]) -> bool:
     """Whether ``items`` are the recorded run's, as the golden set holds them (items are frozen but for the
-    contents of ``fields``)."""
+    contents of ``fields``; a golden value is a string, a list of strings or None, so ``==`` is equality of
+    values)."""
     if (record.get("golden") or {}).get("sha256") != golden.hash or record.get("item_ids_sha256") != ids_hash(items):
         return False
     cols = golden.documents.columns

@@ -67,3 +67,25 @@ def test_a_second_process_that_dies_leaves_its_calls_to_this_one(monkeypatch):
             proc.kill()
             proc.join()
         assert submit(operator.add, 2, 3).result() == 5  # made here
+
+
+def test_keeping_what_a_pause_built_leaves_the_programs_own_frozen_objects_frozen():
+    """gc_paused(kept=True) moves what it built to the oldest generation (freeze, unfreeze) only when nothing is
+    frozen already: a program that froze its objects (before a fork) keeps them frozen."""
+    import gc
+
+    from harness.bulk import gc_paused
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused(kept=True):
+            built = [{"n": [i]} for i in range(1000)]
+        # still frozen (unfreezing would leave none; a few frozen temporaries may have been freed meanwhile)
+        assert gc.get_freeze_count() > frozen // 2 and gc.isenabled() and len(built) == 1000
+    finally:
+        gc.unfreeze()
+    with gc_paused(kept=True):
+        built = [{"n": [i]} for i in range(1000)]
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

@@ -85,10 +85,13 @@ def intervals(n_items: int, beside: bool) -> Iterator[Submit]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    pool = None
     try:
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         pool.submit(int)  # the process starts now, while the caller reads the run
     except Exception:  # noqa: BLE001 - no second process here: everything is made here
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         yield HERE
         return
     try:
