@@ -15,7 +15,8 @@ from harness.render import table as render_table
 from harness.store import Run
 from metrics import registry
 from metrics.extraction import OUTCOMES, document_outcomes, outcome_columns_of_runs, outcome_table
-from metrics.statistics import mcnemar_exact, paired_bootstrap_cis, resampled_percentiles
+from metrics.resamples import resampled_percentiles
+from metrics.statistics import mcnemar_exact, paired_bootstrap_cis
 
 N_RESAMPLES = 2000
 SEED = 0

@@ -171,7 +171,8 @@ def test_classification_and_ratio_intervals_share_their_resamples():
     left out of that resample's macro average)."""
     import numpy as np
 
-    from metrics.statistics import _indices, bootstrap_ci, classification_bootstrap
+    from metrics.resamples import _indices
+    from metrics.statistics import bootstrap_ci, classification_bootstrap
 
     labels = [f"c{i}" for i in range(5)]
     y_true = [f"c{i % 5}" for i in range(40)]

@@ -120,7 +120,7 @@ def test_workers_started_early_and_not_needed_are_shut_down(tiny_golden, tmp_pat
 def test_count_blocks_drawn_a_block_at_a_time_equal_the_whole_draw():
     import numpy as np
 
-    from metrics.statistics import _BLOCK, _count_blocks, _indices
+    from metrics.resamples import _BLOCK, _count_blocks, _indices
 
     for n, resamples in ((7, 150), (300, 2 * _BLOCK + 5)):
         idx = _indices(n, resamples, 3)
@@ -135,7 +135,7 @@ def test_resampled_sums_of_whole_numbers_equal_the_item_by_item_sums_in_either_p
     2**24 and in double precision above: both the exact item-by-item sums, at the edge too."""
     import numpy as np
 
-    from metrics.statistics import _indices, _resample_sums
+    from metrics.resamples import _indices, _resample_sums
 
     n, rng = 999, np.random.default_rng(4)
     # n * largest: below 2**24 (single precision), just above it and odd (double: single would round it), far above
@@ -151,7 +151,7 @@ def test_resampled_sums_of_whole_numbers_equal_the_item_by_item_sums_in_either_p
 def test_resampled_percentiles_equal_numpy_over_each_resample_to_the_bit():
     import numpy as np
 
-    from metrics.statistics import _indices, resampled_percentiles
+    from metrics.resamples import _indices, resampled_percentiles
 
     rng = np.random.default_rng(5)
     for n in (1, 2, 19, 400):

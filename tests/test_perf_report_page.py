@@ -38,7 +38,7 @@ def test_the_page_is_built_without_a_collection_and_leaves_the_collector_on(two_
 def test_p95_of_each_resample_from_the_top_rows_equals_numpy_to_the_bit():
     import numpy as np
 
-    from metrics.statistics import _indices, resampled_percentiles
+    from metrics.resamples import _indices, resampled_percentiles
 
     rng = np.random.default_rng(11)
     n = 5000  # large enough that the running counts start well above the bottom row
@@ -53,7 +53,7 @@ def test_p95_of_each_resample_from_the_top_rows_equals_numpy_to_the_bit():
 def test_picked_ranks_are_the_same_from_any_starting_row():
     import numpy as np
 
-    from metrics.statistics import _count_blocks, _picked_ranks
+    from metrics.resamples import _count_blocks, _picked_ranks
 
     rng = np.random.default_rng(4)
     n = 3000

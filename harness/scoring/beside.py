@@ -5,8 +5,8 @@ Scoring a month of 50,000 documents spends about half its time on the intervals 
 With ``beside=True`` and at least :data:`BESIDE_FROM` items, :func:`intervals` starts one worker process
 (a new interpreter) that draws the resamples as soon as the number of documents is known, while this process
 computes the outcomes, and then takes each interval computation as the scorers hand it over; the scorers hold
-:class:`Pending` results that scoring reads at its end. The functions are pure and deterministic: the same intervals, to the last bit, as computed
-here (where the second process cannot start or fails, they are computed here).
+:class:`Pending` results that scoring reads at its end. The functions are pure and deterministic: the same
+intervals, to the last bit, as computed here (where the second process cannot start or fails, they are).
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ class Pending:
             except (BrokenExecutor, CancelledError, OSError, EOFError):
                 pass  # the process is gone: computed here, the same result
         return fn(*args, **kwargs)
-
-
-def now(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Pending:
-    """``fn(*args, **kwargs)`` made here when its result is read (no second process)."""
-    return Pending(fn, args, kwargs)
 
 
 def resolved(value: Any) -> Any:
@@ -100,4 +95,4 @@ def intervals(n_items: int, beside: bool) -> Iterator[Submit]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["BESIDE_FROM", "HERE", "Pending", "Submit", "intervals", "now", "resolved"]
+__all__ = ["BESIDE_FROM", "HERE", "Pending", "Submit", "intervals", "resolved"]

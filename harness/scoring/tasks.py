@@ -17,11 +17,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 from harness.golden import GoldenSet, Item
 from harness.predictor import Prediction, TaskResult
-from harness.scoring.beside import Pending, now
+from harness.scoring.beside import HERE, Pending, Submit
 from metrics import classification_scores, registry
 from metrics.extraction import OUTCOMES, outcome_columns, outcome_table, scores_from_columns
 from metrics.hallucination import MIN_SUPPORT_SUMMARY, detect
-from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap, draw_resamples
+from metrics.resamples import draw_resamples
+from metrics.statistics import bootstrap_ci, bootstrap_cis, classification_bootstrap
 
 CI_RESAMPLES = 1000
 CI_SEED = 0
@@ -37,7 +38,7 @@ class Scope:
     by_id: Mapping[str, Prediction]
     judgments: Sequence[dict] | None = None
     judge: Mapping[str, Any] | None = None
-    intervals: Callable[..., Pending] = now
+    intervals: Submit = HERE
 
     @cached_property
     def documents(self) -> list[Item]:
