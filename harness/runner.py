@@ -211,9 +211,9 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
         old = _open(store, identity, overwrite)
         # a fresh run of a whole split that will spread: its workers start now, beside what comes before the
         # first batch (the items, run.json, this process's own predictor)
-        spread = (predictor.in_processes() if spread_from is not None and concurrency == 1 and old is None
-                  and limit is None and per_class is None and qa_limit is None and doc_limit is None
-                  and golden.size(split) >= max(spread_from, batch_size + 1) else None)
+        whole = old is None and limit is None and per_class is None and qa_limit is None and doc_limit is None
+        spread = (predictor.in_processes() if whole and _spreads(golden.size(split), spread_from, concurrency,
+                                                                 batch_size) else None)
         workers = start_workers(*spread) if spread is not None else None
         try:
             items = run_items(predictor, golden, split, limit=limit, per_class=per_class, qa_limit=qa_limit,
@@ -226,6 +226,12 @@ def execute(predictor: Predictor, golden: GoldenSet, split: str, out_dir: str | 
         finally:
             if workers is not None:  # handed on, they are shut down already; else not needed after all
                 workers.shutdown(wait=False, cancel_futures=True)
+
+
+def _spreads(n_left: int, spread_from: int | None, concurrency: int, batch_size: int) -> bool:
+    """Whether ``n_left`` items go over processes: ``spread_from`` given and reached, one item at a time in
+    flight, and more than one batch."""
+    return spread_from is not None and concurrency == 1 and n_left >= max(spread_from, batch_size + 1)
 
 
 def run_items(predictor: Predictor, golden: GoldenSet, split: str, *, limit: int | None = None,
@@ -266,8 +272,7 @@ def _execute(store: RunStore, predictor: Predictor, golden: GoldenSet, split: st
     bar = progress_bar(len(items), f"{predictor.name}:{split}", "item", initial=len(items) - len(todo),
                        enabled=progress)
     try:
-        spread = (predictor.in_processes() if spread_from is not None and concurrency == 1
-                  and len(todo) >= max(spread_from, batch_size + 1) else None)
+        spread = predictor.in_processes() if _spreads(len(todo), spread_from, concurrency, batch_size) else None
         predict_all(predictor, todo, batch_size, concurrency, lambda preds: _append(store, written, refused, preds),
                     bar, spread=spread, workers=workers if spread is not None else None)
     finally:
