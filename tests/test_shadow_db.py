@@ -185,6 +185,27 @@ def test_ingest_is_idempotent_and_replaces_a_record(db, records, tmp_path):
     conn.close()
 
 
+
+def test_ingest_replaces_fields_another_program_left_and_keeps_the_other_pipelines(db, records, tmp_path):
+    """The writer deletes the fields of the keys it writes whose documents have fields already (found in one
+    query): fields left without their result row go, the same document's other pipeline keeps its own."""
+    conn = open_db(db)
+    rec = next(r for r in records if r["pipeline"] == "mlops" and r.get("fields"))
+    key = (rec["doc_id"], "mlops")
+    other = conn.execute("SELECT field, value, correct FROM fields WHERE doc_id = ? AND pipeline = 'llmops' "
+                         "ORDER BY field", (rec["doc_id"],)).fetchall()
+    assert other  # the document's other pipeline has fields rows
+    conn.execute("DELETE FROM results WHERE doc_id = ? AND pipeline = ?", key)  # its fields stay behind
+    conn.execute("INSERT INTO fields VALUES (?, ?, 'stray', 'x', NULL)", key)
+    log = tmp_path / "again.jsonl"
+    write_jsonl(log, [{**rec, "fields": {"vendor": "other"}}])
+    assert ingest(log, db) == 1
+    assert conn.execute("SELECT field, value FROM fields WHERE doc_id = ? AND pipeline = ? AND value IS NOT NULL",
+                        key).fetchall() == [("vendor", "other")]
+    assert conn.execute("SELECT field, value, correct FROM fields WHERE doc_id = ? AND pipeline = 'llmops' "
+                        "ORDER BY field", (rec["doc_id"],)).fetchall() == other
+    conn.close()
+
 def test_bad_line_names_file_line_field_and_keeps_the_rows_before(tmp_path, records):
     log = tmp_path / "bad.jsonl"
     bad = {**records[3], "latency_s": "fast"}

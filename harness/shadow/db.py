@@ -262,15 +262,20 @@ class Writer:
     def write_rows(self, rows: Rows) -> None:
         """Write one batch's rows (:func:`rows_of`) in one transaction."""
         keys, results, fields = rows
+        ids = dumps_json(sorted({doc_id for doc_id, _ in keys}))
         with self._writing():
             if self.summaries:  # the weeks of the rows written and of their documents' rows already there
-                ids = dumps_json(sorted({doc_id for doc_id, _ in keys}))
                 there = self.conn.execute("SELECT r.week FROM json_each(?) j JOIN results r ON r.doc_id = j.value",
                                           (ids,)).fetchall()
                 weeks = {row[5] for row in results} | {week for (week,) in there}
                 self.conn.executemany("INSERT OR IGNORE INTO stale (week) VALUES (?)", [(w,) for w in sorted(weeks)])
-            # every key's fields go (another program may have deleted a result and left its fields)
-            self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?", keys)
+            # every key's fields go (another program may have deleted a result and left its fields): those of the
+            # keys whose documents have fields rows already, found in one query (a new batch has none)
+            held = {doc_id for (doc_id,) in self.conn.execute(
+                "SELECT DISTINCT f.doc_id FROM json_each(?) j JOIN fields f ON f.doc_id = j.value", (ids,))}
+            if held:
+                self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?",
+                                      [key for key in keys if key[0] in held])
             self.conn.executemany(_INSERT_RESULT, results)
             self.conn.executemany("INSERT INTO fields (doc_id, pipeline, field, value, correct) VALUES (?, ?, ?, ?, ?)",
                                   fields)

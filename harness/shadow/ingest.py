@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
-from harness.bulk import in_order
+from harness.bulk import gc_paused, in_order
 from harness.errors import HarnessInputError
 from harness.files import jsonl_lines, jsonl_object, validate
 from harness.golden import FieldSpec
@@ -42,7 +42,15 @@ _RECORDS = None  # the batch validator (built on first use in each process)
 def prepare(path: str, lines: list[tuple[int, bytes | str]], field_schema: Mapping[str, FieldSpec] | None) -> Prepared:
     """The rows of ``lines`` ((line number, raw line) of the log ``path``): parsed as :func:`harness.files.iter_jsonl`
     parses, validated together (one call of the model's validator; a batch that fails is validated again line
-    by line, to name the first bad line), scored by :func:`harness.shadow.db.rows_of`."""
+    by line, to name the first bad line), scored by :func:`harness.shadow.db.rows_of`. The cyclic garbage
+    collector is paused meanwhile (:func:`harness.bulk.gc_paused`): a batch is tens of thousands of small
+    acyclic dicts, lists and models, which its collections kept walking (half the time of a batch before)."""
+    with gc_paused():
+        return _prepare(path, lines, field_schema)
+
+
+def _prepare(path: str, lines: list[tuple[int, bytes | str]], field_schema: Mapping[str, FieldSpec] | None
+             ) -> Prepared:
     global _RECORDS
     from pydantic import TypeAdapter, ValidationError
 
