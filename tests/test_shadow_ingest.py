@@ -74,3 +74,36 @@ def test_a_summarise_no_worker_can_receive_runs_here(tmp_path):
     ingest(log, tmp_path / "b.sqlite", batch=30, summarise=week_summary, processes=2)
     assert calls == ["2026-W02", "2026-W03", "2026-W04"]
     assert _contents(tmp_path / "a.sqlite") == _contents(tmp_path / "b.sqlite")
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"),
+                    reason="Linux's /proc: elsewhere free_cores counts every core as free")
+def test_free_cores_does_not_count_this_process_own_running_threads():
+    """``free_cores`` takes this process's own running threads out of the machine's running count: a thread pool
+    an import had just started spun for a moment, counted as another task, and ``harness shadow ingest`` stayed
+    in one process on an idle machine (a 300,000-record log: 21 s, 12 s spread)."""
+    import threading
+
+    import numpy as np
+
+    from harness.models.llm import _own_running
+
+    assert _own_running() >= 1  # this reader itself
+    stop = threading.Event()
+    big = np.random.default_rng(0).random(1_000_000)
+
+    def spin() -> None:
+        while not stop.is_set():
+            np.sort(big)  # releases the GIL: the thread runs while this one reads /proc
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        seen = []
+        for _ in range(40):
+            seen.append(_own_running())
+            stop.wait(0.005)
+    finally:
+        stop.set()
+        thread.join()
+    assert max(seen) >= 2

@@ -61,7 +61,9 @@ def free_cores(samples: int = 5) -> int:
     llama.cpp's threads wait for each other at a spinning barrier, so a thread per core on a machine shared with
     other work can run ten times slower than fewer threads (measured here: one call 10 s on 1 thread, 10-141 s
     on 2, with four other processes busy); the outputs are the same for any thread count. Read from Linux's
-    ``/proc/loadavg`` running count (the median of a few samples); elsewhere every core.
+    ``/proc/loadavg`` running count less this process's own running threads (:func:`_own_running`: a thread
+    pool an import has just started spins for a moment, which counted as another task and kept ``harness shadow
+    ingest`` in one process on an idle machine), the median of a few samples; elsewhere every core.
 
     >>> 1 <= free_cores(1) <= (os.cpu_count() or 1)
     True
@@ -77,13 +79,31 @@ def free_cores(samples: int = 5) -> int:
     for i in range(samples):
         try:
             with open("/proc/loadavg", encoding="ascii") as fh:
-                running.append(int(fh.read().split()[3].split("/")[0]) - 1)  # less this reader itself
+                running.append(int(fh.read().split()[3].split("/")[0]) - _own_running())
         except (OSError, ValueError, IndexError):
             return cores
         if i + 1 < samples:
             time.sleep(0.02)
-    busy = sorted(running)[len(running) // 2]
+    busy = max(0, sorted(running)[len(running) // 2])
     return max(1, min(cores, cores - busy))
+
+
+def _own_running() -> int:
+    """This process's threads running or ready to run now (state R in ``/proc/self/task``), this reader among
+    them: at least 1."""
+    n = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        n += stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] == b"R"
+    return max(1, n)
 
 
 class LocalLLM:
