@@ -295,6 +295,67 @@ def test_a_database_with_values_the_writer_never_writes_is_refused_on_reading(tm
         refused(code, err, f"{db}: ", needle)
 
 
+
+def test_another_programs_row_is_checked_until_an_ingest_checks_it(tmp_path, cli):
+    """Readers check only the rows of the stale weeks (the rows no writer has checked): another program's bad
+    row marks its week stale, so the readers find it; the next ingest's refresh checks that week's rows before
+    it summarises it and clears it, so it refuses too (exit 2 naming the row), and the week stays stale for the
+    readers to refuse it again."""
+    db = comparison_db(tmp_path)
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM stale").fetchone()[0] == 0  # the ingest summarised every week
+        c.execute("UPDATE results SET latency_s = -1 WHERE doc_id = 'd1-0'")
+        assert c.execute("SELECT week FROM stale").fetchall() == [("2026-W03",)]
+    c.close()
+    refused(*cli("shadow", "dashboard", db)[::2], "row 'd1-0 ", "latency_s")
+    other = log_file(tmp_path, {**RECORD, "doc_id": "new", "received_at": "2026-03-02T09:00:00Z"}, name="more.jsonl")
+    refused(*cli("shadow", "ingest", other, "--db", db)[::2], f"{db}: ", "row 'd1-0 ", "latency_s")
+    with sqlite3.connect(db) as c:  # the new record is written (its batch committed) and both weeks stay stale
+        assert c.execute("SELECT COUNT(*) FROM results WHERE doc_id = 'new'").fetchone()[0] == 1
+        assert {w for (w,) in c.execute("SELECT week FROM stale")} == {"2026-W03", "2026-W10"}
+    c.close()
+    refused(*cli("shadow", "decide", db)[::2], "row 'd1-0 ", "latency_s")
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one-stale-week", "every-week-stale"])
+def test_the_stale_weeks_rows_are_checked_by_index_or_by_a_pass(tmp_path, cli, many):
+    """A few stale weeks are found through the week index, many by a pass over the table: the same bad row."""
+    records = [{**RECORD, "doc_id": f"d{week}", "pipeline": p, "role": "shadow" if p == "llmops" else "production",
+                "received_at": f"2026-{1 + week // 4:02d}-{5 + 7 * (week % 4):02d}T10:00:00Z"}
+               for week in range(8) for p in ("mlops", "llmops")]
+    db = tmp_path / "c.db"
+    assert cli("shadow", "ingest", log_file(tmp_path, *records), "--db", db)[0] == 0
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM summaries").fetchone()[0] == 8
+        c.execute("UPDATE results SET available = 'yes' WHERE doc_id = 'd6' AND pipeline = 'mlops'")
+        if many:  # as after opening a file from before the summaries to write: every week stale
+            c.execute("INSERT OR IGNORE INTO stale SELECT DISTINCT week FROM results")
+            c.execute("DELETE FROM summaries")
+    c.close()
+    from harness.shadow.schema import unchecked_results
+
+    conn = sqlite3.connect(db)
+    assert unchecked_results(conn) == ("+" if many else "") + "week IN (SELECT week FROM stale)"
+    conn.close()
+    refused(*cli("shadow", "dashboard", db)[::2], "row 'd6 mlops'", "available")
+
+
+def test_a_committed_writer_row_means_every_row_is_checked(tmp_path, cli):
+    """A row left in ``writing`` sets the triggers aside (as inside the Writer's own transaction): another
+    program's writes are then not marked, so the readers check every row, stale or not."""
+    db = comparison_db(tmp_path)
+    with sqlite3.connect(db) as c:
+        c.execute("INSERT INTO writing (token) VALUES ('other')")
+        c.execute("UPDATE results SET week = '2026-W99' WHERE doc_id = 'd2-1' AND pipeline = 'llmops'")
+        assert c.execute("SELECT COUNT(*) FROM stale").fetchone()[0] == 0  # the trigger stood aside
+    c.close()
+    from harness.shadow.schema import unchecked_results
+
+    conn = sqlite3.connect(db)
+    assert unchecked_results(conn) == ""
+    conn.close()
+    refused(*cli("shadow", "dashboard", db)[::2], "row 'd2-1 llmops'", "week")
+
 def test_a_damaged_database_file_is_refused_by_every_command(tmp_path, cli):
     """Bytes flipped past the first page: the schema check passes, SQLite fails while reading (before: a
     sqlite3.DatabaseError traceback)."""

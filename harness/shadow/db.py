@@ -22,8 +22,8 @@ from harness.files import dumps_json, loads_json
 from harness.golden import FieldSpec
 from harness.shadow.records import ResultRecord
 from metrics.extraction import pair_outcome
-from harness.shadow.schema import (BUSY_TIMEOUT_S, SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA, SUMMARY_TABLES, check_schema,
-                                   check_values, schema_statements)
+from harness.shadow.schema import (BUSY_TIMEOUT_S, SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA, SUMMARY_TABLES, check_rows,
+                                   check_schema, check_values, schema_statements, stale_rows)
 from metrics.normalize import normalizer
 
 # a week's summary from the database (its dashboard row and verdict inputs; None: no results that week): the
@@ -303,6 +303,11 @@ class Writer:
         with self._writing():
             weeks = [w for (w,) in self.conn.execute("SELECT week FROM stale ORDER BY week")]
             bodies = (week_summary(self.conn, w) for w in weeks) if summarise_all is None else summarise_all(weeks)
+            # the stale weeks' rows are checked before they are summarised and the weeks cleared (readers check
+            # only the stale weeks' rows, see harness.shadow.schema.check_values): another program's too; while
+            # other processes compute the summaries (summarise_all), this one checks
+            check_rows(self.conn, self.conn.execute("PRAGMA database_list").fetchone()[2], "results",
+                       stale_rows(self.conn))
             for week, body in zip(weeks, bodies):
                 if body is None:
                     self.conn.execute("DELETE FROM summaries WHERE week = ?", (week,))

@@ -169,19 +169,16 @@ META_CHECKS = {"feedback": (1, 5), "projected_cost_per_doc": (0, MAX_COST_USD)} 
 def check_values(conn: sqlite3.Connection, path: str | Path) -> None:
     """Every value the readers compute with is one the writer writes (:data:`VALUE_CHECKS`: types, bounds, UTC
     times, ISO weeks, JSON details; :data:`META_CHECKS`), else exit 2 naming the file, the table, the column and
-    the first row that differs. One pass over each table; the ``fields`` table is only counted, never computed
-    with, and is not read here."""
+    the first row that differs. The ``fields`` table is only counted, never computed with, and is not read here.
+
+    Of ``results``, the rows no writer has checked (:func:`unchecked_results`): in a file that keeps the
+    summaries, the rows of the stale weeks (a row written since the last refresh, by the Writer or by another
+    program through the triggers, is in one; :meth:`~harness.shadow.db.Writer.refresh` checks a week's rows
+    before it summarises the week and clears it), else every row (one pass: about 2.4 s at 600,000 rows)."""
     have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for table, checks in VALUE_CHECKS.items():
-        if table not in have:  # the summaries of a file written before them
-            continue
-        first_bad = " ".join(f"WHEN NOT coalesce({sql}, 0) THEN '{column}'" for column, sql in checks)
-        key = {"results": "doc_id || ' ' || pipeline", "events": "id", "summaries": "week"}.get(table, "key")
-        row = conn.execute(f"SELECT {key}, CASE {first_bad} END AS bad FROM {table} WHERE bad IS NOT NULL "
-                           "LIMIT 1").fetchone()
-        if row is not None:
-            raise HarnessInputError(f"table {table}, row {str(row[0])[:80]!r}: {row[1]} holds a value this harness "
-                                    "never writes (wrong type, out of bounds or malformed)", path=path)
+    for table in VALUE_CHECKS:
+        if table in have:  # (the summaries of a file written before them are not)
+            check_rows(conn, path, table, unchecked_results(conn) if table == "results" else "")
     values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('audit', 'feedback', "
                                "'projected_cost_per_doc')"))
     for key, (low, high) in META_CHECKS.items():
@@ -191,6 +188,38 @@ def check_values(conn: sqlite3.Connection, path: str | Path) -> None:
             raise HarnessInputError(f"meta {key} is {str(values[key])[:40]!r}, not a number {low}-{high:,}", path=path)
     if _meta_value(values.get("audit", "null")) not in (None, True, False):
         raise HarnessInputError(f"meta audit is {values['audit'][:40]!r}, not true, false or null", path=path)
+
+
+def check_rows(conn: sqlite3.Connection, path: str | Path, table: str, where: str = "") -> None:
+    """The rows of ``table`` (those meeting the SQL condition ``where``; every row when empty) hold only values the
+    writer writes (:data:`VALUE_CHECKS`), else exit 2 naming the file, the table, the row and its first column
+    that differs. One pass over those rows."""
+    first_bad = " ".join(f"WHEN NOT coalesce({sql}, 0) THEN '{column}'" for column, sql in VALUE_CHECKS[table])
+    key = {"results": "doc_id || ' ' || pipeline", "events": "id", "summaries": "week"}.get(table, "key")
+    row = conn.execute(f"SELECT {key}, CASE {first_bad} END AS bad FROM {table} WHERE "
+                       f"{f'({where}) AND ' if where else ''}bad IS NOT NULL LIMIT 1").fetchone()
+    if row is not None:
+        raise HarnessInputError(f"table {table}, row {str(row[0])[:80]!r}: {row[1]} holds a value this harness "
+                                "never writes (wrong type, out of bounds or malformed)", path=path)
+
+
+def unchecked_results(conn: sqlite3.Connection) -> str:
+    """The SQL condition on the ``results`` rows no writer has checked: the rows of the stale weeks
+    (:func:`stale_rows`) in a file that keeps the summaries, whose triggers mark every week another program
+    writes (:func:`check_schema` has found them word for word), with no Writer's row committed in ``writing``
+    (which would set them aside); else every row (empty)."""
+    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not set(SUMMARY_TABLES) <= have or conn.execute("SELECT 1 FROM writing LIMIT 1").fetchone():
+        return ""
+    return stale_rows(conn)
+
+
+def stale_rows(conn: sqlite3.Connection) -> str:
+    """The SQL condition on ``results`` rows of the stale weeks: found through the week index when they are few
+    (one week of a year's rows: 0.1 s), by a pass over the table when they are many (faster than the index
+    then)."""
+    stale, kept = conn.execute("SELECT (SELECT COUNT(*) FROM stale), (SELECT COUNT(*) FROM summaries)").fetchone()
+    return f"{'+' if 4 * stale > stale + kept else ''}week IN (SELECT week FROM stale)"
 
 
 def _meta_value(text: str) -> Any:
