@@ -1,7 +1,7 @@
 """The comparison database's schema (:mod:`harness.shadow.db` opens and writes it): the tables, indexes and
 triggers as SQL, the summaries' part added later to schema 1, and the checks a file must pass before anything
-is read from or written to it (its tables, columns, indexes and triggers, then every value the readers compute
-with, naming table, column and row).
+is read from or written to it (its tables, columns, indexes and triggers, then the values the readers compute
+with that no writer has checked, naming table, column and row: :func:`check_values`).
 
 Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; a newer file is refused, and so is an
 existing file whose tables or columns differ from these, whatever version it says, before anything is written to
