@@ -335,7 +335,7 @@ def test_the_stale_weeks_rows_are_checked_by_index_or_by_a_pass(tmp_path, cli, m
     from harness.shadow.schema import unchecked_results
 
     conn = sqlite3.connect(db)
-    assert unchecked_results(conn) == ("+" if many else "") + "week IN (SELECT week FROM stale)"
+    assert unchecked_results(conn) == [("+" if many else "") + "week IN (SELECT week FROM stale)", "week IS NULL"]
     conn.close()
     refused(*cli("shadow", "dashboard", db)[::2], "row 'd6 mlops'", "available")
 
@@ -352,9 +352,75 @@ def test_a_committed_writer_row_means_every_row_is_checked(tmp_path, cli):
     from harness.shadow.schema import unchecked_results
 
     conn = sqlite3.connect(db)
-    assert unchecked_results(conn) == ""
+    assert unchecked_results(conn) == [""]
     conn.close()
     refused(*cli("shadow", "dashboard", db)[::2], "row 'd2-1 llmops'", "week")
+
+
+def test_a_row_without_a_week_is_checked_in_a_file_that_allows_one(tmp_path, cli):
+    """A file made elsewhere with this schema's columns but ``week`` nullable: a row whose week is set to NULL is
+    in no stale week (the trigger cannot mark NULL); the readers and the refresh check such rows apart."""
+    from harness.shadow.schema import SCHEMA, SUMMARY_SCHEMA
+
+    made = comparison_db(tmp_path)
+    db = tmp_path / "elsewhere.db"
+    c = sqlite3.connect(db)
+    c.executescript(SCHEMA.replace("week TEXT NOT NULL", "week TEXT") + SUMMARY_SCHEMA + "PRAGMA user_version = 1;")
+    c.execute("ATTACH ? AS made", (str(made),))
+    for table in ("results", "fields", "meta", "summaries"):
+        c.execute(f"INSERT INTO main.{table} SELECT * FROM made.{table}")
+    c.execute("UPDATE results SET week = NULL, latency_s = 'fast' WHERE doc_id = 'd1-0' AND pipeline = 'mlops'")
+    c.commit()
+    assert c.execute("SELECT COUNT(*) FROM stale WHERE week IS NULL").fetchone()[0] == 0
+    c.close()
+    refused(*cli("shadow", "dashboard", db, "--period", "day")[::2], "row 'd1-0 mlops'", "week")
+    other = log_file(tmp_path, {**RECORD, "doc_id": "new", "received_at": "2026-03-02T09:00:00Z"}, name="more.jsonl")
+    refused(*cli("shadow", "ingest", other, "--db", db)[::2], "row 'd1-0 mlops'", "week")
+    refused(*cli("shadow", "decide", db)[::2], "row 'd1-0 mlops'", "week")
+
+
+def test_a_row_left_in_writing_makes_the_next_ingest_check_every_week(tmp_path, cli):
+    """Writes made while another program's row sat in ``writing`` were not marked; the next ingest does not just
+    remove that row (the readers would then check only the stale weeks): it marks every week stale first, so its
+    refresh checks them all, and refuses the bad row."""
+    db = comparison_db(tmp_path)
+    with sqlite3.connect(db) as c:
+        c.execute("INSERT INTO writing (token) VALUES ('other')")
+        c.execute("UPDATE results SET latency_s = 'fast' WHERE doc_id = 'd2-1' AND pipeline = 'llmops'")
+    c.close()
+    other = log_file(tmp_path, {**RECORD, "doc_id": "new", "received_at": "2026-03-02T09:00:00Z"}, name="more.jsonl")
+    refused(*cli("shadow", "ingest", other, "--db", db)[::2], "row 'd2-1 llmops'", "latency_s")
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM writing").fetchone()[0] == 0
+        assert {w for (w,) in c.execute("SELECT week FROM stale")} == {"2026-W03", "2026-W10"}
+    c.close()
+    refused(*cli("shadow", "dashboard", db, "--period", "day")[::2], "row 'd2-1 llmops'", "latency_s")
+
+
+def test_a_bad_log_line_and_another_programs_bad_row_are_both_said(tmp_path, cli):
+    """The log's bad line stops the ingest; the refresh after it finds another program's bad row: one error line
+    names both (before: the row's error alone, the log's line lost)."""
+    db = comparison_db(tmp_path)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE results SET latency_s = 'fast' WHERE doc_id = 'd2-1' AND pipeline = 'llmops'")
+    c.close()
+    log = log_file(tmp_path, {**RECORD, "doc_id": "ok"}, {**RECORD, "doc_id": "bad", "latency_s": "slow"},
+                   name="more.jsonl")
+    refused(*cli("shadow", "ingest", log, "--db", db)[::2], "more.jsonl:2: latency_s", "row 'd2-1 llmops'",
+            "the weeks stay stale")
+
+
+def test_a_document_id_with_a_nul_character_is_written_again_in_place(tmp_path, cli):
+    """The writer finds a batch's documents already there by bound parameters (``json_each`` cut a text at a NUL:
+    the second ingest of the same record failed on the fields' primary key)."""
+    db = tmp_path / "c.db"
+    log = log_file(tmp_path, {**RECORD, "doc_id": "a\u0000b", "fields": {"vendor": "Acme"},
+                              "gold_fields": {"vendor": "Acme"}})
+    for _ in range(2):
+        assert cli("shadow", "ingest", log, "--db", db)[0] == 0
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT doc_id, COUNT(*) FROM fields GROUP BY doc_id").fetchall() == [("a\x00b", 1)]
+    c.close()
 
 def test_a_damaged_database_file_is_refused_by_every_command(tmp_path, cli):
     """Bytes flipped past the first page: the schema check passes, SQLite fails while reading (before: a

@@ -109,7 +109,7 @@ def _spread_from() -> int | None:
     from harness.models.llm import free_cores
     from harness.runner import SPREAD_FROM
 
-    return SPREAD_FROM if free_cores() >= 2 else None
+    return SPREAD_FROM if free_cores(own_threads=False) >= 2 else None
 
 
 def _ran(args, out: Path, metrics: dict, n_skipped: int, n_new: int) -> int:

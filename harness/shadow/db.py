@@ -214,6 +214,16 @@ def result_row(record: ResultRecord, fields_correct: int | None, fields_total: i
             len(record.guardrail_events), record.pii_exposures)
 
 
+def _of_ids(conn: sqlite3.Connection, sql: str, ids: Sequence[str], chunk: int = 500) -> list[tuple]:
+    """The rows of ``sql`` (its ``{}`` the placeholders of an ``IN``) for ``ids``, ``chunk`` ids a query: bound
+    parameters, so any text is matched as it is (``json_each`` cuts a text at a NUL character)."""
+    out: list[tuple] = []
+    for lo in range(0, len(ids), chunk):
+        part = ids[lo:lo + chunk]
+        out += conn.execute(sql.format(", ".join("?" * len(part))), part).fetchall()
+    return out
+
+
 # one batch's rows: its (doc_id, pipeline) keys, ``results`` rows and ``fields`` rows
 Rows = tuple[list[tuple[str, str]], list[tuple], list[tuple]]
 
@@ -262,17 +272,16 @@ class Writer:
     def write_rows(self, rows: Rows) -> None:
         """Write one batch's rows (:func:`rows_of`) in one transaction."""
         keys, results, fields = rows
-        ids = dumps_json(sorted({doc_id for doc_id, _ in keys}))
+        ids = sorted({doc_id for doc_id, _ in keys})
         with self._writing():
             if self.summaries:  # the weeks of the rows written and of their documents' rows already there
-                there = self.conn.execute("SELECT r.week FROM json_each(?) j JOIN results r ON r.doc_id = j.value",
-                                          (ids,)).fetchall()
+                there = _of_ids(self.conn, "SELECT week FROM results WHERE doc_id IN ({})", ids)
                 weeks = {row[5] for row in results} | {week for (week,) in there}
                 self.conn.executemany("INSERT OR IGNORE INTO stale (week) VALUES (?)", [(w,) for w in sorted(weeks)])
             # every key's fields go (another program may have deleted a result and left its fields): those of the
-            # keys whose documents have fields rows already, found in one query (a new batch has none)
-            held = {doc_id for (doc_id,) in self.conn.execute(
-                "SELECT DISTINCT f.doc_id FROM json_each(?) j JOIN fields f ON f.doc_id = j.value", (ids,))}
+            # keys whose documents have fields rows already, found in a few queries (a new batch has none)
+            held = {doc_id for (doc_id,) in _of_ids(self.conn, "SELECT DISTINCT doc_id FROM fields WHERE doc_id IN ({})",
+                                                    ids)}
             if held:
                 self.conn.executemany("DELETE FROM fields WHERE doc_id = ? AND pipeline = ?",
                                       [key for key in keys if key[0] in held])
@@ -286,6 +295,12 @@ class Writer:
         marks the weeks itself, once a batch), removed before the commit."""
         with transaction(self.conn):
             if self.summaries:
+                if self.conn.execute("SELECT 1 FROM writing LIMIT 1").fetchone():
+                    # a row another program left: the triggers stood aside for its writes, so every week is
+                    # stale (its rows are checked and summarised again at the refresh) and the row goes
+                    self.conn.execute("INSERT OR IGNORE INTO stale SELECT DISTINCT week FROM results "
+                                      "WHERE week IS NOT NULL")
+                    self.conn.execute("DELETE FROM writing")
                 self.conn.execute("INSERT INTO writing (token) VALUES ('harness')")
             yield
             if self.summaries:
@@ -306,8 +321,8 @@ class Writer:
             # the stale weeks' rows are checked before they are summarised and the weeks cleared (readers check
             # only the stale weeks' rows, see harness.shadow.schema.check_values): another program's too; while
             # other processes compute the summaries (summarise_all), this one checks
-            check_rows(self.conn, self.conn.execute("PRAGMA database_list").fetchone()[2], "results",
-                       stale_rows(self.conn))
+            for where in stale_rows(self.conn):
+                check_rows(self.conn, self.conn.execute("PRAGMA database_list").fetchone()[2], "results", where)
             for week, body in zip(weeks, bodies):
                 if body is None:
                     self.conn.execute("DELETE FROM summaries WHERE week = ?", (week,))

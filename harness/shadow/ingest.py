@@ -145,7 +145,7 @@ def spread(path: Path) -> int:
         return 0
     from harness.models.llm import free_cores
 
-    return PROCESSES if free_cores() >= 2 else 0
+    return PROCESSES if free_cores(own_threads=False) >= 2 else 0
 
 
 def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str, FieldSpec] | None = None,
@@ -177,8 +177,14 @@ def ingest(log_path: str | Path, db_path: str | Path, field_schema: Mapping[str,
                     if part.error is not None:
                         problem, line, field = part.error
                         raise HarnessInputError(problem, path=log_path, line=line, field=field)
-            finally:  # what was written (before a bad line too) is summarised
-                writer.refresh(_summaries_in(pool, db_path, summarise))
+            except HarnessInputError as exc:  # what was written before the bad line is summarised too
+                try:
+                    writer.refresh(_summaries_in(pool, db_path, summarise))
+                except HarnessInputError as also:  # (a bad row another program wrote): both are said
+                    raise HarnessInputError(f"{exc.problem}; and {also} (the weeks stay stale)", path=exc.path,
+                                            line=exc.line, field=exc.field) from None
+                raise
+            writer.refresh(_summaries_in(pool, db_path, summarise))
             return written
     finally:
         if pool is not None:

@@ -178,7 +178,8 @@ def check_values(conn: sqlite3.Connection, path: str | Path) -> None:
     have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table in VALUE_CHECKS:
         if table in have:  # (the summaries of a file written before them are not)
-            check_rows(conn, path, table, unchecked_results(conn) if table == "results" else "")
+            for where in unchecked_results(conn) if table == "results" else [""]:
+                check_rows(conn, path, table, where)
     values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('audit', 'feedback', "
                                "'projected_cost_per_doc')"))
     for key, (low, high) in META_CHECKS.items():
@@ -203,23 +204,26 @@ def check_rows(conn: sqlite3.Connection, path: str | Path, table: str, where: st
                                 "never writes (wrong type, out of bounds or malformed)", path=path)
 
 
-def unchecked_results(conn: sqlite3.Connection) -> str:
-    """The SQL condition on the ``results`` rows no writer has checked: the rows of the stale weeks
-    (:func:`stale_rows`) in a file that keeps the summaries, whose triggers mark every week another program
-    writes (:func:`check_schema` has found them word for word), with no Writer's row committed in ``writing``
-    (which would set them aside); else every row (empty)."""
+def unchecked_results(conn: sqlite3.Connection) -> list[str]:
+    """SQL conditions on the ``results`` rows no writer has checked, each row meeting one: the rows of the stale
+    weeks and those without a week (:func:`stale_rows`) in a file that keeps the summaries, whose triggers mark
+    every week another program writes (:func:`check_schema` has found them word for word), with no row
+    committed in ``writing`` (which would set them aside); else every row (``[""]``). A program that writes with
+    the triggers switched off for its connection (SQLite's ``SQLITE_DBCONFIG_ENABLE_TRIGGER``) is not seen: the
+    check trusts the triggers, as the summaries do."""
     have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not set(SUMMARY_TABLES) <= have or conn.execute("SELECT 1 FROM writing LIMIT 1").fetchone():
-        return ""
+        return [""]
     return stale_rows(conn)
 
 
-def stale_rows(conn: sqlite3.Connection) -> str:
-    """The SQL condition on ``results`` rows of the stale weeks: found through the week index when they are few
-    (one week of a year's rows: 0.1 s), by a pass over the table when they are many (faster than the index
-    then)."""
+def stale_rows(conn: sqlite3.Connection) -> list[str]:
+    """SQL conditions on the ``results`` rows of the stale weeks, found through the week index when they are few
+    (one week of a year's rows: 0.1 s), by a pass over the table when they are many (faster than the index then);
+    and on the rows without a week (in no week, so never marked: a file made elsewhere may allow them; a query
+    of its own, so that each uses the index)."""
     stale, kept = conn.execute("SELECT (SELECT COUNT(*) FROM stale), (SELECT COUNT(*) FROM summaries)").fetchone()
-    return f"{'+' if 4 * stale > stale + kept else ''}week IN (SELECT week FROM stale)"
+    return [f"{'+' if 4 * stale > stale + kept else ''}week IN (SELECT week FROM stale)", "week IS NULL"]
 
 
 def _meta_value(text: str) -> Any:
