@@ -80,9 +80,9 @@ def test_a_summarise_no_worker_can_receive_runs_here(tmp_path):
                     reason="Linux's /proc: elsewhere free_cores counts every core as free")
 def test_free_cores_can_leave_out_this_process_own_running_threads():
     """``free_cores(own_threads=False)`` (the spread decisions) takes this process's own running threads out of the
-    machine's running count: a thread pool
-    an import had just started spun for a moment, counted as another task, and ``harness shadow ingest`` stayed
-    in one process on an idle machine (a 300,000-record log: 21 s, 12 s spread)."""
+    machine's running count: a thread pool an import had just started spun for a moment, counted as another task,
+    and ``harness shadow ingest`` stayed in one process on an idle machine (a 300,000-record log: 21 s, 12 s
+    spread)."""
     import threading
 
     import numpy as np
