@@ -355,16 +355,17 @@ def jsonl_object(raw: bytes, path: str | os.PathLike, lineno: int) -> dict | Non
 
 def dumps_json(data: Any, **kwargs: Any) -> str:
     """``json.dumps`` that never writes NaN or Infinity (strict JSON, readable by every parser)."""
-    try:
-        key = tuple(sorted(kwargs.items()))
-        encoder = None if "cls" in kwargs else _ENCODERS.get(key)
-    except TypeError:  # an unhashable setting: an encoder for this call alone
-        key = None
-    if key is None or "cls" in kwargs:
-        return json.dumps(data, allow_nan=False, **kwargs)
-    if encoder is None:  # one encoder per setting, made once (json.dumps makes one a call)
-        encoder = _ENCODERS[key] = json.JSONEncoder(allow_nan=False, **kwargs)
-    return encoder.encode(data)
+    if "cls" not in kwargs:
+        try:
+            key = tuple(sorted(kwargs.items()))
+            encoder = _ENCODERS.get(key)
+        except TypeError:  # an unhashable setting: an encoder for this call alone, below
+            pass
+        else:
+            if encoder is None:  # one encoder per setting, made once (json.dumps makes one a call)
+                encoder = _ENCODERS[key] = json.JSONEncoder(allow_nan=False, **kwargs)
+            return encoder.encode(data)
+    return json.dumps(data, allow_nan=False, **kwargs)
 
 
 _ENCODERS: dict[tuple, json.JSONEncoder] = {}

@@ -22,8 +22,8 @@ from harness.files import dumps_json, loads_json
 from harness.golden import FieldSpec
 from harness.shadow.records import ResultRecord
 from metrics.extraction import pair_outcome
-from harness.shadow.schema import (BUSY_TIMEOUT_S, SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA, SUMMARY_TABLES, check_rows,
-                                   check_schema, check_values, schema_statements, stale_rows)
+from harness.shadow.schema import (BUSY_TIMEOUT_S, SCHEMA, SCHEMA_VERSION, SUMMARY_SCHEMA, check_rows,
+                                   check_schema, check_values, has_summaries, schema_statements, stale_rows)
 from metrics.normalize import normalizer
 
 # a week's summary from the database (its dashboard row and verdict inputs; None: no results that week): the
@@ -93,12 +93,6 @@ def _prepare(conn: sqlite3.Connection, path: Path, values: bool = False) -> None
     except sqlite3.DatabaseError as exc:
         raise HarnessInputError(f"not a comparison database: {exc}", path=path) from None
 
-
-
-def has_summaries(conn: sqlite3.Connection) -> bool:
-    """Whether the file keeps the periods' summaries (files written before them do not)."""
-    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return set(SUMMARY_TABLES) <= have
 
 
 @contextmanager
@@ -321,8 +315,9 @@ class Writer:
             # the stale weeks' rows are checked before they are summarised and the weeks cleared (readers check
             # only the stale weeks' rows, see harness.shadow.schema.check_values): another program's too; while
             # other processes compute the summaries (summarise_all), this one checks
+            path = self.conn.execute("PRAGMA database_list").fetchone()[2]
             for where in stale_rows(self.conn):
-                check_rows(self.conn, self.conn.execute("PRAGMA database_list").fetchone()[2], "results", where)
+                check_rows(self.conn, path, "results", where)
             for week, body in zip(weeks, bodies):
                 if body is None:
                     self.conn.execute("DELETE FROM summaries WHERE week = ?", (week,))

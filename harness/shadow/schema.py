@@ -211,10 +211,15 @@ def unchecked_results(conn: sqlite3.Connection) -> list[str]:
     committed in ``writing`` (which would set them aside); else every row (``[""]``). A program that writes with
     the triggers switched off for its connection (SQLite's ``SQLITE_DBCONFIG_ENABLE_TRIGGER``) is not seen: the
     check trusts the triggers, as the summaries do."""
-    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not set(SUMMARY_TABLES) <= have or conn.execute("SELECT 1 FROM writing LIMIT 1").fetchone():
+    if not has_summaries(conn) or conn.execute("SELECT 1 FROM writing LIMIT 1").fetchone():
         return [""]
     return stale_rows(conn)
+
+
+def has_summaries(conn: sqlite3.Connection) -> bool:
+    """Whether the file keeps the periods' summaries (files written before them do not)."""
+    have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return set(SUMMARY_TABLES) <= have
 
 
 def stale_rows(conn: sqlite3.Connection) -> list[str]:
